@@ -1,0 +1,62 @@
+# csconnect's front door. Every target installs what it needs: Go tools come from
+# go.mod (pinned in tools.go) through `go run`, npm tools from package-lock.json into
+# node_modules/. Per-area targets live in mk/*.mk, included below.
+
+GO       ?= go
+NPM      ?= npm
+NPX      := $(CURDIR)/node_modules/.bin
+GOTEST   ?= $(GO) test
+# CI_TARGETS is what `make ci` (and so .ci/run) runs; mk/*.mk files append to it.
+CI_TARGETS := test check-generated lint lint-spec spec-consumers
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets.
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n", $$1, $$2}'
+
+.PHONY: generate
+generate: ## Regenerate gen/ from openapi.yaml with the pinned oapi-codegen.
+	$(GO) generate ./api
+
+.PHONY: check-generated
+check-generated: generate ## Fail when gen/ differs from a fresh generation.
+	@git diff --exit-code --stat -- gen/ && test -z "$$(git status --porcelain --untracked-files=all -- gen/)" \
+		|| { echo "gen/ is stale: run 'make generate' and commit the result"; exit 1; }
+
+.PHONY: test
+test: ## Run every test that needs no network but loopback, with the race detector.
+	$(GOTEST) -race -count=1 ./...
+
+.PHONY: lint
+lint: ## go vet and staticcheck (pinned in go.mod).
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck ./...
+
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: deps-npm
+deps-npm: node_modules/.package-lock.json ## Install the pinned npm tools into node_modules/.
+
+.PHONY: lint-spec
+lint-spec: deps-npm ## Lint openapi.yaml with Spectral (spectral:oas) and Redocly (recommended); warnings fail.
+	$(NPX)/spectral lint --ruleset .spectral.yaml --fail-severity=warn --display-only-failures openapi.yaml
+	@out=$$($(NPX)/redocly lint --config redocly.yaml --format=stylish openapi.yaml 2>&1); rc=$$?; echo "$$out"; \
+		if [ $$rc -ne 0 ] || echo "$$out" | grep -qiE '[0-9]+ (warning|error)s?'; then echo "redocly: problems found"; exit 1; fi
+
+.PHONY: spec-consumers
+spec-consumers: deps-npm ## Generate TypeScript types from the spec and type-check a usage file with tsc.
+	$(NPX)/openapi-typescript openapi.yaml --output consumers/typescript/schema.d.ts
+	$(NPX)/tsc -p consumers/typescript/tsconfig.json
+
+.PHONY: docs
+docs: deps-npm ## Render the HTML API reference into docs/index.html.
+	$(NPX)/redocly build-docs openapi.yaml --config redocly.yaml --output docs/index.html
+
+.PHONY: ci
+ci: ## What .ci/run runs: $(CI_TARGETS).
+	@for t in $(CI_TARGETS); do echo "==> make $$t"; $(MAKE) --no-print-directory $$t || exit 1; done
+
+-include mk/*.mk

@@ -1,0 +1,53 @@
+package csconnect
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Token is a Creditsafe CONNECT bearer token with its expiry on the local clock.
+//
+// Its String, GoString and Format methods never print Value, so a Token can be
+// logged or wrapped in an error safely.
+type Token struct {
+	// Value is the JWT returned by POST /authenticate.
+	Value string
+	// Expiry is when the token stops being accepted, on the local clock (the server's
+	// lifetime applied to the local fetch time, so clock skew does not shorten it).
+	Expiry time.Time
+	// Fetched is when the token was received, on the local clock.
+	Fetched time.Time
+}
+
+// Expired reports whether the token is expired at now. A nil token is expired.
+// It is pure: the caller supplies the clock.
+func (t *Token) Expired(now time.Time) bool {
+	return t == nil || t.Value == "" || !now.Before(t.Expiry)
+}
+
+// String describes the token without its value.
+func (t *Token) String() string {
+	if t == nil {
+		return "csconnect.Token(nil)"
+	}
+	return fmt.Sprintf("csconnect.Token{expiry: %s, value: [redacted]}", t.Expiry.UTC().Format(time.RFC3339))
+}
+
+// GoString is String, so %#v does not print the value either.
+func (t *Token) GoString() string { return t.String() }
+
+// Format makes every verb (%v, %+v, %s, %q, %#v) print String.
+func (t *Token) Format(f fmt.State, verb rune) { fmt.Fprint(f, t.String()) }
+
+// TokenSource supplies tokens. Implementations must be safe for concurrent use and
+// must honour ctx: a caller whose context ends gets ctx.Err() promptly.
+type TokenSource interface {
+	Token(ctx context.Context) (*Token, error)
+}
+
+// TokenSourceFunc adapts a function to TokenSource.
+type TokenSourceFunc func(ctx context.Context) (*Token, error)
+
+// Token calls f(ctx).
+func (f TokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
