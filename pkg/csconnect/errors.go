@@ -61,3 +61,21 @@ func (e *APIError) HTTPStatusCode() int { return e.StatusCode }
 
 // Is reports whether target is the sentinel this error is classified as.
 func (e *APIError) Is(target error) bool { return e.kind != nil && target == e.kind }
+
+// maxErrorBody caps how much of an error body is read and kept: error bodies are
+// short, and a hostile or broken server must not make us buffer without bound.
+const maxErrorBody = 64 << 10
+
+// CheckResponse classifies the response of a protected service call (not of
+// authenticate). It returns nil for 1xx-3xx. Otherwise it reads at most maxErrorBody
+// bytes of the body, puts back a resp.Body that yields the same bytes (followed by any
+// unread rest), and returns an *APIError whose Is matches ErrTokenExpired only when the
+// response says the token expired or is invalid (a 401, or a 403 that says "Token
+// Expired"), ErrForbidden for any other 403, ErrRateLimited for 429, ErrBadRequest
+// for 400 and ErrServer for 5xx.
+func CheckResponse(resp *http.Response) error {
+	if resp.StatusCode < 400 {
+		return nil
+	}
+	return decodeServiceError(resp)
+}

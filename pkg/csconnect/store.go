@@ -25,6 +25,10 @@ type Store interface {
 	// SaveGuard records guard state for key; it expires by itself once nothing in it
 	// is in force.
 	SaveGuard(ctx context.Context, key string, s GuardState) error
+	// Fingerprint returns a keyed hash of parts (a username, or a username and
+	// password), stable for every process that shares this store and useless to anyone
+	// without the store's secret. Keys and RejectedPair values are fingerprints.
+	Fingerprint(parts ...string) string
 }
 
 // GuardState is what the lockout guard remembers about one credential fingerprint.

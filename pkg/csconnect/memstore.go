@@ -1,0 +1,115 @@
+package csconnect
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"sync"
+	"time"
+)
+
+// MemoryStore is the default Store: state shared by the caches and guards of one
+// process. The zero value is not usable; use NewMemoryStore. Safe for concurrent use.
+type MemoryStore struct {
+	secret []byte
+	now    func() time.Time
+
+	mu     sync.Mutex
+	tokens map[string]*Token
+	leases map[string]memLease
+	guards map[string]GuardState
+}
+
+type memLease struct {
+	owner   *byte // identity of the holder
+	expires time.Time
+}
+
+// NewMemoryStore returns an empty in-process store with a random fingerprint secret.
+func NewMemoryStore() *MemoryStore {
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
+	return &MemoryStore{
+		secret: secret,
+		now:    time.Now,
+		tokens: map[string]*Token{},
+		leases: map[string]memLease{},
+		guards: map[string]GuardState{},
+	}
+}
+
+// LoadToken returns the token saved for key, or nil when none is saved or it expired.
+func (m *MemoryStore) LoadToken(_ context.Context, key string) (*Token, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.tokens[key]
+	if t.Expired(m.now()) {
+		delete(m.tokens, key)
+		return nil, nil
+	}
+	return t, nil
+}
+
+// SaveToken saves t for key.
+func (m *MemoryStore) SaveToken(_ context.Context, key string, t *Token) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tokens[key] = t
+	return nil
+}
+
+// AcquireLease takes the lease for key when it is free or its holder's ttl ran out.
+func (m *MemoryStore) AcquireLease(_ context.Context, key string, ttl time.Duration) (func(), bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if l, held := m.leases[key]; held && now.Before(l.expires) {
+		return func() {}, false, nil
+	}
+	owner := new(byte)
+	m.leases[key] = memLease{owner: owner, expires: now.Add(ttl)}
+	release := func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.leases[key].owner == owner {
+			delete(m.leases, key)
+		}
+	}
+	return release, true, nil
+}
+
+// LoadGuard returns the guard state saved for key.
+func (m *MemoryStore) LoadGuard(_ context.Context, key string) (GuardState, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.guards[key], nil
+}
+
+// SaveGuard saves the guard state for key.
+func (m *MemoryStore) SaveGuard(_ context.Context, key string, s GuardState) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.guards[key] = s
+	return nil
+}
+
+// Fingerprint is KeyedHash with this store's random secret.
+func (m *MemoryStore) Fingerprint(parts ...string) string { return KeyedHash(m.secret, parts...) }
+
+// KeyedHash returns hex(HMAC-SHA256(secret, parts)), each part length-prefixed so that
+// ("ab", "c") and ("a", "bc") differ. Store implementations use it for Fingerprint.
+func KeyedHash(secret []byte, parts ...string) string {
+	h := hmac.New(sha256.New, secret)
+	var n [8]byte
+	for _, p := range parts {
+		l := uint64(len(p))
+		for i := range n {
+			n[i] = byte(l >> (8 * i))
+		}
+		h.Write(n[:])
+		h.Write([]byte(p))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
