@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/csconnect/csconnect/gen/client"
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // PreflightError is an input csconnect refused before sending anything: a credential
@@ -53,24 +54,36 @@ type lengthLimits struct{ min, max int }
 // credentialLimits reads the username and password limits from the spec embedded in
 // the generated client, so the spec stays the single source of truth.
 var credentialLimits = sync.OnceValues(func() (map[string]lengthLimits, error) {
-	doc, err := client.GetSwagger()
-	if err != nil {
-		return nil, fmt.Errorf("csconnect: reading the embedded spec: %w", err)
-	}
-	ref := doc.Components.Schemas["AuthenticateRequest"]
-	if ref == nil || ref.Value == nil {
-		return nil, errors.New("csconnect: the embedded spec has no AuthenticateRequest schema")
-	}
 	limits := map[string]lengthLimits{}
 	for _, field := range []string{"username", "password"} {
-		p := ref.Value.Properties[field]
-		if p == nil || p.Value == nil || p.Value.MaxLength == nil {
+		p, err := specProperty("AuthenticateRequest", field)
+		if err != nil {
+			return nil, err
+		}
+		if p.MaxLength == nil {
 			return nil, fmt.Errorf("csconnect: the embedded spec has no maxLength for %s", field)
 		}
-		limits[field] = lengthLimits{min: int(p.Value.MinLength), max: int(*p.Value.MaxLength)}
+		limits[field] = lengthLimits{min: int(p.MinLength), max: int(*p.MaxLength)}
 	}
 	return limits, nil
 })
+
+// embeddedSpec is the spec the generated client embeds, loaded once.
+var embeddedSpec = sync.OnceValues(client.GetSpec)
+
+// specProperty returns the schema of property prop of components.schemas[schema].
+func specProperty(schema, prop string) (*openapi3.Schema, error) {
+	doc, err := embeddedSpec()
+	if err != nil {
+		return nil, fmt.Errorf("csconnect: reading the embedded spec: %w", err)
+	}
+	if s := doc.Components.Schemas[schema]; s != nil && s.Value != nil {
+		if p := s.Value.Properties[prop]; p != nil && p.Value != nil {
+			return p.Value, nil
+		}
+	}
+	return nil, fmt.Errorf("csconnect: the embedded spec has no %s.%s", schema, prop)
+}
 
 // preflight checks a username and password against the spec's rules (required, 1 to
 // 30 characters counted as JSON Schema counts them: Unicode code points) and the

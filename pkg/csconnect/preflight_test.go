@@ -65,7 +65,7 @@ func TestPreflight(t *testing.T) {
 // kin-openapi's validation of the embedded spec's AuthenticateRequest schema: a change
 // to minLength/maxLength in openapi.yaml that preflight did not follow fails here.
 func TestPreflightAgreesWithSpec(t *testing.T) {
-	doc, err := client.GetSwagger()
+	doc, err := client.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
