@@ -1,0 +1,66 @@
+package csconnect
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// fullJitter returns a random duration in [0, min(maxD, base·2^(n-1))) for the n-th
+// consecutive failure (n ≥ 1), drawing from rnd (which returns a value in [0, x)).
+// Full jitter, as in the AWS architecture note on backoff, spreads retries of many
+// clients evenly instead of synchronising them. It is a few lines, so it is written
+// here rather than taken from a backoff library whose clock and random source would
+// not be per instance.
+func fullJitter(n int, base, maxD time.Duration, rnd func(int64) int64) time.Duration {
+	if base <= 0 || maxD <= 0 {
+		return 0
+	}
+	ceil := base
+	for i := 1; i < n && ceil < maxD; i++ {
+		ceil *= 2
+	}
+	ceil = min(ceil, maxD)
+	return time.Duration(rnd(int64(ceil)))
+}
+
+// parseRetryAfter reads a Retry-After header value, either delay-seconds or an
+// HTTP-date (RFC 9110 §10.2.3), relative to now. ok is false when the value is
+// absent or malformed; a date in the past gives 0.
+func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
+}
+
+// sleepCtx waits d or until ctx ends, whichever is first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
