@@ -104,7 +104,7 @@ func (c *Cache) slow(ctx context.Context, e *entry, now time.Time) (*Token, erro
 	case valid && (now.Before(e.mandatoryAt) || backoff && !e.permanent):
 		// Advisory window, or a failed refresh to wait out on the old token.
 		if !backoff && e.refreshing.CompareAndSwap(false, true) {
-			c.startRefresh(ctx)
+			c.startRefresh(ctx, e)
 		}
 		if c.opts.CountHits {
 			c.stats.hits.Add(1)
@@ -117,7 +117,7 @@ func (c *Cache) slow(ctx context.Context, e *entry, now time.Time) (*Token, erro
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case r := <-c.sf.DoChan("token", func() (any, error) { return c.fetch(context.WithoutCancel(ctx)) }):
+	case r := <-c.sf.DoChan("token", func() (any, error) { return c.fetch(context.WithoutCancel(ctx), e) }):
 		if r.Err == nil {
 			return r.Val.(*entry).tok, nil
 		}
@@ -132,15 +132,22 @@ func (c *Cache) slow(ctx context.Context, e *entry, now time.Time) (*Token, erro
 // do not wait for it. Its context keeps ctx's values but not its cancellation. Each
 // entry starts at most one: the fetch always replaces the entry (with the new token
 // or with the failure), which re-arms the next one.
-func (c *Cache) startRefresh(ctx context.Context) {
+func (c *Cache) startRefresh(ctx context.Context, e *entry) {
 	c.stats.refreshes.Add(1)
 	detached := context.WithoutCancel(ctx)
-	c.sf.DoChan("token", func() (any, error) { return c.fetch(detached) }) // result read by waiters, if any
+	c.sf.DoChan("token", func() (any, error) { return c.fetch(detached, e) }) // result read by waiters, if any
 }
 
 // fetch obtains a token (from the Store or the source), installs it and returns its
-// entry, or records the failure. It runs once at a time (single-flight).
-func (c *Cache) fetch(parent context.Context) (*entry, error) {
+// entry, or records the failure. It runs once at a time (single-flight). seen is the
+// entry the caller decided on: when another fetch has installed a good token since
+// (the caller lost the race with its end), that token is returned without a fetch.
+func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
+	if cur := c.cur.Load(); cur != seen && cur != nil && cur.err == nil {
+		if now := c.now(); !cur.tok.Expired(now) && now.Before(cur.mandatoryAt) {
+			return cur, nil
+		}
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
