@@ -2,6 +2,7 @@ package csconnect
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -54,3 +55,5 @@ func TestTokenAttrHidesValue(t *testing.T) {
 		t.Errorf("tokenAttr log = %s; want remaining 50m", out)
 	}
 }
+
+func fmtSprintf(verb string, v any) string { return fmt.Sprintf(verb, v) }
