@@ -235,10 +235,15 @@ func TestTransportSameTokenNotReplayed(t *testing.T) {
 // TestTransportConcurrentExpiry: many requests rejected with one token cause one
 // renewal.
 func TestTransportConcurrentExpiry(t *testing.T) {
+	const n = 50
 	var rejected atomic.Int64
+	allIn := make(chan struct{}) // every request reached the server with tok-1
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") == "Bearer tok-1" {
-			rejected.Add(1)
+			if rejected.Add(1) == n {
+				close(allIn)
+			}
+			<-allIn
 			w.WriteHeader(401)
 			_, _ = io.WriteString(w, `{"error": "Invalid token."}`)
 			return
@@ -248,7 +253,6 @@ func TestTransportConcurrentExpiry(t *testing.T) {
 	t.Cleanup(srv.Close)
 	tr, src, _ := newTestTransport(t)
 	mustToken(t, tr.Source)
-	const n = 50
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
