@@ -26,10 +26,10 @@ func fullJitter(n int, base, maxD time.Duration, rnd func(int64) int64) time.Dur
 	return time.Duration(rnd(int64(ceil)))
 }
 
-// parseRetryAfter reads a Retry-After header value, either delay-seconds or an
+// retryAfterDelay reads a Retry-After header value, either delay-seconds or an
 // HTTP-date (RFC 9110 §10.2.3), relative to now. ok is false when the value is
 // absent or malformed; a date in the past gives 0.
-func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+func retryAfterDelay(v string, now time.Time) (d time.Duration, ok bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
@@ -50,8 +50,8 @@ func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	return max(t.Sub(now), 0), true
 }
 
-// sleepCtx waits d or until ctx ends, whichever is first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// sleepUntil waits d or until ctx ends, whichever is first.
+func sleepUntil(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

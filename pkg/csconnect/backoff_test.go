@@ -30,7 +30,7 @@ func TestFullJitter(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
+func TestRetryAfterDelay(t *testing.T) {
 	tests := map[string]struct {
 		in     string
 		want   time.Duration
@@ -50,30 +50,30 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got, ok := parseRetryAfter(tc.in, t0)
+			got, ok := retryAfterDelay(tc.in, t0)
 			if got != tc.want || ok != tc.wantOK {
-				t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.wantOK)
+				t.Errorf("retryAfterDelay(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.wantOK)
 			}
 		})
 	}
 }
 
-// FuzzParseRetryAfter: any header value parses without panicking to a wait between
+// FuzzRetryAfterDelay: any header value parses without panicking to a wait between
 // zero and a day.
-func FuzzParseRetryAfter(f *testing.F) {
+func FuzzRetryAfterDelay(f *testing.F) {
 	for _, s := range []string{"120", "0", "-1", "", "Sun, 22 Nov 2026 12:01:30 GMT", "Sunday, 22-Nov-26 12:01:00 GMT", "1e9", "99999999999999999999"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, ok := parseRetryAfter(s, t0)
+		d, ok := retryAfterDelay(s, t0)
 		if !ok && d != 0 {
-			t.Errorf("parseRetryAfter(%q) = %v, false; want 0 when not ok", s, d)
+			t.Errorf("retryAfterDelay(%q) = %v, false; want 0 when not ok", s, d)
 		}
 		if d < 0 {
-			t.Errorf("parseRetryAfter(%q) = %v; want >= 0", s, d)
+			t.Errorf("retryAfterDelay(%q) = %v; want >= 0", s, d)
 		}
 		if ok && d > 24*time.Hour && !isHTTPDate(s) {
-			t.Errorf("parseRetryAfter(%q) = %v; want at most a day for delay-seconds", s, d)
+			t.Errorf("retryAfterDelay(%q) = %v; want at most a day for delay-seconds", s, d)
 		}
 	})
 }

@@ -12,7 +12,7 @@ import (
 // goroutine, and Close ends it (outside synctest, which checks this by itself).
 func TestCacheNoGoroutineLeak(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	clock := newFakeClock()
+	clock := newManualClock()
 	started := make(chan struct{})
 	src := &fakeSource{fn: func(ctx context.Context, n int64) (*Token, error) {
 		if n == 1 {

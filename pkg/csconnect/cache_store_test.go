@@ -231,7 +231,7 @@ func TestCacheStoreNeverReadoptsRejected(t *testing.T) {
 func TestCacheStoreWithoutKeyIsUnused(t *testing.T) {
 	logger, logs := newTestLogger()
 	store := &flakyStore{Store: NewMemoryStore()}
-	c := newTestCache(t, clockSource(newFakeClock()), newFakeClock(), CacheOptions{Store: store, Logger: logger})
+	c := newTestCache(t, clockSource(newManualClock()), newManualClock(), CacheOptions{Store: store, Logger: logger})
 	mustToken(t, c)
 	if n := store.calls.Load(); n != 0 {
 		t.Errorf("store calls without a StoreKey = %d; want 0", n)

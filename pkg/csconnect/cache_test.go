@@ -16,21 +16,21 @@ var t0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 const hour = time.Hour
 
-// fakeClock is a per-test clock, safe for concurrent use.
-type fakeClock struct {
+// manualClock is a per-test clock, safe for concurrent use.
+type manualClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func newFakeClock() *fakeClock { return &fakeClock{t: t0} }
+func newManualClock() *manualClock { return &manualClock{t: t0} }
 
-func (f *fakeClock) Now() time.Time {
+func (f *manualClock) Now() time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.t
 }
 
-func (f *fakeClock) Set(t time.Time) {
+func (f *manualClock) Set(t time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.t = t
@@ -52,13 +52,13 @@ func tokenAt(n int64, fetched time.Time) *Token {
 }
 
 // clockSource returns a source whose n-th token is fetched at clock's now.
-func clockSource(clock *fakeClock) *fakeSource {
+func clockSource(clock *manualClock) *fakeSource {
 	return &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) { return tokenAt(n, clock.Now()), nil }}
 }
 
 // newTestCache returns a cache on clock with no jitter unless opts says otherwise,
 // closed at the end of the test.
-func newTestCache(t *testing.T, src TokenSource, clock *fakeClock, opts CacheOptions) *Cache {
+func newTestCache(t *testing.T, src TokenSource, clock *manualClock, opts CacheOptions) *Cache {
 	t.Helper()
 	if opts.AdvisoryJitter == 0 {
 		opts.AdvisoryJitter = -1
@@ -82,7 +82,7 @@ func mustToken(t *testing.T, c TokenSource) *Token {
 }
 
 func TestCacheHitsAfterOneFetch(t *testing.T) {
-	clock := newFakeClock()
+	clock := newManualClock()
 	src := clockSource(clock)
 	c := newTestCache(t, src, clock, CacheOptions{CountHits: true})
 	first := mustToken(t, c)
@@ -118,7 +118,7 @@ func TestCacheWindows(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				clock := newFakeClock()
+				clock := newManualClock()
 				release := make(chan struct{})
 				src := &fakeSource{fn: func(ctx context.Context, n int64) (*Token, error) {
 					if n > 1 {
@@ -167,7 +167,7 @@ func TestCacheWindows(t *testing.T) {
 }
 
 func TestCacheAdvisoryJitter(t *testing.T) {
-	clock := newFakeClock()
+	clock := newManualClock()
 	c := NewCache(clockSource(clock), CacheOptions{})
 	c.now = clock.Now
 	var draws []int64
@@ -257,7 +257,7 @@ func TestCacheFetchTimeout(t *testing.T) {
 var errFlaky = errors.New("flaky")
 
 func TestCacheFailedRefreshKeepsToken(t *testing.T) {
-	clock := newFakeClock()
+	clock := newManualClock()
 	fail := atomic.Bool{}
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 		if fail.Load() {
@@ -313,7 +313,7 @@ var permanentErr = fmt.Errorf("authenticate: %w", ErrInvalidCredentials)
 func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 	for name, at := range map[string]time.Duration{"cold": 0, "mandatory": 59*time.Minute + time.Second} {
 		t.Run(name, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := newManualClock()
 			src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 				if n == 1 && at > 0 {
 					return tokenAt(n, clock.Now()), nil
@@ -345,7 +345,7 @@ func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 
 func TestCacheAdvisoryPermanentFailureKeepsServing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		clock := newFakeClock()
+		clock := newManualClock()
 		src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 			if n > 1 {
 				return nil, permanentErr
@@ -373,7 +373,7 @@ func TestCacheAdvisoryPermanentFailureKeepsServing(t *testing.T) {
 }
 
 func TestCacheInvalidate(t *testing.T) {
-	clock := newFakeClock()
+	clock := newManualClock()
 	src := clockSource(clock)
 	c := newTestCache(t, src, clock, CacheOptions{})
 	first := mustToken(t, c)
@@ -400,7 +400,7 @@ func TestCacheInvalidate(t *testing.T) {
 // TestCacheConcurrentInvalidate: N callers that each saw the same token rejected
 // cause one refresh.
 func TestCacheConcurrentInvalidate(t *testing.T) {
-	clock := newFakeClock()
+	clock := newManualClock()
 	src := clockSource(clock)
 	c := newTestCache(t, src, clock, CacheOptions{})
 	rejected := mustToken(t, c)
@@ -427,7 +427,7 @@ func TestCacheConcurrentInvalidate(t *testing.T) {
 }
 
 func TestCacheRejectsExpiredFromSource(t *testing.T) {
-	clock := newFakeClock()
+	clock := newManualClock()
 	src := &fakeSource{fn: func(context.Context, int64) (*Token, error) {
 		return &Token{Value: "old", Expiry: t0.Add(-time.Second)}, nil
 	}}
@@ -441,7 +441,7 @@ func TestCacheRejectsExpiredFromSource(t *testing.T) {
 // fetch is refused and a still-valid token is served.
 func TestCacheClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		clock := newFakeClock()
+		clock := newManualClock()
 		var cancelled atomic.Bool
 		src := &fakeSource{fn: func(ctx context.Context, n int64) (*Token, error) {
 			if n == 1 {

@@ -49,7 +49,7 @@ func TestHerd(t *testing.T) {
 	})
 	t.Run("advisory", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := newManualClock()
 			release := make(chan struct{})
 			src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 				if n > 1 {

@@ -12,7 +12,7 @@ import (
 )
 
 func TestOAuth2TokenSource(t *testing.T) {
-	clock := newFakeClock()
+	clock := newManualClock()
 	c := newTestCache(t, clockSource(clock), clock, CacheOptions{})
 	ts := OAuth2TokenSource(context.Background(), c)
 	got, err := ts.Token()
@@ -31,7 +31,7 @@ func TestOAuth2TokenSource(t *testing.T) {
 
 // TestOAuth2NewClient: the adapter works under oauth2.NewClient end to end.
 func TestOAuth2NewClient(t *testing.T) {
-	srv := newTestServer(t, ok200)
+	srv := newServiceServer(t, ok200)
 	src := TokenSourceFunc(func(context.Context) (*Token, error) {
 		return &Token{Value: "tok-oauth2", Expiry: time.Now().Add(hour)}, nil
 	})
@@ -48,7 +48,7 @@ func TestOAuth2NewClient(t *testing.T) {
 }
 
 func TestRequestEditor(t *testing.T) {
-	clock := newFakeClock()
+	clock := newManualClock()
 	edit := RequestEditor(newTestCache(t, clockSource(clock), clock, CacheOptions{}))
 	tests := map[string]struct {
 		url      string

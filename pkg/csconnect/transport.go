@@ -211,7 +211,7 @@ func (t *Transport) delay(p RetryPolicy, attempt int, resp *http.Response) (time
 	if t.now != nil {
 		now = t.now
 	}
-	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now()); ok {
+	if d, ok := retryAfterDelay(resp.Header.Get("Retry-After"), now()); ok {
 		return d, d <= p.MaxRetryAfter
 	}
 	rnd := t.rand
@@ -225,7 +225,7 @@ func (t *Transport) sleepFn() func(context.Context, time.Duration) error {
 	if t.sleep != nil {
 		return t.sleep
 	}
-	return sleepCtx
+	return sleepUntil
 }
 
 // bearerMemo remembers the Authorization value of the last token it was asked

@@ -20,32 +20,32 @@ type seenRequest struct {
 	method, path, auth, body string
 }
 
-// testServer is a loopback server answering each request with the next reply in
+// serviceServer is a loopback server answering each request with the next reply in
 // turn (the last one repeats), recording what it saw.
-type testServer struct {
+type serviceServer struct {
 	*httptest.Server
 	mu   sync.Mutex
 	seen []seenRequest
 	n    atomic.Int64
 }
 
-// reply is one canned answer.
-type reply struct {
+// canned is one canned answer.
+type canned struct {
 	status int
 	header map[string]string
 	body   string
 }
 
-func newTestServer(t *testing.T, replies ...reply) *testServer {
+func newServiceServer(t *testing.T, replies ...canned) *serviceServer {
 	t.Helper()
-	s := &testServer{}
+	s := &serviceServer{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		s.mu.Lock()
 		s.seen = append(s.seen, seenRequest{r.Method, r.URL.Path, r.Header.Get("Authorization"), string(body)})
 		s.mu.Unlock()
 		i := min(int(s.n.Add(1))-1, len(replies)-1)
-		rep := reply{status: http.StatusOK, body: `{"ok":true}`}
+		rep := canned{status: http.StatusOK, body: `{"ok":true}`}
 		if i >= 0 {
 			rep = replies[i]
 		}
@@ -59,7 +59,7 @@ func newTestServer(t *testing.T, replies ...reply) *testServer {
 	return s
 }
 
-func (s *testServer) requests() []seenRequest {
+func (s *serviceServer) requests() []seenRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]seenRequest(nil), s.seen...)
@@ -67,19 +67,19 @@ func (s *testServer) requests() []seenRequest {
 
 // The bodies the vendor documents for service calls.
 var (
-	swedenExpired   = reply{status: 403, header: map[string]string{"Content-Type": "text/plain"}, body: "Token Expired"}
-	connectInvalid  = reply{status: 401, header: map[string]string{"Content-Type": "application/json"}, body: `{"error": "Invalid token."}`}
-	accessForbidden = reply{status: 403, header: map[string]string{"Content-Type": "application/json"}, body: `{"message": "Access forbidden"}`}
-	rejectedCompany = reply{status: 403, header: map[string]string{"Content-Type": "application/json"},
+	swedenExpired   = canned{status: 403, header: map[string]string{"Content-Type": "text/plain"}, body: "Token Expired"}
+	connectInvalid  = canned{status: 401, header: map[string]string{"Content-Type": "application/json"}, body: `{"error": "Invalid token."}`}
+	accessForbidden = canned{status: 403, header: map[string]string{"Content-Type": "application/json"}, body: `{"message": "Access forbidden"}`}
+	rejectedCompany = canned{status: 403, header: map[string]string{"Content-Type": "application/json"},
 		body: `{"error":{"code":"403","text":"Forbidden","detail":"The company is not available for this customer."}}`}
-	ok200 = reply{status: 200, body: `{"ok":true}`}
+	ok200 = canned{status: 200, body: `{"ok":true}`}
 )
 
 // newTestTransport returns a Transport over a fresh Cache on clockSource, with a
 // sleep that records instead of sleeping.
 func newTestTransport(t *testing.T) (*Transport, *fakeSource, *[]time.Duration) {
 	t.Helper()
-	clock := newFakeClock()
+	clock := newManualClock()
 	src := clockSource(clock)
 	var slept []time.Duration
 	tr := &Transport{Source: newTestCache(t, src, clock, CacheOptions{})}
@@ -93,7 +93,7 @@ func newTestTransport(t *testing.T) (*Transport, *fakeSource, *[]time.Duration) 
 }
 
 func TestTransportSetsBearer(t *testing.T) {
-	srv := newTestServer(t, ok200)
+	srv := newServiceServer(t, ok200)
 	tr, _, _ := newTestTransport(t)
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/datecheck/company", nil)
 	req.Header.Set("X-Trace", "1")
@@ -115,20 +115,20 @@ func TestTransportSetsBearer(t *testing.T) {
 // is, after one request.
 func TestTransportRenewsExpiredToken(t *testing.T) {
 	tests := map[string]struct {
-		first      reply
+		first canned
 		wantReplay bool
 	}{
 		"sweden 403 token expired":  {swedenExpired, true},
 		"connect 401 invalid token": {connectInvalid, true},
 		"403 access forbidden":      {accessForbidden, false},
 		"403 rejected company":      {rejectedCompany, false},
-		"400 bad request":           {reply{status: 400, body: `{"message":"bad"}`}, false},
-		"404 not found":             {reply{status: 404}, false},
+		"400 bad request":           {canned{status: 400, body: `{"message":"bad"}`}, false},
+		"404 not found":             {canned{status: 404}, false},
 	}
 	for name, tc := range tests {
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
 			t.Run(name+"/"+method, func(t *testing.T) {
-				srv := newTestServer(t, tc.first, ok200)
+				srv := newServiceServer(t, tc.first, ok200)
 				tr, src, _ := newTestTransport(t)
 				var body io.Reader
 				if method == http.MethodPost {
@@ -166,7 +166,7 @@ func TestTransportRenewsExpiredToken(t *testing.T) {
 }
 
 func TestTransportReplaysOnlyOnce(t *testing.T) {
-	srv := newTestServer(t, connectInvalid)
+	srv := newServiceServer(t, connectInvalid)
 	tr, src, _ := newTestTransport(t)
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/svc", nil)
 	resp, err := tr.RoundTrip(req)
@@ -184,7 +184,7 @@ func TestTransportReplaysOnlyOnce(t *testing.T) {
 }
 
 func TestTransportUnreplayableBody(t *testing.T) {
-	srv := newTestServer(t, swedenExpired, ok200)
+	srv := newServiceServer(t, swedenExpired, ok200)
 	tr, src, _ := newTestTransport(t)
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/svc", io.NopCloser(strings.NewReader("once")))
 	req.GetBody = nil
@@ -203,7 +203,7 @@ func TestTransportUnreplayableBody(t *testing.T) {
 }
 
 func TestTransportRenewalErrorReturned(t *testing.T) {
-	srv := newTestServer(t, connectInvalid, ok200)
+	srv := newServiceServer(t, connectInvalid, ok200)
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 		if n > 1 {
 			return nil, permanentErr
@@ -218,7 +218,7 @@ func TestTransportRenewalErrorReturned(t *testing.T) {
 }
 
 func TestTransportSameTokenNotReplayed(t *testing.T) {
-	srv := newTestServer(t, connectInvalid, ok200)
+	srv := newServiceServer(t, connectInvalid, ok200)
 	static := TokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil })
 	tr := &Transport{Source: static}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/svc", nil)
@@ -275,35 +275,35 @@ func TestTransportConcurrentExpiry(t *testing.T) {
 }
 
 func TestTransportRetries(t *testing.T) {
-	s503 := reply{status: 503, body: `{"error":{"code":"503","text":"Unavailable"}}`}
-	s500 := reply{status: 500, body: `{"error":{"code":"500","text":"Internal server error"}}`}
+	s503 := canned{status: 503, body: `{"error":{"code":"503","text":"Unavailable"}}`}
+	s500 := canned{status: 500, body: `{"error":{"code":"500","text":"Internal server error"}}`}
 	tests := map[string]struct {
 		method    string
-		replies   []reply
+		replies   []canned
 		policy    RetryPolicy
 		wantCalls int
 		wantCode  int
 		wantSlept []time.Duration
 	}{
-		"5xx then ok": {http.MethodGet, []reply{s503, s500, ok200}, RetryPolicy{}, 3, 200,
+		"5xx then ok": {http.MethodGet, []canned{s503, s500, ok200}, RetryPolicy{}, 3, 200,
 			[]time.Duration{125 * time.Millisecond, 250 * time.Millisecond}},
-		"bounded": {http.MethodGet, []reply{s503}, RetryPolicy{}, 3, 503,
+		"bounded": {http.MethodGet, []canned{s503}, RetryPolicy{}, 3, 503,
 			[]time.Duration{125 * time.Millisecond, 250 * time.Millisecond}},
-		"max attempts 1":   {http.MethodGet, []reply{s503, ok200}, RetryPolicy{MaxAttempts: 1}, 1, 503, nil},
-		"post not retried": {http.MethodPost, []reply{s503, ok200}, RetryPolicy{}, 1, 503, nil},
-		"429 retry-after seconds": {http.MethodGet, []reply{{status: 429, header: map[string]string{"Retry-After": "2"}}, ok200},
+		"max attempts 1":   {http.MethodGet, []canned{s503, ok200}, RetryPolicy{MaxAttempts: 1}, 1, 503, nil},
+		"post not retried": {http.MethodPost, []canned{s503, ok200}, RetryPolicy{}, 1, 503, nil},
+		"429 retry-after seconds": {http.MethodGet, []canned{{status: 429, header: map[string]string{"Retry-After": "2"}}, ok200},
 			RetryPolicy{}, 2, 200, []time.Duration{2 * time.Second}},
-		"429 retry-after date": {http.MethodGet, []reply{{status: 429, header: map[string]string{"Retry-After": t0.Add(7 * time.Second).Format(http.TimeFormat)}}, ok200},
+		"429 retry-after date": {http.MethodGet, []canned{{status: 429, header: map[string]string{"Retry-After": t0.Add(7 * time.Second).Format(http.TimeFormat)}}, ok200},
 			RetryPolicy{}, 2, 200, []time.Duration{7 * time.Second}},
-		"retry-after too long": {http.MethodGet, []reply{{status: 429, header: map[string]string{"Retry-After": "120"}}, ok200},
+		"retry-after too long": {http.MethodGet, []canned{{status: 429, header: map[string]string{"Retry-After": "120"}}, ok200},
 			RetryPolicy{}, 1, 429, nil},
-		"4xx not retried": {http.MethodGet, []reply{{status: 400}, ok200}, RetryPolicy{}, 1, 400, nil},
-		"delay capped": {http.MethodGet, []reply{s503}, RetryPolicy{MaxAttempts: 4, BaseDelay: time.Second, MaxDelay: 3 * time.Second}, 4, 503,
+		"4xx not retried": {http.MethodGet, []canned{{status: 400}, ok200}, RetryPolicy{}, 1, 400, nil},
+		"delay capped": {http.MethodGet, []canned{s503}, RetryPolicy{MaxAttempts: 4, BaseDelay: time.Second, MaxDelay: 3 * time.Second}, 4, 503,
 			[]time.Duration{500 * time.Millisecond, time.Second, 1500 * time.Millisecond}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			srv := newTestServer(t, tc.replies...)
+			srv := newServiceServer(t, tc.replies...)
 			tr, _, slept := newTestTransport(t)
 			tr.Retry = tc.policy
 			req, _ := http.NewRequest(tc.method, srv.URL+"/svc", strings.NewReader("b"))
@@ -338,7 +338,7 @@ func equalDurations(a, b []time.Duration) bool {
 }
 
 func TestTransportRetryHonoursContext(t *testing.T) {
-	srv := newTestServer(t, reply{status: 503})
+	srv := newServiceServer(t, canned{status: 503})
 	tr, _, _ := newTestTransport(t)
 	tr.sleep = nil // the real sleep: the context is already over, so it returns at once
 	ctx, cancel := context.WithCancel(context.Background())
@@ -387,7 +387,7 @@ func TestTransportRefusesPlainHTTP(t *testing.T) {
 // TestTransportRedirects: a redirect keeps the token on the same host and drops it
 // on another.
 func TestTransportRedirects(t *testing.T) {
-	other := newTestServer(t, ok200)
+	other := newServiceServer(t, ok200)
 	var target string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/start" {
@@ -441,7 +441,7 @@ func TestBearerMemoBuildsOncePerToken(t *testing.T) {
 // with Debug logging, and checks that no token value reaches the log or an error.
 func TestNoSecretsInLogsOrErrors(t *testing.T) {
 	const secret = "eyJhbGciOiJSUzI1NiIsImtpZCI6Im-secret"
-	clock := newFakeClock()
+	clock := newManualClock()
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 		if n == 3 {
 			return nil, fmt.Errorf("authenticate: %w", ErrServer)
@@ -452,7 +452,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 	store := &flakyStore{Store: NewMemoryStore()}
 	store.down.Store(true)
 	c := newTestCache(t, src, clock, CacheOptions{Logger: logger, Store: store, StoreKey: storeKey})
-	srv := newTestServer(t, connectInvalid, ok200)
+	srv := newServiceServer(t, connectInvalid, ok200)
 	tr := &Transport{Source: c}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/svc", nil)
 	resp, err := tr.RoundTrip(req)
