@@ -2,9 +2,6 @@ package csconnect
 
 import (
 	"context"
-	"net/http"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -24,30 +21,6 @@ func fullJitter(n int, base, maxD time.Duration, rnd func(int64) int64) time.Dur
 	}
 	ceil = min(ceil, maxD)
 	return time.Duration(rnd(int64(ceil)))
-}
-
-// retryAfterDelay reads a Retry-After header value, either delay-seconds or an
-// HTTP-date (RFC 9110 §10.2.3), relative to now. ok is false when the value is
-// absent or malformed; a date in the past gives 0.
-func retryAfterDelay(v string, now time.Time) (d time.Duration, ok bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(t.Sub(now), 0), true
 }
 
 // sleepUntil waits d or until ctx ends, whichever is first.

@@ -2,7 +2,6 @@ package csconnect_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -104,7 +103,7 @@ func ExampleRequestEditor() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("editor:", resp.StatusCode(), errors.Is(csconnect.CheckResponse(resp.HTTPResponse), csconnect.ErrTokenExpired))
+	fmt.Println("editor:", resp.StatusCode(), string(resp.Body))
 
 	c, err = client.NewClientWithResponses(srv.URL, client.WithHTTPClient(&http.Client{Transport: &csconnect.Transport{Source: cache}}))
 	if err != nil {
@@ -118,7 +117,7 @@ func ExampleRequestEditor() {
 	}
 	fmt.Println("transport:", resp.StatusCode(), (*resp.JSON200)["auth"])
 	// Output:
-	// editor: 401 true
+	// editor: 401 {"error": "Invalid token."}
 	// transport: 200 Bearer jwt-2
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -211,7 +210,7 @@ func (t *Transport) delay(p RetryPolicy, attempt int, resp *http.Response) (time
 	if t.now != nil {
 		now = t.now
 	}
-	if d, ok := retryAfterDelay(resp.Header.Get("Retry-After"), now()); ok {
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now()); ok {
 		return d, d <= p.MaxRetryAfter
 	}
 	rnd := t.rand
@@ -259,18 +258,9 @@ func secureURL(req *http.Request) bool {
 	case "https":
 		return true
 	case "http":
-		return isLoopbackHost(req.URL.Hostname())
+		return isLoopback(req.URL.Hostname())
 	}
 	return false
-}
-
-// isLoopbackHost reports whether host is "localhost" or a loopback IP address.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // sameOrigin reports whether req is an original request, or a redirect that stays

@@ -115,7 +115,7 @@ func TestTransportSetsBearer(t *testing.T) {
 // is, after one request.
 func TestTransportRenewsExpiredToken(t *testing.T) {
 	tests := map[string]struct {
-		first canned
+		first      canned
 		wantReplay bool
 	}{
 		"sweden 403 token expired":  {swedenExpired, true},
@@ -124,6 +124,7 @@ func TestTransportRenewsExpiredToken(t *testing.T) {
 		"403 rejected company":      {rejectedCompany, false},
 		"400 bad request":           {canned{status: 400, body: `{"message":"bad"}`}, false},
 		"404 not found":             {canned{status: 404}, false},
+		"401 not about the token":   {canned{status: 401, body: `{"message": "Missing API credentials"}`}, false},
 	}
 	for name, tc := range tests {
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
