@@ -31,7 +31,8 @@ var ErrCacheClosed = errors.New("csconnect: token cache closed")
 //     is retried after a full-jitter backoff; a permanent failure (invalid
 //     credentials, inactive account, lockout: errors the Authenticator's guard knows
 //     will not go away by retrying) is returned at once to callers that need a new
-//     token and is not retried before MaxBackoff.
+//     token and is not retried before MaxBackoff. A Retry-After on the failure
+//     lengthens either wait.
 //
 // Invalidate(rejected) expires the cache only while rejected is still the current
 // token, so N concurrent "token expired" answers cause one refresh.
@@ -214,11 +215,11 @@ func (c *Cache) failedEntry(old *entry, err error, now time.Time) *entry {
 	if old != nil {
 		e.tok, e.mandatoryAt, e.failures = old.tok, old.mandatoryAt, old.failures+1
 	}
+	wait := fullJitter(e.failures, c.opts.MinBackoff, c.opts.MaxBackoff, c.rand)
 	if e.permanent {
-		e.retryAt = now.Add(c.opts.MaxBackoff)
-	} else {
-		e.retryAt = now.Add(fullJitter(e.failures, c.opts.MinBackoff, c.opts.MaxBackoff, c.rand))
+		wait = c.opts.MaxBackoff
 	}
+	e.retryAt = now.Add(max(wait, serverWait(err)))
 	if !e.tok.Expired(now) {
 		// Serve the old token from the fast path during the backoff, but never past
 		// its expiry, and after a permanent failure not into the mandatory window.
@@ -273,7 +274,18 @@ func (c *Cache) Close() error {
 // credentials were rejected, the account is not active, or the authenticate endpoint
 // is locked out (the guard refuses those locally, so retrying only adds noise).
 func isPermanent(err error) bool {
-	return errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrAccountInactive) || errors.Is(err, ErrLockedOut)
+	return errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrAccountInactive) ||
+		errors.Is(err, ErrLockedOut) || errors.Is(err, ErrInvalidInput)
+}
+
+// serverWait is how long the failure itself says to wait (an APIError's
+// Retry-After), or 0.
+func serverWait(err error) time.Duration {
+	var api *APIError
+	if errors.As(err, &api) {
+		return api.RetryAfter
+	}
+	return 0
 }
 
 func later(t time.Time, ts ...time.Time) time.Time {

@@ -307,8 +307,8 @@ func TestCacheFailedRefreshKeepsToken(t *testing.T) {
 	}
 }
 
-// permanentErr stands for what the Authenticator returns for a rejected password.
-var permanentErr = fmt.Errorf("authenticate: %w", ErrInvalidCredentials)
+// errPermanent stands for what the Authenticator returns for a rejected password.
+var errPermanent = fmt.Errorf("authenticate: %w", ErrInvalidCredentials)
 
 func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 	for name, at := range map[string]time.Duration{"cold": 0, "mandatory": 59*time.Minute + time.Second} {
@@ -318,7 +318,7 @@ func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 				if n == 1 && at > 0 {
 					return tokenAt(n, clock.Now()), nil
 				}
-				return nil, permanentErr
+				return nil, errPermanent
 			}}
 			c := newTestCache(t, src, clock, CacheOptions{})
 			if at > 0 {
@@ -348,7 +348,7 @@ func TestCacheAdvisoryPermanentFailureKeepsServing(t *testing.T) {
 		clock := newManualClock()
 		src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 			if n > 1 {
-				return nil, permanentErr
+				return nil, errPermanent
 			}
 			return tokenAt(n, clock.Now()), nil
 		}}
@@ -470,4 +470,28 @@ func TestCacheClose(t *testing.T) {
 			t.Errorf("Token() needing a fetch after Close error = %v; want ErrCacheClosed", err)
 		}
 	})
+}
+
+// TestCacheHonoursServerWait: a failure that carries Retry-After is not retried
+// before it, even when the backoff would allow it.
+func TestCacheHonoursServerWait(t *testing.T) {
+	clock := newManualClock()
+	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
+		return nil, &APIError{StatusCode: 503, RetryAfter: 2 * time.Minute, kind: ErrServer}
+	}}
+	c := newTestCache(t, src, clock, CacheOptions{})
+	for _, at := range []time.Duration{0, time.Minute, 2*time.Minute - time.Second} {
+		clock.Set(t0.Add(at))
+		if _, err := c.Token(context.Background()); !errors.Is(err, ErrServer) {
+			t.Errorf("Token() at %v error = %v; want ErrServer", at, err)
+		}
+	}
+	if n := src.calls.Load(); n != 1 {
+		t.Errorf("source calls within Retry-After = %d; want 1", n)
+	}
+	clock.Set(t0.Add(2 * time.Minute))
+	_, _ = c.Token(context.Background())
+	if n := src.calls.Load(); n != 2 {
+		t.Errorf("source calls after Retry-After = %d; want 2", n)
+	}
 }

@@ -23,7 +23,7 @@ func TestOAuth2TokenSource(t *testing.T) {
 		t.Errorf("Token() = {%q %q %v}; want {tok-1 Bearer %v}", got.AccessToken, got.TokenType, got.Expiry, t0.Add(hour))
 	}
 
-	failing := OAuth2TokenSource(context.Background(), TokenSourceFunc(func(context.Context) (*Token, error) { return nil, permanentErr }))
+	failing := OAuth2TokenSource(context.Background(), TokenSourceFunc(func(context.Context) (*Token, error) { return nil, errPermanent }))
 	if _, err := failing.Token(); !errors.Is(err, ErrInvalidCredentials) {
 		t.Errorf("Token() of a failing source error = %v; want ErrInvalidCredentials", err)
 	}
@@ -68,7 +68,7 @@ func TestRequestEditor(t *testing.T) {
 			}
 		})
 	}
-	failing := RequestEditor(TokenSourceFunc(func(context.Context) (*Token, error) { return nil, permanentErr }))
+	failing := RequestEditor(TokenSourceFunc(func(context.Context) (*Token, error) { return nil, errPermanent }))
 	req, _ := http.NewRequest(http.MethodGet, "https://x.example/", nil)
 	if err := failing(context.Background(), req); !errors.Is(err, ErrInvalidCredentials) {
 		t.Errorf("edit() with a failing source = %v; want ErrInvalidCredentials", err)

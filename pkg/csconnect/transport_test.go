@@ -207,7 +207,7 @@ func TestTransportRenewalErrorReturned(t *testing.T) {
 	srv := newServiceServer(t, connectInvalid, ok200)
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 		if n > 1 {
-			return nil, permanentErr
+			return nil, errPermanent
 		}
 		return tokenAt(n, time.Now()), nil
 	}}
