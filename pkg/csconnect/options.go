@@ -24,9 +24,6 @@ const (
 	// minutes, so a failing refresh must slow down, not spin.
 	DefaultMinBackoff = time.Second
 	DefaultMaxBackoff = 30 * time.Second
-	// DefaultStoreTimeout bounds each Store call: a slow shared store must cost a
-	// caller less than the authenticate call it is meant to save.
-	DefaultStoreTimeout = 250 * time.Millisecond
 	// DefaultLeaseTTL is how long a refresh lease is held at most; a process that does
 	// not hold it waits for the holder's token at most this long, then fetches itself.
 	DefaultLeaseTTL = 10 * time.Second
@@ -72,7 +69,8 @@ type CacheOptions struct {
 	// and NewCache logs a warning, because an empty key would mix accounts.
 	StoreKey string
 	// StoreTimeout bounds each Store call; a failing or slow store is ignored (the
-	// cache falls back to fetching locally and logs once). Default 250 ms.
+	// cache falls back to fetching locally and logs once). Default
+	// DefaultStoreTimeout (250 ms), as for the guard.
 	StoreTimeout time.Duration
 	// LeaseTTL is how long the refresh lease is held at most. Default 10 s.
 	LeaseTTL time.Duration
