@@ -36,7 +36,7 @@ func newTestServer(t *testing.T, status int, ctype, body string) *httptest.Serve
 
 type call struct {
 	method, path, ctype, body, auth string
-	invalid                          bool
+	invalid                         bool
 }
 
 // roundTrip sends c through a recording Transport and returns the exchange and the
@@ -129,9 +129,9 @@ func TestTransportNeverReportsSecrets(t *testing.T) {
 		status      int
 		ctype, body string
 	}{
-		"password too long": {call{method: "POST", path: "/v1/authenticate", ctype: "application/json", body: `{"username":"u","password":"` + password + `"}`}, 401, "text/plain", "x"},
+		"password too long":               {call{method: "POST", path: "/v1/authenticate", ctype: "application/json", body: `{"username":"u","password":"` + password + `"}`}, 401, "text/plain", "x"},
 		"password wrong type in response": {call{method: "POST", path: "/v1/authenticate", ctype: "application/json", body: `{"username":"u","password":"` + password + `"}`}, 200, "application/json", `{"token":"` + badToken + `"}`},
-		"bearer on unknown path": {call{method: "GET", path: "/x", auth: "Bearer " + badToken}, 200, "text/plain", ""},
+		"bearer on unknown path":          {call{method: "GET", path: "/x", auth: "Bearer " + badToken}, 200, "text/plain", ""},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

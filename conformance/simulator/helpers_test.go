@@ -2,6 +2,7 @@ package simulator_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -105,3 +106,5 @@ func quote(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }
