@@ -174,6 +174,14 @@ func (s *Simulator) SetTokenTTL(d time.Duration) {
 	s.ttl = d
 }
 
+// SetTotalLimit sets the total-requests threshold per window (a low one tests the
+// lockout without sending 10,000 requests). Reset restores Options.TotalLimit.
+func (s *Simulator) SetTotalLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits.totalLimit = n
+}
+
 // SetAccountInactive makes authenticate answer 403 (customer or user not active)
 // to the valid credentials while on.
 func (s *Simulator) SetAccountInactive(on bool) {
