@@ -3,6 +3,7 @@ package suite
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/csconnect/csconnect/conformance"
@@ -90,6 +91,10 @@ func runOne(ctx context.Context, cfg Config, sc Scenario) (res Result) {
 	}
 	if cfg.Target.Sim != nil {
 		cfg.Target.Sim.Reset()
+	}
+	if sc.Needs&BypassProxy != 0 && cfg.Target.DirectURL != "" {
+		cfg.Target.AuthURL = cfg.Target.DirectURL
+		cfg.Target.ServiceURL = strings.TrimSuffix(cfg.Target.DirectURL, "/v1")
 	}
 	e := &Env{ctx: ctx, target: cfg.Target, stack: cfg.Stack, timeout: cfg.Timeout}
 	e.transport = &conformance.Transport{Base: cfg.Target.Base, OnExchange: e.rec.Record}

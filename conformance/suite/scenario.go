@@ -32,6 +32,10 @@ const (
 	// SendsInvalid: the scenario sends credentials that are wrong (exactly one
 	// authenticate request when live). Live runs include it only when allowed.
 	SendsInvalid
+	// BypassProxy: the scenario injects transport faults (dropped connections,
+	// latency) that a proxy would turn into answers of its own, so behind Prism it
+	// talks to the simulator directly.
+	BypassProxy
 )
 
 // Verdict is a scenario's outcome.

@@ -125,7 +125,7 @@ func faultScenarios() []Scenario {
 		{
 			Name:  "fault-dropped-connection",
 			Doc:   "a dropped connection is a transport error, not an answer; the next request gets a token",
-			Needs: NeedsSim,
+			Needs: NeedsSim | BypassProxy,
 			Run: func(e *Env) {
 				e.Sim().DropNext(simulator.Authenticate, 1)
 				if r := e.Authenticate(creds(e.Credentials())); r.Err == nil {
@@ -137,7 +137,7 @@ func faultScenarios() []Scenario {
 		{
 			Name:  "fault-latency",
 			Doc:   "an answer slower than the client's timeout ends in a timeout; without the delay the next request gets a token",
-			Needs: NeedsSim,
+			Needs: NeedsSim | BypassProxy,
 			Run: func(e *Env) {
 				e.Sim().SetLatency(simulator.Authenticate, time.Minute)
 				client := e.Client(100 * time.Millisecond)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/csconnect/csconnect/conformance"
 	"github.com/csconnect/csconnect/conformance/suite"
 )
 
@@ -68,4 +69,8 @@ func TestSuiteCatchesDrift(t *testing.T) {
 	if p := strings.Join(rep.Results[0].Problems, " "); !strings.Contains(p, "Content-Type") {
 		t.Errorf("problems = %q; want a Content-Type violation", p)
 	}
+}
+
+func conformanceTestTransport(t *testing.T) http.RoundTripper {
+	return conformance.NewTestTransport(t, nil)
 }
