@@ -64,11 +64,7 @@ func (h handlers) Authenticate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.stats.unauthorized.Add(1)
-		if format == FormatJSON {
-			writeJSON(w, http.StatusUnauthorized, server.MessageError{Message: msgAccessDenied})
-		} else {
-			writeText(w, http.StatusUnauthorized, msgAccessDenied)
-		}
+		writeMessage(w, http.StatusUnauthorized, format, msgAccessDenied)
 		return
 	}
 	inactive, ttl := s.inactive, s.ttl
@@ -80,11 +76,7 @@ func (h handlers) Authenticate(w http.ResponseWriter, r *http.Request) {
 
 	if inactive {
 		s.stats.inactive.Add(1)
-		if format == FormatJSON {
-			writeJSON(w, http.StatusForbidden, server.MessageError{Message: msgInactive})
-		} else {
-			writeText(w, http.StatusForbidden, msgInactive)
-		}
+		writeMessage(w, http.StatusForbidden, format, msgInactive)
 		return
 	}
 	tok, err := s.issue(c.username, now, ttl)

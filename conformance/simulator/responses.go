@@ -29,6 +29,16 @@ func writeText(w http.ResponseWriter, status int, msg string) {
 	_, _ = w.Write([]byte(msg))
 }
 
+// writeMessage answers msg as text/plain, or as JSON {"message": msg}: the two
+// shapes the vendor shows for 401 (and which the spec allows for 403).
+func writeMessage(w http.ResponseWriter, status int, f Format, msg string) {
+	if f == FormatJSON {
+		writeJSON(w, status, server.MessageError{Message: msg})
+		return
+	}
+	writeText(w, status, msg)
+}
+
 func envelope(code, text, detail string) server.ErrorEnvelope {
 	return server.ErrorEnvelope{Error: server.ErrorEnvelopeDetail{Code: &code, Text: &text, Detail: &detail}}
 }

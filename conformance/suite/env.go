@@ -55,6 +55,7 @@ type Env struct {
 	mu       sync.Mutex
 	problems []string
 	skip     string
+	closers  []func()
 }
 
 // Context is the scenario's context; it ends when the run is cancelled.

@@ -105,6 +105,11 @@ func runOne(ctx context.Context, cfg Config, sc Scenario) (res Result) {
 				e.Errorf("panic: %v", p)
 			}
 		}()
+		defer func() {
+			for _, c := range e.closers {
+				c()
+			}
+		}()
 		sc.Run(e)
 	}()
 	res.Duration = time.Since(start)

@@ -18,35 +18,8 @@ func authScenarios() []Scenario {
 				}
 			},
 		},
-		{
-			Name:  "login-wrong-password-text",
-			Doc:   "wrong credentials get 401 with the plain-text Access denied message (vendor's Sweden pages)",
-			Needs: NeedsSim | SendsInvalid,
-			Run: func(e *Env) {
-				e.Sim().SetFormats(simulator.FormatText, simulator.FormatText)
-				u, _ := e.Credentials()
-				r := e.Authenticate(creds(u, "wrong-password"))
-				if e.expectStatus(r, 401, "authenticate(wrong password)") {
-					e.expectContentType(r, "text/plain", "401")
-					if !strings.HasPrefix(r.Body, "Access denied") {
-						e.Errorf("401 body does not start with Access denied")
-					}
-				}
-			},
-		},
-		{
-			Name:  "login-wrong-password-json",
-			Doc:   "wrong credentials get 401 as JSON {message} (vendor's OpenAPI document)",
-			Needs: NeedsSim | SendsInvalid,
-			Run: func(e *Env) {
-				e.Sim().SetFormats(simulator.FormatJSON, simulator.FormatText)
-				u, _ := e.Credentials()
-				r := e.Authenticate(creds(u, "wrong-password"))
-				if e.expectStatus(r, 401, "authenticate(wrong password)") {
-					e.expectContentType(r, "application/json", "401")
-				}
-			},
-		},
+		wrongPassword("login-wrong-password-text", "wrong credentials get 401 with the plain-text Access denied message (vendor's Sweden pages)", simulator.FormatText, "text/plain"),
+		wrongPassword("login-wrong-password-json", "wrong credentials get 401 as JSON {message} (vendor's OpenAPI document)", simulator.FormatJSON, "application/json"),
 		{
 			Name:  "login-wrong-password-live",
 			Doc:   "exactly one request with a wrong password gets 401 (live only, with --allow-invalid)",
@@ -127,6 +100,26 @@ func authScenarios() []Scenario {
 				e.Sim().SetAccountInactive(true)
 				e.expectStatus(e.Authenticate(creds(e.Credentials())), 403, "authenticate(inactive account)")
 			},
+		},
+	}
+}
+
+// wrongPassword is a scenario where the simulator answers 401 in format.
+func wrongPassword(name, doc string, format simulator.Format, contentType string) Scenario {
+	return Scenario{
+		Name:  name,
+		Doc:   doc,
+		Needs: NeedsSim | SendsInvalid,
+		Run: func(e *Env) {
+			e.Sim().SetFormats(format, simulator.FormatText)
+			u, _ := e.Credentials()
+			r := e.Authenticate(creds(u, "wrong-password"))
+			if e.expectStatus(r, 401, "authenticate(wrong password)") {
+				e.expectContentType(r, contentType, "401")
+				if !strings.Contains(r.Body, "Access denied") {
+					e.Errorf("401 body does not say Access denied")
+				}
+			}
 		},
 	}
 }

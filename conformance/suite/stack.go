@@ -28,19 +28,24 @@ type StackConfig struct {
 // StackFunc builds a fresh client stack.
 type StackFunc func(StackConfig) (*Stack, error)
 
-// NewStack builds a stack with the run's StackFunc for cfg's credentials (empty
-// means the run's valid ones) over the scenario's transport. It reports a failed
-// check and returns nil when the stack cannot be built.
-func (e *Env) NewStack(username, password string) *Stack {
+// NewStack builds a stack with the run's StackFunc for the given credentials
+// (both empty: the run's valid ones) over the scenario's transport. The stack is
+// closed when the scenario ends. The error is the StackFunc's: csconnect's stack
+// refuses bad credentials here, before sending anything.
+func (e *Env) NewStack(username, password string) (*Stack, error) {
 	if username == "" && password == "" {
 		username, password = e.Credentials()
 	}
 	s, err := e.stack(StackConfig{AuthURL: e.target.AuthURL, Username: username, Password: password, Transport: e.transport})
 	if err != nil {
-		e.Errorf("building the client stack: %v", err)
-		return nil
+		return nil, err
 	}
-	return s
+	if s.Close != nil {
+		e.mu.Lock()
+		e.closers = append(e.closers, s.Close)
+		e.mu.Unlock()
+	}
+	return s, nil
 }
 
 // DefaultStack builds the client stack scenarios drive when Config.Stack is nil:
