@@ -1,6 +1,7 @@
 package suite_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,5 +32,20 @@ func TestSanitize(t *testing.T) {
 				t.Errorf("Sanitize() = %q; want a status line first", got)
 			}
 		})
+	}
+}
+
+func TestFormattingNeverPrintsPassword(t *testing.T) {
+	const pw = "not-to-be-printed"
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		for name, v := range map[string]any{
+			"Target":      suite.Target{Username: "u", Password: pw},
+			"StackConfig": suite.StackConfig{Username: "u", Password: pw},
+			"*Target":     &suite.Target{Username: "u", Password: pw},
+		} {
+			if got := fmt.Sprintf(verb, v); strings.Contains(got, pw) {
+				t.Errorf("Sprintf(%s, %s) = %q; want no password", verb, name, got)
+			}
+		}
 	}
 }
