@@ -79,15 +79,15 @@ func TestConformanceLiveAgainstLoopback(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("conformance --live = %d\n%s%s", code, out, errOut)
 	}
-	if got := stats(); got.Unauthorized != 0 {
-		t.Errorf("live run without --allow-invalid sent %d invalid logins; want 0", got.Unauthorized)
+	if got := stats(); got.Authenticate != 1 || got.DateCheck != 1 {
+		t.Errorf("live run sent %d logins and %d service calls; want exactly 1 and 1", got.Authenticate, got.DateCheck)
 	}
 	code, out, _ = runCmd(t, context.Background(), vars, "conformance", "--live", "--allow-invalid")
 	if code != 0 {
 		t.Fatalf("conformance --live --allow-invalid = %d\n%s", code, out)
 	}
-	if got := stats(); got.Unauthorized != 1 {
-		t.Errorf("live run with --allow-invalid sent %d invalid logins; want exactly 1", got.Unauthorized)
+	if got := stats(); got.Unauthorized != 1 || got.Authenticate != 3 {
+		t.Errorf("live run with --allow-invalid: %d invalid of %d logins in both runs; want 1 of 3", got.Unauthorized, got.Authenticate)
 	}
 	assertFixturesClean(t, dir, "livePassword1")
 }

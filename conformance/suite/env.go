@@ -51,6 +51,7 @@ type Env struct {
 	transport *conformance.Transport
 	rec       conformance.Recorder
 	timeout   time.Duration
+	shared    *runState // live runs only: the one token of the run
 
 	mu       sync.Mutex
 	problems []string

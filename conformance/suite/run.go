@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/csconnect/csconnect/conformance"
@@ -37,6 +38,7 @@ type Config struct {
 func Run(ctx context.Context, cfg Config, scenarios []Scenario) *Report {
 	start := time.Now()
 	rep := &Report{Mode: cfg.Mode}
+	shared := &runState{}
 	if cfg.Stack == nil {
 		cfg.Stack = DefaultStack
 	}
@@ -47,7 +49,7 @@ func Run(ctx context.Context, cfg Config, scenarios []Scenario) *Report {
 		if cfg.Match != nil && !cfg.Match(sc.Name) {
 			continue
 		}
-		res := runOne(ctx, cfg, sc)
+		res := runOne(ctx, cfg, sc, shared)
 		rep.Results = append(rep.Results, res)
 		rep.Scenarios++
 		rep.Exchanges += res.Exchanges
@@ -71,6 +73,8 @@ func Run(ctx context.Context, cfg Config, scenarios []Scenario) *Report {
 func skipReason(cfg Config, sc Scenario) string {
 	t := cfg.Target
 	switch {
+	case cfg.Live && !sc.Live:
+		return "not safe against the real service"
 	case sc.Needs&NeedsSim != 0 && t.Sim == nil:
 		return "needs the simulator"
 	case sc.Needs&NeedsStack != 0 && cfg.Stack == nil:
@@ -83,7 +87,14 @@ func skipReason(cfg Config, sc Scenario) string {
 	return ""
 }
 
-func runOne(ctx context.Context, cfg Config, sc Scenario) (res Result) {
+// runState is what scenarios of one live run share: the token of the one valid
+// login, so that the live run logs in once.
+type runState struct {
+	mu    sync.Mutex
+	token string
+}
+
+func runOne(ctx context.Context, cfg Config, sc Scenario, shared *runState) (res Result) {
 	res = Result{Name: sc.Name}
 	if r := skipReason(cfg, sc); r != "" {
 		res.Verdict, res.Reason = Skip, r
@@ -97,6 +108,9 @@ func runOne(ctx context.Context, cfg Config, sc Scenario) (res Result) {
 		cfg.Target.ServiceURL = strings.TrimSuffix(cfg.Target.DirectURL, "/v1")
 	}
 	e := &Env{ctx: ctx, target: cfg.Target, stack: cfg.Stack, timeout: cfg.Timeout}
+	if cfg.Live {
+		e.shared = shared
+	}
 	e.transport = &conformance.Transport{Base: cfg.Target.Base, OnExchange: e.rec.Record}
 	start := time.Now()
 	func() {

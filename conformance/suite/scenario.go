@@ -14,6 +14,10 @@ type Scenario struct {
 	Doc string
 	// Needs says what the scenario requires; a run without it skips the scenario.
 	Needs Needs
+	// Live marks a scenario as safe against the real service: live runs include
+	// only these. Between them they send one valid login (the token is shared),
+	// and at most one invalid one.
+	Live bool
 	// Run performs the scenario; it reports failures through e.Errorf.
 	Run func(e *Env)
 }
@@ -29,8 +33,9 @@ const (
 	NeedsStack
 	// NeedsService: the scenario calls GET /datecheck/company.
 	NeedsService
-	// SendsInvalid: the scenario sends credentials that are wrong (exactly one
-	// authenticate request when live). Live runs include it only when allowed.
+	// SendsInvalid: the scenario sends credentials that are wrong. A live run
+	// includes it only when AllowInvalid is set, and a Live scenario with it sends
+	// exactly one such request.
 	SendsInvalid
 	// BypassProxy: the scenario injects transport faults (dropped connections,
 	// latency) that a proxy would turn into answers of its own, so behind Prism it

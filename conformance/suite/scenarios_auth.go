@@ -11,9 +11,9 @@ func authScenarios() []Scenario {
 		{
 			Name: "login-valid",
 			Doc:  "valid credentials get 200 {token}: an RS256 JWT with exp and nbf, valid one hour",
+			Live: true,
 			Run: func(e *Env) {
-				tok := e.tokenOf(e.Authenticate(creds(e.Credentials())), "authenticate(valid)")
-				if tok != "" {
+				if tok := e.login(); tok != "" {
 					e.verifyToken(tok)
 				}
 			},
@@ -24,6 +24,7 @@ func authScenarios() []Scenario {
 			Name:  "login-wrong-password-live",
 			Doc:   "exactly one request with a wrong password gets 401 (live only, with --allow-invalid)",
 			Needs: SendsInvalid,
+			Live:  true,
 			Run: func(e *Env) {
 				if e.Sim() != nil {
 					e.Skipf("covered by login-wrong-password-text and -json")

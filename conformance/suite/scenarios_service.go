@@ -18,9 +18,9 @@ func serviceScenarios() []Scenario {
 			Name:  "service-valid-token",
 			Doc:   "GET /datecheck/company with Authorization: Bearer <token> gets 200",
 			Needs: NeedsService,
+			Live:  true,
 			Run: func(e *Env) {
-				tok := e.tokenOf(e.Authenticate(creds(e.Credentials())), "authenticate")
-				if tok != "" {
+				if tok := e.login(); tok != "" {
 					e.expectStatus(e.DateCheck(fullQuery, tok), 200, "datecheck(fresh token)")
 				}
 			},
