@@ -217,10 +217,14 @@ func nonConforming(rep *suite.Report) int {
 	return n
 }
 
-// printResult writes one scenario's line (verdict, name, exchanges, time) and,
+// printResult writes one scenario's line (name, exchanges, verdict, time) and,
 // indented under it, its problems or the reason it was skipped.
 func printResult(w io.Writer, r suite.Result) {
-	fmt.Fprintf(w, "%-4s  %-30s %4d exchanges  %8s\n", r.Verdict, r.Name, r.Exchanges, r.Duration.Round(100*time.Microsecond))
+	unit := "exchanges"
+	if r.Exchanges == 1 {
+		unit = "exchange"
+	}
+	fmt.Fprintf(w, "%-32s %4d %-9s  %-4s  %8s\n", r.Name, r.Exchanges, unit, r.Verdict, r.Duration.Round(100*time.Microsecond))
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "        %s\n", p)
 	}
