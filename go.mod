@@ -13,6 +13,7 @@ require (
 	golang.org/x/sync v0.23.0
 	golang.org/x/time v0.16.0
 	honnef.co/go/tools v0.8.2
+	pgregory.net/rapid v1.3.0
 )
 
 require (
