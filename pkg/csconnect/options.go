@@ -24,6 +24,10 @@ const (
 	// minutes, so a failing refresh must slow down, not spin.
 	DefaultMinBackoff = time.Second
 	DefaultMaxBackoff = 30 * time.Second
+	// DefaultStoreTimeout bounds each Store call, the cache's and the guard's: a slow
+	// shared store must cost a caller less than the authenticate call it is meant to
+	// save.
+	DefaultStoreTimeout = 250 * time.Millisecond
 	// DefaultLeaseTTL is how long a refresh lease is held at most; a process that does
 	// not hold it waits for the holder's token at most this long, then fetches itself.
 	DefaultLeaseTTL = 10 * time.Second
@@ -70,7 +74,7 @@ type CacheOptions struct {
 	StoreKey string
 	// StoreTimeout bounds each Store call; a failing or slow store is ignored (the
 	// cache falls back to fetching locally and logs once). Default
-	// DefaultStoreTimeout (250 ms), as for the guard.
+	// DefaultStoreTimeout (250 ms).
 	StoreTimeout time.Duration
 	// LeaseTTL is how long the refresh lease is held at most. Default 10 s.
 	LeaseTTL time.Duration
