@@ -49,17 +49,17 @@ func TestHerd(t *testing.T) {
 	})
 	t.Run("advisory", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			clock := newManualClock()
+			clock := newFakeClock()
 			release := make(chan struct{})
 			src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 				if n > 1 {
 					<-release // the refresh is held open until every caller has returned
 				}
-				return tokenAt(n, clock.Now()), nil
+				return tokenAt(n, clock.now()), nil
 			}}
 			c := newTestCache(t, src, clock, CacheOptions{})
 			old := mustToken(t, c)
-			clock.Set(t0.Add(56 * time.Minute))
+			setClock(clock, t0.Add(56*time.Minute))
 			var wrong atomic.Int64
 			var wg sync.WaitGroup
 			for range herd {
