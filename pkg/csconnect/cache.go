@@ -169,6 +169,9 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 	}
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
+		if errors.As(err, new(*GuardError)) {
+			c.stats.guardRefusals.Add(1)
+		}
 		e := c.failed(err, now)
 		c.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: token fetch failed",
 			slog.Any("err", err), slog.Int("failures", e.failures), slog.Bool("permanent", e.permanent),
@@ -278,9 +281,13 @@ func isPermanent(err error) bool {
 		errors.Is(err, ErrLockedOut) || errors.Is(err, ErrInvalidInput)
 }
 
-// serverWait is how long the failure itself says to wait (an APIError's
-// Retry-After), or 0.
+// serverWait is how long the failure itself says to wait (a guard refusal's Wait,
+// an APIError's Retry-After), or 0.
 func serverWait(err error) time.Duration {
+	var ge *GuardError
+	if errors.As(err, &ge) {
+		return ge.Wait
+	}
 	var api *APIError
 	if errors.As(err, &api) {
 		return api.RetryAfter

@@ -482,3 +482,25 @@ func TestCacheHonoursServerWait(t *testing.T) {
 		t.Errorf("source calls after Retry-After = %d; want 2", n)
 	}
 }
+
+// TestCacheGuardWait: a guard refusal's Wait holds the cache's next fetch back, and
+// is counted.
+func TestCacheGuardWait(t *testing.T) {
+	clock := newFakeClock()
+	src := &fakeSource{fn: func(context.Context, int64) (*Token, error) {
+		return nil, &GuardError{Reason: GuardLockedOut, Wait: 4 * time.Minute, Err: ErrLockedOut}
+	}}
+	c := newTestCache(t, src, clock, CacheOptions{})
+	for _, at := range []time.Duration{0, 3 * time.Minute, 4*time.Minute - time.Second} {
+		setClock(clock, t0.Add(at))
+		if _, err := c.Token(context.Background()); !errors.Is(err, ErrLockedOut) {
+			t.Errorf("Token() at %v error = %v; want ErrLockedOut", at, err)
+		}
+	}
+	if n := src.calls.Load(); n != 1 {
+		t.Errorf("source calls during the guard's wait = %d; want 1", n)
+	}
+	if s := c.Stats(); s.GuardRefusals != 1 {
+		t.Errorf("Stats().GuardRefusals = %d; want 1", s.GuardRefusals)
+	}
+}
