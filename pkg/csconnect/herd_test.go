@@ -87,3 +87,34 @@ func TestHerd(t *testing.T) {
 		})
 	})
 }
+
+// TestHerdAuthenticator is TestHerd's cold case through the real stack: 10,000
+// goroutines on a cold Cache over an Authenticator send one authenticate request to
+// the loopback server.
+func TestHerdAuthenticator(t *testing.T) {
+	auth := newAuthServer(t)
+	a, err := NewAuthenticator(AuthConfig{BaseURL: auth.URL + "/v1", Username: testUser, Password: testPassword})
+	if err != nil {
+		t.Fatalf("NewAuthenticator() = %v", err)
+	}
+	c := newTestCache(t, a, nil, CacheOptions{})
+	start := make(chan struct{})
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	for range herd {
+		wg.Go(func() {
+			<-start
+			if _, err := c.Token(context.Background()); err != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if n := auth.issued.Load(); n != 1 {
+		t.Errorf("authenticate requests for %d cold callers = %d; want 1", herd, n)
+	}
+	if n := failed.Load(); n != 0 {
+		t.Errorf("%d of %d callers got an error", n, herd)
+	}
+}
