@@ -163,6 +163,9 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 	defer context.AfterFunc(c.closeCtx, cancel)()
 
 	tok, err := c.obtain(ctx)
+	if err != nil && c.closeCtx.Err() != nil {
+		err = ErrCacheClosed // cancelled by Close, not by a failure worth reporting
+	}
 	now := c.now()
 	if err == nil && tok.Expired(now) {
 		err = errors.Join(ErrContract, errors.New("csconnect: token source returned an expired token"))

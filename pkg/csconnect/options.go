@@ -92,20 +92,15 @@ type CacheOptions struct {
 
 // withDefaults returns o with every zero field set to its default.
 func (o CacheOptions) withDefaults() CacheOptions {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	def(&o.AdvisoryWindow, DefaultAdvisoryWindow)
-	def(&o.AdvisoryJitter, DefaultAdvisoryJitter)
-	def(&o.MandatoryWindow, DefaultMandatoryWindow)
-	def(&o.FetchTimeout, DefaultFetchTimeout)
-	def(&o.MinBackoff, DefaultMinBackoff)
-	def(&o.MaxBackoff, DefaultMaxBackoff)
-	def(&o.StoreTimeout, DefaultStoreTimeout)
-	def(&o.LeaseTTL, DefaultLeaseTTL)
-	def(&o.StorePollInterval, DefaultStorePollInterval)
+	setDefault(&o.AdvisoryWindow, DefaultAdvisoryWindow)
+	setDefault(&o.AdvisoryJitter, DefaultAdvisoryJitter)
+	setDefault(&o.MandatoryWindow, DefaultMandatoryWindow)
+	setDefault(&o.FetchTimeout, DefaultFetchTimeout)
+	setDefault(&o.MinBackoff, DefaultMinBackoff)
+	setDefault(&o.MaxBackoff, DefaultMaxBackoff)
+	setDefault(&o.StoreTimeout, DefaultStoreTimeout)
+	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
+	setDefault(&o.StorePollInterval, DefaultStorePollInterval)
 	if o.AdvisoryJitter < 0 {
 		o.AdvisoryJitter = 0
 	}
