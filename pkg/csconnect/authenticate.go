@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sync"
 	"time"
@@ -312,6 +313,10 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 	})
 	if err != nil {
 		a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "err", err)
+		var urlErr *url.Error // says the method and URL again: keep only the cause
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
 		return nil, fmt.Errorf("csconnect: %s: %w", a.endpoint, err)
 	}
 	defer resp.Body.Close()
