@@ -26,8 +26,6 @@ const (
 	// local copy remembers it until ResetGuard). A day is long enough for a human to
 	// notice and short enough that a stale record cannot block a fixed account forever.
 	rejectedMemory = 24 * time.Hour
-	// DefaultStoreTimeout bounds each Store call the guard makes.
-	DefaultStoreTimeout = 250 * time.Millisecond
 )
 
 // GuardReason says why the guard refused an authenticate request.
