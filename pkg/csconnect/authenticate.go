@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -75,7 +76,7 @@ type AuthConfig struct {
 	RetryBaseDelay, RetryMaxDelay time.Duration
 
 	now   func() time.Time                           // clock; default time.Now
-	rand  func() float64                             // jitter source in [0, 1)
+	rand  func(int64) int64                          // jitter source in [0, n)
 	sleep func(context.Context, time.Duration) error // backoff sleeper
 }
 
@@ -154,7 +155,7 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		cfg.now = time.Now
 	}
 	if cfg.rand == nil {
-		cfg.rand = defaultRand
+		cfg.rand = rand.Int64N // jitter needs spread, not secrecy
 	}
 	if cfg.sleep == nil {
 		cfg.sleep = sleepCtx

@@ -149,7 +149,7 @@ func newTestAuth(t *testing.T, baseURL string, edit ...func(*AuthConfig)) *testA
 		Password: testPassword,
 		Logger:   slog.New(slog.NewTextHandler(ta.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		now:      ta.clock.now,
-		rand:     func() float64 { return 0.5 },
+		rand:     func(n int64) int64 { return n / 2 },
 		sleep:    ta.sleeps.sleep,
 	}
 	for _, e := range edit {
