@@ -80,13 +80,24 @@ type AuthConfig struct {
 	sleep func(context.Context, time.Duration) error // backoff sleeper
 }
 
-// String describes the configuration without the password.
+// String describes the configuration without the password (nor one smuggled into
+// BaseURL's user information).
 func (c AuthConfig) String() string {
 	pw := "unset"
 	if c.Password != "" {
 		pw = redacted
 	}
-	return fmt.Sprintf("csconnect.AuthConfig{BaseURL: %q, Username: %q, Password: %s}", c.BaseURL, c.Username, pw)
+	return fmt.Sprintf("csconnect.AuthConfig{BaseURL: %q, Username: %q, Password: %s}", redactURL(c.BaseURL), c.Username, pw)
+}
+
+// redactURL drops the user information of a URL; an unparsable one is not printed.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[unparsable]"
+	}
+	u.User = nil
+	return u.String()
 }
 
 // GoString is String, so %#v does not print the password either.
@@ -97,7 +108,7 @@ func (c AuthConfig) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.Str
 
 // LogValue logs the configuration without the password.
 func (c AuthConfig) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("base_url", c.BaseURL), slog.String("username", c.Username),
+	return slog.GroupValue(slog.String("base_url", redactURL(c.BaseURL)), slog.String("username", c.Username),
 		slog.Bool("password_set", c.Password != ""))
 }
 
