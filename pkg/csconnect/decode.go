@@ -273,6 +273,8 @@ func classify(ep endpoint, status int, f errorFields, wwwAuth string) error {
 		return ErrForbidden
 	case credits:
 		return ErrOutOfCredits
+	case code == "PARTNER_CONTRACT_ERROR", code == "PERMISSIONS_ERROR":
+		return ErrForbidden // the contract or permissions refuse it: waiting will not help
 	case status == http.StatusTooManyRequests, code == "TOO_MANY_ATTEMPTS", code == "TOO_MANY_REQUESTS":
 		return ErrRateLimited
 	case status >= 500, serverCode:
