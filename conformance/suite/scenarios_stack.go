@@ -20,9 +20,8 @@ func stackScenarios() []Scenario {
 			Doc:   "the client stack gets a token and reads its expiry from the JWT (one hour); a second call is served from the cache",
 			Needs: NeedsStack,
 			Run: func(e *Env) {
-				s, err := e.NewStack("", "")
-				if err != nil {
-					e.Errorf("NewStack(valid credentials) = %v", err)
+				s := e.validStack()
+				if s == nil {
 					return
 				}
 				tok, err := s.Source.Token(e.Context())
@@ -93,9 +92,8 @@ func stackScenarios() []Scenario {
 				for range 3 { // other clients use up the threshold
 					e.Authenticate(creds(e.Credentials()))
 				}
-				s, err := e.NewStack("", "")
-				if err != nil {
-					e.Errorf("NewStack() = %v", err)
+				s := e.validStack()
+				if s == nil {
 					return
 				}
 				if _, err := s.Source.Token(e.Context()); !errors.Is(err, csconnect.ErrLockedOut) {
@@ -120,9 +118,8 @@ func stackScenarios() []Scenario {
 			Doc:   "on 403 Token Expired the client refreshes the token and repeats the call once, transparently",
 			Needs: NeedsStack | NeedsSim | NeedsService,
 			Run: func(e *Env) {
-				s, err := e.NewStack("", "")
-				if err != nil {
-					e.Errorf("NewStack() = %v", err)
+				s := e.validStack()
+				if s == nil {
 					return
 				}
 				e.expectService(s, searchNumber, 200, "datecheck(fresh token)")
@@ -139,9 +136,8 @@ func stackScenarios() []Scenario {
 			Doc:   "a 403 that is not Token Expired (a rejected company) is returned as is: no refresh, no repeat (it could be billed twice)",
 			Needs: NeedsStack | NeedsSim | NeedsService,
 			Run: func(e *Env) {
-				s, err := e.NewStack("", "")
-				if err != nil {
-					e.Errorf("NewStack() = %v", err)
+				s := e.validStack()
+				if s == nil {
 					return
 				}
 				e.expectService(s, simulator.RejectedCompany, 403, "datecheck(rejected company)")
@@ -156,9 +152,8 @@ func stackScenarios() []Scenario {
 			Needs: NeedsStack | NeedsSim,
 			Run: func(e *Env) {
 				e.Sim().SetTokenTTL(2 * time.Second)
-				s, err := e.NewStack("", "")
-				if err != nil {
-					e.Errorf("NewStack() = %v", err)
+				s := e.validStack()
+				if s == nil {
 					return
 				}
 				first, err := s.Source.Token(e.Context())
@@ -205,9 +200,8 @@ func stackScenarios() []Scenario {
 					{"two 500s", func() { e.Sim().FailNext(simulator.Authenticate, 2) }},
 					{"a dropped connection", func() { e.Sim().DropNext(simulator.Authenticate, 1) }},
 				} {
-					s, err := e.NewStack("", "")
-					if err != nil {
-						e.Errorf("NewStack() = %v", err)
+					s := e.validStack()
+					if s == nil {
 						return
 					}
 					f.inject()
@@ -221,6 +215,17 @@ func stackScenarios() []Scenario {
 			},
 		},
 	}
+}
+
+// validStack builds a stack with the valid credentials, or reports why not and
+// returns nil.
+func (e *Env) validStack() *Stack {
+	s, err := e.NewStack("", "")
+	if err != nil {
+		e.Errorf("NewStack(valid credentials) = %v", err)
+		return nil
+	}
+	return s
 }
 
 // expectService calls GET /datecheck/company through the stack's service client.
