@@ -149,7 +149,7 @@ func runOne(ctx context.Context, cfg Config, sc Scenario, shared *runState) (res
 		res.Verdict = Pass
 	}
 	if res.Verdict == Fail && ctx.Err() != nil {
-		res.Problems = append(res.Problems, fmt.Sprintf("run cancelled: %v", ctx.Err()))
+		res.Problems = append(res.Problems, fmt.Sprintf("scenario cut short: %v", ctx.Err()))
 	}
 	return res
 }
