@@ -7,7 +7,7 @@ NPM      ?= npm
 NPX      := $(CURDIR)/node_modules/.bin
 GOTEST   ?= $(GO) test
 # CI_TARGETS is what `make ci` (and so .ci/run) runs; mk/*.mk files append to it.
-CI_TARGETS := test check-generated lint lint-spec spec-consumers
+CI_TARGETS := test check-generated lint lint-spec spec-consumers docs
 
 .DEFAULT_GOAL := help
 
