@@ -2,38 +2,289 @@ package csconnect
 
 import (
 	"bytes"
+	"encoding/json"
+	"html"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
+	"time"
 )
 
-// decodeServiceError is a provisional decoder: status and a plain substring check.
-// The authenticate work replaces it with the full body-shape decoder.
+// endpoint says which kind of call answered: the same status means different things
+// from authenticate (a 401 is a rejected password) and from a service (a 401 is an
+// expired token).
+type endpoint int
+
+const (
+	serviceEndpoint endpoint = iota
+	authenticateEndpoint
+)
+
+// maxFieldRunes caps each text field decoded from an error body.
+const maxFieldRunes = 1000
+
+// decodeServiceError is CheckResponse's decoder: it reads at most maxErrorBody bytes,
+// restores resp.Body for the caller, and classifies the answer of a service call.
 func decodeServiceError(resp *http.Response) *APIError {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
-	e := &APIError{StatusCode: resp.StatusCode, Body: body, Header: resp.Header.Clone()}
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized:
-		e.kind = ErrTokenExpired
-	case resp.StatusCode == http.StatusForbidden && strings.Contains(strings.ToLower(string(body)), "token expired"):
-		e.kind = ErrTokenExpired
-	case resp.StatusCode == http.StatusForbidden:
-		e.kind = ErrForbidden
-	case resp.StatusCode == http.StatusTooManyRequests:
-		e.kind = ErrRateLimited
-	case resp.StatusCode == http.StatusBadRequest:
-		e.kind = ErrBadRequest
-	case resp.StatusCode >= 500:
-		e.kind = ErrServer
+	body := peekBody(resp, maxErrorBody)
+	e := decodeError(serviceEndpoint, resp.StatusCode, resp.Header, body, time.Now())
+	if req := resp.Request; req != nil {
+		e.Endpoint = endpointName(req.Method, req.URL)
+		if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
+			newRedactor(strings.TrimSpace(tok)).apiError(e)
+		}
 	}
 	return e
 }
 
-// Error is a provisional one-line message; the authenticate work refines it.
-func (e *APIError) Error() string {
-	return "csconnect: " + strings.ToLower(http.StatusText(e.StatusCode))
+// peekBody reads at most limit bytes of resp.Body and puts back a body that yields
+// the same bytes followed by any unread rest, closing the original on Close.
+func peekBody(resp *http.Response, limit int64) []byte {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return nil
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
+	return body
+}
+
+// endpointName is "METHOD scheme://host/path": no user info, query or fragment, which
+// may carry secrets or personal data.
+func endpointName(method string, u *url.URL) string {
+	if u == nil {
+		return method
+	}
+	clean := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+	return method + " " + clean.String()
+}
+
+// decodeError builds the *APIError for a non-success answer from its status, headers
+// and (already capped) body, whichever documented shape the body has. It never
+// panics and never fails: an unknown shape keeps its text as the message.
+func decodeError(ep endpoint, status int, h http.Header, body []byte, now time.Time) *APIError {
+	f := parseErrorBody(h.Get("Content-Type"), body)
+	e := &APIError{
+		StatusCode:      status,
+		Code:            f.code,
+		Message:         f.message,
+		Detail:          f.detail,
+		Hint:            f.hint,
+		RequestID:       f.requestID,
+		WWWAuthenticate: h.Get("WWW-Authenticate"),
+		Body:            bytes.Clone(body),
+		Header:          h.Clone(),
+	}
+	if e.RequestID == "" {
+		e.RequestID = requestIDFromHeader(h)
+	}
+	e.RetryAfter, _ = parseRetryAfter(h.Get("Retry-After"), now)
+	e.kind = classify(ep, status, f, e.WWWAuthenticate)
+	return e
+}
+
+// requestIDHeaders are the headers servers commonly put a request ID in.
+var requestIDHeaders = []string{"X-Request-Id", "X-Correlation-Id", "Correlation-Id", "Request-Id", "X-Amzn-Requestid", "X-Trace-Id"}
+
+func requestIDFromHeader(h http.Header) string {
+	for _, k := range requestIDHeaders {
+		if v := h.Get(k); v != "" {
+			return oneLine(v, maxCodeRunes)
+		}
+	}
+	return ""
+}
+
+// errorFields is what an error body says, whatever its shape.
+type errorFields struct {
+	code, message, detail, hint, requestID string
+}
+
+// parseErrorBody reads every documented shape: the Creditsafe envelope
+// {"error":{"code","text","detail"}}, {"message"}, {"error":"…"}, the flat
+// {"error","message","error_description","hint","context"} catalogue, iDenfy's
+// {"identifier","message"}, {"correlationId","message","details"}, RFC 9457
+// problem+json, plain text, HTML and an empty body.
+func parseErrorBody(contentType string, body []byte) errorFields {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return errorFields{}
+	}
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case trimmed[0] == '{':
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(trimmed, &obj) == nil {
+			return fieldsFromObject(obj)
+		}
+	case trimmed[0] == '"':
+		var s string
+		if json.Unmarshal(trimmed, &s) == nil {
+			return errorFields{message: oneLine(s, maxFieldRunes)}
+		}
+	case mediaType == "text/html" || mediaType == "application/xhtml+xml" || trimmed[0] == '<':
+		return errorFields{message: htmlTitle(trimmed)}
+	}
+	return errorFields{message: oneLine(string(trimmed), maxFieldRunes)}
+}
+
+// fieldsFromObject maps the keys of a JSON error object (matched case-insensitively)
+// onto errorFields. Where shapes overlap, the more specific key wins.
+func fieldsFromObject(raw map[string]json.RawMessage) errorFields {
+	obj := make(map[string]json.RawMessage, len(raw))
+	for k, v := range raw {
+		if lk := strings.ToLower(k); obj[lk] == nil {
+			obj[lk] = v
+		}
+	}
+	var f errorFields
+	var errText string // {"error": "…"} that reads as a sentence, not an identifier
+	if v, ok := obj["error"]; ok {
+		var env map[string]json.RawMessage
+		if json.Unmarshal(v, &env) == nil && env != nil {
+			inner := make(map[string]json.RawMessage, len(env))
+			for k, v := range env {
+				inner[strings.ToLower(k)] = v
+			}
+			f.code = jsonText(inner["code"])
+			f.message = first(jsonText(inner["text"]), jsonText(inner["message"]))
+			f.detail = jsonText(inner["detail"])
+		} else if s := jsonText(v); identifierRE.MatchString(s) {
+			f.code = s
+		} else {
+			errText = s
+		}
+	}
+	f.code = first(f.code, jsonText(obj["identifier"]), jsonText(obj["code"]))
+	if t := jsonText(obj["type"]); t != "" && t != "about:blank" {
+		f.code = first(f.code, t) // RFC 9457: the problem type identifies the error
+	}
+	f.message = first(f.message, jsonText(obj["message"]), jsonText(obj["title"]), errText, jsonText(obj["error_description"]))
+	desc := jsonText(obj["error_description"])
+	if desc == f.message {
+		desc = ""
+	}
+	f.detail = first(f.detail, jsonText(obj["detail"]), desc, jsonText(obj["details"]))
+	f.hint = jsonText(obj["hint"])
+	f.requestID = first(jsonText(obj["correlationid"]), jsonText(obj["correlation_id"]),
+		jsonText(obj["requestid"]), jsonText(obj["request_id"]), jsonText(obj["traceid"]))
+	return f
+}
+
+// identifierRE matches a machine identifier ("INVALID_CLIENT", "invalid_request"),
+// as opposed to a sentence ("Invalid token.").
+var identifierRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:-]*$`)
+
+// jsonText returns a JSON string's value, a number's or bool's literal, or an object
+// or array as compact JSON; null and absent values give "". Flattened and capped.
+func jsonText(v json.RawMessage) string {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 || string(v) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return oneLine(s, maxFieldRunes)
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, v) == nil {
+		return oneLine(buf.String(), maxFieldRunes)
+	}
+	return ""
+}
+
+func first(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+var (
+	htmlTitleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+	htmlH1RE    = regexp.MustCompile(`(?is)<h1[^>]*>(.*?)</h1>`)
+	htmlTagRE   = regexp.MustCompile(`(?s)<[^>]*>`)
+)
+
+// htmlTitle extracts a readable message from an HTML error page: its <title>, else
+// its first <h1>, else its text.
+func htmlTitle(b []byte) string {
+	for _, re := range []*regexp.Regexp{htmlTitleRE, htmlH1RE} {
+		if m := re.FindSubmatch(b); m != nil {
+			if s := oneLine(html.UnescapeString(string(htmlTagRE.ReplaceAll(m[1], nil))), maxFieldRunes); s != "" {
+				return s
+			}
+		}
+	}
+	return oneLine(html.UnescapeString(string(htmlTagRE.ReplaceAll(b, []byte(" ")))), maxFieldRunes)
+}
+
+var (
+	// tokenExpiredRE: the texts that say a bearer token expired ("Token Expired",
+	// "Authorization Token has either expired or is not a valid Connect
+	// Authorization Token", TOKEN_EXPIRED).
+	tokenExpiredRE = regexp.MustCompile(`(?i)token[ _-]?(has[ _-]?|is[ _-]?)?expired|expired[ _-]?token|authorization token has either expired|not a valid connect authorization token`)
+	// tokenInvalidRE: the texts that say a bearer token is invalid, which Connect
+	// services send for an expired token ("Invalid token.", INVALID_TOKEN,
+	// RFC 6750 invalid_token).
+	tokenInvalidRE = regexp.MustCompile(`(?i)invalid[ _-]?token`)
+	// outOfCreditsRE: a body saying the account ran out of credits, which is not a
+	// rate limit. Word boundaries keep "Creditsafe" and "credit check" out.
+	outOfCreditsRE = regexp.MustCompile(`(?i)\b(out of|no|insufficient|not enough|zero)\s+(\w+\s+)?credits?\b`)
+)
+
+// classify picks the sentinel for a decoded error. The status decides, and the body
+// refines it where the status alone is ambiguous: a 403 that says the token expired
+// versus one that rejects a company, a 429 that is really an empty credit balance.
+func classify(ep endpoint, status int, f errorFields, wwwAuth string) error {
+	code := strings.ToUpper(f.code)
+	text := f.code + " " + f.message + " " + f.detail
+	credits := status == http.StatusPaymentRequired || outOfCreditsRE.MatchString(text)
+	serverCode := code == "API_EXCEPTION" || code == "INTERNAL_ERROR"
+	if ep == authenticateEndpoint {
+		switch {
+		case status == http.StatusBadRequest:
+			return ErrBadRequest
+		case status == http.StatusUnauthorized, status == http.StatusNotFound && code == "USER_NOT_FOUND":
+			return ErrInvalidCredentials
+		case status == http.StatusForbidden:
+			return ErrAccountInactive
+		case credits:
+			return ErrOutOfCredits
+		case status == http.StatusTooManyRequests:
+			return ErrLockedOut
+		case status >= 500, serverCode:
+			return ErrServer
+		}
+		return ErrContract // not a status the contract documents for authenticate
+	}
+	switch {
+	case status == http.StatusBadRequest:
+		return ErrBadRequest
+	case status == http.StatusUnauthorized:
+		if tokenExpiredRE.MatchString(text) || tokenInvalidRE.MatchString(text) ||
+			strings.Contains(strings.ToLower(wwwAuth), `error="invalid_token"`) {
+			return ErrTokenExpired
+		}
+		return ErrUnauthorized
+	case status == http.StatusForbidden:
+		if tokenExpiredRE.MatchString(text) {
+			return ErrTokenExpired
+		}
+		return ErrForbidden
+	case credits:
+		return ErrOutOfCredits
+	case status == http.StatusTooManyRequests, code == "TOO_MANY_ATTEMPTS", code == "TOO_MANY_REQUESTS":
+		return ErrRateLimited
+	case status >= 500, serverCode:
+		return ErrServer
+	}
+	return nil
 }

@@ -2,7 +2,10 @@ package csconnect
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,6 +38,17 @@ var (
 	// ErrContract: a response broke the contract in openapi.yaml (a 200 without a
 	// token, a body that is not JSON, an undocumented status).
 	ErrContract = errors.New("csconnect: response breaks the contract")
+	// ErrUnauthorized: a service answered 401 for a reason other than an expired or
+	// invalid token (for example missing or unknown API credentials). Refreshing the
+	// token will not help.
+	ErrUnauthorized = errors.New("csconnect: unauthorized")
+	// ErrOutOfCredits: the account cannot pay for the call (402, or a body saying the
+	// account ran out of credits). Not a rate limit: waiting does not help.
+	ErrOutOfCredits = errors.New("csconnect: out of credits")
+	// ErrInvalidInput: csconnect refused the input before sending anything (a
+	// credential the spec or the vendor's documents say cannot work, a base URL that
+	// would send credentials in clear text). The concrete error is a *PreflightError.
+	ErrInvalidInput = errors.New("csconnect: input refused before sending")
 )
 
 // APIError is a non-success answer from a Creditsafe endpoint, decoded from whichever
@@ -59,8 +73,51 @@ type APIError struct {
 // (errors.As to interface{ HTTPStatusCode() int }).
 func (e *APIError) HTTPStatusCode() int { return e.StatusCode }
 
-// Is reports whether target is the sentinel this error is classified as.
-func (e *APIError) Is(target error) bool { return e.kind != nil && target == e.kind }
+// Is reports whether target is the sentinel this error is classified as. An
+// authenticate lockout (ErrLockedOut) is also a rate limit (ErrRateLimited).
+func (e *APIError) Is(target error) bool {
+	if e.kind == nil || target == nil {
+		return false
+	}
+	return target == e.kind || (e.kind == ErrLockedOut && target == ErrRateLimited)
+}
+
+// Error is one line: the endpoint, the status, the vendor code, message and detail,
+// the request ID and Retry-After when present. Vendor text is flattened to one line
+// and capped; it never holds the password or the token (they are redacted when the
+// error is built).
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("csconnect: ")
+	if e.Endpoint != "" {
+		b.WriteString(e.Endpoint)
+		b.WriteString(": ")
+	}
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if t := http.StatusText(e.StatusCode); t != "" {
+		b.WriteString(" ")
+		b.WriteString(strings.ToLower(t))
+	}
+	if e.Code != "" && e.Code != strconv.Itoa(e.StatusCode) {
+		fmt.Fprintf(&b, " (code %s)", oneLine(e.Code, maxCodeRunes))
+	}
+	msg, detail := oneLine(e.Message, maxMessageRunes), oneLine(e.Detail, maxMessageRunes)
+	if msg != "" {
+		b.WriteString(": ")
+		b.WriteString(msg)
+	}
+	if detail != "" && detail != msg {
+		b.WriteString(": ")
+		b.WriteString(detail)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " (request id %s)", oneLine(e.RequestID, maxCodeRunes))
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	return b.String()
+}
 
 // maxErrorBody caps how much of an error body is read and kept: error bodies are
 // short, and a hostile or broken server must not make us buffer without bound.
@@ -69,10 +126,15 @@ const maxErrorBody = 64 << 10
 // CheckResponse classifies the response of a protected service call (not of
 // authenticate). It returns nil for 1xx-3xx. Otherwise it reads at most maxErrorBody
 // bytes of the body, puts back a resp.Body that yields the same bytes (followed by any
-// unread rest), and returns an *APIError whose Is matches ErrTokenExpired only when the
-// response says the token expired or is invalid (a 401, or a 403 that says "Token
-// Expired"), ErrForbidden for any other 403, ErrRateLimited for 429, ErrBadRequest
-// for 400 and ErrServer for 5xx.
+// unread rest), and returns an *APIError decoded from whichever documented body shape
+// the response has. Its Is matches ErrTokenExpired only when the response says the
+// token expired or is invalid (a 401 "Invalid token." or "Authorization Token has
+// either expired…", an INVALID_TOKEN code, a WWW-Authenticate error="invalid_token",
+// or a 403 that says "Token Expired" as text or in the JSON envelope); ErrUnauthorized
+// for any other 401, ErrForbidden for any other 403, ErrOutOfCredits for 402 or an
+// out-of-credits body, ErrRateLimited for 429, ErrBadRequest for 400 and ErrServer
+// for 5xx (and 424 API_EXCEPTION). The bearer token of resp.Request is redacted from
+// the error. Safe for concurrent use on distinct responses.
 func CheckResponse(resp *http.Response) error {
 	if resp.StatusCode < 400 {
 		return nil

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// runCmd runs the dispatcher with args and the given environment variables.
+func runCmd(t *testing.T, ctx context.Context, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(ctx, args, environ{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }})
+	return code, out.String(), errb.String()
+}
+
+func TestConformanceReport(t *testing.T) {
+	code, out, errOut := runCmd(t, context.Background(), nil, "conformance", "--run", "^login-valid$|^limit-")
+	if code != 0 {
+		t.Fatalf("conformance exit = %d; want 0\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{`(?m)^login-valid +1 exchange +PASS +\S+$`, `(?m)^limit-total-lockout +23 exchanges +PASS`, `ok: 3 scenarios: 3 passed, 0 failed, 0 skipped`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("conformance output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestConformanceJSON(t *testing.T) {
+	code, out, _ := runCmd(t, context.Background(), nil, "conformance", "--json", "--run", "^service-")
+	var rep struct {
+		OK        bool
+		Scenarios int
+		Exchanges int
+		Results   []struct{ Name, Verdict string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("conformance --json output is not JSON: %v\n%s", err, out)
+	}
+	if code != 0 || !rep.OK || rep.Scenarios != 5 || rep.Exchanges == 0 {
+		t.Errorf("conformance --json = exit %d, %+v; want exit 0, ok, 5 scenarios with exchanges", code, rep)
+	}
+}
+
+func TestConformanceUsage(t *testing.T) {
+	tests := map[string]struct {
+		vars map[string]string
+		args []string
+		want string
+	}{
+		"allow-invalid without live": {nil, []string{"--allow-invalid"}, "only applies to --live"},
+		"live without env":           {nil, []string{"--live"}, "needs CREDITSAFE_BASE_URL"},
+		"live over plain http":       {map[string]string{"CREDITSAFE_BASE_URL": "http://connect.creditsafe.com/v1", "CREDITSAFE_USERNAME": "u", "CREDITSAFE_PASSWORD": "secret-pw"}, []string{"--live"}, "https"},
+		"bad regexp":                 {nil, []string{"--run", "("}, "--run"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, _, errOut := runCmd(t, context.Background(), tc.vars, append([]string{"conformance"}, tc.args...)...)
+			if code != exitUsage || !strings.Contains(errOut, tc.want) {
+				t.Errorf("conformance %v = %d, %q; want %d mentioning %q", tc.args, code, errOut, exitUsage, tc.want)
+			}
+			if strings.Contains(errOut, "secret-pw") {
+				t.Errorf("the password leaked into stderr: %q", errOut)
+			}
+		})
+	}
+}
+
+// TestConformanceLiveAgainstLoopback runs live mode against a simulator standing in
+// for the sandbox: only the safe scenarios run, and the one invalid login only with
+// --allow-invalid.
+func TestConformanceLiveAgainstLoopback(t *testing.T) {
+	base, stats := startSimCmd(t)
+	vars := map[string]string{"CREDITSAFE_BASE_URL": base + "/v1", "CREDITSAFE_USERNAME": "liveUser", "CREDITSAFE_PASSWORD": "livePassword1"}
+	dir := t.TempDir()
+	code, out, errOut := runCmd(t, context.Background(), vars, "conformance", "--live", "--service-url", base, "--fixtures", dir)
+	if code != 0 {
+		t.Fatalf("conformance --live = %d\n%s%s", code, out, errOut)
+	}
+	if got := stats(); got.Authenticate != 1 || got.DateCheck != 1 {
+		t.Errorf("live run sent %d logins and %d service calls; want exactly 1 and 1", got.Authenticate, got.DateCheck)
+	}
+	code, out, _ = runCmd(t, context.Background(), vars, "conformance", "--live", "--allow-invalid")
+	if code != 0 {
+		t.Fatalf("conformance --live --allow-invalid = %d\n%s", code, out)
+	}
+	if got := stats(); got.Unauthorized != 1 || got.Authenticate != 3 {
+		t.Errorf("live run with --allow-invalid: %d invalid of %d logins in both runs; want 1 of 3", got.Unauthorized, got.Authenticate)
+	}
+	assertFixturesClean(t, dir, "livePassword1")
+}

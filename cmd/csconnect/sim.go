@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/csconnect/csconnect/conformance/simulator"
+)
+
+func init() {
+	commands["sim"] = command{
+		summary: "run the Creditsafe CONNECT simulator (POST /v1/authenticate, GET /datecheck/company)",
+		run:     runSim,
+	}
+}
+
+// runSim serves the simulator until ctx ends (SIGINT or SIGTERM). Exit codes: 0
+// after a clean stop, 1 when the address cannot be served, 2 on a usage error.
+func runSim(ctx context.Context, args []string, env environ) int {
+	fs := flag.NewFlagSet("csconnect sim", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	username := fs.String("username", "", "the accepted username (default $CREDITSAFE_USERNAME)")
+	password := fs.String("password", "", "the accepted password (default $CREDITSAFE_PASSWORD; prefer the variable: flags show in process lists)")
+	ttl := fs.Duration("token-ttl", simulator.DefaultTokenTTL, "lifetime of issued tokens")
+	total := fs.Int("total-limit", simulator.DefaultTotalLimit, "authenticate requests allowed per 5 minutes before the endpoint locks")
+	unauth := fs.String("unauthorized", "text", "shape of 401 from authenticate: text, json or alternate")
+	fs.Usage = func() {
+		fmt.Fprintln(env.stderr, "usage: csconnect sim [--addr 127.0.0.1:8080] [--username U] [--password P] [--token-ttl 1h]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return exitUsage
+	}
+	if *username == "" {
+		*username = env.getenv("CREDITSAFE_USERNAME")
+	}
+	if *password == "" {
+		*password = env.getenv("CREDITSAFE_PASSWORD")
+	}
+	formats := map[string]simulator.Format{"text": simulator.FormatText, "json": simulator.FormatJSON, "alternate": simulator.FormatAlternate}
+	format, ok := formats[*unauth]
+	switch {
+	case *username == "" || *password == "":
+		fmt.Fprintln(env.stderr, "csconnect sim: a username and password are required (--username/--password or CREDITSAFE_USERNAME/CREDITSAFE_PASSWORD)")
+		return exitUsage
+	case !ok:
+		fmt.Fprintf(env.stderr, "csconnect sim: --unauthorized must be text, json or alternate\n")
+		return exitUsage
+	case *ttl <= 0 || *total <= 0:
+		fmt.Fprintln(env.stderr, "csconnect sim: --token-ttl and --total-limit must be positive")
+		return exitUsage
+	}
+	sim, err := simulator.New(simulator.Options{
+		Username: *username, Password: *password, TokenTTL: *ttl, TotalLimit: *total, Unauthorized: format,
+	})
+	if err != nil {
+		fmt.Fprintf(env.stderr, "csconnect sim: %v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "csconnect sim: %v\n", err)
+		return 1
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(env.stdout, "csconnect sim: listening on %s\n  POST %s/v1/authenticate\n  GET  %s/datecheck/company\n  GET  %s/_sim/stats\n", base, base, base, base)
+
+	select {
+	case err := <-done:
+		fmt.Fprintf(env.stderr, "csconnect sim: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		srv.Close()
+	}
+	fmt.Fprintln(env.stdout, "csconnect sim: stopped")
+	return 0
+}

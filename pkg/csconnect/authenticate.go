@@ -1,0 +1,371 @@
+package csconnect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/csconnect/csconnect/gen/client"
+)
+
+// DefaultBaseURL is the live Creditsafe CONNECT server.
+const DefaultBaseURL = "https://connect.creditsafe.com/v1"
+
+// DefaultTimeout bounds one authenticate attempt (connection, request and response).
+const DefaultTimeout = 30 * time.Second
+
+// maxTokenBody caps how much of a 200 answer is read: the token response is a JWT of
+// a kilobyte or two, so 1 MiB is plenty and a broken server cannot exhaust memory.
+const maxTokenBody = 1 << 20
+
+// AuthConfig configures an Authenticator. The zero value of every field but Username
+// and Password is usable: it means the default given below.
+//
+// AuthConfig's String, GoString, Format and LogValue never print the password.
+type AuthConfig struct {
+	// BaseURL is the server, default DefaultBaseURL (live); the sandbox is
+	// https://connect.sandbox.creditsafe.com/v1. It must be https, or http to a
+	// loopback address (for local simulators), so credentials never travel in clear.
+	BaseURL string
+	// Username is the User Key Creditsafe issued (not the e-mail address used on its
+	// websites); Password is its password. Both are required, 1 to 30 characters, and
+	// sent exactly as given.
+	Username, Password string
+	// AllowEmailUsername sends a username shaped like an e-mail address instead of
+	// refusing it. Default false: the vendor documents that e-mail addresses do not
+	// work here, and each refused attempt counts toward a lockout.
+	AllowEmailUsername bool
+	// HTTPClient sends the request. Default: a client over a clone of
+	// http.DefaultTransport (proxy from the environment, 10s TLS handshake timeout).
+	// Whichever client is used, redirects are never followed for authenticate (a 3xx
+	// is a contract error), so credentials cannot be re-sent to another host. Prefer
+	// per-attempt Timeout over http.Client.Timeout.
+	HTTPClient *http.Client
+	// Timeout bounds each attempt, default DefaultTimeout (30s). The caller's context
+	// bounds the whole call, retries included.
+	Timeout time.Duration
+	// Store holds the guard's state, shared with other processes; default
+	// NewMemoryStore(). It sees only fingerprints, never the password.
+	Store Store
+	// StoreTimeout bounds each Store call, default DefaultStoreTimeout (250ms). A Store
+	// that fails or is slow is logged and the guard carries on with its local copy.
+	StoreTimeout time.Duration
+	// Logger receives debug lines for each attempt and warnings for retries, guard
+	// refusals and Store failures; never the password or the token. Default: discard.
+	Logger *slog.Logger
+	// Budget is how many authenticate requests (attempts, retries included) this
+	// Authenticator may send per 5 minutes, default DefaultBudget (100); negative
+	// means no budget. The vendor locks the endpoint beyond 10,000 per 5 minutes.
+	Budget int
+	// MaxAttempts is how many attempts one Token call may make for transient failures
+	// (5xx, connection errors, timeouts), default DefaultMaxAttempts (3); 1 disables
+	// retries. 400, 401, 403 and 429 are never retried.
+	MaxAttempts int
+	// RetryBaseDelay and RetryMaxDelay shape the backoff between attempts: full
+	// jitter over min(RetryMaxDelay, RetryBaseDelay·2^(n-1)). Defaults 1s and 30s. A
+	// Retry-After longer than RetryMaxDelay ends the retries.
+	RetryBaseDelay, RetryMaxDelay time.Duration
+
+	now   func() time.Time                           // clock; default time.Now
+	rand  func() float64                             // jitter source in [0, 1)
+	sleep func(context.Context, time.Duration) error // backoff sleeper
+}
+
+// String describes the configuration without the password.
+func (c AuthConfig) String() string {
+	pw := "unset"
+	if c.Password != "" {
+		pw = redacted
+	}
+	return fmt.Sprintf("csconnect.AuthConfig{BaseURL: %q, Username: %q, Password: %s}", c.BaseURL, c.Username, pw)
+}
+
+// GoString is String, so %#v does not print the password either.
+func (c AuthConfig) GoString() string { return c.String() }
+
+// Format makes every verb print String.
+func (c AuthConfig) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// LogValue logs the configuration without the password.
+func (c AuthConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("base_url", c.BaseURL), slog.String("username", c.Username),
+		slog.Bool("password_set", c.Password != ""))
+}
+
+// Authenticator turns a username and password into a Token, or into a precise typed
+// error, without ever costing the user a lockout: it refuses bad input before sending
+// (*PreflightError), refuses locally what it knows will fail (*GuardError), retries
+// only transient failures, and decodes every error body into an *APIError.
+//
+// Token is uncached: each call is one logical authenticate. Wrap it in a caching
+// TokenSource. Safe for concurrent use; concurrent Token calls are serialized, so at
+// most one request is in flight and a wrong password costs one 401, not one per caller.
+type Authenticator struct {
+	cfg      AuthConfig // with defaults applied
+	client   *client.Client
+	endpoint string
+	guard    *guard
+	redact   redactor
+	log      *slog.Logger
+	retry    retryPolicy
+	now      func() time.Time
+	sem      chan struct{} // one authenticate in flight
+}
+
+// NewAuthenticator checks cfg and returns an Authenticator. It sends nothing: a
+// credential the spec or the vendor's documents say cannot work, or a base URL that
+// would send credentials in clear text, is refused with a *PreflightError
+// (errors.Is ErrInvalidInput).
+func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	base, err := checkBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := preflight(cfg.Username, cfg.Password, cfg.AllowEmailUsername); err != nil {
+		return nil, err
+	}
+	if _, err := tokenPattern(); err != nil {
+		return nil, err
+	}
+	setDefault(&cfg.Timeout, DefaultTimeout)
+	setDefault(&cfg.StoreTimeout, DefaultStoreTimeout)
+	setDefault(&cfg.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&cfg.RetryBaseDelay, DefaultRetryBaseDelay)
+	setDefault(&cfg.RetryMaxDelay, DefaultRetryMaxDelay)
+	setDefault(&cfg.Budget, DefaultBudget)
+	if cfg.Store == nil {
+		cfg.Store = NewMemoryStore()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
+	if cfg.rand == nil {
+		cfg.rand = defaultRand
+	}
+	if cfg.sleep == nil {
+		cfg.sleep = sleepCtx
+	}
+	hc := noRedirects(cfg.HTTPClient)
+	c, err := client.NewClient(base.String(), client.WithHTTPClient(hc))
+	if err != nil {
+		return nil, fmt.Errorf("csconnect: %w", err)
+	}
+	req, err := client.NewAuthenticateRequestWithBody(c.Server, "application/json", http.NoBody)
+	if err != nil {
+		return nil, fmt.Errorf("csconnect: %w", err)
+	}
+	return &Authenticator{
+		cfg:      cfg,
+		client:   c,
+		endpoint: endpointName(http.MethodPost, req.URL),
+		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, cfg.StoreTimeout, cfg.Logger),
+		redact:   newRedactor(cfg.Password),
+		log:      cfg.Logger,
+		retry:    retryPolicy{maxAttempts: cfg.MaxAttempts, baseDelay: cfg.RetryBaseDelay, maxDelay: cfg.RetryMaxDelay, rand: cfg.rand, sleep: cfg.sleep},
+		now:      cfg.now,
+		sem:      make(chan struct{}, 1),
+	}, nil
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// noRedirects returns a client that returns 3xx answers instead of following them:
+// following would re-send the credentials to wherever Location points. The caller's
+// client is copied, not changed.
+func noRedirects(hc *http.Client) *http.Client {
+	var c http.Client
+	if hc != nil {
+		c = *hc
+	} else {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSHandshakeTimeout = 10 * time.Second
+		c.Transport = tr
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// String describes the Authenticator without its password.
+func (a *Authenticator) String() string {
+	return fmt.Sprintf("csconnect.Authenticator{endpoint: %q, username: %q, password: %s}", a.endpoint, a.cfg.Username, redacted)
+}
+
+// GoString is String.
+func (a *Authenticator) GoString() string { return a.String() }
+
+// Format makes every verb print String.
+func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
+
+// ResetGuard forgets a rejected password and a lockout, locally and in the Store,
+// so the next Token call sends a request. Call it when a human has fixed the cause.
+// The budget is not reset. The returned error is the Store's (the local guard is
+// reset regardless).
+func (a *Authenticator) ResetGuard(ctx context.Context) error {
+	if err := a.guard.reset(ctx); err != nil {
+		return fmt.Errorf("csconnect: resetting the shared guard: %w", err)
+	}
+	return nil
+}
+
+// Token authenticates once: guard check, POST /authenticate (retrying transient
+// failures with backoff), decode. It returns a Token whose Expiry comes from the JWT
+// (see TokenFromJWT), or:
+//   - a *GuardError when the guard refused to send (nothing was sent);
+//   - an *APIError for an error answer (ErrInvalidCredentials, ErrAccountInactive,
+//     ErrLockedOut, ErrBadRequest, ErrServer, …), or one wrapping ErrContract for an
+//     answer that breaks the contract (a redirect, an undocumented status);
+//   - an error wrapping ErrContract for a 200 without a usable token;
+//   - the network or context error of the last attempt.
+//
+// It honours ctx throughout, including while waiting for another Token call.
+func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
+	select {
+	case a.sem <- struct{}{}:
+		defer func() { <-a.sem }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
+	}
+	for n := 1; ; n++ {
+		if err := a.guard.check(ctx, a.now()); err != nil {
+			a.log.WarnContext(ctx, "csconnect: authenticate refused by the guard", "err", err)
+			return nil, err
+		}
+		if err := a.guard.spend(a.now()); err != nil {
+			a.log.WarnContext(ctx, "csconnect: authenticate refused by the guard", "err", err)
+			return nil, err
+		}
+		tok, err := a.attempt(ctx, n)
+		if err == nil {
+			return tok, nil
+		}
+		retryAfter, hasRetryAfter, transient := a.judge(ctx, err)
+		if !transient {
+			return nil, err
+		}
+		d, again := a.retry.wait(ctx, n, retryAfter, hasRetryAfter)
+		if !again {
+			return nil, err
+		}
+		a.log.WarnContext(ctx, "csconnect: authenticate failed, retrying", "attempt", n, "wait", d, "err", err)
+		if serr := a.retry.sleep(ctx, d); serr != nil {
+			return nil, fmt.Errorf("csconnect: authenticate: %w (after: %w)", serr, err)
+		}
+	}
+}
+
+// judge records what an attempt's error means for the guard (a 401 rejects the pair, a
+// 429 locks out) and reports whether it is transient, with the server's Retry-After.
+func (a *Authenticator) judge(ctx context.Context, err error) (retryAfter time.Duration, hasRetryAfter, transient bool) {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		if errors.Is(err, ErrContract) || ctx.Err() != nil {
+			return 0, false, false
+		}
+		return 0, false, transientTransportError(err)
+	}
+	now := a.now()
+	switch {
+	case errors.Is(apiErr, ErrInvalidCredentials):
+		a.guard.rejectPair(ctx, now, apiErr)
+	case errors.Is(apiErr, ErrLockedOut):
+		wait, ok := parseRetryAfter(apiErr.Header.Get("Retry-After"), now)
+		if !ok {
+			wait = lockoutDefault
+		}
+		a.guard.lockOut(ctx, now, now.Add(wait), apiErr)
+	case errors.Is(apiErr, ErrServer):
+		retryAfter, hasRetryAfter = parseRetryAfter(apiErr.Header.Get("Retry-After"), now)
+		return retryAfter, hasRetryAfter, true
+	}
+	return 0, false, false
+}
+
+// attempt sends one POST /authenticate, bounded by the per-attempt timeout, and
+// decodes its answer.
+func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+	defer cancel()
+	start := a.now()
+	password := a.cfg.Password
+	body := client.AuthenticateJSONRequestBody{Username: a.cfg.Username, Password: &password}
+	resp, err := a.client.Authenticate(ctx, body, func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Accept", "application/json")
+		return nil
+	})
+	if err != nil {
+		a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "err", err)
+		return nil, fmt.Errorf("csconnect: %s: %w", a.endpoint, err)
+	}
+	defer resp.Body.Close()
+	fetched := a.now()
+	a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "status", resp.StatusCode, "duration", fetched.Sub(start))
+	if resp.StatusCode == http.StatusOK {
+		return a.decodeToken(resp, fetched)
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	e := decodeError(authenticateEndpoint, resp.StatusCode, resp.Header, raw, fetched)
+	e.Endpoint = a.endpoint
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		e.Detail = "redirect not followed: credentials are only sent to the configured base URL"
+	}
+	a.redact.apiError(e)
+	return nil, e
+}
+
+// decodeToken reads a 200 answer (at most maxTokenBody) into a Token. A body that is
+// not JSON, lacks the token, or whose token is not JWT-shaped is an ErrContract error.
+func (a *Authenticator) decodeToken(resp *http.Response, fetched time.Time) (*Token, error) {
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("csconnect: %s: reading the token response: %w", a.endpoint, err)
+	}
+	bad := func(what string) error { return fmt.Errorf("%w: %s: 200 answer %s", ErrContract, a.endpoint, what) }
+	if len(raw) > maxTokenBody {
+		return nil, bad("is larger than 1 MiB")
+	}
+	var body struct {
+		Token *string `json:"token"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nil, bad("is not a JSON object")
+	}
+	if body.Token == nil || *body.Token == "" {
+		return nil, bad("has no token")
+	}
+	re, _ := tokenPattern()
+	if !re.MatchString(*body.Token) {
+		return nil, bad("has a token that is not JWT-shaped")
+	}
+	tok, err := TokenFromJWT(*body.Token, fetched)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, a.endpoint)
+	}
+	return tok, nil
+}
+
+// tokenPattern is TokenResponse.token's pattern from the embedded spec.
+var tokenPattern = sync.OnceValues(func() (*regexp.Regexp, error) {
+	p, err := specProperty("TokenResponse", "token")
+	if err != nil {
+		return nil, err
+	}
+	return regexp.Compile(p.Pattern)
+})

@@ -1,0 +1,141 @@
+package csconnect
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// benchToken is a realistic bearer token: the vendor's RS256 JWTs are about 900 bytes.
+var benchToken = &Token{Value: "eyJhbGciOiJSUzI1NiIsImtpZCI6Im" + strings.Repeat("x", 870), Expiry: time.Now().Add(24 * time.Hour)}
+
+// atomicBaseline is the floor for a token cache: one atomic load and an expiry check.
+type atomicBaseline struct{ p atomic.Pointer[Token] }
+
+func (a *atomicBaseline) Token(context.Context) (*Token, error) {
+	if t := a.p.Load(); t != nil && time.Now().Before(t.Expiry) {
+		return t, nil
+	}
+	return nil, io.EOF
+}
+
+type staticOAuth2 struct{ t *oauth2.Token }
+
+func (s staticOAuth2) Token() (*oauth2.Token, error) { return s.t, nil }
+
+// BenchmarkToken compares our cached token with the floor (an atomic pointer) and with
+// oauth2.ReuseTokenSource, serially and in parallel. Targets: 0 allocs/op, within
+// 1.5× of atomic-baseline, faster than oauth2-reuse in parallel.
+func BenchmarkToken(b *testing.B) {
+	ctx := context.Background()
+	cache := NewCache(TokenSourceFunc(func(context.Context) (*Token, error) { return benchToken, nil }), CacheOptions{})
+	defer cache.Close()
+	if _, err := cache.Token(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var base atomicBaseline
+	base.p.Store(benchToken)
+	reuse := oauth2.ReuseTokenSource(nil, staticOAuth2{&oauth2.Token{AccessToken: benchToken.Value, Expiry: benchToken.Expiry}})
+	if _, err := reuse.Token(); err != nil {
+		b.Fatal(err)
+	}
+	oauth2Call := func() error { _, err := reuse.Token(); return err }
+
+	for _, bc := range []struct {
+		name string
+		get  func() error
+	}{
+		{"cached", func() error { _, err := cache.Token(ctx); return err }},
+		{"atomic-baseline", func() error { _, err := base.Token(ctx); return err }},
+		{"oauth2-reuse", oauth2Call},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := bc.get(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(bc.name+"-parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := bc.get(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkTransport sends the same authenticated GET to the same loopback server
+// through our stack (csconnect) and through a plain client whose caller sets the same
+// header (static-header, the floor); roundtripper-only measures our layer alone over
+// an in-memory transport. Target: csconnect ≥ 0.95× the static-header throughput.
+func BenchmarkTransport(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	defer srv.Close()
+	url := srv.URL + "/datecheck/company?searchnumber=5565144408"
+	cache := NewCache(TokenSourceFunc(func(context.Context) (*Token, error) { return benchToken, nil }), CacheOptions{})
+	defer cache.Close()
+	ctx := context.Background()
+	header := "Bearer " + benchToken.Value
+
+	get := func(b *testing.B, client *http.Client, setHeader bool) {
+		b.ReportAllocs()
+		for b.Loop() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if setHeader {
+				req.Header.Set("Authorization", header)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+	}
+	newBase := func() *http.Transport { return http.DefaultTransport.(*http.Transport).Clone() }
+
+	b.Run("csconnect", func(b *testing.B) {
+		base := newBase()
+		defer base.CloseIdleConnections()
+		get(b, &http.Client{Transport: &Transport{Source: cache, Base: base}}, false)
+	})
+	b.Run("static-header", func(b *testing.B) {
+		base := newBase()
+		defer base.CloseIdleConnections()
+		get(b, &http.Client{Transport: base}, true)
+	})
+	b.Run("roundtripper-only", func(b *testing.B) {
+		resp := &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Header: http.Header{}}
+		tr := &Transport{Source: cache, Base: roundTripFunc(func(*http.Request) (*http.Response, error) { return resp, nil })}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := tr.RoundTrip(req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,0 +1,305 @@
+package csconnect
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// ErrCacheClosed is returned by a Cache that must fetch after Close.
+var ErrCacheClosed = errors.New("csconnect: token cache closed")
+
+// Cache is a TokenSource that keeps the current token of another TokenSource
+// (typically an *Authenticator) and renews it before it expires, so that a service
+// making thousands of calls an hour authenticates once per token lifetime.
+//
+// Behaviour, measured back from Token.Expiry (see CacheOptions for the defaults):
+//   - before the advisory point a call is one atomic load and one clock read, with no
+//     allocation and no lock;
+//   - in the advisory window the first caller starts one background refresh and every
+//     caller keeps getting the current token without waiting;
+//   - in the mandatory window, when the token expired, or when there is none, callers
+//     wait for one shared fetch (single-flight), each on its own context: a caller
+//     that gives up does not cancel the fetch for the others;
+//   - a fetch that fails while the current token is still valid keeps that token and
+//     is retried after a full-jitter backoff; a permanent failure (invalid
+//     credentials, inactive account, lockout: errors the Authenticator's guard knows
+//     will not go away by retrying) is returned at once to callers that need a new
+//     token and is not retried before MaxBackoff. A Retry-After on the failure
+//     lengthens either wait.
+//
+// Invalidate(rejected) expires the cache only while rejected is still the current
+// token, so N concurrent "token expired" answers cause one refresh.
+//
+// A Cache is safe for concurrent use. Background refreshes are bounded by
+// FetchTimeout and stopped by Close; no goroutine outlives its fetch.
+type Cache struct {
+	src  TokenSource
+	opts CacheOptions
+
+	cur       atomic.Pointer[entry]
+	rejected  atomic.Pointer[string] // value of the last invalidated token: never adopted again
+	storeDown atomic.Bool            // the last Store call failed (logged once)
+	sf        singleflight.Group
+	stats     cacheCounters
+
+	mu       sync.Mutex // guards closed and wg.Add
+	closed   bool
+	wg       sync.WaitGroup
+	closeCtx context.Context
+	closeFn  context.CancelFunc
+
+	now  func() time.Time  // clock, per instance for tests
+	rand func(int64) int64 // random source in [0, n), per instance for tests
+}
+
+// entry is one immutable cache state: a token (or none) and when to act on it.
+type entry struct {
+	tok         *Token
+	refreshAt   time.Time // before it the fast path serves tok without further checks
+	mandatoryAt time.Time // from it callers wait for a new token
+
+	err       error     // the last fetch error, when the last fetch failed
+	retryAt   time.Time // no fetch before it (backoff after err)
+	failures  int       // consecutive failed fetches
+	permanent bool      // err will not go away by retrying
+
+	refreshing atomic.Bool // a background refresh was started for this entry
+}
+
+// NewCache returns a Cache over src configured by opts (the zero value gives every
+// default). It fetches nothing until the first Token call.
+func NewCache(src TokenSource, opts CacheOptions) *Cache {
+	c := &Cache{src: src, opts: opts.withDefaults(), now: time.Now, rand: rand.Int64N}
+	c.closeCtx, c.closeFn = context.WithCancel(context.Background())
+	return c
+}
+
+// Token returns the current token, fetching or waiting only as described on Cache.
+// It returns ctx.Err() as soon as ctx ends while waiting.
+func (c *Cache) Token(ctx context.Context) (*Token, error) {
+	if e := c.cur.Load(); e != nil {
+		now := c.now()
+		if now.Before(e.refreshAt) {
+			if c.opts.CountHits {
+				c.stats.hits.Add(1)
+			}
+			return e.tok, nil
+		}
+		return c.slow(ctx, e, now)
+	}
+	return c.slow(ctx, nil, c.now())
+}
+
+// slow handles every call that is not a plain hit.
+func (c *Cache) slow(ctx context.Context, e *entry, now time.Time) (*Token, error) {
+	valid := e != nil && !e.tok.Expired(now)
+	backoff := e != nil && now.Before(e.retryAt)
+	switch {
+	case valid && (now.Before(e.mandatoryAt) || backoff && !e.permanent):
+		// Advisory window, or a failed refresh to wait out on the old token.
+		if !backoff && e.refreshing.CompareAndSwap(false, true) {
+			c.startRefresh(ctx, e)
+		}
+		if c.opts.CountHits {
+			c.stats.hits.Add(1)
+		}
+		return e.tok, nil
+	case backoff:
+		return nil, e.err
+	}
+	c.stats.waits.Add(1)
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-c.sf.DoChan("token", func() (any, error) { return c.fetch(context.WithoutCancel(ctx), e) }):
+		if r.Err == nil {
+			return r.Val.(*entry).tok, nil
+		}
+		if valid && !isPermanent(r.Err) && !e.tok.Expired(c.now()) {
+			return e.tok, nil
+		}
+		return nil, r.Err
+	}
+}
+
+// startRefresh starts a background refresh, or joins the fetch in flight. Callers
+// do not wait for it. Its context keeps ctx's values but not its cancellation. Each
+// entry starts at most one: the fetch always replaces the entry (with the new token
+// or with the failure), which re-arms the next one.
+func (c *Cache) startRefresh(ctx context.Context, e *entry) {
+	c.stats.refreshes.Add(1)
+	detached := context.WithoutCancel(ctx)
+	c.sf.DoChan("token", func() (any, error) { return c.fetch(detached, e) }) // result read by waiters, if any
+}
+
+// fetch obtains a token (from the Store or the source), installs it and returns its
+// entry, or records the failure. It runs once at a time (single-flight). seen is the
+// entry the caller decided on: when another fetch has installed a good token since
+// (the caller lost the race with its end), that token is returned without a fetch.
+func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
+	if cur := c.cur.Load(); cur != seen && cur != nil && cur.err == nil {
+		if now := c.now(); !cur.tok.Expired(now) && now.Before(cur.mandatoryAt) {
+			return cur, nil
+		}
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrCacheClosed
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	defer c.wg.Done()
+
+	ctx, cancel := context.WithTimeout(parent, c.opts.FetchTimeout)
+	defer cancel()
+	defer context.AfterFunc(c.closeCtx, cancel)()
+
+	tok, err := c.obtain(ctx)
+	now := c.now()
+	if err == nil && tok.Expired(now) {
+		err = errors.Join(ErrContract, errors.New("csconnect: token source returned an expired token"))
+	}
+	if err != nil {
+		c.stats.fetchErrors.Add(1)
+		e := c.failed(err, now)
+		c.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: token fetch failed",
+			slog.Any("err", err), slog.Int("failures", e.failures), slog.Bool("permanent", e.permanent),
+			slog.Duration("retry_in", e.retryAt.Sub(now)), tokenAttr(e.tok, now))
+		return nil, err
+	}
+	e := c.fresh(tok, now)
+	c.cur.Store(e)
+	c.opts.Logger.LogAttrs(ctx, slog.LevelDebug, "csconnect: token renewed", tokenAttr(tok, now),
+		slog.Time("refresh_at", e.refreshAt))
+	return e, nil
+}
+
+// fresh builds the entry for a newly obtained token.
+func (c *Cache) fresh(tok *Token, now time.Time) *entry {
+	fetched := tok.Fetched
+	if fetched.IsZero() || fetched.After(now) {
+		fetched = now
+	}
+	life := tok.Expiry.Sub(fetched)
+	adv := tok.Expiry.Add(-c.opts.AdvisoryWindow)
+	if j := c.opts.AdvisoryJitter; j > 0 {
+		adv = adv.Add(-time.Duration(c.rand(int64(j))))
+	}
+	adv = later(adv, fetched.Add(life/2))
+	mand := later(tok.Expiry.Add(-c.opts.MandatoryWindow), fetched.Add(life*3/4), adv)
+	return &entry{tok: tok, refreshAt: adv, mandatoryAt: mand}
+}
+
+// failed records a failed fetch on top of the current entry (which an Invalidate may
+// have removed meanwhile) and returns the result.
+func (c *Cache) failed(err error, now time.Time) *entry {
+	for {
+		old := c.cur.Load()
+		e := c.failedEntry(old, err, now)
+		if c.cur.CompareAndSwap(old, e) {
+			return e
+		}
+	}
+}
+
+func (c *Cache) failedEntry(old *entry, err error, now time.Time) *entry {
+	e := &entry{err: err, permanent: isPermanent(err), failures: 1}
+	if old != nil {
+		e.tok, e.mandatoryAt, e.failures = old.tok, old.mandatoryAt, old.failures+1
+	}
+	wait := fullJitter(e.failures, c.opts.MinBackoff, c.opts.MaxBackoff, c.rand)
+	if e.permanent {
+		wait = c.opts.MaxBackoff
+	}
+	e.retryAt = now.Add(max(wait, serverWait(err)))
+	if !e.tok.Expired(now) {
+		// Serve the old token from the fast path during the backoff, but never past
+		// its expiry, and after a permanent failure not into the mandatory window.
+		e.refreshAt = earlier(e.retryAt, e.tok.Expiry)
+		if e.permanent {
+			e.refreshAt = earlier(e.refreshAt, e.mandatoryAt)
+		}
+	}
+	return e
+}
+
+// Invalidate expires the cached token if it is still rejected (compared by value),
+// so that the next Token call fetches a new one. A token another caller already
+// replaced is left alone: N concurrent rejections of one token cause one refresh.
+// The rejected value is never adopted from the Store again.
+func (c *Cache) Invalidate(rejected *Token) {
+	if rejected == nil || rejected.Value == "" {
+		return
+	}
+	for {
+		e := c.cur.Load()
+		if e == nil || e.tok == nil || e.tok.Value != rejected.Value {
+			return
+		}
+		v := rejected.Value
+		c.rejected.Store(&v)
+		if c.cur.CompareAndSwap(e, nil) {
+			c.stats.invalidations.Add(1)
+			c.opts.Logger.LogAttrs(context.Background(), slog.LevelInfo, "csconnect: token rejected by a service; refreshing",
+				tokenAttr(e.tok, c.now()))
+			return
+		}
+	}
+}
+
+// Stats returns a snapshot of the cache's counters.
+func (c *Cache) Stats() CacheStats { return c.stats.snapshot() }
+
+// Close stops any background refresh and waits for it to end. Later calls that
+// need a fetch get ErrCacheClosed; a still-valid token is still served. Close is
+// idempotent and always returns nil.
+func (c *Cache) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.closeFn()
+	c.wg.Wait()
+	return nil
+}
+
+// isPermanent reports whether err will not go away by fetching again soon: the
+// credentials were rejected, the account is not active, or the authenticate endpoint
+// is locked out (the guard refuses those locally, so retrying only adds noise).
+func isPermanent(err error) bool {
+	return errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrAccountInactive) ||
+		errors.Is(err, ErrLockedOut) || errors.Is(err, ErrInvalidInput)
+}
+
+// serverWait is how long the failure itself says to wait (an APIError's
+// Retry-After), or 0.
+func serverWait(err error) time.Duration {
+	var api *APIError
+	if errors.As(err, &api) {
+		return api.RetryAfter
+	}
+	return 0
+}
+
+func later(t time.Time, ts ...time.Time) time.Time {
+	for _, u := range ts {
+		if u.After(t) {
+			t = u
+		}
+	}
+	return t
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,110 @@
+package csconnect
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// obtain returns a new token: from the source when there is no Store; with a Store,
+// a fresher token another process saved, else the token the lease holder saves while
+// we wait (bounded by LeaseTTL), else one fetched here. Losing a race only costs an
+// extra authenticate call: the vendor allows several valid tokens at once. Every
+// Store failure falls back to fetching locally.
+func (c *Cache) obtain(ctx context.Context) (*Token, error) {
+	if c.opts.Store == nil {
+		return c.fromSource(ctx)
+	}
+	if t := c.loadFresh(ctx); t != nil {
+		return t, nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, c.opts.StoreTimeout)
+	release, held, err := c.opts.Store.AcquireLease(sctx, c.opts.StoreKey, c.opts.LeaseTTL)
+	cancel()
+	c.storeResult(ctx, "acquire lease", err)
+	if err == nil && held {
+		defer release()
+	}
+	if err == nil && !held {
+		if t := c.awaitHolder(ctx); t != nil {
+			return t, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	t, err := c.fromSource(ctx)
+	if err == nil {
+		sctx, cancel := context.WithTimeout(ctx, c.opts.StoreTimeout)
+		c.storeResult(ctx, "save token", c.opts.Store.SaveToken(sctx, c.opts.StoreKey, t))
+		cancel()
+	}
+	return t, err
+}
+
+// fromSource calls the source once.
+func (c *Cache) fromSource(ctx context.Context) (*Token, error) {
+	c.stats.fetches.Add(1)
+	return c.src.Token(ctx)
+}
+
+// awaitHolder polls the Store every StorePollInterval until a fresher token appears
+// (returned), LeaseTTL passes, or ctx ends (nil).
+func (c *Cache) awaitHolder(ctx context.Context) *Token {
+	deadline := time.NewTimer(c.opts.LeaseTTL)
+	defer deadline.Stop()
+	tick := time.NewTicker(c.opts.StorePollInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-deadline.C:
+			return nil
+		case <-tick.C:
+			if t := c.loadFresh(ctx); t != nil {
+				return t
+			}
+		}
+	}
+}
+
+// loadFresh returns the Store's token when it is worth adopting: not the token a
+// service rejected, outside its mandatory window, and later-expiring than ours.
+func (c *Cache) loadFresh(ctx context.Context) *Token {
+	sctx, cancel := context.WithTimeout(ctx, c.opts.StoreTimeout)
+	t, err := c.opts.Store.LoadToken(sctx, c.opts.StoreKey)
+	cancel()
+	c.storeResult(ctx, "load token", err)
+	if err != nil || t == nil {
+		return nil
+	}
+	if r := c.rejected.Load(); r != nil && *r == t.Value {
+		return nil
+	}
+	now := c.now()
+	if t.Expired(now) || !now.Before(t.Expiry.Add(-c.opts.MandatoryWindow)) {
+		return nil
+	}
+	if cur := c.cur.Load(); cur != nil && cur.tok != nil && !t.Expiry.After(cur.tok.Expiry) {
+		return nil
+	}
+	c.stats.storeAdopted.Add(1)
+	return t
+}
+
+// storeResult counts a Store failure and logs the first of a series, and the
+// recovery, so a dead store makes two log lines, not one per call.
+func (c *Cache) storeResult(ctx context.Context, op string, err error) {
+	if err != nil {
+		c.stats.storeErrors.Add(1)
+		if c.storeDown.CompareAndSwap(false, true) {
+			c.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: token store failed; using local state until it recovers",
+				slog.String("op", op), slog.Any("err", err))
+		}
+		return
+	}
+	if c.storeDown.CompareAndSwap(true, false) {
+		c.opts.Logger.LogAttrs(ctx, slog.LevelInfo, "csconnect: token store recovered", slog.String("op", op))
+	}
+}

@@ -1,0 +1,158 @@
+package csconnect_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/csconnect/csconnect/gen/client"
+	"github.com/csconnect/csconnect/pkg/csconnect"
+	"golang.org/x/oauth2"
+)
+
+// fakeAuthenticate stands in for an *Authenticator: it numbers its tokens.
+func fakeAuthenticate(calls *atomic.Int64) csconnect.TokenSource {
+	return csconnect.TokenSourceFunc(func(context.Context) (*csconnect.Token, error) {
+		n := calls.Add(1)
+		now := time.Now()
+		return &csconnect.Token{Value: fmt.Sprintf("jwt-%d", n), Fetched: now, Expiry: now.Add(time.Hour)}, nil
+	})
+}
+
+// service is a loopback stand-in for a Creditsafe service: it answers 401
+// {"error": "Invalid token."} to "jwt-1", as if that token had expired, and echoes
+// the Authorization header otherwise.
+func service() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		if auth == "Bearer jwt-1" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error": "Invalid token."}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"auth": %q}`, auth)
+	}))
+}
+
+// A Cache in front of the authenticate call: any number of callers, one
+// authenticate call per token lifetime.
+func ExampleNewCache() {
+	var calls atomic.Int64
+	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{})
+	defer cache.Close()
+
+	for range 1000 {
+		if _, err := cache.Token(context.Background()); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	fmt.Println("authenticate calls:", calls.Load())
+	// Output: authenticate calls: 1
+}
+
+// Transport attaches the token to every request and, when the service says the
+// token expired, renews it and replays the request once.
+func ExampleTransport() {
+	srv := service()
+	defer srv.Close()
+	var calls atomic.Int64
+	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{})
+	defer cache.Close()
+
+	httpClient := &http.Client{Transport: &csconnect.Transport{Source: cache}}
+	resp, err := httpClient.Get(srv.URL + "/datecheck/company?searchnumber=5565144408")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, string(body))
+	fmt.Println("authenticate calls:", calls.Load())
+	// Output:
+	// 200 {"auth": "Bearer jwt-2"}
+	// authenticate calls: 2
+}
+
+// The generated client with the token layer plugged in through its HTTP client (the
+// Transport, which renews expired tokens) and, where the HTTP client is not yours,
+// through a request editor (which only sets the header).
+func ExampleRequestEditor() {
+	srv := service()
+	defer srv.Close()
+	var calls atomic.Int64
+	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{})
+	defer cache.Close()
+	_, _ = cache.Token(context.Background()) // jwt-1, which the service rejects
+
+	c, err := client.NewClientWithResponses(srv.URL, client.WithRequestEditorFn(csconnect.RequestEditor(cache)))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp, err := c.DateCheckCompanyWithResponse(context.Background(), &client.DateCheckCompanyParams{Searchnumber: "5565144408"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("editor:", resp.StatusCode(), string(resp.Body))
+
+	c, err = client.NewClientWithResponses(srv.URL, client.WithHTTPClient(&http.Client{Transport: &csconnect.Transport{Source: cache}}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp, err = c.DateCheckCompanyWithResponse(context.Background(), &client.DateCheckCompanyParams{Searchnumber: "5565144408"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("transport:", resp.StatusCode(), (*resp.JSON200)["auth"])
+	// Output:
+	// editor: 401 {"error": "Invalid token."}
+	// transport: 200 Bearer jwt-2
+}
+
+// OAuth2TokenSource lets x/oauth2 (and gRPC's oauth credentials) carry the tokens.
+func ExampleOAuth2TokenSource() {
+	srv := service()
+	defer srv.Close()
+	var calls atomic.Int64
+	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{})
+	defer cache.Close()
+	_, _ = cache.Token(context.Background())
+	cache.Invalidate(&csconnect.Token{Value: "jwt-1"}) // skip the token the service rejects
+
+	ctx := context.Background()
+	httpClient := oauth2.NewClient(ctx, csconnect.OAuth2TokenSource(ctx, cache))
+	resp, err := httpClient.Get(srv.URL + "/datecheck/company?searchnumber=5565144408")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(strings.TrimSpace(string(body)))
+	// Output: {"auth": "Bearer jwt-2"}
+}
+
+// Stats exposes counters for a metrics system.
+func ExampleCache_Stats() {
+	var calls atomic.Int64
+	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{CountHits: true})
+	defer cache.Close()
+	for range 10 {
+		_, _ = cache.Token(context.Background())
+	}
+	s := cache.Stats()
+	fmt.Printf("fetches=%d hits=%d waits=%d\n", s.Fetches, s.Hits, s.Waits)
+	// Output: fetches=1 hits=9 waits=1
+}

@@ -1,0 +1,45 @@
+package csconnect
+
+import "sync/atomic"
+
+// CacheStats is a snapshot of a Cache's counters since it was created. Read it with
+// (*Cache).Stats and export it to any metrics system; every field only grows.
+type CacheStats struct {
+	// Hits counts Token calls answered from the cache without waiting. Counted only
+	// when CacheOptions.CountHits is set.
+	Hits uint64
+	// Fetches counts calls to the source, i.e. authenticate calls when the source is
+	// an Authenticator.
+	Fetches uint64
+	// FetchErrors counts fetches that failed.
+	FetchErrors uint64
+	// Refreshes counts background refreshes started in the advisory window.
+	Refreshes uint64
+	// Waits counts callers that waited for a fetch (cold cache, mandatory window,
+	// after Invalidate).
+	Waits uint64
+	// Invalidations counts Invalidate calls that expired the current token.
+	Invalidations uint64
+	// StoreAdopted counts tokens taken from the Store instead of fetched.
+	StoreAdopted uint64
+	// StoreErrors counts failed Store calls.
+	StoreErrors uint64
+}
+
+// cacheCounters are the live counters behind CacheStats.
+type cacheCounters struct {
+	hits, fetches, fetchErrors, refreshes, waits, invalidations, storeAdopted, storeErrors atomic.Uint64
+}
+
+func (c *cacheCounters) snapshot() CacheStats {
+	return CacheStats{
+		Hits:          c.hits.Load(),
+		Fetches:       c.fetches.Load(),
+		FetchErrors:   c.fetchErrors.Load(),
+		Refreshes:     c.refreshes.Load(),
+		Waits:         c.waits.Load(),
+		Invalidations: c.invalidations.Load(),
+		StoreAdopted:  c.storeAdopted.Load(),
+		StoreErrors:   c.storeErrors.Load(),
+	}
+}

@@ -1,0 +1,177 @@
+package csconnect
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/csconnect/csconnect/gen/client"
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// PreflightError is an input csconnect refused before sending anything: a credential
+// that the spec or the vendor's documents say cannot work, or a base URL that would
+// send credentials in clear text. Its message says what to do and never contains the
+// value. It matches ErrInvalidInput with errors.Is.
+type PreflightError struct {
+	Field  string // "username", "password" or "base URL"
+	Reason string // what is wrong and how to fix it
+}
+
+// Error is "csconnect: <field> <reason>".
+func (e *PreflightError) Error() string { return "csconnect: " + e.Field + " " + e.Reason }
+
+// Is reports whether target is ErrInvalidInput.
+func (e *PreflightError) Is(target error) bool { return target == ErrInvalidInput }
+
+// Preflight reasons. Messages are built only from these and the spec's limits, so a
+// value can never leak into one (FuzzPreflight checks it).
+const (
+	reasonRequired = "is required"
+	reasonUTF8     = "is not valid UTF-8; it cannot be sent as JSON without changing it"
+	reasonSpace    = "has leading or trailing white space; remove it (credentials are case- and space-sensitive and sent exactly as given)"
+	reasonControl  = "contains a control or invisible character; remove it (check for characters pasted by accident)"
+	reasonEmail    = "looks like an e-mail address; the API expects the User Key Creditsafe issued you, not the e-mail address used on its websites (set AllowEmailUsername to send it anyway)"
+)
+
+func reasonTooLong(max int) string {
+	return fmt.Sprintf("is longer than %d characters, the API's limit", max)
+}
+
+func reasonTooShort(min int) string {
+	return fmt.Sprintf("is shorter than %d characters, the API's minimum", min)
+}
+
+// lengthLimits are the minLength and maxLength of one credential in the spec.
+type lengthLimits struct{ min, max int }
+
+// credentialLimits reads the username and password limits from the spec embedded in
+// the generated client, so the spec stays the single source of truth.
+var credentialLimits = sync.OnceValues(func() (map[string]lengthLimits, error) {
+	limits := map[string]lengthLimits{}
+	for _, field := range []string{"username", "password"} {
+		p, err := specProperty("AuthenticateRequest", field)
+		if err != nil {
+			return nil, err
+		}
+		if p.MaxLength == nil {
+			return nil, fmt.Errorf("csconnect: the embedded spec has no maxLength for %s", field)
+		}
+		limits[field] = lengthLimits{min: int(p.MinLength), max: int(*p.MaxLength)}
+	}
+	return limits, nil
+})
+
+// embeddedSpec is the spec the generated client embeds, loaded once.
+var embeddedSpec = sync.OnceValues(client.GetSpec)
+
+// specProperty returns the schema of property prop of components.schemas[schema].
+func specProperty(schema, prop string) (*openapi3.Schema, error) {
+	doc, err := embeddedSpec()
+	if err != nil {
+		return nil, fmt.Errorf("csconnect: reading the embedded spec: %w", err)
+	}
+	if s := doc.Components.Schemas[schema]; s != nil && s.Value != nil {
+		if p := s.Value.Properties[prop]; p != nil && p.Value != nil {
+			return p.Value, nil
+		}
+	}
+	return nil, fmt.Errorf("csconnect: the embedded spec has no %s.%s", schema, prop)
+}
+
+// preflight checks a username and password against the spec's rules (required, 1 to
+// 30 characters counted as JSON Schema counts them: Unicode code points) and the
+// vendor's documents (no surrounding white space or control characters; the username
+// is a User Key, not an e-mail address, unless allowEmail). It returns nil or the
+// *PreflightError of each bad field, joined.
+func preflight(username, password string, allowEmail bool) error {
+	limits, err := credentialLimits()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if r := checkCredential(username, limits["username"]); r != "" {
+		errs = append(errs, &PreflightError{Field: "username", Reason: r})
+	} else if !allowEmail && emailShaped(username) {
+		errs = append(errs, &PreflightError{Field: "username", Reason: reasonEmail})
+	}
+	if r := checkCredential(password, limits["password"]); r != "" {
+		errs = append(errs, &PreflightError{Field: "password", Reason: r})
+	}
+	return errors.Join(errs...)
+}
+
+// checkCredential returns the reason v is refused, or "".
+func checkCredential(v string, lim lengthLimits) string {
+	switch n := utf8.RuneCountInString(v); {
+	case v == "":
+		return reasonRequired
+	case !utf8.ValidString(v):
+		return reasonUTF8
+	case n < lim.min:
+		return reasonTooShort(lim.min)
+	case n > lim.max:
+		return reasonTooLong(lim.max)
+	}
+	first, _ := utf8.DecodeRuneInString(v)
+	last, _ := utf8.DecodeLastRuneInString(v)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		return reasonSpace
+	}
+	if strings.IndexFunc(v, invisible) >= 0 {
+		return reasonControl
+	}
+	return ""
+}
+
+// invisible reports control characters (Cc) and invisible format characters (Cf:
+// zero-width spaces, byte-order marks, direction marks), which the vendor's
+// troubleshooting calls "hidden characters".
+func invisible(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+
+// emailShaped reports whether s parses as a bare e-mail address (local@domain).
+func emailShaped(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
+}
+
+// checkBaseURL parses the base URL and refuses one that would send credentials in
+// clear text (http to anything but loopback) or carry secrets of its own.
+func checkBaseURL(raw string) (*url.URL, error) {
+	bad := func(reason string) error { return &PreflightError{Field: "base URL", Reason: reason} }
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return nil, bad("is not an absolute URL such as https://connect.creditsafe.com/v1")
+	}
+	if u.User != nil {
+		return nil, bad("must not contain user information; pass credentials in the configuration")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, bad("must not have a query or fragment")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, bad("uses plain http to a host that is not loopback; use https (credentials are never sent in clear text)")
+		}
+	default:
+		return nil, bad("must use https")
+	}
+	return u, nil
+}
+
+// isLoopback reports whether host is "localhost" or a loopback IP address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

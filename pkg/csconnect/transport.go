@@ -1,0 +1,288 @@
+package csconnect
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// ErrInsecureURL is returned, before anything is sent, for a request that would carry
+// the token over plain HTTP to a host that is not loopback.
+var ErrInsecureURL = errors.New("csconnect: refusing to send a token over plain http to a non-loopback host")
+
+// Invalidator is implemented by token sources that can drop a token a service
+// rejected, such as *Cache. Transport calls it before replaying a request.
+type Invalidator interface {
+	Invalidate(rejected *Token)
+}
+
+// Transport is an http.RoundTripper that authenticates each request with a bearer
+// token from Source, renews the token when a service says it expired, and retries
+// transient failures. Its zero Base means http.DefaultTransport. Use it by pointer;
+// it is safe for concurrent use once in use (do not change fields then).
+//
+// For each request Transport:
+//   - refuses (ErrInsecureURL) a plain-http URL to a host that is not loopback;
+//   - clones the request and sets "Authorization: Bearer <token>" (the header value
+//     is built once per token, not per request), except on a redirect to another
+//     host or scheme, which is sent without the token;
+//   - when CheckResponse says the token expired or is invalid (ErrTokenExpired: the
+//     Sweden services' 403 "Token Expired", the Connect services' 401), invalidates
+//     that token (if Source is an Invalidator), gets a new one and replays the request
+//     once, only if its body can be replayed (no body, or GetBody) and the new token
+//     differs; if the renewal fails its error is returned. Any other 403 is
+//     returned as it is: replaying a refused call could bill the customer twice;
+//   - retries 429 and 5xx answers to idempotent requests as Retry says, honouring
+//     Retry-After, and stops when the request's context ends.
+//
+// Transport sets no timeout of its own: give requests a context deadline, or set
+// the Base transport's timeouts. Do not set http.Client.Timeout over it (see New).
+type Transport struct {
+	// Source supplies the tokens; usually a *Cache. Required.
+	Source TokenSource
+	// Base sends the requests; nil means http.DefaultTransport.
+	Base http.RoundTripper
+	// Retry says which transient failures are retried and how; the zero value gives
+	// the documented defaults.
+	Retry RetryPolicy
+
+	bearer bearerMemo
+	sleep  func(ctx context.Context, d time.Duration) error // per instance, for tests
+	rand   func(int64) int64
+	now    func() time.Time
+}
+
+// RetryPolicy configures Transport's retries of transient failures (429 and 5xx).
+// A token renewal (one replay after ErrTokenExpired) is not a retry and is not
+// counted here.
+type RetryPolicy struct {
+	// MaxAttempts is the number of attempts including the first. Default 3; 1
+	// disables retries.
+	MaxAttempts int
+	// BaseDelay and MaxDelay bound the full-jitter backoff: before attempt n+1 wait a
+	// random duration in [0, min(MaxDelay, BaseDelay·2^(n-1))). Defaults 250 ms and 5 s.
+	BaseDelay, MaxDelay time.Duration
+	// MaxRetryAfter is the longest Retry-After honoured; an answer asking for a longer
+	// wait is returned to the caller instead of retried. Default 30 s.
+	MaxRetryAfter time.Duration
+	// Retryable reports whether a request may be sent again. Default: the idempotent
+	// methods (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) and requests that carry an
+	// Idempotency-Key or X-Idempotency-Key header, as net/http judges them.
+	Retryable func(*http.Request) bool
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 3
+	}
+	if p.BaseDelay <= 0 {
+		p.BaseDelay = 250 * time.Millisecond
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = 5 * time.Second
+	}
+	if p.MaxRetryAfter <= 0 {
+		p.MaxRetryAfter = 30 * time.Second
+	}
+	if p.Retryable == nil {
+		p.Retryable = isIdempotent
+	}
+	return p
+}
+
+// isIdempotent mirrors net/http's own judgement of which requests may be resent.
+func isIdempotent(r *http.Request) bool {
+	switch r.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	_, a := r.Header["Idempotency-Key"]
+	_, b := r.Header["X-Idempotency-Key"]
+	return a || b
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.Source == nil {
+		closeRequestBody(req)
+		return nil, errors.New("csconnect: Transport.Source is nil")
+	}
+	if !secureURL(req) {
+		closeRequestBody(req)
+		return nil, ErrInsecureURL
+	}
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if !sameOrigin(req) {
+		// A redirect to another host or scheme: never carry the token there.
+		return base.RoundTrip(req)
+	}
+	ctx := req.Context()
+	policy := t.Retry.withDefaults()
+	tok, err := t.Source.Token(ctx)
+	if err != nil {
+		closeRequestBody(req)
+		return nil, err
+	}
+	renewed := false
+	for attempt := 1; ; {
+		out, err := t.prepare(req, tok, attempt > 1 || renewed)
+		if err != nil {
+			closeRequestBody(req)
+			return nil, err
+		}
+		resp, err := base.RoundTrip(out)
+		if err != nil {
+			return nil, err
+		}
+		cerr := CheckResponse(resp)
+		switch {
+		case cerr == nil:
+			return resp, nil
+		case errors.Is(cerr, ErrTokenExpired):
+			if inv, ok := t.Source.(Invalidator); ok {
+				inv.Invalidate(tok)
+			}
+			if renewed || !replayable(req) {
+				return resp, nil
+			}
+			next, err := t.Source.Token(ctx)
+			if err != nil {
+				// The renewal failed (say, the password was changed): that is the news.
+				discard(resp)
+				closeRequestBody(req)
+				return nil, err
+			}
+			if next.Value == tok.Value {
+				// The source has no other token: replaying would be refused again.
+				return resp, nil
+			}
+			discard(resp)
+			tok, renewed = next, true
+			continue
+		case attempt < policy.MaxAttempts && (errors.Is(cerr, ErrServer) || errors.Is(cerr, ErrRateLimited)) &&
+			replayable(req) && policy.Retryable(req):
+			d, ok := t.delay(policy, attempt, resp)
+			if !ok {
+				return resp, nil
+			}
+			discard(resp)
+			if err := t.sleepFn()(ctx, d); err != nil {
+				closeRequestBody(req)
+				return nil, err
+			}
+			if tok, err = t.Source.Token(ctx); err != nil {
+				closeRequestBody(req)
+				return nil, err
+			}
+			attempt++
+			continue
+		}
+		return resp, nil
+	}
+}
+
+// prepare clones req with the token set; a replay takes a fresh body from GetBody.
+func (t *Transport) prepare(req *http.Request, tok *Token, replay bool) (*http.Request, error) {
+	out := req.Clone(req.Context())
+	if replay && req.Body != nil && req.Body != http.NoBody {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		out.Body = body
+	}
+	out.Header["Authorization"] = []string{t.bearer.value(tok)}
+	return out, nil
+}
+
+// delay returns the wait before the next attempt: the server's Retry-After when it
+// gives one (ok is false when it is longer than MaxRetryAfter), else full jitter.
+func (t *Transport) delay(p RetryPolicy, attempt int, resp *http.Response) (time.Duration, bool) {
+	now := time.Now
+	if t.now != nil {
+		now = t.now
+	}
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now()); ok {
+		return d, d <= p.MaxRetryAfter
+	}
+	rnd := t.rand
+	if rnd == nil {
+		rnd = rand.Int64N
+	}
+	return fullJitter(attempt, p.BaseDelay, p.MaxDelay, rnd), true
+}
+
+func (t *Transport) sleepFn() func(context.Context, time.Duration) error {
+	if t.sleep != nil {
+		return t.sleep
+	}
+	return sleepUntil
+}
+
+// bearerMemo remembers the Authorization value of the last token it was asked
+// about, so that the "Bearer "+token string is built once per token, not once per
+// request. Safe for concurrent use; its zero value is ready.
+type bearerMemo struct{ p atomic.Pointer[bearerValue] }
+
+type bearerValue struct {
+	tok   *Token
+	value string
+}
+
+func (m *bearerMemo) value(tok *Token) string {
+	if b := m.p.Load(); b != nil && b.tok == tok {
+		return b.value
+	}
+	b := &bearerValue{tok: tok, value: "Bearer " + tok.Value}
+	m.p.Store(b)
+	return b.value
+}
+
+// replayable reports whether req's body can be sent again.
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// secureURL reports whether a token may travel to req's URL: https, or plain http
+// to a loopback host.
+func secureURL(req *http.Request) bool {
+	switch strings.ToLower(req.URL.Scheme) {
+	case "https":
+		return true
+	case "http":
+		return isLoopback(req.URL.Hostname())
+	}
+	return false
+}
+
+// sameOrigin reports whether req is an original request, or a redirect that stays
+// on the scheme and host of the request that started the chain.
+func sameOrigin(req *http.Request) bool {
+	first := req
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
+	return first == req || (strings.EqualFold(first.URL.Scheme, req.URL.Scheme) && strings.EqualFold(first.URL.Host, req.URL.Host))
+}
+
+// discard drains a bounded amount of a response we will not return (so its
+// connection can be reused) and closes it.
+func discard(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+	_ = resp.Body.Close()
+}
+
+// closeRequestBody closes req.Body, as a RoundTripper must even when it fails.
+func closeRequestBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
