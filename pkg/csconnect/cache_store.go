@@ -24,6 +24,11 @@ func (c *Cache) obtain(ctx context.Context) (*Token, error) {
 	c.storeResult(ctx, "acquire lease", err)
 	if err == nil && held {
 		defer release()
+		// Another process may have fetched, saved and released between our look and
+		// our lease: adopt its token rather than authenticate again.
+		if t := c.loadFresh(ctx); t != nil {
+			return t, nil
+		}
 	}
 	if err == nil && !held {
 		if t := c.awaitHolder(ctx); t != nil {

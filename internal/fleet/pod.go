@@ -1,0 +1,90 @@
+package fleet
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/csconnect/csconnect/pkg/csconnect"
+)
+
+// Cache windows for the demonstration's short tokens. The vendor's tokens live an
+// hour and csconnect refreshes them 5 minutes before expiry (about 8% of the
+// lifetime). The simulator's JWT states expiry to the second and the client applies
+// the stated lifetime to its own fetch time, so a token may be refused up to one
+// second before the client thinks it expires: the refresh must start more than a
+// second before expiry, with room for a loaded machine. With a 15 s token the
+// refresh starts 1.5-1.8 s (10-12%) before expiry; the vendor's hour-long token is
+// refreshed 5 minutes (8%) before.
+const (
+	podAdvisoryWindow  = 1500 * time.Millisecond
+	podAdvisoryJitter  = 300 * time.Millisecond
+	podMandatoryWindow = 700 * time.Millisecond
+	podHoldAdvisory    = 3 * time.Second // the -hold worker refreshes first
+	podLeaseTTL        = 2 * time.Second // loopback authenticate takes milliseconds
+	podPollInterval    = 50 * time.Millisecond
+	podStoreTimeout    = 100 * time.Millisecond
+)
+
+// leaseTTL is the lease lifetime the workers use for a token lifetime.
+func leaseTTL(time.Duration) time.Duration { return podLeaseTTL }
+
+// newPod builds what one pod of the fleet uses: an Authenticator (its guard state in
+// store), a Cache sharing tokens through store, and an http.Client whose Transport
+// adds the token. close stops the cache.
+func newPod(cfg workerConfig, store csconnect.Store, ev *eventWriter, ready *atomic.Bool, logger *slog.Logger) (hc *http.Client, close func(), err error) {
+	auth, err := csconnect.NewAuthenticator(csconnect.AuthConfig{
+		BaseURL:      cfg.simURL + "/v1",
+		Username:     cfg.username,
+		Password:     cfg.password,
+		Store:        store,
+		StoreTimeout: podStoreTimeout,
+		Logger:       logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	var src csconnect.TokenSource = auth
+	advisory := podAdvisoryWindow
+	if cfg.hold {
+		src = &holdOnRefresh{src: auth, ev: ev, id: cfg.id, ready: ready}
+		advisory = podHoldAdvisory
+	}
+	cache := csconnect.NewCache(src, csconnect.CacheOptions{
+		AdvisoryWindow:    advisory,
+		AdvisoryJitter:    podAdvisoryJitter,
+		MandatoryWindow:   podMandatoryWindow,
+		MinBackoff:        200 * time.Millisecond,
+		MaxBackoff:        2 * time.Second,
+		Store:             store,
+		StoreKey:          store.Fingerprint(cfg.username),
+		StoreTimeout:      podStoreTimeout,
+		LeaseTTL:          podLeaseTTL,
+		StorePollInterval: podPollInterval,
+		Logger:            logger,
+	})
+	hc = &http.Client{Transport: &csconnect.Transport{Source: cache}}
+	return hc, func() { _ = cache.Close() }, nil
+}
+
+// holdOnRefresh is the fault injected into the -hold worker: fetches before the
+// worker is ready (the fleet's first token) go through; a later one, which the
+// worker makes only as the holder of the refresh lease, reports eventRefreshing and
+// hangs until the driver kills the process.
+type holdOnRefresh struct {
+	src   csconnect.TokenSource
+	ev    *eventWriter
+	id    int
+	ready *atomic.Bool
+}
+
+func (h *holdOnRefresh) Token(ctx context.Context) (*csconnect.Token, error) {
+	if !h.ready.Load() {
+		return h.src.Token(ctx)
+	}
+	h.ev.send(event{Event: eventRefreshing, Worker: h.id})
+	<-ctx.Done()
+	return nil, ctx.Err()
+}

@@ -1,0 +1,19 @@
+# The Redis-backed token store's system dependency and the fleet demonstration
+# (issue 6). See the "fleet" section of README.md.
+
+.PHONY: deps
+deps: ## Install the Debian packages some tests need (redis-server); needs root, no-op when present.
+	bash mk/deps.sh
+
+FLEET_N         ?= 20
+FLEET_LIFETIMES ?= 5
+
+.PHONY: fleet
+fleet: deps ## FLEET_N processes share one token through Redis against the simulator; last line processes=N lifetimes=L authenticate_calls=C per_lifetime=R.
+	$(GO) build -o bin/csconnect ./cmd/csconnect
+	FLEET_N=$(FLEET_N) FLEET_LIFETIMES=$(FLEET_LIFETIMES) bin/csconnect fleet
+
+.PHONY: fleet-faults
+fleet-faults: deps ## The fleet's fault cases: Redis killed, lease holder killed mid-refresh, bad password on every pod.
+	$(GO) build -o bin/csconnect ./cmd/csconnect
+	FLEET_N=$(FLEET_N) FLEET_LIFETIMES=$(FLEET_LIFETIMES) bin/csconnect fleet -faults
