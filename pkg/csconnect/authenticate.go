@@ -10,8 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"regexp"
-	"sync"
 	"time"
 
 	"github.com/csconnect/csconnect/gen/client"
@@ -145,9 +143,6 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		return nil, err
 	}
 	if err := preflight(cfg.Username, cfg.Password, cfg.AllowEmailUsername); err != nil {
-		return nil, err
-	}
-	if _, err := tokenPattern(); err != nil {
 		return nil, err
 	}
 	setDefault(&cfg.Timeout, DefaultTimeout)
@@ -324,7 +319,9 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 		return nil
 	})
 	if err != nil {
-		a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "err", err)
+		if a.log.Enabled(ctx, slog.LevelDebug) { // spares the hot path the arguments' allocations
+			a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "err", err)
+		}
 		var urlErr *url.Error // says the method and URL again: keep only the cause
 		if errors.As(err, &urlErr) {
 			err = urlErr.Err
@@ -333,9 +330,11 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 	}
 	defer resp.Body.Close()
 	fetched := a.now()
-	a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "status", resp.StatusCode, "duration", fetched.Sub(start))
+	if a.log.Enabled(ctx, slog.LevelDebug) {
+		a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "status", resp.StatusCode, "duration", fetched.Sub(start))
+	}
 	if resp.StatusCode == http.StatusOK {
-		return a.decodeToken(resp, fetched)
+		return a.decodeToken(resp, start, fetched)
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := decodeError(authenticateEndpoint, resp.StatusCode, resp.Header, raw, fetched)
@@ -349,7 +348,7 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 
 // decodeToken reads a 200 answer (at most maxTokenBody) into a Token. A body that is
 // not JSON, lacks the token, or whose token is not JWT-shaped is an ErrContract error.
-func (a *Authenticator) decodeToken(resp *http.Response, fetched time.Time) (*Token, error) {
+func (a *Authenticator) decodeToken(resp *http.Response, sent, fetched time.Time) (*Token, error) {
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody+1))
 	if err != nil {
 		return nil, fmt.Errorf("csconnect: %s: reading the token response: %w", a.endpoint, err)
@@ -367,22 +366,13 @@ func (a *Authenticator) decodeToken(resp *http.Response, fetched time.Time) (*To
 	if body.Token == nil || *body.Token == "" {
 		return nil, bad("has no token")
 	}
-	re, _ := tokenPattern()
-	if !re.MatchString(*body.Token) {
+	if !isJWTShape(*body.Token) {
 		return nil, bad("has a token that is not JWT-shaped")
 	}
-	tok, err := TokenFromJWT(*body.Token, fetched)
+	tok, err := TokenFromJWT(*body.Token, sent) // the expiry counts from the send time: never late
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, a.endpoint)
 	}
+	tok.Fetched = fetched
 	return tok, nil
 }
-
-// tokenPattern is TokenResponse.token's pattern from the embedded spec.
-var tokenPattern = sync.OnceValues(func() (*regexp.Regexp, error) {
-	p, err := specProperty("TokenResponse", "token")
-	if err != nil {
-		return nil, err
-	}
-	return regexp.Compile(p.Pattern)
-})

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
+	"time"
 
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
@@ -38,9 +39,10 @@ func ExampleNewAuthenticator() {
 		fmt.Println(err)
 		return
 	}
-	// The token's own lifetime (exp - iat), applied to the local fetch time.
-	fmt.Println("valid for", tok.Expiry.Sub(tok.Fetched))
-	// Output: valid for 1h0m0s
+	// The token's own lifetime (exp - iat), applied to the local send time less the
+	// claims' one-second granularity, so never later than the server's expiry.
+	fmt.Println("valid for about", tok.Expiry.Sub(tok.Fetched).Round(time.Minute))
+	// Output: valid for about 1h0m0s
 }
 
 func ExampleNewAuthenticator_preflight() {

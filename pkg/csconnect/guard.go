@@ -123,7 +123,7 @@ func newGuard(store Store, username, password string, budget int, storeTimeout t
 // check returns a *GuardError when a request must not be sent now. It merges the
 // Store's state into the local copy first; a Store error is logged and ignored.
 func (g *guard) check(ctx context.Context, now time.Time) error {
-	shared, err := storeCall(ctx, g.storeTimeout, func(ctx context.Context) (GuardState, error) {
+	shared, err := storeCall(ctx, g.store, g.storeTimeout, func(ctx context.Context) (GuardState, error) {
 		return g.store.LoadGuard(ctx, g.key)
 	})
 	if err != nil {
@@ -185,22 +185,32 @@ func (g *guard) reset(ctx context.Context) error {
 	g.mu.Lock()
 	g.rejected, g.lockedUntil, g.lockErr = nil, time.Time{}, nil
 	g.mu.Unlock()
-	_, err := storeCall(ctx, g.storeTimeout, func(ctx context.Context) (struct{}, error) {
+	_, err := storeCall(ctx, g.store, g.storeTimeout, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, g.store.SaveGuard(ctx, g.key, GuardState{})
 	})
 	return err
 }
 
-// save writes the local state to the Store, detached from the caller's cancellation
-// (the state must be shared even if the caller gave up) but bounded by storeTimeout.
+// save merges the local state into the Store's, detached from the caller's
+// cancellation (the state must be shared even if the caller gave up) but bounded by
+// storeTimeout. It merges rather than overwrites, so that one process recording a
+// lockout does not erase another's record of a rejected pair (the later lockout wins,
+// and a rejected pair is kept unless this process has one of its own).
 func (g *guard) save(ctx context.Context, now time.Time) {
-	g.mu.Lock()
-	s := GuardState{LockedUntil: g.lockedUntil}
-	if g.rejected != nil {
-		s.RejectedPair, s.RejectedUntil = g.pair, now.Add(rejectedMemory)
-	}
-	g.mu.Unlock()
-	_, err := storeCall(context.WithoutCancel(ctx), g.storeTimeout, func(ctx context.Context) (struct{}, error) {
+	ctx = context.WithoutCancel(ctx)
+	_, err := storeCall(ctx, g.store, g.storeTimeout, func(ctx context.Context) (struct{}, error) {
+		s, err := g.store.LoadGuard(ctx, g.key)
+		if err != nil {
+			return struct{}{}, err
+		}
+		g.mu.Lock()
+		if g.lockedUntil.After(s.LockedUntil) {
+			s.LockedUntil = g.lockedUntil
+		}
+		if g.rejected != nil {
+			s.RejectedPair, s.RejectedUntil = g.pair, now.Add(rejectedMemory)
+		}
+		g.mu.Unlock()
 		return struct{}{}, g.store.SaveGuard(ctx, g.key, s)
 	})
 	if err != nil {
@@ -210,8 +220,12 @@ func (g *guard) save(ctx context.Context, now time.Time) {
 
 // storeCall runs f with a context bounded by timeout and returns when f does or the
 // context ends, whichever is first: a Store that ignores its context cannot hold the
-// caller (its goroutine ends when f returns; the channel is buffered).
-func storeCall[T any](ctx context.Context, timeout time.Duration, f func(context.Context) (T, error)) (T, error) {
+// caller (its goroutine ends when f returns; the channel is buffered). The process's
+// own MemoryStore is called directly: it never blocks.
+func storeCall[T any](ctx context.Context, store Store, timeout time.Duration, f func(context.Context) (T, error)) (T, error) {
+	if _, inProcess := store.(*MemoryStore); inProcess {
+		return f(ctx) // never blocks: no goroutine, timer or channel on the hot path
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	type result struct {

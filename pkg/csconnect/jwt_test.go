@@ -30,22 +30,22 @@ func TestTokenFromJWT(t *testing.T) {
 		value string
 		want  time.Time
 	}{
-		"prism example, issued 2020": {prismToken, fetched.Add(time.Hour)},
+		"prism example, issued 2020": {prismToken, fetched.Add(time.Hour - time.Second)},
 		"server clock 10m ahead, lifetime kept": {signedJWT(t, jwt.MapClaims{"iat": unix(10 * time.Minute), "exp": unix(70 * time.Minute)}),
-			fetched.Add(time.Hour)},
+			fetched.Add(time.Hour - time.Second)},
 		"server clock 10m behind, lifetime kept": {signedJWT(t, jwt.MapClaims{"iat": unix(-10 * time.Minute), "exp": unix(50 * time.Minute)}),
-			fetched.Add(time.Hour)},
+			fetched.Add(time.Hour - time.Second)},
 		"short lifetime honoured": {signedJWT(t, jwt.MapClaims{"iat": unix(0), "exp": unix(15 * time.Minute)}),
-			fetched.Add(15 * time.Minute)},
+			fetched.Add(15*time.Minute - time.Second)},
 		"long lifetime capped": {signedJWT(t, jwt.MapClaims{"iat": unix(0), "exp": unix(24 * time.Hour)}),
 			fetched.Add(time.Hour)},
 		"nbf when no iat": {signedJWT(t, jwt.MapClaims{"nbf": unix(-3 * time.Hour), "exp": unix(-3*time.Hour + 30*time.Minute)}),
-			fetched.Add(30 * time.Minute)},
+			fetched.Add(30*time.Minute - time.Second)},
 		"exp only, in the hour":   {signedJWT(t, jwt.MapClaims{"exp": unix(40 * time.Minute)}), fetched.Add(40 * time.Minute)},
 		"exp only, beyond 1h":     {signedJWT(t, jwt.MapClaims{"exp": unix(5 * time.Hour)}), fetched.Add(time.Hour)},
 		"exp only, in the past":   {signedJWT(t, jwt.MapClaims{"exp": unix(-2 * time.Hour)}), fetched.Add(time.Hour)},
 		"no exp":                  {signedJWT(t, jwt.MapClaims{"sub": "x"}), fetched.Add(time.Hour)},
-		"unknown alg still reads": {"eyJhbGciOiJYWVoifQ.eyJpYXQiOjEwMCwiZXhwIjo3MDB9.", fetched.Add(10 * time.Minute)},
+		"unknown alg still reads": {"eyJhbGciOiJYWVoifQ.eyJpYXQiOjEwMCwiZXhwIjo3MDB9.", fetched.Add(10*time.Minute - time.Second)},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

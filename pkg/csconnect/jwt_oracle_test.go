@@ -1,0 +1,80 @@
+package csconnect
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// libraryTimeClaims reads exp, iat and nbf with golang-jwt, the oracle for
+// readTimeClaims. ok is false when golang-jwt cannot read the claims; an unknown
+// "alg" only stops verification, which nothing here does, so it still counts as read.
+// lenient is true when golang-jwt failed on something readTimeClaims deliberately
+// does not read: the signature, or a claim other than exp, iat and nbf holding a
+// number outside float64's range.
+func libraryTimeClaims(value string) (exp, iat, nbf *jwt.NumericDate, lenient, ok bool) {
+	var c jwt.MapClaims
+	_, _, err := jwt.NewParser().ParseUnverified(value, &c)
+	if err != nil && !errors.Is(err, jwt.ErrTokenUnverifiable) {
+		msg := err.Error()
+		return nil, nil, nil, strings.Contains(msg, "signature") || strings.Contains(msg, "cannot unmarshal number"), false
+	}
+	var e1, e2, e3 error
+	exp, e1 = c.GetExpirationTime()
+	iat, e2 = c.GetIssuedAt()
+	nbf, e3 = c.GetNotBefore()
+	return exp, iat, nbf, false, errors.Join(e1, e2, e3) == nil
+}
+
+func sameDate(ours *time.Time, lib *jwt.NumericDate) bool {
+	if ours == nil || lib == nil {
+		return ours == nil && lib == nil
+	}
+	return ours.Equal(lib.Time)
+}
+
+var jwtOracleSeeds = []string{
+	prismToken,
+	"eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjF9.c2ln",
+	"eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjAsImlhdCI6MS41fQ.c2ln", // exp 0, fractional iat
+	"eyJhbGciOiJub25lIn0.eyJleHAiOjE3MDAwMDAwMDB9.",        // alg none, empty signature
+	"bnVsbA.bnVsbA.",                                     // null header and claims
+	"eyJhbGciOiJSUzI1NiJ9.WzFd.c2ln",                     // claims an array
+	"eyJhbGciOiJSUzI1NiJ9.eyJleHAiOiIxMjMifQ.c2ln",       // exp a numeric string
+	"eyJhbGciOiJSUzI1NiJ9.eyJleHAiOiJ0b21vcnJvdyJ9.c2ln", // exp a word
+	"eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjFlNDAwfQ.c2ln",       // exp out of range
+	"eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjF9.c2lnA",            // signature of a bad length
+	"a.b.c", "..", "not-a-jwt", "",
+}
+
+// TestReadTimeClaimsMatchesLibrary and FuzzReadTimeClaims: every token golang-jwt
+// reads, readTimeClaims reads to the same exp, iat and nbf; it may read more only
+// where golang-jwt stopped at something readTimeClaims does not read (see lenient).
+func TestReadTimeClaimsMatchesLibrary(t *testing.T) {
+	for _, s := range jwtOracleSeeds {
+		checkAgainstLibrary(t, s)
+	}
+}
+
+func FuzzReadTimeClaims(f *testing.F) {
+	for _, s := range jwtOracleSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(checkAgainstLibrary)
+}
+
+func checkAgainstLibrary(t *testing.T, value string) {
+	exp, iat, nbf, err := readTimeClaims(value)
+	lexp, liat, lnbf, lenient, ok := libraryTimeClaims(value)
+	switch {
+	case ok && err != nil:
+		t.Errorf("readTimeClaims(%q) = %v; golang-jwt reads it", value, err)
+	case !ok && err == nil && !lenient:
+		t.Errorf("readTimeClaims(%q) = nil error; golang-jwt cannot read it", value)
+	case ok && !(sameDate(exp, lexp) && sameDate(iat, liat) && sameDate(nbf, lnbf)):
+		t.Errorf("readTimeClaims(%q) = exp %v iat %v nbf %v; golang-jwt reads %v %v %v", value, exp, iat, nbf, lexp, liat, lnbf)
+	}
+}
