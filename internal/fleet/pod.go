@@ -25,7 +25,6 @@ const (
 	podHoldAdvisory    = 3 * time.Second // the -hold worker refreshes first
 	podLeaseTTL        = 2 * time.Second // loopback authenticate takes milliseconds
 	podPollInterval    = 50 * time.Millisecond
-	podStoreTimeout    = 100 * time.Millisecond
 )
 
 // leaseTTL is the lease lifetime the workers use for a token lifetime.
@@ -40,7 +39,6 @@ func newPod(cfg workerConfig, store csconnect.Store, ev *eventWriter, ready *ato
 		Username:     cfg.username,
 		Password:     cfg.password,
 		Store:        store,
-		StoreTimeout: podStoreTimeout,
 		Logger:       logger,
 	})
 	if err != nil {
@@ -60,7 +58,6 @@ func newPod(cfg workerConfig, store csconnect.Store, ev *eventWriter, ready *ato
 		MaxBackoff:        2 * time.Second,
 		Store:             store,
 		StoreKey:          store.Fingerprint(cfg.username),
-		StoreTimeout:      podStoreTimeout,
 		LeaseTTL:          podLeaseTTL,
 		StorePollInterval: podPollInterval,
 		Logger:            logger,
