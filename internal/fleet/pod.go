@@ -35,11 +35,11 @@ func leaseTTL(time.Duration) time.Duration { return podLeaseTTL }
 // adds the token. close stops the cache.
 func newPod(cfg workerConfig, store csconnect.Store, ev *eventWriter, ready *atomic.Bool, logger *slog.Logger) (hc *http.Client, close func(), err error) {
 	auth, err := csconnect.NewAuthenticator(csconnect.AuthConfig{
-		BaseURL:      cfg.simURL + "/v1",
-		Username:     cfg.username,
-		Password:     cfg.password,
-		Store:        store,
-		Logger:       logger,
+		BaseURL:  cfg.simURL + "/v1",
+		Username: cfg.username,
+		Password: cfg.password,
+		Store:    store,
+		Logger:   logger,
 	})
 	if err != nil {
 		return nil, nil, err
