@@ -2,7 +2,6 @@ package suite_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -38,27 +37,34 @@ func startPrism(t *testing.T, upstream string) *suite.Prism {
 }
 
 // TestPrismMockGivesExampleToken is the cross-check with a server nobody here
-// wrote: Prism mocking openapi.yaml answers authenticate with the spec's example
-// token, and our validating transport accepts the exchange.
+// wrote: csconnect's client stack, pointed at Prism mocking openapi.yaml, gets the
+// spec's example token, and every exchange passes our validator.
 func TestPrismMockGivesExampleToken(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Prism")
 	}
 	p := startPrism(t, "")
-	client := &http.Client{Transport: conformanceTestTransport(t)}
-	resp, err := client.Post(p.URL+"/authenticate", "application/json", strings.NewReader(`{"username":"myUsername","password":"myS3cretP@ssw0rd999!"}`))
+	stack, err := suite.CSConnectStack(suite.StackConfig{
+		AuthURL:   p.URL,
+		Username:  "myUsername",
+		Password:  "myS3cretP@ssw0rd999!",
+		Transport: conformanceTestTransport(t),
+	})
 	if err != nil {
-		t.Fatalf("POST prism mock /authenticate: %v", err)
+		t.Fatalf("CSConnectStack() = %v", err)
 	}
-	defer resp.Body.Close()
-	var body struct{ Token string }
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("prism mock = %d, %v; want 200 with a token", resp.StatusCode, err)
+	defer stack.Close()
+	tok, err := stack.Source.Token(context.Background())
+	if err != nil {
+		t.Fatalf("Token() from prism mock = %v", err)
 	}
-	if !strings.HasPrefix(body.Token, "eyJhbGciOiJSUzI1NiIsImtpZCI6ImV4YW1wbGUta2V5LTEifQ.") {
-		t.Errorf("prism mock token = %.20s…; want the spec's example token", body.Token)
+	if !strings.HasPrefix(tok.Value, exampleTokenPrefix) {
+		t.Errorf("Token() from prism mock = %.20s…; want the spec's example token", tok.Value)
 	}
 }
+
+// exampleTokenPrefix is the start of the example token in openapi.yaml.
+const exampleTokenPrefix = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImV4YW1wbGUta2V5LTEifQ."
 
 // TestPrismProxyReportsViolations shows that the Prism run can fail: a server that
 // answers 401 as XML is reported by Prism.

@@ -13,6 +13,11 @@ import (
 // DefaultTimeout bounds each request a scenario makes when Config.Timeout is zero.
 const DefaultTimeout = 10 * time.Second
 
+// scenarioTimeout bounds a whole scenario, so a server that hangs fails the
+// scenario instead of stalling the run (the client stack's own calls have no
+// deadline but the scenario's context).
+const scenarioTimeout = time.Minute
+
 // Config says how to run the suite.
 type Config struct {
 	Mode   string // a label for the report: "simulator", "prism" or "live"
@@ -107,6 +112,8 @@ func runOne(ctx context.Context, cfg Config, sc Scenario, shared *runState) (res
 		cfg.Target.AuthURL = cfg.Target.DirectURL
 		cfg.Target.ServiceURL = strings.TrimSuffix(cfg.Target.DirectURL, "/v1")
 	}
+	ctx, cancel := context.WithTimeout(ctx, scenarioTimeout)
+	defer cancel()
 	e := &Env{ctx: ctx, target: cfg.Target, stack: cfg.Stack, timeout: cfg.Timeout}
 	if cfg.Live {
 		e.shared = shared
@@ -142,7 +149,7 @@ func runOne(ctx context.Context, cfg Config, sc Scenario, shared *runState) (res
 		res.Verdict = Pass
 	}
 	if res.Verdict == Fail && ctx.Err() != nil {
-		res.Problems = append(res.Problems, fmt.Sprintf("run cancelled: %v", ctx.Err()))
+		res.Problems = append(res.Problems, fmt.Sprintf("scenario cut short: %v", ctx.Err()))
 	}
 	return res
 }

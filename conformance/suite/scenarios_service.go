@@ -152,5 +152,3 @@ func faultScenarios() []Scenario {
 		},
 	}
 }
-
-func stackScenarios() []Scenario { return nil }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sync"
 	"time"
@@ -74,17 +76,28 @@ type AuthConfig struct {
 	RetryBaseDelay, RetryMaxDelay time.Duration
 
 	now   func() time.Time                           // clock; default time.Now
-	rand  func() float64                             // jitter source in [0, 1)
+	rand  func(int64) int64                          // jitter source in [0, n)
 	sleep func(context.Context, time.Duration) error // backoff sleeper
 }
 
-// String describes the configuration without the password.
+// String describes the configuration without the password (nor one smuggled into
+// BaseURL's user information).
 func (c AuthConfig) String() string {
 	pw := "unset"
 	if c.Password != "" {
 		pw = redacted
 	}
-	return fmt.Sprintf("csconnect.AuthConfig{BaseURL: %q, Username: %q, Password: %s}", c.BaseURL, c.Username, pw)
+	return fmt.Sprintf("csconnect.AuthConfig{BaseURL: %q, Username: %q, Password: %s}", redactURL(c.BaseURL), c.Username, pw)
+}
+
+// redactURL drops the user information of a URL; an unparsable one is not printed.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[unparsable]"
+	}
+	u.User = nil
+	return u.String()
 }
 
 // GoString is String, so %#v does not print the password either.
@@ -95,7 +108,7 @@ func (c AuthConfig) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.Str
 
 // LogValue logs the configuration without the password.
 func (c AuthConfig) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("base_url", c.BaseURL), slog.String("username", c.Username),
+	return slog.GroupValue(slog.String("base_url", redactURL(c.BaseURL)), slog.String("username", c.Username),
 		slog.Bool("password_set", c.Password != ""))
 }
 
@@ -153,7 +166,7 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		cfg.now = time.Now
 	}
 	if cfg.rand == nil {
-		cfg.rand = defaultRand
+		cfg.rand = rand.Int64N // jitter needs spread, not secrecy
 	}
 	if cfg.sleep == nil {
 		cfg.sleep = sleepCtx
@@ -312,6 +325,10 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 	})
 	if err != nil {
 		a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "err", err)
+		var urlErr *url.Error // says the method and URL again: keep only the cause
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
 		return nil, fmt.Errorf("csconnect: %s: %w", a.endpoint, err)
 	}
 	defer resp.Body.Close()

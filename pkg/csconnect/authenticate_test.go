@@ -149,7 +149,7 @@ func newTestAuth(t *testing.T, baseURL string, edit ...func(*AuthConfig)) *testA
 		Password: testPassword,
 		Logger:   slog.New(slog.NewTextHandler(ta.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		now:      ta.clock.now,
-		rand:     func() float64 { return 0.5 },
+		rand:     func(n int64) int64 { return n / 2 },
 		sleep:    ta.sleeps.sleep,
 	}
 	for _, e := range edit {
@@ -247,6 +247,13 @@ func TestGuardRejectedPair(t *testing.T) {
 	_, first := a.Token(context.Background())
 	if !errors.Is(first, ErrInvalidCredentials) {
 		t.Fatalf("first Token() = %v; want ErrInvalidCredentials", first)
+	}
+
+	// The shared state is keyed as the Store contract says, for other Store
+	// implementations to rely on.
+	st, _ := store.LoadGuard(context.Background(), store.Fingerprint(testUser))
+	if st.RejectedPair != store.Fingerprint(testUser, testPassword) || !st.RejectedUntil.Equal(a.clock.now().Add(rejectedMemory)) {
+		t.Errorf("store.LoadGuard(Fingerprint(user)) = %+v; want RejectedPair = Fingerprint(user, password) until now+%v", st, rejectedMemory)
 	}
 
 	allow.Store(false) // from here the server fails the test if hit
@@ -394,6 +401,17 @@ func TestTokenRetries(t *testing.T) {
 	}
 }
 
+// TestTokenErrorBodyCapped: an error body is read and kept up to 64 KiB only.
+func TestTokenErrorBodyCapped(t *testing.T) {
+	srv := newTestServer(t, reply(500, strings.Repeat("x", 1<<20)))
+	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.MaxAttempts = 1 })
+	_, err := a.Token(context.Background())
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || len(apiErr.Body) != maxErrorBody {
+		t.Errorf("Token() = %v; want an *APIError with a %d-byte body", err, maxErrorBody)
+	}
+}
+
 func TestTokenRetriesConnectionErrors(t *testing.T) {
 	srv := newTestServer(t, mustNotHit(t))
 	url := srv.URL
@@ -529,7 +547,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := AuthConfig{Username: testUser, Password: testPassword}
+	cfg := AuthConfig{Username: testUser, Password: testPassword, BaseURL: "https://u:" + testPassword + "@example.com/v1"}
 	var logged bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "cfg", cfg, "token", tok)
 	for _, s := range []string{
@@ -650,5 +668,30 @@ func TestGuardSurvivesBrokenStore(t *testing.T) {
 				t.Errorf("logs = %s; want a warning about the store", a.logs)
 			}
 		})
+	}
+}
+
+// TestGuardLockoutShared: a lockout recorded by one Authenticator holds for another
+// sharing its Store, with no request sent.
+func TestGuardLockoutShared(t *testing.T) {
+	var sent atomic.Bool
+	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if sent.Swap(true) {
+			mustNotHit(t)(w, r)
+			return
+		}
+		reply(429, "Too many requests", "Retry-After: 60")(w, r)
+	})
+	store := NewMemoryStore()
+	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
+	b := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store; c.Password = "another-password" })
+	if _, err := a.Token(context.Background()); !errors.Is(err, ErrLockedOut) {
+		t.Fatalf("Token() = %v; want ErrLockedOut", err)
+	}
+	b.clock.advance(30 * time.Second)
+	_, err := b.Token(context.Background())
+	var ge *GuardError
+	if !errors.As(err, &ge) || ge.Reason != GuardLockedOut || ge.Wait != 30*time.Second || !errors.Is(err, ErrLockedOut) {
+		t.Errorf("other Authenticator's Token() = %v; want a lockout GuardError with 30s left", err)
 	}
 }

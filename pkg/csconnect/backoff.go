@@ -1,7 +1,6 @@
 package csconnect
 
 import (
-	"context"
 	"time"
 )
 
@@ -21,19 +20,4 @@ func fullJitter(n int, base, maxD time.Duration, rnd func(int64) int64) time.Dur
 	}
 	ceil = min(ceil, maxD)
 	return time.Duration(rnd(int64(ceil)))
-}
-
-// sleepUntil waits d or until ctx ends, whichever is first.
-func sleepUntil(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -1,7 +1,10 @@
 package csconnect
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 )
 
@@ -139,3 +143,65 @@ func BenchmarkTransport(b *testing.B) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// BenchmarkAuthenticate sends one authenticate call to the same loopback server
+// through our stack (csconnect: preflighted Authenticator, guard, decoding, expiry
+// from the JWT) and as a bare net/http + encoding/json POST (nethttp-floor). Target:
+// csconnect ≤ 1.1× the floor.
+func BenchmarkAuthenticate(b *testing.B) {
+	now := time.Now()
+	body := fmt.Sprintf(`{"token":%q}`, signedJWT(b, jwt.MapClaims{
+		"sub": testUser, "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(hour).Unix(), "pad": strings.Repeat("x", 300),
+	}))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 4096))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	newBase := func() *http.Transport { return http.DefaultTransport.(*http.Transport).Clone() }
+
+	b.Run("csconnect", func(b *testing.B) {
+		base := newBase()
+		defer base.CloseIdleConnections()
+		a, err := NewAuthenticator(AuthConfig{BaseURL: srv.URL + "/v1", Username: testUser, Password: testPassword,
+			HTTPClient: &http.Client{Transport: base}, Budget: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := a.Token(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("nethttp-floor", func(b *testing.B) {
+		base := newBase()
+		defer base.CloseIdleConnections()
+		hc := &http.Client{Transport: base}
+		url := srv.URL + "/v1/authenticate"
+		b.ReportAllocs()
+		for b.Loop() {
+			reqBody, _ := json.Marshal(struct {
+				Username string `json:"username"`
+				Password string `json:"password"`
+			}{testUser, testPassword})
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(reqBody))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var out struct {
+				Token string `json:"token"`
+			}
+			err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out)
+			_ = resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusOK || out.Token == "" {
+				b.Fatalf("status %d, token %d bytes, %v", resp.StatusCode, len(out.Token), err)
+			}
+		}
+	})
+}

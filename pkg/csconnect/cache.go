@@ -163,12 +163,18 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 	defer context.AfterFunc(c.closeCtx, cancel)()
 
 	tok, err := c.obtain(ctx)
+	if err != nil && c.closeCtx.Err() != nil {
+		err = ErrCacheClosed // cancelled by Close, not by a failure worth reporting
+	}
 	now := c.now()
 	if err == nil && tok.Expired(now) {
 		err = errors.Join(ErrContract, errors.New("csconnect: token source returned an expired token"))
 	}
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
+		if errors.As(err, new(*GuardError)) {
+			c.stats.guardRefusals.Add(1)
+		}
 		e := c.failed(err, now)
 		c.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: token fetch failed",
 			slog.Any("err", err), slog.Int("failures", e.failures), slog.Bool("permanent", e.permanent),
@@ -278,9 +284,13 @@ func isPermanent(err error) bool {
 		errors.Is(err, ErrLockedOut) || errors.Is(err, ErrInvalidInput)
 }
 
-// serverWait is how long the failure itself says to wait (an APIError's
-// Retry-After), or 0.
+// serverWait is how long the failure itself says to wait (a guard refusal's Wait,
+// an APIError's Retry-After), or 0.
 func serverWait(err error) time.Duration {
+	var ge *GuardError
+	if errors.As(err, &ge) {
+		return ge.Wait
+	}
 	var api *APIError
 	if errors.As(err, &api) {
 		return api.RetryAfter

@@ -12,20 +12,20 @@ import (
 // goroutine, and Close ends it (outside synctest, which checks this by itself).
 func TestCacheNoGoroutineLeak(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	clock := newManualClock()
+	clock := newFakeClock()
 	started := make(chan struct{})
 	src := &fakeSource{fn: func(ctx context.Context, n int64) (*Token, error) {
 		if n == 1 {
-			return tokenAt(n, clock.Now()), nil
+			return tokenAt(n, clock.now()), nil
 		}
 		close(started)
 		<-ctx.Done() // a hung authenticate call
 		return nil, ctx.Err()
 	}}
 	c := NewCache(src, CacheOptions{FetchTimeout: time.Hour})
-	c.now = clock.Now
+	c.now = clock.now
 	mustToken(t, c)
-	clock.Set(t0.Add(57 * time.Minute))
+	setClock(clock, t0.Add(57*time.Minute))
 	mustToken(t, c)
 	<-started
 	if err := c.Close(); err != nil {

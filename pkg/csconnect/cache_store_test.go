@@ -180,7 +180,7 @@ func TestCacheStoreFailureFallsBack(t *testing.T) {
 			}
 			c.Invalidate(tok)
 		}
-		if n := logs.count("token store failed"); n != 1 {
+		if n := countLines(logs, "token store failed"); n != 1 {
 			t.Errorf("store failure logged %d times; want once\n%s", n, logs)
 		}
 		store.down.Store(false)
@@ -188,7 +188,7 @@ func TestCacheStoreFailureFallsBack(t *testing.T) {
 		if saved, _ := store.Store.LoadToken(context.Background(), storeKey); saved != tok {
 			t.Errorf("store token after recovery = %v; want %v", saved, tok)
 		}
-		if n := logs.count("token store recovered"); n != 1 {
+		if n := countLines(logs, "token store recovered"); n != 1 {
 			t.Errorf("store recovery logged %d times; want once\n%s", n, logs)
 		}
 		if s := c.Stats(); s.StoreErrors != 9 {
@@ -231,12 +231,12 @@ func TestCacheStoreNeverReadoptsRejected(t *testing.T) {
 func TestCacheStoreWithoutKeyIsUnused(t *testing.T) {
 	logger, logs := newTestLogger()
 	store := &flakyStore{Store: NewMemoryStore()}
-	c := newTestCache(t, clockSource(newManualClock()), newManualClock(), CacheOptions{Store: store, Logger: logger})
+	c := newTestCache(t, clockSource(newFakeClock()), newFakeClock(), CacheOptions{Store: store, Logger: logger})
 	mustToken(t, c)
 	if n := store.calls.Load(); n != 0 {
 		t.Errorf("store calls without a StoreKey = %d; want 0", n)
 	}
-	if logs.count("without StoreKey") != 1 {
+	if countLines(logs, "without StoreKey") != 1 {
 		t.Errorf("log = %s; want one warning about the missing StoreKey", logs)
 	}
 }

@@ -16,24 +16,11 @@ var t0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 const hour = time.Hour
 
-// manualClock is a per-test clock, safe for concurrent use.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newManualClock() *manualClock { return &manualClock{t: t0} }
-
-func (f *manualClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.t
-}
-
-func (f *manualClock) Set(t time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.t = t
+// setClock moves a fakeClock (authenticate_test.go) to t.
+func setClock(c *fakeClock, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
 }
 
 // fakeSource counts calls and answers with fn (call number n starts at 1).
@@ -52,20 +39,20 @@ func tokenAt(n int64, fetched time.Time) *Token {
 }
 
 // clockSource returns a source whose n-th token is fetched at clock's now.
-func clockSource(clock *manualClock) *fakeSource {
-	return &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) { return tokenAt(n, clock.Now()), nil }}
+func clockSource(clock *fakeClock) *fakeSource {
+	return &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) { return tokenAt(n, clock.now()), nil }}
 }
 
 // newTestCache returns a cache on clock with no jitter unless opts says otherwise,
 // closed at the end of the test.
-func newTestCache(t *testing.T, src TokenSource, clock *manualClock, opts CacheOptions) *Cache {
+func newTestCache(t *testing.T, src TokenSource, clock *fakeClock, opts CacheOptions) *Cache {
 	t.Helper()
 	if opts.AdvisoryJitter == 0 {
 		opts.AdvisoryJitter = -1
 	}
 	c := NewCache(src, opts)
 	if clock != nil {
-		c.now = clock.Now
+		c.now = clock.now
 	}
 	c.rand = func(n int64) int64 { return n / 2 }
 	t.Cleanup(func() { _ = c.Close() })
@@ -82,7 +69,7 @@ func mustToken(t *testing.T, c TokenSource) *Token {
 }
 
 func TestCacheHitsAfterOneFetch(t *testing.T) {
-	clock := newManualClock()
+	clock := newFakeClock()
 	src := clockSource(clock)
 	c := newTestCache(t, src, clock, CacheOptions{CountHits: true})
 	first := mustToken(t, c)
@@ -118,17 +105,17 @@ func TestCacheWindows(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				clock := newManualClock()
+				clock := newFakeClock()
 				release := make(chan struct{})
 				src := &fakeSource{fn: func(ctx context.Context, n int64) (*Token, error) {
 					if n > 1 {
 						<-release
 					}
-					return tokenAt(n, clock.Now()), nil
+					return tokenAt(n, clock.now()), nil
 				}}
 				c := newTestCache(t, src, clock, CacheOptions{})
 				first := mustToken(t, c)
-				clock.Set(t0.Add(tc.at))
+				setClock(clock, t0.Add(tc.at))
 
 				got := make(chan *Token, 1)
 				go func() { got <- mustToken(t, c) }()
@@ -167,9 +154,9 @@ func TestCacheWindows(t *testing.T) {
 }
 
 func TestCacheAdvisoryJitter(t *testing.T) {
-	clock := newManualClock()
+	clock := newFakeClock()
 	c := NewCache(clockSource(clock), CacheOptions{})
-	c.now = clock.Now
+	c.now = clock.now
 	var draws []int64
 	c.rand = func(n int64) int64 { draws = append(draws, n); return n / 4 }
 	e := c.fresh(tokenAt(1, t0), t0)
@@ -257,19 +244,19 @@ func TestCacheFetchTimeout(t *testing.T) {
 var errFlaky = errors.New("flaky")
 
 func TestCacheFailedRefreshKeepsToken(t *testing.T) {
-	clock := newManualClock()
+	clock := newFakeClock()
 	fail := atomic.Bool{}
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 		if fail.Load() {
 			return nil, errFlaky
 		}
-		return tokenAt(n, clock.Now()), nil
+		return tokenAt(n, clock.now()), nil
 	}}
 	c := newTestCache(t, src, clock, CacheOptions{MinBackoff: 30 * time.Second, MaxBackoff: 2 * time.Minute})
 	c.rand = func(n int64) int64 { return n - 1 } // the longest backoff, to check its bound
 	first := mustToken(t, c)
 	fail.Store(true)
-	at := func(d time.Duration) { clock.Set(t0.Add(d)) }
+	at := func(d time.Duration) { setClock(clock, t0.Add(d)) }
 
 	at(59*time.Minute + 10*time.Second) // mandatory window: waits, fails, keeps the old token
 	if got := mustToken(t, c); got != first {
@@ -313,10 +300,10 @@ var errPermanent = fmt.Errorf("authenticate: %w", ErrInvalidCredentials)
 func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 	for name, at := range map[string]time.Duration{"cold": 0, "mandatory": 59*time.Minute + time.Second} {
 		t.Run(name, func(t *testing.T) {
-			clock := newManualClock()
+			clock := newFakeClock()
 			src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 				if n == 1 && at > 0 {
-					return tokenAt(n, clock.Now()), nil
+					return tokenAt(n, clock.now()), nil
 				}
 				return nil, errPermanent
 			}}
@@ -324,7 +311,7 @@ func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 			if at > 0 {
 				mustToken(t, c)
 			}
-			clock.Set(t0.Add(at))
+			setClock(clock, t0.Add(at))
 			calls := src.calls.Load()
 			for i := range 3 {
 				if _, err := c.Token(context.Background()); !errors.Is(err, ErrInvalidCredentials) {
@@ -334,7 +321,7 @@ func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 			if n := src.calls.Load() - calls; n != 1 {
 				t.Errorf("source calls for 3 Token calls = %d; want 1 (not retried)", n)
 			}
-			clock.Set(t0.Add(at + DefaultMaxBackoff))
+			setClock(clock, t0.Add(at+DefaultMaxBackoff))
 			_, _ = c.Token(context.Background())
 			if n := src.calls.Load() - calls; n != 2 {
 				t.Errorf("source calls after MaxBackoff = %d; want 2", n)
@@ -345,16 +332,16 @@ func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 
 func TestCacheAdvisoryPermanentFailureKeepsServing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		clock := newManualClock()
+		clock := newFakeClock()
 		src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 			if n > 1 {
 				return nil, errPermanent
 			}
-			return tokenAt(n, clock.Now()), nil
+			return tokenAt(n, clock.now()), nil
 		}}
 		c := newTestCache(t, src, clock, CacheOptions{MaxBackoff: 5 * time.Minute})
 		first := mustToken(t, c)
-		clock.Set(t0.Add(56 * time.Minute))
+		setClock(clock, t0.Add(56*time.Minute))
 		if got := mustToken(t, c); got != first {
 			t.Fatalf("Token() in the advisory window = %v; want %v", got, first)
 		}
@@ -362,7 +349,7 @@ func TestCacheAdvisoryPermanentFailureKeepsServing(t *testing.T) {
 		if got := mustToken(t, c); got != first {
 			t.Errorf("Token() after a failed background refresh = %v; want %v", got, first)
 		}
-		clock.Set(t0.Add(59 * time.Minute))
+		setClock(clock, t0.Add(59*time.Minute))
 		if _, err := c.Token(context.Background()); !errors.Is(err, ErrInvalidCredentials) {
 			t.Errorf("Token() in the mandatory window after a permanent failure error = %v; want ErrInvalidCredentials", err)
 		}
@@ -373,7 +360,7 @@ func TestCacheAdvisoryPermanentFailureKeepsServing(t *testing.T) {
 }
 
 func TestCacheInvalidate(t *testing.T) {
-	clock := newManualClock()
+	clock := newFakeClock()
 	src := clockSource(clock)
 	c := newTestCache(t, src, clock, CacheOptions{})
 	first := mustToken(t, c)
@@ -400,7 +387,7 @@ func TestCacheInvalidate(t *testing.T) {
 // TestCacheConcurrentInvalidate: N callers that each saw the same token rejected
 // cause one refresh.
 func TestCacheConcurrentInvalidate(t *testing.T) {
-	clock := newManualClock()
+	clock := newFakeClock()
 	src := clockSource(clock)
 	c := newTestCache(t, src, clock, CacheOptions{})
 	rejected := mustToken(t, c)
@@ -427,7 +414,7 @@ func TestCacheConcurrentInvalidate(t *testing.T) {
 }
 
 func TestCacheRejectsExpiredFromSource(t *testing.T) {
-	clock := newManualClock()
+	clock := newFakeClock()
 	src := &fakeSource{fn: func(context.Context, int64) (*Token, error) {
 		return &Token{Value: "old", Expiry: t0.Add(-time.Second)}, nil
 	}}
@@ -441,11 +428,11 @@ func TestCacheRejectsExpiredFromSource(t *testing.T) {
 // fetch is refused and a still-valid token is served.
 func TestCacheClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		clock := newManualClock()
+		clock := newFakeClock()
 		var cancelled atomic.Bool
 		src := &fakeSource{fn: func(ctx context.Context, n int64) (*Token, error) {
 			if n == 1 {
-				return tokenAt(n, clock.Now()), nil
+				return tokenAt(n, clock.now()), nil
 			}
 			<-ctx.Done()
 			cancelled.Store(true)
@@ -453,7 +440,7 @@ func TestCacheClose(t *testing.T) {
 		}}
 		c := newTestCache(t, src, clock, CacheOptions{})
 		first := mustToken(t, c)
-		clock.Set(t0.Add(56 * time.Minute))
+		setClock(clock, t0.Add(56*time.Minute))
 		mustToken(t, c) // starts the background refresh, which blocks
 		synctest.Wait()
 		if err := c.Close(); err != nil {
@@ -465,7 +452,7 @@ func TestCacheClose(t *testing.T) {
 		if got := mustToken(t, c); got != first {
 			t.Errorf("Token() after Close = %v; want the still-valid %v", got, first)
 		}
-		clock.Set(t0.Add(hour))
+		setClock(clock, t0.Add(hour))
 		if _, err := c.Token(context.Background()); !errors.Is(err, ErrCacheClosed) {
 			t.Errorf("Token() needing a fetch after Close error = %v; want ErrCacheClosed", err)
 		}
@@ -475,13 +462,13 @@ func TestCacheClose(t *testing.T) {
 // TestCacheHonoursServerWait: a failure that carries Retry-After is not retried
 // before it, even when the backoff would allow it.
 func TestCacheHonoursServerWait(t *testing.T) {
-	clock := newManualClock()
+	clock := newFakeClock()
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 		return nil, &APIError{StatusCode: 503, RetryAfter: 2 * time.Minute, kind: ErrServer}
 	}}
 	c := newTestCache(t, src, clock, CacheOptions{})
 	for _, at := range []time.Duration{0, time.Minute, 2*time.Minute - time.Second} {
-		clock.Set(t0.Add(at))
+		setClock(clock, t0.Add(at))
 		if _, err := c.Token(context.Background()); !errors.Is(err, ErrServer) {
 			t.Errorf("Token() at %v error = %v; want ErrServer", at, err)
 		}
@@ -489,9 +476,31 @@ func TestCacheHonoursServerWait(t *testing.T) {
 	if n := src.calls.Load(); n != 1 {
 		t.Errorf("source calls within Retry-After = %d; want 1", n)
 	}
-	clock.Set(t0.Add(2 * time.Minute))
+	setClock(clock, t0.Add(2*time.Minute))
 	_, _ = c.Token(context.Background())
 	if n := src.calls.Load(); n != 2 {
 		t.Errorf("source calls after Retry-After = %d; want 2", n)
+	}
+}
+
+// TestCacheGuardWait: a guard refusal's Wait holds the cache's next fetch back, and
+// is counted.
+func TestCacheGuardWait(t *testing.T) {
+	clock := newFakeClock()
+	src := &fakeSource{fn: func(context.Context, int64) (*Token, error) {
+		return nil, &GuardError{Reason: GuardLockedOut, Wait: 4 * time.Minute, Err: ErrLockedOut}
+	}}
+	c := newTestCache(t, src, clock, CacheOptions{})
+	for _, at := range []time.Duration{0, 3 * time.Minute, 4*time.Minute - time.Second} {
+		setClock(clock, t0.Add(at))
+		if _, err := c.Token(context.Background()); !errors.Is(err, ErrLockedOut) {
+			t.Errorf("Token() at %v error = %v; want ErrLockedOut", at, err)
+		}
+	}
+	if n := src.calls.Load(); n != 1 {
+		t.Errorf("source calls during the guard's wait = %d; want 1", n)
+	}
+	if s := c.Stats(); s.GuardRefusals != 1 {
+		t.Errorf("Stats().GuardRefusals = %d; want 1", s.GuardRefusals)
 	}
 }

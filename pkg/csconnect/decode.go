@@ -2,6 +2,7 @@ package csconnect
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"html"
 	"io"
@@ -152,7 +153,7 @@ func fieldsFromObject(raw map[string]json.RawMessage) errorFields {
 				inner[strings.ToLower(k)] = v
 			}
 			f.code = jsonText(inner["code"])
-			f.message = first(jsonText(inner["text"]), jsonText(inner["message"]))
+			f.message = cmp.Or(jsonText(inner["text"]), jsonText(inner["message"]))
 			f.detail = jsonText(inner["detail"])
 		} else if s := jsonText(v); identifierRE.MatchString(s) {
 			f.code = s
@@ -160,18 +161,18 @@ func fieldsFromObject(raw map[string]json.RawMessage) errorFields {
 			errText = s
 		}
 	}
-	f.code = first(f.code, jsonText(obj["identifier"]), jsonText(obj["code"]))
+	f.code = cmp.Or(f.code, jsonText(obj["identifier"]), jsonText(obj["code"]))
 	if t := jsonText(obj["type"]); t != "" && t != "about:blank" {
-		f.code = first(f.code, t) // RFC 9457: the problem type identifies the error
+		f.code = cmp.Or(f.code, t) // RFC 9457: the problem type identifies the error
 	}
-	f.message = first(f.message, jsonText(obj["message"]), jsonText(obj["title"]), errText, jsonText(obj["error_description"]))
+	f.message = cmp.Or(f.message, jsonText(obj["message"]), jsonText(obj["title"]), errText, jsonText(obj["error_description"]))
 	desc := jsonText(obj["error_description"])
 	if desc == f.message {
 		desc = ""
 	}
-	f.detail = first(f.detail, jsonText(obj["detail"]), desc, jsonText(obj["details"]))
+	f.detail = cmp.Or(f.detail, jsonText(obj["detail"]), desc, jsonText(obj["details"]))
 	f.hint = jsonText(obj["hint"])
-	f.requestID = first(jsonText(obj["correlationid"]), jsonText(obj["correlation_id"]),
+	f.requestID = cmp.Or(jsonText(obj["correlationid"]), jsonText(obj["correlation_id"]),
 		jsonText(obj["requestid"]), jsonText(obj["request_id"]), jsonText(obj["traceid"]))
 	return f
 }
@@ -194,15 +195,6 @@ func jsonText(v json.RawMessage) string {
 	var buf bytes.Buffer
 	if json.Compact(&buf, v) == nil {
 		return oneLine(buf.String(), maxFieldRunes)
-	}
-	return ""
-}
-
-func first(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
 	}
 	return ""
 }
@@ -281,6 +273,8 @@ func classify(ep endpoint, status int, f errorFields, wwwAuth string) error {
 		return ErrForbidden
 	case credits:
 		return ErrOutOfCredits
+	case code == "PARTNER_CONTRACT_ERROR", code == "PERMISSIONS_ERROR":
+		return ErrForbidden // the contract or permissions refuse it: waiting will not help
 	case status == http.StatusTooManyRequests, code == "TOO_MANY_ATTEMPTS", code == "TOO_MANY_REQUESTS":
 		return ErrRateLimited
 	case status >= 500, serverCode:

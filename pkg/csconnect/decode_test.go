@@ -191,6 +191,33 @@ func TestCheckResponse(t *testing.T) {
 	}
 }
 
+// TestClassifyByCode: where the status is ambiguous, the vendor code decides.
+func TestClassifyByCode(t *testing.T) {
+	tests := []struct {
+		ep     endpoint
+		status int
+		f      errorFields
+		want   error
+	}{
+		{serviceEndpoint, 429, errorFields{code: "PARTNER_CONTRACT_ERROR"}, ErrForbidden},
+		{serviceEndpoint, 400, errorFields{code: "PERMISSIONS_ERROR"}, ErrBadRequest},
+		{serviceEndpoint, 409, errorFields{code: "PERMISSIONS_ERROR"}, ErrForbidden},
+		{serviceEndpoint, 402, errorFields{}, ErrOutOfCredits},
+		{serviceEndpoint, 429, errorFields{message: "Creditsafe credit checks are rate limited"}, ErrRateLimited},
+		{serviceEndpoint, 418, errorFields{code: "TOO_MANY_ATTEMPTS"}, ErrRateLimited},
+		{serviceEndpoint, 424, errorFields{code: "API_EXCEPTION"}, ErrServer},
+		{serviceEndpoint, 404, errorFields{code: "USER_NOT_FOUND"}, nil},
+		{authenticateEndpoint, 404, errorFields{code: "USER_NOT_FOUND"}, ErrInvalidCredentials},
+		{authenticateEndpoint, 302, errorFields{}, ErrContract},
+		{authenticateEndpoint, 429, errorFields{message: "You have no credits left"}, ErrOutOfCredits},
+	}
+	for _, tt := range tests {
+		if got := classify(tt.ep, tt.status, tt.f, ""); got != tt.want {
+			t.Errorf("classify(%v, %d, %+v) = %v; want %v", tt.ep, tt.status, tt.f, got, tt.want)
+		}
+	}
+}
+
 func TestAPIErrorIs(t *testing.T) {
 	lock := &APIError{StatusCode: 429, kind: ErrLockedOut}
 	if !errors.Is(lock, ErrLockedOut) || !errors.Is(lock, ErrRateLimited) {

@@ -2,6 +2,8 @@ package csconnect_test
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,6 +41,71 @@ func service() *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = fmt.Fprintf(w, `{"auth": %q}`, auth)
 	}))
+}
+
+// loopbackCreditsafe starts stand-ins for the authenticate endpoint (a one-hour JWT
+// per call) and for a service (200 when the call carries a bearer JWT).
+func loopbackCreditsafe() (auth, svc *httptest.Server) {
+	b64 := base64.RawURLEncoding.EncodeToString
+	auth = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now().Unix()
+		claims := fmt.Sprintf(`{"sub":"myUsername","iat":%d,"exp":%d}`, now, now+3600)
+		jwt := b64([]byte(`{"alg":"RS256","kid":"example"}`)) + "." + b64([]byte(claims)) + "." + b64([]byte("signature"))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"token":%q}`, jwt)
+	}))
+	svc = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ey") {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"active"}`)
+	}))
+	return auth, svc
+}
+
+// The common case: New gives the generated client with authentication, caching,
+// renewal and retries wired in. Against Creditsafe, leave BaseURL and ServiceURL
+// empty (the live endpoints are the defaults).
+func ExampleNew() {
+	auth, svc := loopbackCreditsafe()
+	defer auth.Close()
+	defer svc.Close()
+
+	c, err := csconnect.New(csconnect.Config{
+		Auth:       csconnect.AuthConfig{BaseURL: auth.URL + "/v1", Username: "myUsername", Password: "example-password"},
+		ServiceURL: svc.URL,
+	})
+	if err != nil {
+		fmt.Println(err) // bad input is refused here, before anything is sent
+		return
+	}
+	defer c.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // bound calls with a context, not http.Client.Timeout
+	defer cancel()
+	for range 3 {
+		resp, err := c.DateCheckCompanyWithResponse(ctx, &client.DateCheckCompanyParams{Searchnumber: "5565144408"})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(resp.StatusCode(), (*resp.JSON200)["status"])
+	}
+	fmt.Println("authenticate calls:", c.Tokens.Stats().Fetches)
+	// Output:
+	// 200 active
+	// 200 active
+	// 200 active
+	// authenticate calls: 1
+}
+
+// New refuses input that cannot work before anything is sent.
+func ExampleNew_refused() {
+	_, err := csconnect.New(csconnect.Config{Auth: csconnect.AuthConfig{Username: "myUsername", Password: strings.Repeat("x", 31)}})
+	fmt.Println(errors.Is(err, csconnect.ErrInvalidInput))
+	// Output: true
 }
 
 // A Cache in front of the authenticate call: any number of callers, one

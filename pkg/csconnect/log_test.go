@@ -1,34 +1,14 @@
 package csconnect
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 )
 
-// logBuffer is a concurrency-safe sink for a JSON slog handler at Debug level.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// count returns how many log lines contain s.
-func (b *logBuffer) count(s string) int {
+// countLines returns how many lines of b contain s.
+func countLines(b *syncBuffer, s string) int {
 	n := 0
 	for line := range strings.Lines(b.String()) {
 		if strings.Contains(line, s) {
@@ -38,8 +18,8 @@ func (b *logBuffer) count(s string) int {
 	return n
 }
 
-func newTestLogger() (*slog.Logger, *logBuffer) {
-	b := &logBuffer{}
+func newTestLogger() (*slog.Logger, *syncBuffer) {
+	b := &syncBuffer{}
 	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
 }
 

@@ -13,6 +13,10 @@ type CacheStats struct {
 	Fetches uint64
 	// FetchErrors counts fetches that failed.
 	FetchErrors uint64
+	// GuardRefusals counts fetches the Authenticator's lockout guard refused without
+	// sending anything (a rejected password, a lockout, a spent budget): the guard's
+	// state as seen from the cache.
+	GuardRefusals uint64
 	// Refreshes counts background refreshes started in the advisory window.
 	Refreshes uint64
 	// Waits counts callers that waited for a fetch (cold cache, mandatory window,
@@ -28,7 +32,7 @@ type CacheStats struct {
 
 // cacheCounters are the live counters behind CacheStats.
 type cacheCounters struct {
-	hits, fetches, fetchErrors, refreshes, waits, invalidations, storeAdopted, storeErrors atomic.Uint64
+	hits, fetches, fetchErrors, guardRefusals, refreshes, waits, invalidations, storeAdopted, storeErrors atomic.Uint64
 }
 
 func (c *cacheCounters) snapshot() CacheStats {
@@ -36,6 +40,7 @@ func (c *cacheCounters) snapshot() CacheStats {
 		Hits:          c.hits.Load(),
 		Fetches:       c.fetches.Load(),
 		FetchErrors:   c.fetchErrors.Load(),
+		GuardRefusals: c.guardRefusals.Load(),
 		Refreshes:     c.refreshes.Load(),
 		Waits:         c.waits.Load(),
 		Invalidations: c.invalidations.Load(),

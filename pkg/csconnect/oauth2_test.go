@@ -12,7 +12,7 @@ import (
 )
 
 func TestOAuth2TokenSource(t *testing.T) {
-	clock := newManualClock()
+	clock := newFakeClock()
 	c := newTestCache(t, clockSource(clock), clock, CacheOptions{})
 	ts := OAuth2TokenSource(context.Background(), c)
 	got, err := ts.Token()
@@ -48,7 +48,7 @@ func TestOAuth2NewClient(t *testing.T) {
 }
 
 func TestRequestEditor(t *testing.T) {
-	clock := newManualClock()
+	clock := newFakeClock()
 	edit := RequestEditor(newTestCache(t, clockSource(clock), clock, CacheOptions{}))
 	tests := map[string]struct {
 		url      string

@@ -24,8 +24,9 @@ const (
 	// minutes, so a failing refresh must slow down, not spin.
 	DefaultMinBackoff = time.Second
 	DefaultMaxBackoff = 30 * time.Second
-	// DefaultStoreTimeout bounds each Store call: a slow shared store must cost a
-	// caller less than the authenticate call it is meant to save.
+	// DefaultStoreTimeout bounds each Store call, the cache's and the guard's: a slow
+	// shared store must cost a caller less than the authenticate call it is meant to
+	// save.
 	DefaultStoreTimeout = 250 * time.Millisecond
 	// DefaultLeaseTTL is how long a refresh lease is held at most; a process that does
 	// not hold it waits for the holder's token at most this long, then fetches itself.
@@ -72,7 +73,8 @@ type CacheOptions struct {
 	// and NewCache logs a warning, because an empty key would mix accounts.
 	StoreKey string
 	// StoreTimeout bounds each Store call; a failing or slow store is ignored (the
-	// cache falls back to fetching locally and logs once). Default 250 ms.
+	// cache falls back to fetching locally and logs once). Default
+	// DefaultStoreTimeout (250 ms).
 	StoreTimeout time.Duration
 	// LeaseTTL is how long the refresh lease is held at most. Default 10 s.
 	LeaseTTL time.Duration
@@ -90,20 +92,15 @@ type CacheOptions struct {
 
 // withDefaults returns o with every zero field set to its default.
 func (o CacheOptions) withDefaults() CacheOptions {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	def(&o.AdvisoryWindow, DefaultAdvisoryWindow)
-	def(&o.AdvisoryJitter, DefaultAdvisoryJitter)
-	def(&o.MandatoryWindow, DefaultMandatoryWindow)
-	def(&o.FetchTimeout, DefaultFetchTimeout)
-	def(&o.MinBackoff, DefaultMinBackoff)
-	def(&o.MaxBackoff, DefaultMaxBackoff)
-	def(&o.StoreTimeout, DefaultStoreTimeout)
-	def(&o.LeaseTTL, DefaultLeaseTTL)
-	def(&o.StorePollInterval, DefaultStorePollInterval)
+	setDefault(&o.AdvisoryWindow, DefaultAdvisoryWindow)
+	setDefault(&o.AdvisoryJitter, DefaultAdvisoryJitter)
+	setDefault(&o.MandatoryWindow, DefaultMandatoryWindow)
+	setDefault(&o.FetchTimeout, DefaultFetchTimeout)
+	setDefault(&o.MinBackoff, DefaultMinBackoff)
+	setDefault(&o.MaxBackoff, DefaultMaxBackoff)
+	setDefault(&o.StoreTimeout, DefaultStoreTimeout)
+	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
+	setDefault(&o.StorePollInterval, DefaultStorePollInterval)
 	if o.AdvisoryJitter < 0 {
 		o.AdvisoryJitter = 0
 	}

@@ -3,7 +3,6 @@ package csconnect
 import (
 	"bytes"
 	"encoding/json"
-	"log/slog"
 	"net/url"
 	"strings"
 	"unicode"
@@ -97,14 +96,4 @@ func oneLine(s string, max int) string {
 		n++
 	}
 	return b.String()
-}
-
-// LogValue logs a Token as its expiry and fetch time, never its value: slog's JSON
-// handler would otherwise marshal Value. (Defined here, beside the other redaction,
-// because token.go is a shared contract file.)
-func (t *Token) LogValue() slog.Value {
-	if t == nil {
-		return slog.StringValue("<nil>")
-	}
-	return slog.GroupValue(slog.Time("expiry", t.Expiry), slog.Time("fetched", t.Fetched), slog.String("value", redacted))
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"math/rand/v2"
 	"time"
 )
 
@@ -19,9 +18,9 @@ const (
 )
 
 // retryPolicy decides whether and how long to wait before another authenticate
-// attempt: exponential backoff with full jitter (a uniformly random wait between 0
-// and min(maxDelay, base·2^(attempt-1))), or the server's Retry-After when it sent
-// one.
+// attempt: exponential backoff with full jitter (fullJitter: a uniformly random wait
+// between 0 and min(maxDelay, base·2^(attempt-1))), or the server's Retry-After when
+// it sent one.
 //
 // Written here rather than taken from cenkalti/backoff/v5: its Retry sleeps on an
 // unexported timer and measures elapsed time with time.Now, so tests would have to
@@ -32,17 +31,8 @@ type retryPolicy struct {
 	maxAttempts int
 	baseDelay   time.Duration
 	maxDelay    time.Duration
-	rand        func() float64                             // in [0, 1)
+	rand        func(int64) int64                          // in [0, n)
 	sleep       func(context.Context, time.Duration) error // returns ctx's error if it ends first
-}
-
-// backoff is the full-jitter wait after failed attempt n (1-based).
-func (p retryPolicy) backoff(n int) time.Duration {
-	ceiling := p.maxDelay
-	if n-1 < 62 && p.baseDelay<<(n-1) > 0 && p.baseDelay<<(n-1) < ceiling {
-		ceiling = p.baseDelay << (n - 1)
-	}
-	return time.Duration(p.rand() * float64(ceiling))
 }
 
 // wait returns how long to wait after failed attempt n, and false when no further
@@ -53,7 +43,7 @@ func (p retryPolicy) wait(ctx context.Context, n int, retryAfter time.Duration, 
 	if n >= p.maxAttempts {
 		return 0, false
 	}
-	d := p.backoff(n)
+	d := fullJitter(n, p.baseDelay, p.maxDelay, p.rand)
 	if hasRetryAfter {
 		if retryAfter > p.maxDelay {
 			return 0, false
@@ -95,6 +85,3 @@ func transientTransportError(err error) bool {
 	return !errors.As(err, &unknownAuthority) && !errors.As(err, &hostname) &&
 		!errors.As(err, &invalid) && !errors.As(err, &verify) && !errors.As(err, &recordHeader)
 }
-
-// defaultRand is math/rand/v2's global source: jitter needs spread, not secrecy.
-func defaultRand() float64 { return rand.Float64() }

@@ -3,6 +3,7 @@ package csconnect
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -26,19 +27,23 @@ func (t *Token) Expired(now time.Time) bool {
 	return t == nil || t.Value == "" || !now.Before(t.Expiry)
 }
 
-// String describes the token without its value.
-func (t *Token) String() string {
-	if t == nil {
-		return "csconnect.Token(nil)"
-	}
-	return fmt.Sprintf("csconnect.Token{expiry: %s, value: [redacted]}", t.Expiry.UTC().Format(time.RFC3339))
+// String describes the token without its value. String, GoString, Format and LogValue
+// have value receivers so that a Token and a *Token are both safe to print or log.
+func (t Token) String() string {
+	return fmt.Sprintf("csconnect.Token{expiry: %s, value: %s}", t.Expiry.UTC().Format(time.RFC3339), redacted)
 }
 
 // GoString is String, so %#v does not print the value either.
-func (t *Token) GoString() string { return t.String() }
+func (t Token) GoString() string { return t.String() }
 
-// Format makes every verb (%v, %+v, %s, %q, %#v) print String.
-func (t *Token) Format(f fmt.State, verb rune) { fmt.Fprint(f, t.String()) }
+// Format makes every verb (%v, %+v, %s, %q, %#v, %x…) print String.
+func (t Token) Format(f fmt.State, verb rune) { fmt.Fprint(f, t.String()) }
+
+// LogValue logs the token as its expiry and fetch time, never its value: slog's JSON
+// handler would otherwise marshal Value.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(slog.Time("expiry", t.Expiry), slog.Time("fetched", t.Fetched), slog.String("value", redacted))
+}
 
 // TokenSource supplies tokens. Implementations must be safe for concurrent use and
 // must honour ctx: a caller whose context ends gets ctx.Err() promptly.

@@ -224,7 +224,7 @@ func (t *Transport) sleepFn() func(context.Context, time.Duration) error {
 	if t.sleep != nil {
 		return t.sleep
 	}
-	return sleepUntil
+	return sleepCtx
 }
 
 // bearerMemo remembers the Authorization value of the last token it was asked

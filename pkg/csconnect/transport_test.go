@@ -79,7 +79,7 @@ var (
 // sleep that records instead of sleeping.
 func newTestTransport(t *testing.T) (*Transport, *fakeSource, *[]time.Duration) {
 	t.Helper()
-	clock := newManualClock()
+	clock := newFakeClock()
 	src := clockSource(clock)
 	var slept []time.Duration
 	tr := &Transport{Source: newTestCache(t, src, clock, CacheOptions{})}
@@ -88,7 +88,7 @@ func newTestTransport(t *testing.T) (*Transport, *fakeSource, *[]time.Duration) 
 		return ctx.Err()
 	}
 	tr.rand = func(n int64) int64 { return n / 2 }
-	tr.now = clock.Now
+	tr.now = clock.now
 	return tr, src, &slept
 }
 
@@ -442,12 +442,12 @@ func TestBearerMemoBuildsOncePerToken(t *testing.T) {
 // with Debug logging, and checks that no token value reaches the log or an error.
 func TestNoSecretsInLogsOrErrors(t *testing.T) {
 	const secret = "eyJhbGciOiJSUzI1NiIsImtpZCI6Im-secret"
-	clock := newManualClock()
+	clock := newFakeClock()
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 		if n == 3 {
 			return nil, fmt.Errorf("authenticate: %w", ErrServer)
 		}
-		return &Token{Value: fmt.Sprint(secret, n), Fetched: clock.Now(), Expiry: clock.Now().Add(hour)}, nil
+		return &Token{Value: fmt.Sprint(secret, n), Fetched: clock.now(), Expiry: clock.now().Add(hour)}, nil
 	}}
 	logger, logs := newTestLogger()
 	store := &flakyStore{Store: NewMemoryStore()}
@@ -461,14 +461,14 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 		t.Fatalf("RoundTrip() error = %v", err)
 	}
 	discard(resp)
-	clock.Set(t0.Add(59*time.Minute + 30*time.Second))
+	setClock(clock, t0.Add(59*time.Minute+30*time.Second))
 	tok, err := c.Token(context.Background())
 	var errs []error
 	errs = append(errs, err)
-	clock.Set(t0.Add(2 * hour))
+	setClock(clock, t0.Add(2*hour))
 	_, err = c.Token(context.Background())
 	errs = append(errs, err)
-	if logs.count("token fetch failed") == 0 || logs.count("token store failed") == 0 || logs.count("rejected") == 0 {
+	if countLines(logs, "token fetch failed") == 0 || countLines(logs, "token store failed") == 0 || countLines(logs, "rejected") == 0 {
 		t.Fatalf("log lacks the expected events:\n%s", logs)
 	}
 	if strings.Contains(logs.String(), secret) {

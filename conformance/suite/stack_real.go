@@ -1,0 +1,50 @@
+package suite
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/csconnect/csconnect/pkg/csconnect"
+)
+
+// Short backoffs keep fault-recovery scenarios fast; every other setting is the
+// client's documented default.
+const (
+	stackRetryBase = 10 * time.Millisecond
+	stackRetryMax  = 50 * time.Millisecond
+)
+
+func init() { DefaultStack = CSConnectStack }
+
+// CSConnectStack builds csconnect's own client stack: an Authenticator (preflight,
+// guard, retries) behind a Cache, and a Transport for service calls, all over
+// cfg.Transport. Backoffs are shortened so that fault scenarios take milliseconds.
+func CSConnectStack(cfg StackConfig) (*Stack, error) {
+	httpClient := &http.Client{Transport: cfg.Transport}
+	auth, err := csconnect.NewAuthenticator(csconnect.AuthConfig{
+		BaseURL:        cfg.AuthURL,
+		Username:       cfg.Username,
+		Password:       cfg.Password,
+		HTTPClient:     httpClient,
+		RetryBaseDelay: stackRetryBase,
+		RetryMaxDelay:  stackRetryMax,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cache := csconnect.NewCache(auth, csconnect.CacheOptions{
+		AdvisoryJitter: -1, // deterministic refresh points
+		MinBackoff:     stackRetryBase,
+		MaxBackoff:     stackRetryMax,
+	})
+	tr := &csconnect.Transport{
+		Source: cache,
+		Base:   cfg.Transport,
+		Retry:  csconnect.RetryPolicy{BaseDelay: stackRetryBase, MaxDelay: stackRetryMax},
+	}
+	return &Stack{
+		Source:  cache,
+		Service: &http.Client{Transport: tr},
+		Close:   func() { _ = cache.Close() },
+	}, nil
+}
