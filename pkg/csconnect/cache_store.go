@@ -8,9 +8,10 @@ import (
 
 // obtain returns a new token: from the source when there is no Store; with a Store,
 // a fresher token another process saved, else the token the lease holder saves while
-// we wait (bounded by LeaseTTL), else one fetched here. Losing a race only costs an
-// extra authenticate call: the vendor allows several valid tokens at once. Every
-// Store failure falls back to fetching locally.
+// we wait (bounded by LeaseTTL; we take the lease over if it lapses first), else one
+// fetched here. Losing a race only costs an extra authenticate call: the vendor
+// allows several valid tokens at once. Every Store failure falls back to fetching
+// locally.
 func (c *Cache) obtain(ctx context.Context) (*Token, error) {
 	if c.opts.Store == nil {
 		return c.fromSource(ctx)
