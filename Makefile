@@ -33,12 +33,14 @@ lint: ## go vet and staticcheck (pinned in go.mod).
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck ./...
 
-node_modules/.package-lock.json: package.json package-lock.json
-	$(NPM) ci --no-audit --no-fund --loglevel=error
-	@touch $@
-
+# deps-npm reinstalls only when package-lock.json's content differs from the one last
+# installed (a copy kept in node_modules/), not by file times, which a checkout or
+# merge changes without changing what is pinned.
 .PHONY: deps-npm
-deps-npm: node_modules/.package-lock.json ## Install the pinned npm tools into node_modules/.
+deps-npm: ## Install the pinned npm tools into node_modules/.
+	@cmp -s package-lock.json node_modules/.csconnect-installed-lock.json 2>/dev/null || { \
+		$(NPM) ci --no-audit --no-fund --loglevel=error && \
+		cp package-lock.json node_modules/.csconnect-installed-lock.json; }
 
 .PHONY: lint-spec
 lint-spec: deps-npm ## Lint openapi.yaml with Spectral (spectral:oas) and Redocly (recommended); warnings fail.

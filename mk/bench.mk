@@ -8,8 +8,8 @@
 # noisy machine a burst of load lands on one side of a comparison; interleaving puts
 # csconnect and its floor side by side in every round.
 
-BENCH_COUNT ?= 6
-BENCH_TIME  ?= 500ms
+BENCH_COUNT ?= 10
+BENCH_TIME  ?= 300ms
 BENCH_RE    ?= ^(BenchmarkToken|BenchmarkTransport|BenchmarkAuthenticate)$$
 
 .PHONY: bench

@@ -1,7 +1,10 @@
 package simulator
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"time"
 )
 
 // serveStats answers GET /_sim/stats with Stats as JSON, so a test driving several
@@ -15,4 +18,93 @@ func (s *Simulator) serveStats(w http.ResponseWriter, _ *http.Request) {
 func (s *Simulator) serveReset(w http.ResponseWriter, _ *http.Request) {
 	s.Reset()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// FaultRequest is the JSON body of POST /_sim/faults, the fault-injection API for
+// clients outside the process (teams not on Go). Every field is optional; set
+// fields are applied, then the answer is 204 (400 with a message when a field is
+// invalid, and then nothing is applied).
+type FaultRequest struct {
+	Endpoint        string `json:"endpoint,omitempty"`         // "authenticate" (default) or "datecheck": where Fail, Drop and Latency apply
+	Fail            *int   `json:"fail,omitempty"`             // answer the next n requests with 500
+	Drop            *int   `json:"drop,omitempty"`             // drop the connection of the next n requests
+	Latency         string `json:"latency,omitempty"`          // delay every answer, e.g. "250ms"; "0s" clears
+	TokenTTL        string `json:"token_ttl,omitempty"`        // lifetime of tokens issued from now on, e.g. "30s"
+	AccountInactive *bool  `json:"account_inactive,omitempty"` // answer 403 to the valid credentials
+	TotalLimit      *int   `json:"total_limit,omitempty"`      // total-requests threshold per window
+}
+
+// serveFaults answers POST /_sim/faults.
+func (s *Simulator) serveFaults(w http.ResponseWriter, r *http.Request) {
+	var f FaultRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		writeText(w, http.StatusBadRequest, "bad fault request: "+err.Error())
+		return
+	}
+	if err := s.applyFaults(f); err != nil {
+		writeText(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// applyFaults checks every field of f, then applies them all.
+func (s *Simulator) applyFaults(f FaultRequest) error {
+	ep := Authenticate
+	switch f.Endpoint {
+	case "", "authenticate":
+	case "datecheck":
+		ep = DateCheck
+	default:
+		return fmt.Errorf("endpoint %q: want authenticate or datecheck", f.Endpoint)
+	}
+	latency, err := optDuration("latency", f.Latency, 0)
+	if err != nil {
+		return err
+	}
+	ttl, err := optDuration("token_ttl", f.TokenTTL, time.Second)
+	if err != nil {
+		return err
+	}
+	for name, n := range map[string]*int{"fail": f.Fail, "drop": f.Drop, "total_limit": f.TotalLimit} {
+		if n != nil && *n < 0 {
+			return fmt.Errorf("%s must not be negative", name)
+		}
+	}
+	if f.TotalLimit != nil && *f.TotalLimit == 0 {
+		return fmt.Errorf("total_limit must be positive")
+	}
+	if f.Fail != nil {
+		s.FailNext(ep, *f.Fail)
+	}
+	if f.Drop != nil {
+		s.DropNext(ep, *f.Drop)
+	}
+	if latency != nil {
+		s.SetLatency(ep, *latency)
+	}
+	if ttl != nil {
+		s.SetTokenTTL(*ttl)
+	}
+	if f.AccountInactive != nil {
+		s.SetAccountInactive(*f.AccountInactive)
+	}
+	if f.TotalLimit != nil {
+		s.SetTotalLimit(*f.TotalLimit)
+	}
+	return nil
+}
+
+// optDuration parses an optional duration field that must be at least lo.
+func optDuration(name, v string, lo time.Duration) (*time.Duration, error) {
+	if v == "" {
+		return nil, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo {
+		return nil, fmt.Errorf("%s %q: want a duration of at least %v", name, v, lo)
+	}
+	return &d, nil
 }

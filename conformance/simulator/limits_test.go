@@ -2,6 +2,7 @@ package simulator_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,5 +157,46 @@ func TestStatsEndpoint(t *testing.T) {
 	var got simulator.Stats
 	if err := jsonDecode(resp, &got); err != nil || got.Authenticate != 1 {
 		t.Errorf("GET /_sim/stats = %+v, %v; want authenticate 1", got, err)
+	}
+}
+
+func TestFaultsEndpoint(t *testing.T) {
+	tests := map[string]struct {
+		body   string
+		status int
+	}{
+		"fail two":          {`{"fail":2}`, 204},
+		"datecheck latency": {`{"endpoint":"datecheck","latency":"0s"}`, 204},
+		"short tokens":      {`{"token_ttl":"30s","account_inactive":false,"total_limit":50}`, 204},
+		"unknown endpoint":  {`{"endpoint":"other","fail":1}`, 400},
+		"negative":          {`{"drop":-1}`, 400},
+		"bad duration":      {`{"latency":"soon"}`, 400},
+		"ttl too short":     {`{"token_ttl":"1ms"}`, 400},
+		"unknown field":     {`{"explode":true}`, 400},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			ts := newTestServer(t, nil)
+			resp, err := http.Post(ts.url+"/_sim/faults", "application/json", strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("POST /_sim/faults %s = %d; want %d", tc.body, resp.StatusCode, tc.status)
+			}
+		})
+	}
+	// The fault applies: two 500s, then a token.
+	ts := newTestServer(t, nil)
+	resp, err := http.Post(ts.url+"/_sim/faults", "application/json", strings.NewReader(`{"fail":2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for i, want := range []int{500, 500, 200} {
+		if r := ts.login(t, creds(testUser, testPass)); r.status != want {
+			t.Errorf("login %d after POST /_sim/faults {fail:2} = %d; want %d", i+1, r.status, want)
+		}
 	}
 }

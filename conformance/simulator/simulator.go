@@ -71,7 +71,8 @@ type Options struct {
 // Simulator is a Creditsafe CONNECT server. It is an http.Handler serving
 // POST /v1/authenticate and POST /authenticate (the path as the spec writes it,
 // which Prism proxies), GET /datecheck/company, and the control paths
-// GET /_sim/stats and POST /_sim/reset. Safe for concurrent use.
+// GET /_sim/stats, POST /_sim/reset and POST /_sim/faults (FaultRequest). Safe for
+// concurrent use.
 type Simulator struct {
 	opts Options
 	now  func() time.Time
@@ -135,6 +136,7 @@ func New(opts Options) (*Simulator, error) {
 	}
 	s.mux.HandleFunc("GET /_sim/stats", s.serveStats)
 	s.mux.HandleFunc("POST /_sim/reset", s.serveReset)
+	s.mux.HandleFunc("POST /_sim/faults", s.serveFaults)
 	return s, nil
 }
 
