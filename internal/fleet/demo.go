@@ -12,7 +12,20 @@ import (
 // Targets of the Redis run (issue 6).
 const (
 	targetPerLifetime = 1.2
+	// holderSlack is how long after the dead holder's lease lapses the fleet may take
+	// to have its next token: a poll, an authenticate call, scheduling on a busy
+	// machine.
+	holderSlack = time.Second
 )
+
+// holderReplaced reports whether the fleet got its next token within the lease TTL
+// (plus holderSlack) of the holder's death.
+func holderReplaced(r result) error {
+	if r.killedAfter == 0 || r.killedAfter > podLeaseTTL+holderSlack {
+		return fmt.Errorf("next token %v after the kill (0: none); want within the lease ttl %v + %v", r.killedAfter, podLeaseTTL, holderSlack)
+	}
+	return nil
+}
 
 // Demo runs the fleet with per-process memory caches (for comparison), then with the
 // Redis store, and writes both to cfg.Out. Its last line is
@@ -78,7 +91,7 @@ func printErrors(cfg Config, r result) {
 //   - Redis killed a third into the run and restarted two thirds in: no protected
 //     call fails, no 429;
 //   - the pod holding the refresh lease killed mid-refresh: the fleet has a new token
-//     within the lease TTL plus a poll, and no protected call fails;
+//     within the lease TTL (plus holderSlack) of the kill, and no protected call fails;
 //   - every pod with a bad password: exactly one authenticate request reaches the
 //     simulator.
 func Faults(ctx context.Context, cfg Config) error {
@@ -108,8 +121,8 @@ func Faults(ctx context.Context, cfg Config) error {
 	if err := healthy(r, cfg.Processes-1); err != nil {
 		errs = append(errs, fmt.Errorf("holder killed: %w", err))
 	}
-	if r.killedAfter == 0 || r.killedAfter > podLeaseTTL+podAdvisoryWindow+time.Second {
-		errs = append(errs, fmt.Errorf("holder killed: next token %v after the kill; want within the lease ttl %v and a refresh", r.killedAfter, podLeaseTTL))
+	if err := holderReplaced(r); err != nil {
+		errs = append(errs, fmt.Errorf("holder killed: %w", err))
 	}
 
 	r, err = cfg.fleetRun(ctx, run{store: "redis", fault: faultBadPassword})

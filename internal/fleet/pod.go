@@ -25,7 +25,6 @@ const (
 	podHoldAdvisory    = 3 * time.Second // the -hold worker refreshes first
 	podLeaseTTL        = 2 * time.Second // loopback authenticate takes milliseconds
 	podPollInterval    = 50 * time.Millisecond
-	podStoreTimeout    = 100 * time.Millisecond
 )
 
 // leaseTTL is the lease lifetime the workers use for a token lifetime.
@@ -36,12 +35,11 @@ func leaseTTL(time.Duration) time.Duration { return podLeaseTTL }
 // adds the token. close stops the cache.
 func newPod(cfg workerConfig, store csconnect.Store, ev *eventWriter, ready *atomic.Bool, logger *slog.Logger) (hc *http.Client, close func(), err error) {
 	auth, err := csconnect.NewAuthenticator(csconnect.AuthConfig{
-		BaseURL:      cfg.simURL + "/v1",
-		Username:     cfg.username,
-		Password:     cfg.password,
-		Store:        store,
-		StoreTimeout: podStoreTimeout,
-		Logger:       logger,
+		BaseURL:  cfg.simURL + "/v1",
+		Username: cfg.username,
+		Password: cfg.password,
+		Store:    store,
+		Logger:   logger,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -60,7 +58,6 @@ func newPod(cfg workerConfig, store csconnect.Store, ev *eventWriter, ready *ato
 		MaxBackoff:        2 * time.Second,
 		Store:             store,
 		StoreKey:          store.Fingerprint(cfg.username),
-		StoreTimeout:      podStoreTimeout,
 		LeaseTTL:          podLeaseTTL,
 		StorePollInterval: podPollInterval,
 		Logger:            logger,

@@ -40,3 +40,33 @@ func TestCacheStoreRechecksAfterLease(t *testing.T) {
 		}
 	})
 }
+
+// TestCacheStoreTakesOverLapsedLease: a holder that died leaves its lease to lapse;
+// a waiting cache takes it over then (not a whole LeaseTTL after it began waiting),
+// fetches once and shares the token.
+func TestCacheStoreTakesOverLapsedLease(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := NewMemoryStore()
+		if _, ok, _ := store.AcquireLease(context.Background(), storeKey, time.Second); !ok { // the dead holder's
+			t.Fatal("AcquireLease() on an empty store: not held")
+		}
+		src := nowSource()
+		opts := storeOpts(store)
+		opts.LeaseTTL, opts.StorePollInterval = 10*time.Second, 100*time.Millisecond
+		c := newTestCache(t, src, nil, opts)
+		start := time.Now()
+		got := mustToken(t, c)
+		if d := time.Since(start); d < time.Second || d > time.Second+opts.StorePollInterval {
+			t.Errorf("Token() fetched after %v; want just after the dead holder's lease lapsed (1s)", d)
+		}
+		if n := src.calls.Load(); n != 1 {
+			t.Errorf("source calls = %d; want 1", n)
+		}
+		if saved, _ := store.LoadToken(context.Background(), storeKey); saved != got {
+			t.Errorf("store token = %v; want the fetched %v", saved, got)
+		}
+		if _, ok, _ := store.AcquireLease(context.Background(), storeKey, time.Second); !ok {
+			t.Errorf("lease still held after the fetch; want it released")
+		}
+	})
+}

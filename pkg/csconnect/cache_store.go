@@ -8,9 +8,10 @@ import (
 
 // obtain returns a new token: from the source when there is no Store; with a Store,
 // a fresher token another process saved, else the token the lease holder saves while
-// we wait (bounded by LeaseTTL), else one fetched here. Losing a race only costs an
-// extra authenticate call: the vendor allows several valid tokens at once. Every
-// Store failure falls back to fetching locally.
+// we wait (bounded by LeaseTTL; we take the lease over if it lapses first), else one
+// fetched here. Losing a race only costs an extra authenticate call: the vendor
+// allows several valid tokens at once. Every Store failure falls back to fetching
+// locally.
 func (c *Cache) obtain(ctx context.Context) (*Token, error) {
 	if c.opts.Store == nil {
 		return c.fromSource(ctx)
@@ -31,8 +32,12 @@ func (c *Cache) obtain(ctx context.Context) (*Token, error) {
 		}
 	}
 	if err == nil && !held {
-		if t := c.awaitHolder(ctx); t != nil {
+		t, takenOver, took := c.awaitHolder(ctx)
+		if t != nil {
 			return t, nil
+		}
+		if took {
+			defer takenOver()
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -54,8 +59,11 @@ func (c *Cache) fromSource(ctx context.Context) (*Token, error) {
 }
 
 // awaitHolder polls the Store every StorePollInterval until a fresher token appears
-// (returned), LeaseTTL passes, or ctx ends (nil).
-func (c *Cache) awaitHolder(ctx context.Context) *Token {
+// (returned), the lease is free again (took: the caller now holds it and must call
+// release), LeaseTTL passes, or ctx ends. Taking a lapsed lease over means a holder
+// that died delays the refresh by no more than its lease's life, and only one of
+// the waiting processes authenticates then.
+func (c *Cache) awaitHolder(ctx context.Context) (t *Token, release func(), took bool) {
 	deadline := time.NewTimer(c.opts.LeaseTTL)
 	defer deadline.Stop()
 	tick := time.NewTicker(c.opts.StorePollInterval)
@@ -63,12 +71,23 @@ func (c *Cache) awaitHolder(ctx context.Context) *Token {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return nil, nil, false
 		case <-deadline.C:
-			return nil
+			return nil, nil, false
 		case <-tick.C:
 			if t := c.loadFresh(ctx); t != nil {
-				return t
+				return t, nil, false
+			}
+			sctx, cancel := context.WithTimeout(ctx, c.opts.StoreTimeout)
+			release, held, err := c.opts.Store.AcquireLease(sctx, c.opts.StoreKey, c.opts.LeaseTTL)
+			cancel()
+			c.storeResult(ctx, "acquire lease", err)
+			if err == nil && held {
+				if t := c.loadFresh(ctx); t != nil { // saved just before it released
+					release()
+					return t, nil, false
+				}
+				return nil, release, true
 			}
 		}
 	}

@@ -29,7 +29,8 @@ const (
 	// save.
 	DefaultStoreTimeout = 250 * time.Millisecond
 	// DefaultLeaseTTL is how long a refresh lease is held at most; a process that does
-	// not hold it waits for the holder's token at most this long, then fetches itself.
+	// not hold it waits for the holder's token at most this long, taking the lease
+	// over if it lapses meanwhile (its holder died), then fetches itself.
 	DefaultLeaseTTL = 10 * time.Second
 	// DefaultStorePollInterval is how often a process waiting on another's lease looks
 	// for the new token in the store.

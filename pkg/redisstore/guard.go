@@ -25,7 +25,7 @@ func (s *Store) LoadGuard(ctx context.Context, key string) (csconnect.GuardState
 	name := s.key("guard", key)
 	opCtx, cancel := s.opContext(ctx)
 	defer cancel()
-	v, err := s.client.Get(opCtx, name).Bytes()
+	v, err := s.get(opCtx, name)
 	if err = s.observe(ctx, "load guard", err); errors.Is(err, redis.Nil) {
 		return csconnect.GuardState{}, nil
 	} else if err != nil {

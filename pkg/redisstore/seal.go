@@ -32,6 +32,9 @@ func (s *Store) open(name string, v []byte) ([]byte, error) {
 	if len(v) == 0 {
 		return nil, fmt.Errorf("%w: empty value", ErrCorrupt)
 	}
+	if len(v) > maxValue {
+		return nil, fmt.Errorf("%w: value longer than %d bytes", ErrCorrupt, maxValue)
+	}
 	switch {
 	case v[0] == formatClear && aead == nil:
 		return v[1:], nil

@@ -53,7 +53,7 @@ func TestEncryptionAtRest(t *testing.T) {
 		"no key, sealed value":   {storeOn(t, raw, Options{}), "fp", sealed},
 		"key, value in clear":    {s, "fp", "c" + `{"token":"` + sampleToken + `","expiry":"2099-01-01T00:00:00Z"}`},
 		"unknown format":         {s, "fp", "x"},
-		"empty":                  {s, "fp", ""},
+		"too long":               {s, "fp", "c" + strings.Repeat(" ", maxValue)},
 		"clear, not a token doc": {storeOn(t, raw, Options{}), "fp", `c{"token":"` + sampleToken + `"`},
 	}
 	for name, tc := range tests {
@@ -71,6 +71,11 @@ func TestEncryptionAtRest(t *testing.T) {
 				t.Errorf("LoadGuard(%s) = %+v, %v; want ErrCorrupt", tc.key, g, err)
 			}
 		})
+	}
+	// An empty value (never written by a store) reads as no value.
+	raw.Set(ctxT(t), tokName, "", time.Minute)
+	if got, err := s.LoadToken(ctxT(t), "fp"); got != nil || err != nil {
+		t.Errorf("LoadToken with an empty value = %v, %v; want nil, nil", got, err)
 	}
 	// A guard value does not open as the token of the same fingerprint.
 	raw.Set(ctxT(t), tokName, sealedGuard, time.Minute)

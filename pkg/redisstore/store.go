@@ -191,6 +191,21 @@ func (s *Store) Ping(ctx context.Context) error {
 
 func (s *Store) key(kind, key string) string { return s.prefix + kind + ":" + key }
 
+// maxValue bounds what a read takes from Redis: a token document is a few kilobytes,
+// and someone who can write to Redis must not make every pod buffer without bound.
+const maxValue = 64 << 10
+
+// get reads at most maxValue+1 bytes of the value at name with GETRANGE (one round
+// trip, bounded by the server; open refuses a value longer than maxValue). A missing
+// key reads as empty, which this package never writes, so it is reported as redis.Nil.
+func (s *Store) get(ctx context.Context, name string) ([]byte, error) {
+	v, err := s.client.GetRange(ctx, name, 0, maxValue).Bytes()
+	if err == nil && len(v) == 0 {
+		return nil, redis.Nil
+	}
+	return v, err
+}
+
 // opContext bounds one operation by the store's timeout.
 func (s *Store) opContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.timeout)
