@@ -1,6 +1,7 @@
 package csconnect
 
 import (
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -50,17 +51,40 @@ var jwtOracleSeeds = []string{
 	"a.b.c", "..", "not-a-jwt", "",
 }
 
+// scannerSeeds are tokens whose claims exercise topLevelTimeClaims: nested values,
+// strings holding quotes and braces, escaped and duplicate member names, white space.
+func scannerSeeds() []string {
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","kid":"k"}`))
+	var seeds []string
+	for _, claims := range []string{
+		`{"sub":{"a":[1,{"exp":5}],"b":"}"},"exp":1700000000}`,
+		`{"sub":"a\"b}","exp":1700000000,"iat":1699996400}`,
+		`{"\u0065xp":1700000000}`,
+		`{"exp":1,"exp":1700000000}`,
+		` { "exp" : 1700000000 , "nbf" : 1699996400 } `,
+		`{"exp":[1700000000]}`,
+		`{"exp":"1700000000"}`,
+		`{"exp":null,"iat":1}`,
+		`{"exp":-1.5e3}`,
+		`{"a":true,"b":false,"c":null,"exp":17e8}`,
+		`{}`, `null`, `[]`, `"exp"`, `1`,
+	} {
+		seeds = append(seeds, header+"."+base64.RawURLEncoding.EncodeToString([]byte(claims))+".c2ln")
+	}
+	return seeds
+}
+
 // TestReadTimeClaimsMatchesLibrary and FuzzReadTimeClaims: every token golang-jwt
 // reads, readTimeClaims reads to the same exp, iat and nbf; it may read more only
 // where golang-jwt stopped at something readTimeClaims does not read (see lenient).
 func TestReadTimeClaimsMatchesLibrary(t *testing.T) {
-	for _, s := range jwtOracleSeeds {
+	for _, s := range append(jwtOracleSeeds, scannerSeeds()...) {
 		checkAgainstLibrary(t, s)
 	}
 }
 
 func FuzzReadTimeClaims(f *testing.F) {
-	for _, s := range jwtOracleSeeds {
+	for _, s := range append(jwtOracleSeeds, scannerSeeds()...) {
 		f.Add(s)
 	}
 	f.Fuzz(checkAgainstLibrary)

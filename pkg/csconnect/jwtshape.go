@@ -18,7 +18,7 @@ func isJWTShape(s string) bool {
 				return false
 			}
 			segment, n = segment+1, 0
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '-':
+		case base64URL[c]:
 			n++
 		default:
 			return false
@@ -26,3 +26,11 @@ func isJWTShape(s string) bool {
 	}
 	return segment == 2
 }
+
+// base64URL marks the bytes of the base64url alphabet (RFC 4648 §5).
+var base64URL = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = true
+	}
+	return t
+}()
