@@ -104,6 +104,15 @@ func (c AuthConfig) GoString() string { return c.String() }
 // Format makes every verb print String.
 func (c AuthConfig) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
+// MarshalJSON encodes what LogValue logs: never the password.
+func (c AuthConfig) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		BaseURL     string `json:"base_url"`
+		Username    string `json:"username"`
+		PasswordSet bool   `json:"password_set"`
+	}{redactURL(c.BaseURL), c.Username, c.Password != ""})
+}
+
 // LogValue logs the configuration without the password.
 func (c AuthConfig) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("base_url", redactURL(c.BaseURL)), slog.String("username", c.Username),
@@ -291,8 +300,14 @@ func (a *Authenticator) judge(ctx context.Context, err error) (retryAfter time.D
 	}
 	now := a.now()
 	switch {
-	case errors.Is(apiErr, ErrInvalidCredentials):
+	case errors.Is(apiErr, ErrInvalidCredentials), errors.Is(apiErr, ErrBadRequest):
+		// A 400 is an invalid request the vendor counts like a 401 toward its limit on
+		// identical invalid requests: the same pair is not sent again either.
 		a.guard.rejectPair(ctx, now, apiErr)
+	case errors.Is(apiErr, ErrAccountInactive):
+		// The account is not active, or the user is locked out for a while: repeating
+		// the request cannot help and may prolong a lock. Pause like a lockout.
+		a.guard.lockOut(ctx, now, now.Add(lockoutDefault), apiErr)
 	case errors.Is(apiErr, ErrLockedOut):
 		wait, ok := parseRetryAfter(apiErr.Header.Get("Retry-After"), now)
 		if !ok {

@@ -33,9 +33,11 @@ type GuardReason string
 
 // The reasons the guard refuses an authenticate request.
 const (
-	// GuardRejected: the same username and password were answered 401 before.
+	// GuardRejected: the same username and password were answered 401 (or 400: a
+	// request the vendor could not read counts as an identical invalid request) before.
 	GuardRejected GuardReason = "credentials rejected before"
-	// GuardLockedOut: authenticate answered 429 and the lockout is not over.
+	// GuardLockedOut: authenticate answered 429 (or 403: the account is not active or
+	// the user is locked) and the pause is not over.
 	GuardLockedOut GuardReason = "locked out"
 	// GuardBudget: the per-5-minute budget of authenticate requests is spent.
 	GuardBudget GuardReason = "budget spent"
@@ -63,6 +65,9 @@ func (e *GuardError) Error() string {
 	case GuardRejected:
 		return "csconnect: authenticate not sent: these credentials were rejected before (sending them again risks locking the account); fix them or reset the guard"
 	case GuardLockedOut:
+		if errors.Is(e.Err, ErrAccountInactive) {
+			return fmt.Sprintf("csconnect: authenticate not sent: paused for another %s after a 403 (account not active or user locked); check with Creditsafe integration support", e.Wait.Round(time.Second))
+		}
 		return fmt.Sprintf("csconnect: authenticate not sent: locked out for another %s after a 429", e.Wait.Round(time.Second))
 	default:
 		return fmt.Sprintf("csconnect: authenticate not sent: the budget of authenticate requests is spent; room again in %s", e.Wait.Round(time.Millisecond))
@@ -73,13 +78,16 @@ func (e *GuardError) Error() string {
 func (e *GuardError) Unwrap() error { return e.Err }
 
 // Is matches ErrInvalidCredentials, ErrLockedOut or ErrRateLimited by reason, so a
-// GuardError classifies like the answer that set it even when that came from a Store.
+// GuardError classifies like the answer that set it even when that came from a Store
+// (whose state carries no cause). When the cause is known and is something else (a
+// 400 for GuardRejected, a 403 for GuardLockedOut), only the cause matches, through
+// Unwrap.
 func (e *GuardError) Is(target error) bool {
 	switch e.Reason {
 	case GuardRejected:
-		return target == ErrInvalidCredentials
+		return target == ErrInvalidCredentials && (e.Err == nil || errors.Is(e.Err, ErrInvalidCredentials))
 	case GuardLockedOut:
-		return target == ErrLockedOut || target == ErrRateLimited
+		return (target == ErrLockedOut || target == ErrRateLimited) && (e.Err == nil || errors.Is(e.Err, ErrLockedOut))
 	case GuardBudget:
 		return target == ErrRateLimited
 	}
@@ -98,10 +106,13 @@ type guard struct {
 	log          *slog.Logger
 	limiter      *rate.Limiter // nil: no budget
 
-	mu          sync.Mutex
-	rejected    error // set after a 401 for pair: the error to unwrap to
-	lockedUntil time.Time
-	lockErr     error
+	mu       sync.Mutex
+	rejected error // set after a 401 for pair: the error to unwrap to
+	// rejectedShared: the rejection is in the Store (saved there, or learned from it),
+	// so when a reachable Store no longer holds it, another process reset the guard.
+	rejectedShared bool
+	lockedUntil    time.Time
+	lockErr        error
 }
 
 func newGuard(store Store, username, password string, budget int, storeTimeout time.Duration, log *slog.Logger) *guard {
@@ -132,8 +143,12 @@ func (g *guard) check(ctx context.Context, now time.Time) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err == nil {
-		if shared.RejectedPair == g.pair && now.Before(shared.RejectedUntil) && g.rejected == nil {
-			g.rejected = ErrInvalidCredentials
+		inStore := shared.RejectedPair == g.pair && now.Before(shared.RejectedUntil)
+		switch {
+		case inStore && g.rejected == nil:
+			g.rejected, g.rejectedShared = ErrInvalidCredentials, true
+		case !inStore && g.rejectedShared:
+			g.rejected, g.rejectedShared = nil, false // reset by another process (ResetGuard)
 		}
 		if shared.LockedUntil.After(g.lockedUntil) {
 			g.lockedUntil, g.lockErr = shared.LockedUntil, ErrLockedOut
@@ -183,7 +198,7 @@ func (g *guard) lockOut(ctx context.Context, now, until time.Time, cause error) 
 // reset forgets the rejected pair and the lockout, locally and in the Store.
 func (g *guard) reset(ctx context.Context) error {
 	g.mu.Lock()
-	g.rejected, g.lockedUntil, g.lockErr = nil, time.Time{}, nil
+	g.rejected, g.rejectedShared, g.lockedUntil, g.lockErr = nil, false, time.Time{}, nil
 	g.mu.Unlock()
 	_, err := storeCall(ctx, g.store, g.storeTimeout, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, g.store.SaveGuard(ctx, g.key, GuardState{})
@@ -213,6 +228,11 @@ func (g *guard) save(ctx context.Context, now time.Time) {
 		g.mu.Unlock()
 		return struct{}{}, g.store.SaveGuard(ctx, g.key, s)
 	})
+	if err == nil {
+		g.mu.Lock()
+		g.rejectedShared = g.rejected != nil
+		g.mu.Unlock()
+	}
 	if err != nil {
 		g.log.WarnContext(ctx, "csconnect: guard store unavailable, state kept locally", "op", "SaveGuard", "err", err)
 	}

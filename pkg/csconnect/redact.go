@@ -61,10 +61,19 @@ func (r redactor) apiError(e *APIError) {
 	if len(r) == 0 || e == nil {
 		return
 	}
+	decodedHadSecret := false
 	for _, f := range []*string{&e.Code, &e.Message, &e.Detail, &e.Hint, &e.RequestID, &e.WWWAuthenticate, &e.Endpoint} {
-		*f = r.string(*f)
+		if red := r.string(*f); red != *f {
+			*f, decodedHadSecret = red, true
+		}
 	}
 	e.Body = r.bytes(e.Body)
+	if t := bytes.TrimSpace(e.Body); decodedHadSecret && len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		// A JSON body echoed a secret, and may spell it in an escaping we cannot
+		// predict (\u002B from another JSON encoder): keep none of it. (A text body
+		// is the decoded text itself, which the replacement above has cleaned.)
+		e.Body = []byte(redacted)
+	}
 	for k, vs := range e.Header {
 		for i, v := range vs {
 			e.Header[k][i] = r.string(v)

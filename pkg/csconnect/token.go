@@ -2,6 +2,7 @@ package csconnect
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -43,6 +44,17 @@ func (t Token) Format(f fmt.State, verb rune) { fmt.Fprint(f, t.String()) }
 // handler would otherwise marshal Value.
 func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(slog.Time("expiry", t.Expiry), slog.Time("fetched", t.Fetched), slog.String("value", redacted))
+}
+
+// MarshalJSON encodes the expiry and fetch time with the value redacted, so a Token
+// inside a struct that is logged as JSON (slog's JSON handler, an HTTP debug dump)
+// does not leak. To persist a token, store Value yourself, as pkg/redisstore does.
+func (t Token) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Expiry  time.Time `json:"expiry"`
+		Fetched time.Time `json:"fetched"`
+		Value   string    `json:"value"`
+	}{t.Expiry, t.Fetched, redacted})
 }
 
 // TokenSource supplies tokens. Implementations must be safe for concurrent use and

@@ -2,6 +2,7 @@ package csconnect
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -32,9 +33,15 @@ func TestTokenNeverPrintsValue(t *testing.T) {
 	if strings.Contains(buf.String(), secret) {
 		t.Errorf("slog output = %q; contains the token", buf.String())
 	}
+	for _, v := range []any{tok, &tok, struct{ T *Token }{&tok}, AuthConfig{Username: "u", Password: secret}} {
+		b, err := json.Marshal(v)
+		if err != nil || strings.Contains(string(b), secret) {
+			t.Errorf("json.Marshal(%T) = %s, %v; want no secret", v, b, err)
+		}
+	}
 	var nilTok *Token
-	if got := fmt.Sprint(nilTok); strings.Contains(got, "PANIC") {
-		t.Errorf("Sprint(nil *Token) = %q; want no panic", got)
+	if got := fmt.Sprint(nilTok); got != "<nil>" {
+		t.Errorf("Sprint(nil *Token) = %q; want <nil>", got)
 	}
 }
 
@@ -54,5 +61,17 @@ func TestTokenExpired(t *testing.T) {
 		if got := tt.tok.Expired(now); got != tt.want {
 			t.Errorf("%s: Expired(now) = %v; want %v", name, got, tt.want)
 		}
+	}
+}
+
+// TestAPIErrorBodyDroppedWhenSecretEchoed: a server that echoes the password with an
+// escaping Go does not produce (\u002B for '+', as .NET writes it) must not leave the
+// password in APIError.Body once the decoded message showed it.
+func TestAPIErrorBodyDroppedWhenSecretEchoed(t *testing.T) {
+	const password = "ab+cd<ef"
+	e := &APIError{Message: "bad password ab+cd<ef", Body: []byte(`{"message":"bad password ab\u002Bcd\u003Cef"}`)}
+	newRedactor(password).apiError(e)
+	if strings.Contains(e.Message, password) || strings.Contains(string(e.Body), `ab\u002Bcd`) {
+		t.Errorf("apiError() left Message %q, Body %q; want the secret gone from both", e.Message, e.Body)
 	}
 }
