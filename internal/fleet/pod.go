@@ -12,16 +12,15 @@ import (
 
 // Cache windows for the demonstration's short tokens. The vendor's tokens live an
 // hour and csconnect refreshes them 5 minutes before expiry (about 8% of the
-// lifetime). The simulator's JWT states expiry to the second and the client applies
-// the stated lifetime to its own fetch time, so a token may be refused up to one
-// second before the client thinks it expires: the refresh must start more than a
-// second before expiry, with room for a loaded machine. With a 15 s token the
-// refresh starts 1.5-1.8 s (10-12%) before expiry; the vendor's hour-long token is
-// refreshed 5 minutes (8%) before.
+// lifetime). The client already takes a token's expiry one second early (the JWT's
+// claims are whole seconds, counted from the request's send time), so the local expiry
+// is never later than the simulator's; the refresh starts 0.8-1.0 s before that, room
+// for a loaded machine. With a 15 s token that is about 1.9 s (13%) before the
+// simulator's expiry.
 const (
-	podAdvisoryWindow  = 1500 * time.Millisecond
-	podAdvisoryJitter  = 300 * time.Millisecond
-	podMandatoryWindow = 700 * time.Millisecond
+	podAdvisoryWindow  = 800 * time.Millisecond
+	podAdvisoryJitter  = 200 * time.Millisecond
+	podMandatoryWindow = 400 * time.Millisecond
 	podHoldAdvisory    = 3 * time.Second // the -hold worker refreshes first
 	podLeaseTTL        = 2 * time.Second // loopback authenticate takes milliseconds
 	podPollInterval    = 50 * time.Millisecond
