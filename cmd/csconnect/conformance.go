@@ -113,7 +113,9 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 }
 
 // liveTarget reads the live target from the environment. Credentials only travel
-// over HTTPS (plain HTTP only to a loopback host, for local proxies).
+// over HTTPS (plain HTTP only to a loopback host, for local proxies). Only these
+// URLs are checked: the suite's clients never follow a redirect, so a 3xx fails
+// the run instead of taking the password or the token somewhere else.
 func liveTarget(env environ, serviceURL string) (suite.Target, error) {
 	t := suite.Target{
 		AuthURL:  strings.TrimSuffix(env.getenv("CREDITSAFE_BASE_URL"), "/"),
