@@ -222,6 +222,11 @@ func (v *Validator) validateResponse(ctx context.Context, in *openapi3filter.Req
 	if header == nil {
 		header = http.Header{}
 	}
+	if undocumented(in, status) {
+		// openapi3filter never checks 301, 304, 307 and 308; an undocumented
+		// redirect is as much off contract as any other undocumented status.
+		return []Violation{newViolation(PhaseResponse, req, status, "status is not supported", nil)}
+	}
 	err := openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in,
 		Status:                 status,
@@ -233,4 +238,14 @@ func (v *Validator) validateResponse(ctx context.Context, in *openapi3filter.Req
 		return nil
 	}
 	return violations(PhaseResponse, req, status, err, secretsOf(req, reqBody, body))
+}
+
+// undocumented reports whether the operation documents neither status (exactly or
+// as a range such as 3XX) nor a default response.
+func undocumented(in *openapi3filter.RequestValidationInput, status int) bool {
+	if in == nil || in.Route == nil || in.Route.Operation == nil || in.Route.Operation.Responses == nil {
+		return false
+	}
+	rs := in.Route.Operation.Responses
+	return rs.Len() > 0 && rs.Status(status) == nil && rs.Default() == nil
 }

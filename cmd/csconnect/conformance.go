@@ -35,7 +35,7 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 	run := fs.String("run", "", "run only scenarios whose name matches this regular expression")
 	list := fs.Bool("list", false, "list the scenarios and exit")
 	live := fs.Bool("live", false, "run the scenarios that are safe against the real service at $CREDITSAFE_BASE_URL with $CREDITSAFE_USERNAME and $CREDITSAFE_PASSWORD")
-	allowInvalid := fs.Bool("allow-invalid", false, "with --live, also send exactly one request with a wrong password (the vendor can lock an account after three)")
+	allowInvalid := fs.Bool("allow-invalid", false, "with --live, also send exactly one login with a wrong password, random per run; every run sends one, and the vendor can lock an account after three")
 	serviceURL := fs.String("service-url", "", "with --live, the base URL of GET /datecheck/company (default $CREDITSAFE_SERVICE_URL; none skips those scenarios)")
 	fixtures := fs.String("fixtures", "", "save every response, secrets removed, as .snap files in this directory")
 	prism := fs.String("prism", "", "path to the prism executable: run the suite through `prism proxy --errors` in front of the simulator")
@@ -113,7 +113,9 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 }
 
 // liveTarget reads the live target from the environment. Credentials only travel
-// over HTTPS (plain HTTP only to a loopback host, for local proxies).
+// over HTTPS (plain HTTP only to a loopback host, for local proxies). Only these
+// URLs are checked: the suite's clients never follow a redirect, so a 3xx fails
+// the run instead of taking the password or the token somewhere else.
 func liveTarget(env environ, serviceURL string) (suite.Target, error) {
 	t := suite.Target{
 		AuthURL:  strings.TrimSuffix(env.getenv("CREDITSAFE_BASE_URL"), "/"),

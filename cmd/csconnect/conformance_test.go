@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -91,4 +94,35 @@ func TestConformanceLiveAgainstLoopback(t *testing.T) {
 		t.Errorf("live run with --allow-invalid: %d invalid of %d logins in both runs; want 1 of 3", got.Unauthorized, got.Authenticate)
 	}
 	assertFixturesClean(t, dir, "livePassword1")
+}
+
+// TestConformanceLiveRefusesRedirects points --live at a loopback server that
+// answers 307 to another one: the check on CREDITSAFE_BASE_URL covers only the
+// first URL, so the run must not follow the redirect with the password or the
+// token, and the 307 fails the run.
+func TestConformanceLiveRefusesRedirects(t *testing.T) {
+	var hits atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		t.Errorf("the redirect was followed: %s %s reached the other server", r.Method, r.URL.Path)
+	}))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	vars := map[string]string{"CREDITSAFE_BASE_URL": redirect.URL + "/v1", "CREDITSAFE_USERNAME": "liveUser", "CREDITSAFE_PASSWORD": "livePassword1"}
+	code, out, errOut := runCmd(t, context.Background(), vars, "conformance", "--live", "--allow-invalid", "--service-url", redirect.URL)
+	if code != exitFailed {
+		t.Errorf("conformance --live against a redirect = %d; want %d\n%s%s", code, exitFailed, out, errOut)
+	}
+	if !strings.Contains(out, "307: status is not supported") {
+		t.Errorf("output does not report the 307 as undocumented:\n%s", out)
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the other server got %d requests; want none", hits.Load())
+	}
+	if strings.Contains(out+errOut, "livePassword1") {
+		t.Errorf("the password leaked into the output")
+	}
 }

@@ -40,6 +40,12 @@ Exit codes: 0 token printed; 2 usage error or input refused before sending;
 the guard); 5 anything else (server error after retries, network, timeout, a
 response that breaks the contract).
 
+Exit code 3 means stop. The lockout guard that keeps a rejected password from being
+sent again lasts one invocation: a shell loop, cron job or retry wrapper that runs
+csconnect token again sends the rejected password again every time, and the vendor
+can lock the account after three invalid requests. Fix the credentials (or ask
+Creditsafe) before running it again.
+
 flags:
 `
 

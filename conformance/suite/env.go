@@ -126,13 +126,20 @@ func (e *Env) DateCheckInvalid(query, token string) Reply {
 }
 
 // Client returns an http.Client over the scenario's transport with the given
-// timeout (0: the run's default).
+// timeout (0: the run's default). It never follows a redirect: a 3xx comes back
+// as the response (an undocumented status, so a non-conforming exchange), and the
+// password or bearer token of the request is never re-sent to where it points.
 func (e *Env) Client(timeout time.Duration) *http.Client {
 	if timeout == 0 {
 		timeout = e.timeout
 	}
-	return &http.Client{Transport: e.transport, Timeout: timeout}
+	return &http.Client{Transport: e.transport, Timeout: timeout, CheckRedirect: noRedirects}
 }
+
+// noRedirects is the CheckRedirect of every client the suite builds: requests
+// carry credentials (a password, a bearer token), and a redirect, even one to
+// plain http or another host, must not carry them further.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func (e *Env) do(ctx context.Context, method, url, contentType, body, token string) Reply {
 	var rd io.Reader

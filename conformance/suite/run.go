@@ -28,7 +28,9 @@ type Config struct {
 	// Live restricts the run to scenarios that are safe against the real service.
 	Live bool
 	// AllowInvalid lets a live run include scenarios that send wrong credentials
-	// (each sends exactly one such request).
+	// (each sends exactly one such request). The wrong password is random per run,
+	// so runs never repeat an identical invalid request, but every run still sends
+	// one invalid login: runs close together add up towards the vendor's lockout.
 	AllowInvalid bool
 	// Match selects scenarios by name; nil runs all.
 	Match func(name string) bool

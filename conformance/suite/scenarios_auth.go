@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"crypto/rand"
 	"strings"
 
 	"github.com/csconnect/csconnect/conformance/simulator"
@@ -22,7 +23,7 @@ func authScenarios() []Scenario {
 		wrongPassword("login-wrong-password-json", "wrong credentials get 401 as JSON {message} (vendor's OpenAPI document)", simulator.FormatJSON, "application/json"),
 		{
 			Name:  "login-wrong-password-live",
-			Doc:   "exactly one request with a wrong password gets 401 (live only, with --allow-invalid)",
+			Doc:   "exactly one request with a wrong password, random per run, gets 401 (live only, with --allow-invalid)",
 			Needs: SendsInvalid,
 			Live:  true,
 			Run: func(e *Env) {
@@ -30,8 +31,8 @@ func authScenarios() []Scenario {
 					e.Skipf("covered by login-wrong-password-text and -json")
 					return
 				}
-				u, _ := e.Credentials()
-				e.expectStatus(e.Authenticate(creds(u, "csconnect-wrong-password")), 401, "authenticate(wrong password)")
+				u, p := e.Credentials()
+				e.expectStatus(e.Authenticate(creds(u, randomWrongPassword(p))), 401, "authenticate(wrong password)")
 			},
 		},
 		{
@@ -122,5 +123,22 @@ func wrongPassword(name, doc string, format simulator.Format, contentType string
 				}
 			}
 		},
+	}
+}
+
+// wrongPrefix starts every random wrong password, so that it reads as the suite's
+// in the vendor's logs.
+const wrongPrefix = "csconnect-wrong-"
+
+// randomWrongPassword returns a wrong password for the live check: wrongPrefix and
+// 14 characters of crypto/rand text, 30 characters in all (the spec allows 1-30),
+// and never real. A fixed one would make runs close together identical invalid
+// requests, which the vendor counts towards a lockout; a random one does not, but
+// each run still sends one invalid login.
+func randomWrongPassword(real string) string {
+	for {
+		if pw := wrongPrefix + rand.Text()[:30-len(wrongPrefix)]; pw != real {
+			return pw
+		}
 	}
 }

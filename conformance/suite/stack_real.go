@@ -19,8 +19,9 @@ func init() { DefaultStack = CSConnectStack }
 // CSConnectStack builds csconnect's own client stack: an Authenticator (preflight,
 // guard, retries) behind a Cache, and a Transport for service calls, all over
 // cfg.Transport. Backoffs are shortened so that fault scenarios take milliseconds.
+// Neither client follows redirects, so credentials and tokens stay with the target.
 func CSConnectStack(cfg StackConfig) (*Stack, error) {
-	httpClient := &http.Client{Transport: cfg.Transport}
+	httpClient := &http.Client{Transport: cfg.Transport, CheckRedirect: noRedirects}
 	auth, err := csconnect.NewAuthenticator(csconnect.AuthConfig{
 		BaseURL:        cfg.AuthURL,
 		Username:       cfg.Username,
@@ -44,7 +45,7 @@ func CSConnectStack(cfg StackConfig) (*Stack, error) {
 	}
 	return &Stack{
 		Source:  cache,
-		Service: &http.Client{Transport: tr},
+		Service: &http.Client{Transport: tr, CheckRedirect: noRedirects},
 		Close:   func() { _ = cache.Close() },
 	}, nil
 }
