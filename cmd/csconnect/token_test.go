@@ -164,7 +164,7 @@ func TestTokenCommandExitCodes(t *testing.T) {
 
 func TestTokenCommandHelp(t *testing.T) {
 	code, stdout, stderr := runTokenCmd(t, nil, "", "-h")
-	if code != 0 || stdout != "" || !strings.Contains(stderr, "Exit codes") {
+	if code != 0 || stdout != "" || !strings.Contains(stderr, "Exit codes") || !strings.Contains(stderr, "lasts one invocation") {
 		t.Errorf("csconnect token -h = %d, stdout %q, stderr %q; want 0, nothing on stdout, usage on stderr", code, stdout, stderr)
 	}
 }
