@@ -24,6 +24,12 @@ const (
 	// minutes, so a failing refresh must slow down, not spin.
 	DefaultMinBackoff = time.Second
 	DefaultMaxBackoff = 30 * time.Second
+	// DefaultPermanentBackoff is how long a permanent fetch failure (rejected
+	// credentials, an inactive account, a refused request) is remembered before the
+	// source is asked again: long enough that a process with wrong credentials sends
+	// them about once per two of the vendor's five-minute lockout windows, short
+	// enough that a reactivated account recovers without a restart.
+	DefaultPermanentBackoff = 10 * time.Minute
 	// DefaultStoreTimeout bounds each Store call, the cache's and the guard's: a slow
 	// shared store must cost a caller less than the authenticate call it is meant to
 	// save.
@@ -64,6 +70,11 @@ type CacheOptions struct {
 	// one: a random duration in [0, min(MaxBackoff, MinBackoff·2^(n-1))) after the
 	// n-th failure in a row (full jitter). Defaults 1 s and 30 s.
 	MinBackoff, MaxBackoff time.Duration
+	// PermanentBackoff is how long a permanent failure (see Cache) is returned to
+	// callers without asking the source again. A failure that gives its own wait (a
+	// lockout's Retry-After) is retried after that wait instead, but not before
+	// MaxBackoff. Default DefaultPermanentBackoff (10 minutes).
+	PermanentBackoff time.Duration
 
 	// Store, when set, shares tokens between the processes that use one account:
 	// before fetching, the cache adopts a fresher token another process saved, and
@@ -99,6 +110,7 @@ func (o CacheOptions) withDefaults() CacheOptions {
 	setDefault(&o.FetchTimeout, DefaultFetchTimeout)
 	setDefault(&o.MinBackoff, DefaultMinBackoff)
 	setDefault(&o.MaxBackoff, DefaultMaxBackoff)
+	setDefault(&o.PermanentBackoff, DefaultPermanentBackoff)
 	setDefault(&o.StoreTimeout, DefaultStoreTimeout)
 	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
 	setDefault(&o.StorePollInterval, DefaultStorePollInterval)
