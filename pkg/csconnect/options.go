@@ -43,8 +43,11 @@ const (
 	DefaultStorePollInterval = 200 * time.Millisecond
 )
 
-// CacheOptions configures a Cache. The zero value gives every documented default;
-// a negative duration means zero where zero is meaningful (AdvisoryJitter).
+// CacheOptions configures a Cache. The zero value gives every documented default.
+// A duration that is zero or negative means its default, except AdvisoryJitter,
+// where negative means no jitter: a negative window, timeout, backoff or interval
+// makes no sense, and taking it literally would remove the backoff or panic
+// (time.NewTicker) inside a shared fetch.
 //
 // Both windows are measured back from Token.Expiry. For tokens whose lifetime is
 // shorter than twice a window (tests, or a server that issues short tokens) the
@@ -104,17 +107,19 @@ type CacheOptions struct {
 
 // withDefaults returns o with every zero field set to its default.
 func (o CacheOptions) withDefaults() CacheOptions {
-	setDefault(&o.AdvisoryWindow, DefaultAdvisoryWindow)
-	setDefault(&o.AdvisoryJitter, DefaultAdvisoryJitter)
-	setDefault(&o.MandatoryWindow, DefaultMandatoryWindow)
-	setDefault(&o.FetchTimeout, DefaultFetchTimeout)
-	setDefault(&o.MinBackoff, DefaultMinBackoff)
-	setDefault(&o.MaxBackoff, DefaultMaxBackoff)
-	setDefault(&o.PermanentBackoff, DefaultPermanentBackoff)
-	setDefault(&o.StoreTimeout, DefaultStoreTimeout)
-	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
-	setDefault(&o.StorePollInterval, DefaultStorePollInterval)
-	if o.AdvisoryJitter < 0 {
+	positiveOr(&o.AdvisoryWindow, DefaultAdvisoryWindow)
+	positiveOr(&o.MandatoryWindow, DefaultMandatoryWindow)
+	positiveOr(&o.FetchTimeout, DefaultFetchTimeout)
+	positiveOr(&o.MinBackoff, DefaultMinBackoff)
+	positiveOr(&o.MaxBackoff, DefaultMaxBackoff)
+	positiveOr(&o.PermanentBackoff, DefaultPermanentBackoff)
+	positiveOr(&o.StoreTimeout, DefaultStoreTimeout)
+	positiveOr(&o.LeaseTTL, DefaultLeaseTTL)
+	positiveOr(&o.StorePollInterval, DefaultStorePollInterval)
+	switch {
+	case o.AdvisoryJitter == 0:
+		o.AdvisoryJitter = DefaultAdvisoryJitter
+	case o.AdvisoryJitter < 0:
 		o.AdvisoryJitter = 0
 	}
 	if o.Logger == nil {
@@ -125,4 +130,11 @@ func (o CacheOptions) withDefaults() CacheOptions {
 		o.Store = nil
 	}
 	return o
+}
+
+// positiveOr sets *d to def when it is zero or negative.
+func positiveOr(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
 }
