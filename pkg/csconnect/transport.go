@@ -37,6 +37,14 @@ type Invalidator interface {
 //     once, only if its body can be replayed (no body, or GetBody) and the new token
 //     differs; if the renewal fails its error is returned. Any other 403 is
 //     returned as it is: replaying a refused call could bill the customer twice;
+//   - when the replay with the renewed token is refused as expired too, returns that
+//     answer and keeps the renewed token: a service that refuses a token fetched for
+//     this very request refuses every token (a sandbox token sent to a live
+//     service, a service the account may not use), which is a configuration
+//     problem that more authenticate calls cannot fix. Transport remembers that
+//     token, so later requests it is refused for are returned as they are, without
+//     invalidating or renewing: such a service costs one renewal per token, not
+//     one authenticate per call;
 //   - retries 429 and 5xx answers to idempotent requests as Retry says, honouring
 //     Retry-After, and stops when the request's context ends.
 //
@@ -51,10 +59,11 @@ type Transport struct {
 	// the documented defaults.
 	Retry RetryPolicy
 
-	bearer bearerMemo
-	sleep  func(ctx context.Context, d time.Duration) error // per instance, for tests
-	rand   func(int64) int64
-	now    func() time.Time
+	bearer       bearerMemo
+	refusedFresh atomic.Pointer[Token]                            // a renewed token the service refused too
+	sleep        func(ctx context.Context, d time.Duration) error // per instance, for tests
+	rand         func(int64) int64
+	now          func() time.Time
 }
 
 // RetryPolicy configures Transport's retries of transient failures (429 and 5xx).
@@ -147,10 +156,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case cerr == nil:
 			return resp, nil
 		case errors.Is(cerr, ErrTokenExpired):
+			if renewed {
+				// Even the token fetched for this request is refused: keep it (see
+				// the type's doc) and say so to the later requests that carry it.
+				t.refusedFresh.Store(tok)
+				return resp, nil
+			}
+			if r := t.refusedFresh.Load(); r != nil && r.Value == tok.Value {
+				return resp, nil
+			}
 			if inv, ok := t.Source.(Invalidator); ok {
 				inv.Invalidate(tok)
 			}
-			if renewed || !replayable(req) {
+			if !replayable(req) {
 				return resp, nil
 			}
 			next, err := t.Source.Token(ctx)
