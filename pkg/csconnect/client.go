@@ -16,6 +16,12 @@ const DefaultServiceURL = "https://se-webservice.apps.creditsafe.com"
 // gives no Base transport. A context deadline bounds a whole call.
 const DefaultServiceTimeout = 30 * time.Second
 
+// DefaultMaxResponseBody caps a service response body in the client New builds: the
+// generated client reads whole bodies into memory, and the largest documented
+// reports are well under a megabyte, so 16 MiB leaves room without letting a broken
+// or hostile server make us buffer without bound.
+const DefaultMaxResponseBody = 16 << 20
+
 // Config configures New. Only Auth.Username and Auth.Password are required; every
 // other zero field means the default documented on it.
 type Config struct {
@@ -38,6 +44,10 @@ type Config struct {
 	// ServiceTimeout bounds the wait for response headers on the default Base.
 	// Default DefaultServiceTimeout (30 s); ignored when Base is set.
 	ServiceTimeout time.Duration
+	// MaxResponseBody caps every service response body: reading past it fails with
+	// ErrResponseTooLarge (the generated methods return that error) instead of
+	// buffering without bound. Zero or negative means DefaultMaxResponseBody (16 MiB).
+	MaxResponseBody int64
 }
 
 // Client is the generated Creditsafe client wired to the token layer: every call
@@ -97,7 +107,11 @@ func New(cfg Config) (*Client, error) {
 		base = t
 	}
 	cache := NewCache(auth, opts)
-	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry}}
+	maxBody := cfg.MaxResponseBody
+	if maxBody <= 0 {
+		maxBody = DefaultMaxResponseBody
+	}
+	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody}}
 	gen, err := client.NewClientWithResponses(cfg.ServiceURL, client.WithHTTPClient(hc))
 	if err != nil {
 		_ = cache.Close()
