@@ -1,7 +1,9 @@
 package csconnect
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -50,10 +52,23 @@ type Config struct {
 	MaxResponseBody int64
 }
 
+// ErrRawAuthenticate is returned by Client's Authenticate methods, which must not be
+// used: see Client.
+var ErrRawAuthenticate = errors.New("csconnect: Client.Authenticate* is disabled: it would post the credentials to the service URL past preflight and the lockout guard; use Client.Tokens or an Authenticator")
+
 // Client is the generated Creditsafe client wired to the token layer: every call
 // carries a cached token, renewed before it expires and once more when a service
 // says it expired. Its methods are the generated ClientWithResponses's. Safe for
 // concurrent use; Close it when done.
+//
+// Do not authenticate through it. The generated Authenticate, AuthenticateWithBody,
+// AuthenticateWithResponse and AuthenticateWithBodyWithResponse would post the
+// username and password to ServiceURL (not the authenticate host), with a bearer
+// token, past the preflight checks and the lockout guard, and each call would count
+// towards the account's lockout. Client shadows all four with methods that send
+// nothing and return ErrRawAuthenticate; do not reach around them through the
+// embedded ClientWithResponses either. Tokens come from Client.Tokens (the Cache),
+// or from an Authenticator (NewAuthenticator) when you need the call itself.
 type Client struct {
 	*client.ClientWithResponses
 	// Tokens is the token cache (Stats, Invalidate).
@@ -118,6 +133,27 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.Join(errors.New("csconnect: building the generated client"), err)
 	}
 	return &Client{ClientWithResponses: gen, Tokens: cache, HTTPClient: hc}, nil
+}
+
+// Authenticate sends nothing and returns ErrRawAuthenticate: see Client.
+func (c *Client) Authenticate(context.Context, client.AuthenticateJSONRequestBody, ...client.RequestEditorFn) (*http.Response, error) {
+	return nil, ErrRawAuthenticate
+}
+
+// AuthenticateWithBody sends nothing and returns ErrRawAuthenticate: see Client.
+func (c *Client) AuthenticateWithBody(context.Context, string, io.Reader, ...client.RequestEditorFn) (*http.Response, error) {
+	return nil, ErrRawAuthenticate
+}
+
+// AuthenticateWithResponse sends nothing and returns ErrRawAuthenticate: see Client.
+func (c *Client) AuthenticateWithResponse(context.Context, client.AuthenticateJSONRequestBody, ...client.RequestEditorFn) (*client.AuthenticateResponse, error) {
+	return nil, ErrRawAuthenticate
+}
+
+// AuthenticateWithBodyWithResponse sends nothing and returns ErrRawAuthenticate: see
+// Client.
+func (c *Client) AuthenticateWithBodyWithResponse(context.Context, string, io.Reader, ...client.RequestEditorFn) (*client.AuthenticateResponse, error) {
+	return nil, ErrRawAuthenticate
 }
 
 // Close stops the token cache's background work. The Client must not be used after.
