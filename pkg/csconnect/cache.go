@@ -28,11 +28,24 @@ var ErrCacheClosed = errors.New("csconnect: token cache closed")
 //     wait for one shared fetch (single-flight), each on its own context: a caller
 //     that gives up does not cancel the fetch for the others;
 //   - a fetch that fails while the current token is still valid keeps that token and
-//     is retried after a full-jitter backoff; a permanent failure (invalid
-//     credentials, inactive account, lockout: errors the Authenticator's guard knows
-//     will not go away by retrying) is returned at once to callers that need a new
-//     token and is not retried before MaxBackoff. A Retry-After on the failure
-//     lengthens either wait.
+//     is retried after a full-jitter backoff (MinBackoff, MaxBackoff); a Retry-After
+//     on the failure lengthens the wait;
+//   - a permanent failure (see below) is remembered: every Token call that needs a
+//     new token gets that error at once, without calling the source, until
+//     PermanentBackoff (default 10 minutes) has passed, or, for a lockout, until the
+//     wait the failure itself gives (a Retry-After, the guard's Wait; at least
+//     MaxBackoff). So wrong credentials cost one authenticate call per
+//     PermanentBackoff whatever the call rate, sequential or parallel. Invalidate of
+//     the token kept from before the failure forgets it (the next call fetches);
+//     after Close nothing is fetched again.
+//
+// A failure is permanent when it is the request that was refused for what it is, so
+// sending the same credentials again cannot succeed and may lock the account out:
+// ErrInvalidCredentials, ErrAccountInactive, ErrLockedOut, ErrBadRequest,
+// ErrContract, ErrInvalidInput, and the Authenticator guard's refusals that match
+// them (a *GuardError for rejected credentials or a lockout). Network errors,
+// timeouts, ErrServer, ErrRateLimited (including the guard's budget refusal, which
+// gives its own Wait) are transient.
 //
 // Invalidate(rejected) expires the cache only while rejected is still the current
 // token, so N concurrent "token expired" answers cause one refresh.
@@ -221,11 +234,17 @@ func (c *Cache) failedEntry(old *entry, err error, now time.Time) *entry {
 	if old != nil {
 		e.tok, e.mandatoryAt, e.failures = old.tok, old.mandatoryAt, old.failures+1
 	}
-	wait := fullJitter(e.failures, c.opts.MinBackoff, c.opts.MaxBackoff, c.rand)
+	wait := max(fullJitter(e.failures, c.opts.MinBackoff, c.opts.MaxBackoff, c.rand), serverWait(err))
 	if e.permanent {
-		wait = c.opts.MaxBackoff
+		// A failure that says when it ends (a lockout) is retried then; one that
+		// does not (rejected credentials, a refused request) only after the long
+		// PermanentBackoff, so the same credentials are not re-sent every MaxBackoff.
+		wait = c.opts.PermanentBackoff
+		if sw := serverWait(err); sw > 0 {
+			wait = max(sw, c.opts.MaxBackoff)
+		}
 	}
-	e.retryAt = now.Add(max(wait, serverWait(err)))
+	e.retryAt = now.Add(wait)
 	if !e.tok.Expired(now) {
 		// Serve the old token from the fast path during the backoff, but never past
 		// its expiry, and after a permanent failure not into the mandatory window.
@@ -276,12 +295,24 @@ func (c *Cache) Close() error {
 	return nil
 }
 
-// isPermanent reports whether err will not go away by fetching again soon: the
-// credentials were rejected, the account is not active, or the authenticate endpoint
-// is locked out (the guard refuses those locally, so retrying only adds noise).
+// isPermanent reports whether err will not go away by fetching again soon because
+// the request was refused for what it is: the credentials were rejected, the account
+// is not active, the authenticate endpoint is locked out, the request was malformed
+// (400), the answer broke the contract, or the input was refused before sending. The
+// guard's refusals classify as the answers that set them. Sending the same request
+// again would only risk a lockout.
 func isPermanent(err error) bool {
-	return errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrAccountInactive) ||
-		errors.Is(err, ErrLockedOut) || errors.Is(err, ErrInvalidInput)
+	for _, kind := range permanentKinds {
+		if errors.Is(err, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// permanentKinds are the sentinels isPermanent accepts.
+var permanentKinds = [...]error{
+	ErrInvalidCredentials, ErrAccountInactive, ErrLockedOut, ErrBadRequest, ErrContract, ErrInvalidInput,
 }
 
 // serverWait is how long the failure itself says to wait (a guard refusal's Wait,

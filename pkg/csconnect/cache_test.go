@@ -68,6 +68,19 @@ func mustToken(t *testing.T, c TokenSource) *Token {
 	return tok
 }
 
+// tryToken is mustToken for goroutines other than the test's: t.Fatalf must not be
+// called there (it would end only that goroutine and leave the test waiting), so it
+// reports with t.Errorf and returns an empty token that no check accepts.
+func tryToken(t *testing.T, c TokenSource) *Token {
+	t.Helper()
+	tok, err := c.Token(context.Background())
+	if err != nil {
+		t.Errorf("Token() error = %v; want nil", err)
+		return &Token{}
+	}
+	return tok
+}
+
 func TestCacheHitsAfterOneFetch(t *testing.T) {
 	clock := newFakeClock()
 	src := clockSource(clock)
@@ -118,7 +131,7 @@ func TestCacheWindows(t *testing.T) {
 				setClock(clock, t0.Add(tc.at))
 
 				got := make(chan *Token, 1)
-				go func() { got <- mustToken(t, c) }()
+				go func() { got <- tryToken(t, c) }()
 				synctest.Wait()
 				select {
 				case tok := <-got:
@@ -203,7 +216,7 @@ func TestCacheCallerGivesUp(t *testing.T) {
 		quitter := make(chan error, 1)
 		go func() { _, err := c.Token(ctx); quitter <- err }()
 		stayer := make(chan *Token, 1)
-		go func() { stayer <- mustToken(t, c) }()
+		go func() { stayer <- tryToken(t, c) }()
 		synctest.Wait()
 		cancel()
 		if err := <-quitter; !errors.Is(err, context.Canceled) {
@@ -321,10 +334,60 @@ func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 			if n := src.calls.Load() - calls; n != 1 {
 				t.Errorf("source calls for 3 Token calls = %d; want 1 (not retried)", n)
 			}
-			setClock(clock, t0.Add(at+DefaultMaxBackoff))
+			setClock(clock, t0.Add(at+DefaultPermanentBackoff))
 			_, _ = c.Token(context.Background())
 			if n := src.calls.Load() - calls; n != 2 {
-				t.Errorf("source calls after MaxBackoff = %d; want 2", n)
+				t.Errorf("source calls after PermanentBackoff = %d; want 2", n)
+			}
+		})
+	}
+}
+
+// TestCachePermanentErrorsNotResent: a source that refuses the request for what it
+// is gets asked once per PermanentBackoff (or, for a lockout, once per the wait the
+// failure gives), however many callers ask, sequentially or in parallel, over
+// simulated minutes.
+func TestCachePermanentErrorsNotResent(t *testing.T) {
+	tests := map[string]struct {
+		err   error
+		quiet time.Duration // how long after the failure the source must not be called
+	}{
+		"invalid credentials": {err: &APIError{StatusCode: 401, kind: ErrInvalidCredentials}, quiet: DefaultPermanentBackoff},
+		"account inactive":    {err: &APIError{StatusCode: 403, kind: ErrAccountInactive}, quiet: DefaultPermanentBackoff},
+		"bad request":         {err: &APIError{StatusCode: 400, kind: ErrBadRequest}, quiet: DefaultPermanentBackoff},
+		"contract":            {err: fmt.Errorf("authenticate: 200 without a token: %w", ErrContract), quiet: DefaultPermanentBackoff},
+		"invalid input":       {err: fmt.Errorf("preflight: %w", ErrInvalidInput), quiet: DefaultPermanentBackoff},
+		"locked out":          {err: &APIError{StatusCode: 429, kind: ErrLockedOut}, quiet: DefaultPermanentBackoff},
+		"guard rejected":      {err: &GuardError{Reason: GuardRejected}, quiet: DefaultPermanentBackoff},
+		"guard lockout":       {err: &GuardError{Reason: GuardLockedOut, Wait: 4 * time.Minute}, quiet: 4 * time.Minute},
+		"lockout retry-after": {err: &APIError{StatusCode: 429, kind: ErrLockedOut, RetryAfter: 5 * time.Minute}, quiet: 5 * time.Minute},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			clock := newFakeClock()
+			src := &fakeSource{fn: func(context.Context, int64) (*Token, error) { return nil, tc.err }}
+			c := newTestCache(t, src, clock, CacheOptions{})
+			check := func() {
+				if _, err := c.Token(context.Background()); !errors.Is(err, tc.err) {
+					t.Errorf("Token() error = %v; want %v", err, tc.err)
+				}
+			}
+			for at := time.Duration(0); at < tc.quiet; at += 10 * time.Second {
+				setClock(clock, t0.Add(at))
+				check()
+				var wg sync.WaitGroup
+				for range 20 {
+					wg.Go(check)
+				}
+				wg.Wait()
+			}
+			if n := src.calls.Load(); n != 1 {
+				t.Fatalf("source calls over %v of sequential and parallel Token calls = %d; want 1", tc.quiet, n)
+			}
+			setClock(clock, t0.Add(tc.quiet))
+			check()
+			if n := src.calls.Load(); n != 2 {
+				t.Errorf("source calls once %v has passed = %d; want 2 (backed off, not given up)", tc.quiet, n)
 			}
 		})
 	}

@@ -1,7 +1,9 @@
 package csconnect
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -15,6 +17,12 @@ const DefaultServiceURL = "https://se-webservice.apps.creditsafe.com"
 // DefaultServiceTimeout bounds the wait for a service's response headers when Config
 // gives no Base transport. A context deadline bounds a whole call.
 const DefaultServiceTimeout = 30 * time.Second
+
+// DefaultMaxResponseBody caps a service response body in the client New builds: the
+// generated client reads whole bodies into memory, and the largest documented
+// reports are well under a megabyte, so 16 MiB leaves room without letting a broken
+// or hostile server make us buffer without bound.
+const DefaultMaxResponseBody = 16 << 20
 
 // Config configures New. Only Auth.Username and Auth.Password are required; every
 // other zero field means the default documented on it.
@@ -38,12 +46,29 @@ type Config struct {
 	// ServiceTimeout bounds the wait for response headers on the default Base.
 	// Default DefaultServiceTimeout (30 s); ignored when Base is set.
 	ServiceTimeout time.Duration
+	// MaxResponseBody caps every service response body: reading past it fails with
+	// ErrResponseTooLarge (the generated methods return that error) instead of
+	// buffering without bound. Zero or negative means DefaultMaxResponseBody (16 MiB).
+	MaxResponseBody int64
 }
+
+// ErrRawAuthenticate is returned by Client's Authenticate methods, which must not be
+// used: see Client.
+var ErrRawAuthenticate = errors.New("csconnect: Client.Authenticate* is disabled: it would post the credentials to the service URL past preflight and the lockout guard; use Client.Tokens or an Authenticator")
 
 // Client is the generated Creditsafe client wired to the token layer: every call
 // carries a cached token, renewed before it expires and once more when a service
 // says it expired. Its methods are the generated ClientWithResponses's. Safe for
 // concurrent use; Close it when done.
+//
+// Do not authenticate through it. The generated Authenticate, AuthenticateWithBody,
+// AuthenticateWithResponse and AuthenticateWithBodyWithResponse would post the
+// username and password to ServiceURL (not the authenticate host), with a bearer
+// token, past the preflight checks and the lockout guard, and each call would count
+// towards the account's lockout. Client shadows all four with methods that send
+// nothing and return ErrRawAuthenticate; do not reach around them through the
+// embedded ClientWithResponses either. Tokens come from Client.Tokens (the Cache),
+// or from an Authenticator (NewAuthenticator) when you need the call itself.
 type Client struct {
 	*client.ClientWithResponses
 	// Tokens is the token cache (Stats, Invalidate).
@@ -97,13 +122,38 @@ func New(cfg Config) (*Client, error) {
 		base = t
 	}
 	cache := NewCache(auth, opts)
-	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry}}
+	maxBody := cfg.MaxResponseBody
+	if maxBody <= 0 {
+		maxBody = DefaultMaxResponseBody
+	}
+	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody}}
 	gen, err := client.NewClientWithResponses(cfg.ServiceURL, client.WithHTTPClient(hc))
 	if err != nil {
 		_ = cache.Close()
 		return nil, errors.Join(errors.New("csconnect: building the generated client"), err)
 	}
 	return &Client{ClientWithResponses: gen, Tokens: cache, HTTPClient: hc}, nil
+}
+
+// Authenticate sends nothing and returns ErrRawAuthenticate: see Client.
+func (c *Client) Authenticate(context.Context, client.AuthenticateJSONRequestBody, ...client.RequestEditorFn) (*http.Response, error) {
+	return nil, ErrRawAuthenticate
+}
+
+// AuthenticateWithBody sends nothing and returns ErrRawAuthenticate: see Client.
+func (c *Client) AuthenticateWithBody(context.Context, string, io.Reader, ...client.RequestEditorFn) (*http.Response, error) {
+	return nil, ErrRawAuthenticate
+}
+
+// AuthenticateWithResponse sends nothing and returns ErrRawAuthenticate: see Client.
+func (c *Client) AuthenticateWithResponse(context.Context, client.AuthenticateJSONRequestBody, ...client.RequestEditorFn) (*client.AuthenticateResponse, error) {
+	return nil, ErrRawAuthenticate
+}
+
+// AuthenticateWithBodyWithResponse sends nothing and returns ErrRawAuthenticate: see
+// Client.
+func (c *Client) AuthenticateWithBodyWithResponse(context.Context, string, io.Reader, ...client.RequestEditorFn) (*client.AuthenticateResponse, error) {
+	return nil, ErrRawAuthenticate
 }
 
 // Close stops the token cache's background work. The Client must not be used after.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -189,5 +190,47 @@ func TestNewInvalidCredentialsNotRetried(t *testing.T) {
 	}
 	if s := c.Tokens.Stats(); s.Fetches != 1 || s.GuardRefusals != 0 {
 		t.Errorf("Tokens.Stats() = %+v; want 1 fetch, no guard refusal yet (the backoff answered)", s)
+	}
+}
+
+// The shadowing methods keep Client usable wherever the generated interfaces are.
+var (
+	_ client.ClientWithResponsesInterface = (*Client)(nil)
+	_ client.ClientInterface              = (*Client)(nil)
+)
+
+// TestClientAuthenticateDisabled: the generated Authenticate methods Client would
+// otherwise expose send nothing, neither to the service URL nor to the authenticate
+// host, and say why.
+func TestClientAuthenticateDisabled(t *testing.T) {
+	auth := newAuthServer(t)
+	svc := newServiceServer(t, ok200)
+	c := newTestClient(t, auth, svc.URL)
+	ctx := context.Background()
+	user, pw := testUser, testPassword
+	body := client.AuthenticateJSONRequestBody{Username: user, Password: &pw}
+	raw := func() io.Reader { return strings.NewReader(`{"username":"u","password":"p"}`) }
+	calls := map[string]func() (any, error){
+		"Authenticate": func() (any, error) { return c.Authenticate(ctx, body) },
+		"AuthenticateWithBody": func() (any, error) {
+			return c.AuthenticateWithBody(ctx, "application/json", raw())
+		},
+		"AuthenticateWithResponse": func() (any, error) { return c.AuthenticateWithResponse(ctx, body) },
+		"AuthenticateWithBodyWithResponse": func() (any, error) {
+			return c.AuthenticateWithBodyWithResponse(ctx, "application/json", raw())
+		},
+	}
+	for name, call := range calls {
+		if _, err := call(); !errors.Is(err, ErrRawAuthenticate) {
+			t.Errorf("Client.%s() error = %v; want ErrRawAuthenticate", name, err)
+		} else if strings.Contains(err.Error(), testPassword) {
+			t.Errorf("Client.%s() error contains the password", name)
+		}
+	}
+	if n := len(svc.requests()); n != 0 {
+		t.Errorf("service requests = %d; want 0", n)
+	}
+	if n := auth.issued.Load(); n != 0 {
+		t.Errorf("authenticate calls = %d; want 0", n)
 	}
 }

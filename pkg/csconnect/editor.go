@@ -2,6 +2,7 @@ package csconnect
 
 import (
 	"context"
+	"errors"
 	"net/http"
 )
 
@@ -11,9 +12,18 @@ import (
 //
 // An editor sees requests, not responses: it cannot renew a token a service rejects
 // or retry a failure. Prefer Transport (or New, which wires it) unless the HTTP
-// client is not yours to configure. Like Transport, it refuses (ErrInsecureURL) to
-// put the token on a plain-http request to a host that is not loopback, and builds
-// the header value once per token. Safe for concurrent use.
+// client is not yours to configure. It refuses (ErrInsecureURL) to put the token on
+// a plain-http request to a host that is not loopback, and builds the header value
+// once per token. Safe for concurrent use.
+//
+// Unlike Transport it does not protect redirects: the editor runs once, before the
+// request is sent, and the http.Client then follows redirects itself. net/http
+// copies the Authorization header to a redirect on the same host or a subdomain
+// whatever the scheme, so an https service that redirects to http would receive the
+// token in clear text. The http.Client that sends edited requests must therefore
+// refuse such redirects: set its CheckRedirect to csconnect.CheckRedirect (or one
+// that refuses scheme downgrades), or use Transport, which never carries the token
+// to another host or scheme, nor over plain http.
 func RequestEditor(src TokenSource) func(ctx context.Context, req *http.Request) error {
 	var memo bearerMemo
 	return func(ctx context.Context, req *http.Request) error {
@@ -27,4 +37,24 @@ func RequestEditor(src TokenSource) func(ctx context.Context, req *http.Request)
 		req.Header.Set("Authorization", memo.value(t))
 		return nil
 	}
+}
+
+// maxRedirects is net/http's default redirect limit, kept by CheckRedirect.
+const maxRedirects = 10
+
+// CheckRedirect is an http.Client.CheckRedirect for clients whose requests carry a
+// token in a header set before sending (RequestEditor, or any Authorization set by
+// hand). It refuses (ErrInsecureURL) a redirect to a URL a token may not travel to,
+// plain http to a host that is not loopback, because net/http would copy the
+// Authorization header there when the host is the same or a subdomain; and it stops
+// after 10 redirects, as net/http's default policy does. Clients built on Transport
+// do not need it.
+func CheckRedirect(req *http.Request, via []*http.Request) error {
+	if !secureURL(req) {
+		return ErrInsecureURL
+	}
+	if len(via) >= maxRedirects {
+		return errors.New("csconnect: stopped after 10 redirects")
+	}
+	return nil
 }

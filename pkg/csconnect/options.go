@@ -24,6 +24,12 @@ const (
 	// minutes, so a failing refresh must slow down, not spin.
 	DefaultMinBackoff = time.Second
 	DefaultMaxBackoff = 30 * time.Second
+	// DefaultPermanentBackoff is how long a permanent fetch failure (rejected
+	// credentials, an inactive account, a refused request) is remembered before the
+	// source is asked again: long enough that a process with wrong credentials sends
+	// them about once per two of the vendor's five-minute lockout windows, short
+	// enough that a reactivated account recovers without a restart.
+	DefaultPermanentBackoff = 10 * time.Minute
 	// DefaultStoreTimeout bounds each Store call, the cache's and the guard's: a slow
 	// shared store must cost a caller less than the authenticate call it is meant to
 	// save.
@@ -37,8 +43,11 @@ const (
 	DefaultStorePollInterval = 200 * time.Millisecond
 )
 
-// CacheOptions configures a Cache. The zero value gives every documented default;
-// a negative duration means zero where zero is meaningful (AdvisoryJitter).
+// CacheOptions configures a Cache. The zero value gives every documented default.
+// A duration that is zero or negative means its default, except AdvisoryJitter,
+// where negative means no jitter: a negative window, timeout, backoff or interval
+// makes no sense, and taking it literally would remove the backoff or panic
+// (time.NewTicker) inside a shared fetch.
 //
 // Both windows are measured back from Token.Expiry. For tokens whose lifetime is
 // shorter than twice a window (tests, or a server that issues short tokens) the
@@ -64,6 +73,11 @@ type CacheOptions struct {
 	// one: a random duration in [0, min(MaxBackoff, MinBackoff·2^(n-1))) after the
 	// n-th failure in a row (full jitter). Defaults 1 s and 30 s.
 	MinBackoff, MaxBackoff time.Duration
+	// PermanentBackoff is how long a permanent failure (see Cache) is returned to
+	// callers without asking the source again. A failure that gives its own wait (a
+	// lockout's Retry-After) is retried after that wait instead, but not before
+	// MaxBackoff. Default DefaultPermanentBackoff (10 minutes).
+	PermanentBackoff time.Duration
 
 	// Store, when set, shares tokens between the processes that use one account:
 	// before fetching, the cache adopts a fresher token another process saved, and
@@ -93,16 +107,19 @@ type CacheOptions struct {
 
 // withDefaults returns o with every zero field set to its default.
 func (o CacheOptions) withDefaults() CacheOptions {
-	setDefault(&o.AdvisoryWindow, DefaultAdvisoryWindow)
-	setDefault(&o.AdvisoryJitter, DefaultAdvisoryJitter)
-	setDefault(&o.MandatoryWindow, DefaultMandatoryWindow)
-	setDefault(&o.FetchTimeout, DefaultFetchTimeout)
-	setDefault(&o.MinBackoff, DefaultMinBackoff)
-	setDefault(&o.MaxBackoff, DefaultMaxBackoff)
-	setDefault(&o.StoreTimeout, DefaultStoreTimeout)
-	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
-	setDefault(&o.StorePollInterval, DefaultStorePollInterval)
-	if o.AdvisoryJitter < 0 {
+	positiveOr(&o.AdvisoryWindow, DefaultAdvisoryWindow)
+	positiveOr(&o.MandatoryWindow, DefaultMandatoryWindow)
+	positiveOr(&o.FetchTimeout, DefaultFetchTimeout)
+	positiveOr(&o.MinBackoff, DefaultMinBackoff)
+	positiveOr(&o.MaxBackoff, DefaultMaxBackoff)
+	positiveOr(&o.PermanentBackoff, DefaultPermanentBackoff)
+	positiveOr(&o.StoreTimeout, DefaultStoreTimeout)
+	positiveOr(&o.LeaseTTL, DefaultLeaseTTL)
+	positiveOr(&o.StorePollInterval, DefaultStorePollInterval)
+	switch {
+	case o.AdvisoryJitter == 0:
+		o.AdvisoryJitter = DefaultAdvisoryJitter
+	case o.AdvisoryJitter < 0:
 		o.AdvisoryJitter = 0
 	}
 	if o.Logger == nil {
@@ -113,4 +130,11 @@ func (o CacheOptions) withDefaults() CacheOptions {
 		o.Store = nil
 	}
 	return o
+}
+
+// positiveOr sets *d to def when it is zero or negative.
+func positiveOr(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
 }

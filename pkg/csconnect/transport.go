@@ -15,6 +15,10 @@ import (
 // the token over plain HTTP to a host that is not loopback.
 var ErrInsecureURL = errors.New("csconnect: refusing to send a token over plain http to a non-loopback host")
 
+// ErrResponseTooLarge is returned by the Read of a response body that goes on past
+// Transport.MaxResponseBody (Config.MaxResponseBody for the client New builds).
+var ErrResponseTooLarge = errors.New("csconnect: response body larger than the limit")
+
 // Invalidator is implemented by token sources that can drop a token a service
 // rejected, such as *Cache. Transport calls it before replaying a request.
 type Invalidator interface {
@@ -37,11 +41,21 @@ type Invalidator interface {
 //     once, only if its body can be replayed (no body, or GetBody) and the new token
 //     differs; if the renewal fails its error is returned. Any other 403 is
 //     returned as it is: replaying a refused call could bill the customer twice;
+//   - when the replay with the renewed token is refused as expired too, returns that
+//     answer and keeps the renewed token: a service that refuses a token fetched for
+//     this very request refuses every token (a sandbox token sent to a live
+//     service, a service the account may not use), which is a configuration
+//     problem that more authenticate calls cannot fix. Transport remembers that
+//     token, so later requests it is refused for are returned as they are, without
+//     invalidating or renewing: such a service costs one renewal per token, not
+//     one authenticate per call;
 //   - retries 429 and 5xx answers to idempotent requests as Retry says, honouring
 //     Retry-After, and stops when the request's context ends.
 //
 // Transport sets no timeout of its own: give requests a context deadline, or set
 // the Base transport's timeouts. Do not set http.Client.Timeout over it (see New).
+// With MaxResponseBody set, the body of every response it returns ends in
+// ErrResponseTooLarge after that many bytes instead of going on.
 type Transport struct {
 	// Source supplies the tokens; usually a *Cache. Required.
 	Source TokenSource
@@ -50,11 +64,18 @@ type Transport struct {
 	// Retry says which transient failures are retried and how; the zero value gives
 	// the documented defaults.
 	Retry RetryPolicy
+	// MaxResponseBody, when positive, caps every response body Transport returns:
+	// reading past that many bytes fails with ErrResponseTooLarge, so a caller that
+	// reads the whole body (the generated client does, with io.ReadAll) cannot be
+	// made to buffer without bound. Zero or negative: no cap (New sets
+	// Config.MaxResponseBody, default DefaultMaxResponseBody).
+	MaxResponseBody int64
 
-	bearer bearerMemo
-	sleep  func(ctx context.Context, d time.Duration) error // per instance, for tests
-	rand   func(int64) int64
-	now    func() time.Time
+	bearer       bearerMemo
+	refusedFresh atomic.Pointer[Token]                            // a renewed token the service refused too
+	sleep        func(ctx context.Context, d time.Duration) error // per instance, for tests
+	rand         func(int64) int64
+	now          func() time.Time
 }
 
 // RetryPolicy configures Transport's retries of transient failures (429 and 5xx).
@@ -108,6 +129,14 @@ func isIdempotent(r *http.Request) bool {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.roundTrip(req)
+	if err == nil && t.MaxResponseBody > 0 && resp.Body != nil && resp.Body != http.NoBody {
+		resp.Body = &cappedBody{rc: resp.Body, left: t.MaxResponseBody}
+	}
+	return resp, err
+}
+
+func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if t.Source == nil {
 		closeRequestBody(req)
 		return nil, errors.New("csconnect: Transport.Source is nil")
@@ -147,10 +176,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case cerr == nil:
 			return resp, nil
 		case errors.Is(cerr, ErrTokenExpired):
+			if renewed {
+				// Even the token fetched for this request is refused: keep it (see
+				// the type's doc) and say so to the later requests that carry it.
+				t.refusedFresh.Store(tok)
+				return resp, nil
+			}
+			if r := t.refusedFresh.Load(); r != nil && r.Value == tok.Value {
+				return resp, nil
+			}
 			if inv, ok := t.Source.(Invalidator); ok {
 				inv.Invalidate(tok)
 			}
-			if renewed || !replayable(req) {
+			if !replayable(req) {
 				return resp, nil
 			}
 			next, err := t.Source.Token(ctx)
@@ -286,3 +324,35 @@ func closeRequestBody(req *http.Request) {
 		_ = req.Body.Close()
 	}
 }
+
+// cappedBody is a response body that yields at most left more bytes and then
+// ErrResponseTooLarge if the body goes on (io.EOF if it ends exactly there).
+type cappedBody struct {
+	rc   io.ReadCloser
+	left int64
+	err  error // sticky ErrResponseTooLarge
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.left <= 0 {
+		// The limit is reached: the body is fine only if it ends here.
+		var probe [1]byte
+		n, err := b.rc.Read(probe[:])
+		if n > 0 {
+			b.err = ErrResponseTooLarge
+			return 0, b.err
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *cappedBody) Close() error { return b.rc.Close() }

@@ -178,9 +178,52 @@ func TestTransportReplaysOnlyOnce(t *testing.T) {
 	if n := len(srv.requests()); n != 2 || resp.StatusCode != 401 {
 		t.Errorf("RoundTrip() against an always-401 service = %d after %d requests; want 401 after 2", resp.StatusCode, n)
 	}
-	mustToken(t, tr.Source)
-	if n := src.calls.Load(); n != 3 {
-		t.Errorf("source calls after the next Token = %d; want 3 (each rejected token invalidated)", n)
+	if tok := mustToken(t, tr.Source); tok.Value != "tok-2" {
+		t.Errorf("Token() after the renewed token was refused too = %v; want tok-2 kept", tok)
+	}
+	if n := src.calls.Load(); n != 2 {
+		t.Errorf("source calls after the next Token = %d; want 2 (the renewed token not invalidated)", n)
+	}
+}
+
+// TestTransportServiceRefusesEveryToken: a service that refuses every token (a
+// sandbox token sent to a live service) costs one renewal, not one authenticate per
+// call; each call gets the service's 401. Sequential and parallel calls.
+func TestTransportServiceRefusesEveryToken(t *testing.T) {
+	const calls = 40
+	for _, parallel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) {
+			srv := newServiceServer(t, connectInvalid)
+			tr, src, _ := newTestTransport(t)
+			call := func() {
+				req, _ := http.NewRequest(http.MethodGet, srv.URL+"/svc", nil)
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					t.Errorf("RoundTrip() error = %v; want the service's 401", err)
+					return
+				}
+				discard(resp)
+				if resp.StatusCode != 401 {
+					t.Errorf("RoundTrip() status = %d; want 401", resp.StatusCode)
+				}
+			}
+			call() // the first call renews once: tok-1 refused, tok-2 refused too
+			var wg sync.WaitGroup
+			for range calls - 1 {
+				if parallel {
+					wg.Go(call)
+				} else {
+					call()
+				}
+			}
+			wg.Wait()
+			if n := src.calls.Load(); n != 2 {
+				t.Errorf("source calls for %d calls to a service that refuses every token = %d; want 2 (one fetch, one renewal)", calls, n)
+			}
+			if n := len(srv.requests()); n != calls+1 {
+				t.Errorf("service requests = %d; want %d (one replay, on the first call)", n, calls+1)
+			}
+		})
 	}
 }
 

@@ -1,0 +1,73 @@
+package csconnect
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestCacheOptionsNonPositiveDurations: every duration where a negative value makes
+// no sense takes its default for zero and for negative values; a positive value is
+// kept; a negative AdvisoryJitter disables jitter.
+func TestCacheOptionsNonPositiveDurations(t *testing.T) {
+	fields := map[string]struct {
+		field func(*CacheOptions) *time.Duration
+		def   time.Duration
+	}{
+		"AdvisoryWindow":    {func(o *CacheOptions) *time.Duration { return &o.AdvisoryWindow }, DefaultAdvisoryWindow},
+		"MandatoryWindow":   {func(o *CacheOptions) *time.Duration { return &o.MandatoryWindow }, DefaultMandatoryWindow},
+		"FetchTimeout":      {func(o *CacheOptions) *time.Duration { return &o.FetchTimeout }, DefaultFetchTimeout},
+		"MinBackoff":        {func(o *CacheOptions) *time.Duration { return &o.MinBackoff }, DefaultMinBackoff},
+		"MaxBackoff":        {func(o *CacheOptions) *time.Duration { return &o.MaxBackoff }, DefaultMaxBackoff},
+		"PermanentBackoff":  {func(o *CacheOptions) *time.Duration { return &o.PermanentBackoff }, DefaultPermanentBackoff},
+		"StoreTimeout":      {func(o *CacheOptions) *time.Duration { return &o.StoreTimeout }, DefaultStoreTimeout},
+		"LeaseTTL":          {func(o *CacheOptions) *time.Duration { return &o.LeaseTTL }, DefaultLeaseTTL},
+		"StorePollInterval": {func(o *CacheOptions) *time.Duration { return &o.StorePollInterval }, DefaultStorePollInterval},
+	}
+	for name, f := range fields {
+		for _, in := range []time.Duration{0, -1, -time.Hour, 7 * time.Millisecond} {
+			var o CacheOptions
+			*f.field(&o) = in
+			want := f.def
+			if in > 0 {
+				want = in
+			}
+			if got := *f.field(new(o.withDefaults())); got != want {
+				t.Errorf("CacheOptions{%s: %v}.withDefaults().%s = %v; want %v", name, in, name, got, want)
+			}
+		}
+	}
+	for in, want := range map[time.Duration]time.Duration{0: DefaultAdvisoryJitter, -1: 0, -time.Hour: 0, time.Second: time.Second} {
+		if got := (CacheOptions{AdvisoryJitter: in}).withDefaults().AdvisoryJitter; got != want {
+			t.Errorf("CacheOptions{AdvisoryJitter: %v}.withDefaults().AdvisoryJitter = %v; want %v", in, got, want)
+		}
+	}
+}
+
+// TestCacheNegativeStorePollInterval: a negative poll interval used to reach
+// time.NewTicker inside the shared fetch and panic; now the cache polls at the
+// default interval and adopts the lease holder's token.
+func TestCacheNegativeStorePollInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := NewMemoryStore()
+		release, ok, _ := store.AcquireLease(context.Background(), storeKey, time.Minute)
+		if !ok {
+			t.Fatal("AcquireLease() on an empty store: not held")
+		}
+		defer release()
+		src := nowSource()
+		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, StorePollInterval: -time.Second})
+		got := make(chan *Token, 1)
+		go func() { got <- tryToken(t, c) }()
+		synctest.Wait() // the cache is polling, waiting for the holder
+		holders := &Token{Value: "holders", Fetched: time.Now(), Expiry: time.Now().Add(hour)}
+		_ = store.SaveToken(context.Background(), storeKey, holders)
+		if tok := <-got; tok.Value != holders.Value {
+			t.Errorf("Token() with StorePollInterval -1s = %v; want the holder's token", tok)
+		}
+		if n := src.calls.Load(); n != 0 {
+			t.Errorf("source calls = %d; want 0", n)
+		}
+	})
+}
