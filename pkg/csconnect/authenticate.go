@@ -1,6 +1,7 @@
 package csconnect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -128,8 +129,13 @@ func (c AuthConfig) LogValue() slog.Value {
 // TokenSource. Safe for concurrent use; concurrent Token calls are serialized, so at
 // most one request is in flight and a wrong password costs one 401, not one per caller.
 type Authenticator struct {
-	cfg      AuthConfig // with defaults applied
-	client   *client.Client
+	cfg AuthConfig // with defaults applied
+	// request is POST /authenticate as the generated client builds it (method, URL,
+	// Content-Type, JSON body), built once: the credentials never change, so each
+	// attempt clones it instead of encoding the body and parsing URLs again.
+	request  *http.Request
+	body     []byte // request's body: the credentials as JSON
+	http     *http.Client
 	endpoint string
 	guard    *guard
 	redact   redactor
@@ -180,13 +186,22 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("csconnect: %w", err)
 	}
-	req, err := client.NewAuthenticateRequestWithBody(c.Server, "application/json", http.NoBody)
+	password := cfg.Password
+	req, err := client.NewAuthenticateRequest(c.Server, client.AuthenticateJSONRequestBody{Username: cfg.Username, Password: &password})
 	if err != nil {
-		return nil, fmt.Errorf("csconnect: %w", err)
+		return nil, fmt.Errorf("csconnect: building the authenticate request: %w", errors.New(newRedactor(cfg.Password).string(err.Error())))
 	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, fmt.Errorf("csconnect: building the authenticate request: %w", err)
+	}
+	req.Body, req.GetBody = nil, nil
+	req.Header.Set("Accept", "application/json")
 	return &Authenticator{
 		cfg:      cfg,
-		client:   c,
+		request:  req,
+		body:     body,
+		http:     hc,
 		endpoint: endpointName(http.MethodPost, req.URL),
 		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, cfg.StoreTimeout, cfg.Logger),
 		redact:   newRedactor(cfg.Password),
@@ -327,12 +342,10 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
 	defer cancel()
 	start := a.now()
-	password := a.cfg.Password
-	body := client.AuthenticateJSONRequestBody{Username: a.cfg.Username, Password: &password}
-	resp, err := a.client.Authenticate(ctx, body, func(_ context.Context, req *http.Request) error {
-		req.Header.Set("Accept", "application/json")
-		return nil
-	})
+	req := a.request.Clone(ctx)
+	req.Body = io.NopCloser(bytes.NewReader(a.body))
+	req.ContentLength = int64(len(a.body))
+	resp, err := a.http.Do(req)
 	if err != nil {
 		if a.log.Enabled(ctx, slog.LevelDebug) { // spares the hot path the arguments' allocations
 			a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "err", err)
