@@ -4,10 +4,10 @@
 # pkg/csconnect/testdata/fuzz/<Target>/ and then run in every `make test`.
 
 FUZZ_TIME    ?= 2m
-FUZZ_TARGETS ?= FuzzDecodeError FuzzPreflight
+FUZZ_TARGETS ?= FuzzDecodeError FuzzPreflight FuzzReadTimeClaims FuzzJWTShape
 
 .PHONY: fuzz
-fuzz: ## Fuzz the error decoder and the credential preflight for FUZZ_TIME each (default 2m).
+fuzz: ## Fuzz the error decoder, the credential preflight and the token readers for FUZZ_TIME each (default 2m).
 	@for f in $(FUZZ_TARGETS); do \
 		echo "==> $$f ($(FUZZ_TIME))"; \
 		$(GOTEST) -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZ_TIME) ./pkg/csconnect || exit 1; \
