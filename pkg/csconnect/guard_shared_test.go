@@ -9,6 +9,53 @@ import (
 	"time"
 )
 
+// Tests of the guard's state in a Store shared by several processes (guards).
+
+var guardTestNow = time.Date(2026, 11, 22, 20, 0, 0, 0, time.UTC)
+
+// newSharedGuards returns n guards for one username and password over store, as n
+// processes of a fleet would have.
+func newSharedGuards(store Store, n int, password string) []*guard {
+	gs := make([]*guard, n)
+	for i := range gs {
+		gs[i] = newGuard(store, "user", password, 0, time.Second, slog.New(slog.DiscardHandler))
+	}
+	return gs
+}
+
+// TestGuardSaveMerges: two processes share a Store; one records a rejected pair, the
+// other then records a lockout. The Store must keep both, so neither process sends the
+// rejected pair again and both respect the lockout.
+func TestGuardSaveMerges(t *testing.T) {
+	ctx, now, store := context.Background(), guardTestNow, NewMemoryStore()
+	rejecting := newSharedGuards(store, 1, "old-password")[0]
+	locking := newSharedGuards(store, 1, "new-password")[0]
+
+	rejecting.rejectPair(ctx, now, ErrInvalidCredentials)
+	locking.lockOut(ctx, now, now.Add(5*time.Minute), ErrLockedOut)
+
+	got, err := store.LoadGuard(ctx, store.Fingerprint("user"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := store.Fingerprint("user", "old-password"); got.RejectedPair != want {
+		t.Errorf("after a lockout elsewhere, LoadGuard().RejectedPair = %q; want the rejected pair %q", got.RejectedPair, want)
+	}
+	if want := now.Add(5 * time.Minute); !got.LockedUntil.Equal(want) {
+		t.Errorf("LoadGuard().LockedUntil = %v; want %v", got.LockedUntil, want)
+	}
+	// A third process with the rejected password is refused without sending.
+	third := newSharedGuards(store, 1, "old-password")[0]
+	if err := third.check(ctx, now.Add(6*time.Minute)); err == nil {
+		t.Errorf("check(rejected pair from the store) = nil; want a *GuardError")
+	}
+	// An earlier lockout saved later does not shorten a longer one.
+	rejecting.lockOut(ctx, now, now.Add(time.Minute), ErrLockedOut)
+	if got, _ := store.LoadGuard(ctx, store.Fingerprint("user")); !got.LockedUntil.Equal(now.Add(5 * time.Minute)) {
+		t.Errorf("after a shorter lockout, LockedUntil = %v; want %v kept", got.LockedUntil, now.Add(5*time.Minute))
+	}
+}
+
 // TestGuardRemembersBadRequestAndInactive: a 400 from authenticate is an invalid
 // request the vendor counts toward its lockout, and a 403 (account not active, user
 // locked) cannot be helped by repeating it: neither is sent again at once.
@@ -52,12 +99,9 @@ func TestGuardRemembersBadRequestAndInactive(t *testing.T) {
 // learned the rejection from the shared Store forgets it too; a rejection it could not
 // share (the Store was down) stays.
 func TestGuardResetReachesOtherProcesses(t *testing.T) {
-	ctx := context.Background()
-	now := time.Date(2026, 11, 22, 20, 0, 0, 0, time.UTC)
-	store := NewMemoryStore()
-	log := slog.New(slog.DiscardHandler)
-	a := newGuard(store, "user", "pw", 0, time.Second, log)
-	b := newGuard(store, "user", "pw", 0, time.Second, log)
+	ctx, now := context.Background(), guardTestNow
+	gs := newSharedGuards(NewMemoryStore(), 2, "pw")
+	a, b := gs[0], gs[1]
 
 	a.rejectPair(ctx, now, ErrInvalidCredentials)
 	if err := b.check(ctx, now); !errors.Is(err, ErrInvalidCredentials) {
@@ -72,7 +116,7 @@ func TestGuardResetReachesOtherProcesses(t *testing.T) {
 
 	// A rejection never shared survives a Store that does not hold it.
 	failing := &failingStore{MemoryStore: NewMemoryStore()}
-	c := newGuard(failing, "user", "pw", 0, time.Second, log)
+	c := newSharedGuards(failing, 1, "pw")[0]
 	failing.fail = true
 	c.rejectPair(ctx, now, ErrInvalidCredentials)
 	failing.fail = false
