@@ -49,7 +49,8 @@ type AuthConfig struct {
 	// is a contract error), so credentials cannot be re-sent to another host. Prefer
 	// per-attempt Timeout over http.Client.Timeout.
 	HTTPClient *http.Client
-	// Timeout bounds each attempt, default DefaultTimeout (30s). The caller's context
+	// Timeout bounds each attempt, default DefaultTimeout (30s; zero or negative means
+	// the default, as for every duration here). The caller's context
 	// bounds the whole call, retries included.
 	Timeout time.Duration
 	// Store holds the guard's state, shared with other processes; default
@@ -160,11 +161,13 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	if err := preflight(cfg.Username, cfg.Password, cfg.AllowEmailUsername); err != nil {
 		return nil, err
 	}
-	setDefault(&cfg.Timeout, DefaultTimeout)
-	setDefault(&cfg.StoreTimeout, DefaultStoreTimeout)
+	// Durations follow CacheOptions' rule: zero or negative means the default (a
+	// negative timeout would fail every attempt, a negative delay remove the backoff).
+	positiveOr(&cfg.Timeout, DefaultTimeout)
+	positiveOr(&cfg.StoreTimeout, DefaultStoreTimeout)
+	positiveOr(&cfg.RetryBaseDelay, DefaultRetryBaseDelay)
+	positiveOr(&cfg.RetryMaxDelay, DefaultRetryMaxDelay)
 	setDefault(&cfg.MaxAttempts, DefaultMaxAttempts)
-	setDefault(&cfg.RetryBaseDelay, DefaultRetryBaseDelay)
-	setDefault(&cfg.RetryMaxDelay, DefaultRetryMaxDelay)
 	setDefault(&cfg.Budget, DefaultBudget)
 	if cfg.Store == nil {
 		cfg.Store = NewMemoryStore()

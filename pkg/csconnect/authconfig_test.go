@@ -1,0 +1,30 @@
+package csconnect
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestAuthConfigNonPositiveDurations: a negative duration means the default, as in
+// CacheOptions, rather than a timeout that fails every attempt or no backoff at all.
+func TestAuthConfigNonPositiveDurations(t *testing.T) {
+	srv := newTestServer(t, tokenReply())
+	a := newTestAuth(t, srv.URL, func(c *AuthConfig) {
+		c.Timeout, c.StoreTimeout, c.RetryBaseDelay, c.RetryMaxDelay = -time.Second, -time.Second, -time.Second, -time.Second
+	})
+	got := a.cfg
+	for name, tt := range map[string]struct{ got, want time.Duration }{
+		"Timeout":        {got.Timeout, DefaultTimeout},
+		"StoreTimeout":   {got.StoreTimeout, DefaultStoreTimeout},
+		"RetryBaseDelay": {got.RetryBaseDelay, DefaultRetryBaseDelay},
+		"RetryMaxDelay":  {got.RetryMaxDelay, DefaultRetryMaxDelay},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("NewAuthenticator(%s: -1s).%s = %v; want the default %v", name, name, tt.got, tt.want)
+		}
+	}
+	if _, err := a.Token(context.Background()); err != nil {
+		t.Errorf("Token() with negative durations = %v; want a token", err)
+	}
+}
