@@ -513,6 +513,29 @@ func TestTokenBadSuccessBodies(t *testing.T) {
 	}
 }
 
+// TestTokenTolerantSuccessBodies: a 200 whose body carries a usable token is read as
+// encoding/json would read it (the vendor's documents show only {"token": …}): extra
+// members, another case, white space, duplicate names (the last wins), invalid UTF-8
+// in another member.
+func TestTokenTolerantSuccessBodies(t *testing.T) {
+	tests := map[string]string{
+		"extra members":      `{"token":"` + prismToken + `","expires_in":3600,"user":{"id":1}}`,
+		"capitalised name":   `{"Token":"` + prismToken + `"}`,
+		"white space":        " \r\n{ \"token\" :\t\"" + prismToken + "\" }\n",
+		"duplicate names":    `{"token":"opaque","token":"` + prismToken + `"}`,
+		"invalid UTF-8 else": "{\"note\":\"\xff\xfe\",\"token\":\"" + prismToken + "\"}",
+	}
+	for name, body := range tests {
+		t.Run(name, func(t *testing.T) {
+			srv := newTestServer(t, reply(200, body, "Content-Type: application/json"))
+			tok, err := newTestAuth(t, srv.URL).Token(context.Background())
+			if err != nil || tok == nil || tok.Value != prismToken {
+				t.Errorf("Token() = %v, %v; want the token", tok, err)
+			}
+		})
+	}
+}
+
 // TestSecretsNeverPrinted: the password and the token appear in no error, log line
 // or formatted value, even when the server echoes them.
 func TestSecretsNeverPrinted(t *testing.T) {

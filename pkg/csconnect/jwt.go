@@ -1,15 +1,16 @@
 package csconnect
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // TokenLifetime is the documented lifetime of a Creditsafe CONNECT token ("valid for
@@ -24,9 +25,9 @@ const claimGranularity = time.Second
 // TokenFromJWT returns the Token for a JWT fetched at fetched (local clock), with its
 // Expiry on the local clock. The Authenticator passes the time it sent the request,
 // the latest local time the server can have issued the token at, so that the local
-// expiry is never later than the server's. The JWT is parsed without verifying its signature (we
-// are its recipient, not its audience: the services verify it), with
-// github.com/golang-jwt/jwt/v5.
+// expiry is never later than the server's. The JWT is read without verifying its
+// signature (we are its bearer, not its audience: the services verify it), to the
+// same claims github.com/golang-jwt/jwt/v5 reads (see readTimeClaims).
 //
 // The expiry is computed so that a skewed server clock neither shortens nor
 // lengthens the token's life:
@@ -78,43 +79,48 @@ var (
 	errJWTClaims   = errors.New("the token's time claims are not numbers")
 )
 
+// jsonV1Lenience makes encoding/json/v2 accept what encoding/json (v1), and so
+// golang-jwt, accepts: duplicate member names (the last wins) and invalid UTF-8.
+var jsonV1Lenience = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+
+// timeClaims are the members of a JWT's claims that set a Token's lifetime, kept
+// raw so that numericDate reads them as golang-jwt's MapClaims would.
+type timeClaims struct {
+	Exp jsontext.Value `json:"exp"`
+	Iat jsontext.Value `json:"iat"`
+	Nbf jsontext.Value `json:"nbf"`
+}
+
 // readTimeClaims reads the exp, iat and nbf claims of a JWT without verifying it
-// (nil when absent, null or 0). The header must be a base64url JSON object, the
-// claims too; the signature is not decoded, since nothing here verifies it.
+// (nil when absent, null or 0). The header must be a base64url JSON object or null,
+// the claims too; the signature is not decoded, since nothing here verifies it.
 //
-// It is hand-written rather than golang-jwt's ParseUnverified because that decodes
-// the header into a map and the signature too: ~5 µs and 40 allocations per
-// authenticate call, a tenth of a loopback round trip, against a target of ≤ 1.1×
-// a bare POST. FuzzReadTimeClaims holds it to golang-jwt: every token golang-jwt
-// reads, this reads to the same claims.
+// It is not golang-jwt's ParseUnverified because that decodes the header and the
+// claims into maps with encoding/json, and the signature too: ~6 µs and 48
+// allocations per authenticate call, a tenth of a loopback round trip, against a
+// target of ≤ 1.1× a bare POST (BenchmarkAuthenticate). The JSON is read by the
+// encoding/json/v2 mirror (github.com/go-json-experiment/json) with encoding/json's
+// lenience, in a third of that time; FuzzReadTimeClaims holds the result to
+// golang-jwt: every token golang-jwt reads, this reads to the same claims.
 func readTimeClaims(value string) (exp, iat, nbf *time.Time, err error) {
 	header, rest, ok1 := strings.Cut(value, ".")
 	payload, sig, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.Contains(sig, ".") {
 		return nil, nil, nil, errJWTSegments
 	}
-	h, err := base64.RawURLEncoding.DecodeString(header)
-	if err != nil || !isJSONObjectOrNull(h) {
+	var buf [1024]byte // header and claims of most tokens fit: no allocation for them
+	h, err := base64.RawURLEncoding.AppendDecode(buf[:0], []byte(header))
+	if err != nil || jsonv2.Unmarshal(h, &struct{}{}, jsonV1Lenience) != nil { // an object or null
 		return nil, nil, nil, errJWTSegments
 	}
-	var buf [1024]byte // most payloads fit: no allocation for them
-	p := buf[:0]
-	if n := base64.RawURLEncoding.DecodedLen(len(payload)); n > len(buf) {
-		p = make([]byte, 0, n)
-	}
-	p, err = base64.RawURLEncoding.AppendDecode(p, []byte(payload))
-	if err != nil || !json.Valid(p) {
+	p, err := base64.RawURLEncoding.AppendDecode(h[len(h):], []byte(payload))
+	var c timeClaims
+	if err != nil || jsonv2.Unmarshal(p, &c, jsonV1Lenience) != nil {
 		return nil, nil, nil, errJWTSegments
 	}
-	c, ok := topLevelTimeClaims(p)
-	if !ok { // unusual but valid JSON (escaped keys): let encoding/json decide
-		if err := json.Unmarshal(p, &c); err != nil {
-			return nil, nil, nil, errJWTSegments
-		}
-	}
-	if exp, err = numericDate(c["exp"]); err == nil {
-		if iat, err = numericDate(c["iat"]); err == nil {
-			nbf, err = numericDate(c["nbf"])
+	if exp, err = numericDate(c.Exp); err == nil {
+		if iat, err = numericDate(c.Iat); err == nil {
+			nbf, err = numericDate(c.Nbf)
 		}
 	}
 	if err != nil {
@@ -123,88 +129,10 @@ func readTimeClaims(value string) (exp, iat, nbf *time.Time, err error) {
 	return exp, iat, nbf, nil
 }
 
-// topLevelTimeClaims returns the raw values of the exp, iat and nbf members of the
-// valid JSON p, later duplicates winning as in encoding/json. ok is false when p is
-// not an object or null, or has a member name with an escape: the caller then
-// decodes p with encoding/json, whose answer is the reference. Scanning keys by hand
-// costs a fifth of decoding p into a map (FuzzReadTimeClaims checks the two agree).
-func topLevelTimeClaims(p []byte) (c map[string]json.RawMessage, ok bool) {
-	i := skipSpace(p, 0)
-	if i < len(p) && p[i] == 'n' { // null: no claims
-		return nil, true
-	}
-	if i >= len(p) || p[i] != '{' {
-		return nil, false
-	}
-	for i = skipSpace(p, i+1); i < len(p) && p[i] == '"'; {
-		end := i + 1
-		for end < len(p) && p[end] != '"' {
-			if p[end] == '\\' {
-				return nil, false
-			}
-			end++
-		}
-		key := p[i+1 : end]
-		i = skipSpace(p, end+1) + 1 // past ':'
-		i = skipSpace(p, i)
-		start := i
-		i = skipValue(p, i)
-		if k := string(key); k == "exp" || k == "iat" || k == "nbf" {
-			if c == nil {
-				c = make(map[string]json.RawMessage, 3)
-			}
-			c[k] = p[start:i]
-		}
-		if i = skipSpace(p, i); i < len(p) && p[i] == ',' {
-			i = skipSpace(p, i+1)
-		}
-	}
-	return c, true
-}
-
-// skipValue returns the index just past the JSON value at p[i], which is valid JSON.
-func skipValue(p []byte, i int) int {
-	depth := 0
-	for ; i < len(p); i++ {
-		switch p[i] {
-		case '"':
-			for i++; p[i] != '"'; i++ {
-				if p[i] == '\\' {
-					i++
-				}
-			}
-			if depth == 0 {
-				return i + 1
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i // the end of the enclosing object
-			}
-			if depth--; depth == 0 {
-				return i + 1
-			}
-		case ',', ' ', '\t', '\r', '\n':
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return i
-}
-
-func skipSpace(p []byte, i int) int {
-	for i < len(p) && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n') {
-		i++
-	}
-	return i
-}
-
 // numericDate converts a NumericDate claim (RFC 7519 seconds) as golang-jwt's
 // MapClaims does: absent or 0 gives nil; a JSON number is truncated to the second
 // (jwt.TimePrecision); anything else, null and numeric strings included, is an error.
-func numericDate(raw json.RawMessage) (*time.Time, error) {
+func numericDate(raw jsontext.Value) (*time.Time, error) {
 	if raw == nil {
 		return nil, nil
 	}
@@ -221,11 +149,4 @@ func numericDate(raw json.RawMessage) (*time.Time, error) {
 	sec, frac := math.Modf(f)
 	t := time.Unix(int64(sec), int64(frac*1e9)).Truncate(time.Second)
 	return &t, nil
-}
-
-// isJSONObjectOrNull reports whether b is valid JSON whose value is an object or null:
-// what golang-jwt accepts as a header (it unmarshals the header into a map).
-func isJSONObjectOrNull(b []byte) bool {
-	t := bytes.TrimLeft(b, " \t\r\n")
-	return json.Valid(b) && (len(t) > 0 && t[0] == '{' || bytes.Equal(bytes.TrimRight(t, " \t\r\n"), []byte("null")))
 }

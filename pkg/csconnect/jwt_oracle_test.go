@@ -51,7 +51,7 @@ var jwtOracleSeeds = []string{
 	"a.b.c", "..", "not-a-jwt", "",
 }
 
-// scannerSeeds are tokens whose claims exercise topLevelTimeClaims: nested values,
+// scannerSeeds are tokens whose claims exercise the JSON reading: nested values,
 // strings holding quotes and braces, escaped and duplicate member names, white space.
 func scannerSeeds() []string {
 	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","kid":"k"}`))
@@ -67,9 +67,16 @@ func scannerSeeds() []string {
 		`{"exp":null,"iat":1}`,
 		`{"exp":-1.5e3}`,
 		`{"a":true,"b":false,"c":null,"exp":17e8}`,
+		`{"sub":"\xff\xfe","exp":1700000000}`, // invalid UTF-8, which encoding/json accepts
+		`{"exp":1700000000,"exp":null}`,
+		`{"exp":1700000000}x`,
 		`{}`, `null`, `[]`, `"exp"`, `1`,
 	} {
 		seeds = append(seeds, header+"."+base64.RawURLEncoding.EncodeToString([]byte(claims))+".c2ln")
+	}
+	claims := base64.RawURLEncoding.EncodeToString([]byte(`{"exp":1700000000}`))
+	for _, h := range []string{`[]`, `"alg"`, `{"alg":"RS256","alg":"none"}`, "{\"kid\":\"\xff\"}", `{"alg":`} {
+		seeds = append(seeds, base64.RawURLEncoding.EncodeToString([]byte(h))+"."+claims+".c2ln")
 	}
 	return seeds
 }
