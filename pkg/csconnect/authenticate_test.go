@@ -536,6 +536,43 @@ func TestTokenTolerantSuccessBodies(t *testing.T) {
 	}
 }
 
+// TestTokenBodyCut: a 200 whose body the connection cuts short is a network failure,
+// not a contract breach: it is retried like one, and the error (when retries run
+// out) wraps io.ErrUnexpectedEOF and holds nothing of the partial token.
+func TestTokenBodyCut(t *testing.T) {
+	cut := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "2000")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"token":"`+prismToken[:40])
+		w.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}
+	t.Run("retried", func(t *testing.T) {
+		srv := newTestServer(t, sequence(cut, reply(200, `{"token":"`+prismToken+`"}`)))
+		tok, err := newTestAuth(t, srv.URL).Token(context.Background())
+		if err != nil || tok.Value != prismToken {
+			t.Errorf("Token() = %v, %v; want the token of the second answer", tok, err)
+		}
+		if n := srv.hits.Load(); n != 2 {
+			t.Errorf("server hit %d times; want 2", n)
+		}
+	})
+	t.Run("out of attempts", func(t *testing.T) {
+		srv := newTestServer(t, cut)
+		_, err := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.MaxAttempts = 1 }).Token(context.Background())
+		if !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrContract) {
+			t.Errorf("Token() = %v; want io.ErrUnexpectedEOF, not ErrContract", err)
+		}
+		if err != nil && strings.Contains(err.Error(), prismToken[:40]) {
+			t.Errorf("error holds the partial token: %v", err)
+		}
+	})
+}
+
 // TestSecretsNeverPrinted: the password and the token appear in no error, log line
 // or formatted value, even when the server echoes them.
 func TestSecretsNeverPrinted(t *testing.T) {
