@@ -208,29 +208,30 @@ func (g *guard) reset(ctx context.Context) error {
 
 // save merges the local state into the Store's, detached from the caller's
 // cancellation (the state must be shared even if the caller gave up) but bounded by
-// storeTimeout. It merges rather than overwrites, so that one process recording a
-// lockout does not erase another's record of a rejected pair (the later lockout wins,
-// and a rejected pair is kept unless this process has one of its own).
+// storeTimeout. It merges rather than overwrites (GuardState.Merge), so that one
+// process recording a lockout does not erase another's record of a rejected pair;
+// atomically when the Store is a GuardMerger.
 func (g *guard) save(ctx context.Context, now time.Time) {
 	ctx = context.WithoutCancel(ctx)
+	g.mu.Lock()
+	local := GuardState{LockedUntil: g.lockedUntil}
+	if g.rejected != nil {
+		local.RejectedPair, local.RejectedUntil = g.pair, now.Add(rejectedMemory)
+	}
+	g.mu.Unlock()
 	_, err := storeCall(ctx, g.store, g.storeTimeout, func(ctx context.Context) (struct{}, error) {
+		if m, ok := g.store.(GuardMerger); ok {
+			return struct{}{}, m.MergeGuard(ctx, g.key, local)
+		}
 		s, err := g.store.LoadGuard(ctx, g.key)
 		if err != nil {
 			return struct{}{}, err
 		}
-		g.mu.Lock()
-		if g.lockedUntil.After(s.LockedUntil) {
-			s.LockedUntil = g.lockedUntil
-		}
-		if g.rejected != nil {
-			s.RejectedPair, s.RejectedUntil = g.pair, now.Add(rejectedMemory)
-		}
-		g.mu.Unlock()
-		return struct{}{}, g.store.SaveGuard(ctx, g.key, s)
+		return struct{}{}, g.store.SaveGuard(ctx, g.key, s.Merge(local))
 	})
 	if err == nil {
 		g.mu.Lock()
-		g.rejectedShared = g.rejected != nil
+		g.rejectedShared = g.rejected != nil && local.RejectedPair != "" // what was saved, if still so
 		g.mu.Unlock()
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 )
@@ -27,7 +28,16 @@ func newSharedGuards(store Store, n int, password string) []*guard {
 // other then records a lockout. The Store must keep both, so neither process sends the
 // rejected pair again and both respect the lockout.
 func TestGuardSaveMerges(t *testing.T) {
-	ctx, now, store := context.Background(), guardTestNow, NewMemoryStore()
+	t.Run("merger", func(t *testing.T) { testGuardSaveMerges(t, NewMemoryStore()) })
+	t.Run("load and save", func(t *testing.T) { testGuardSaveMerges(t, plainStore{NewMemoryStore()}) })
+}
+
+// plainStore hides its Store's other methods (MergeGuard): the guard falls back to
+// loading, merging and saving.
+type plainStore struct{ Store }
+
+func testGuardSaveMerges(t *testing.T, store Store) {
+	ctx, now := context.Background(), guardTestNow
 	rejecting := newSharedGuards(store, 1, "old-password")[0]
 	locking := newSharedGuards(store, 1, "new-password")[0]
 
@@ -53,6 +63,49 @@ func TestGuardSaveMerges(t *testing.T) {
 	rejecting.lockOut(ctx, now, now.Add(time.Minute), ErrLockedOut)
 	if got, _ := store.LoadGuard(ctx, store.Fingerprint("user")); !got.LockedUntil.Equal(now.Add(5 * time.Minute)) {
 		t.Errorf("after a shorter lockout, LockedUntil = %v; want %v kept", got.LockedUntil, now.Add(5*time.Minute))
+	}
+}
+
+// TestGuardStateMerge: the one merge rule every Store applies.
+func TestGuardStateMerge(t *testing.T) {
+	t0 := guardTestNow
+	tests := map[string]struct{ stored, in, want GuardState }{
+		"into nothing":           {GuardState{}, GuardState{LockedUntil: t0}, GuardState{LockedUntil: t0}},
+		"later lockout wins":     {GuardState{LockedUntil: t0}, GuardState{LockedUntil: t0.Add(time.Minute)}, GuardState{LockedUntil: t0.Add(time.Minute)}},
+		"earlier lockout loses":  {GuardState{LockedUntil: t0.Add(time.Minute)}, GuardState{LockedUntil: t0}, GuardState{LockedUntil: t0.Add(time.Minute)}},
+		"pair kept by a lockout": {GuardState{RejectedPair: "a", RejectedUntil: t0}, GuardState{LockedUntil: t0}, GuardState{RejectedPair: "a", RejectedUntil: t0, LockedUntil: t0}},
+		"newer pair replaces":    {GuardState{RejectedPair: "a", RejectedUntil: t0}, GuardState{RejectedPair: "b", RejectedUntil: t0.Add(time.Hour)}, GuardState{RejectedPair: "b", RejectedUntil: t0.Add(time.Hour)}},
+		"zero changes nothing":   {GuardState{RejectedPair: "a", RejectedUntil: t0, LockedUntil: t0}, GuardState{}, GuardState{RejectedPair: "a", RejectedUntil: t0, LockedUntil: t0}},
+	}
+	for name, tc := range tests {
+		if got := tc.stored.Merge(tc.in); got != tc.want {
+			t.Errorf("%s: %+v.Merge(%+v) = %+v; want %+v", name, tc.stored, tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestGuardConcurrentSaves: processes recording lockouts and rejections at the same
+// instant through a GuardMerger lose none of them: the Store ends with the latest
+// lockout and a rejected pair.
+func TestGuardConcurrentSaves(t *testing.T) {
+	ctx, now, store := context.Background(), guardTestNow, NewMemoryStore()
+	const n = 64
+	locking := newSharedGuards(store, n, "new-password")
+	rejecting := newSharedGuards(store, n, "old-password")
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { <-start; locking[i].lockOut(ctx, now, now.Add(time.Duration(i+1)*time.Second), ErrLockedOut) })
+		wg.Go(func() { <-start; rejecting[i].rejectPair(ctx, now, ErrInvalidCredentials) })
+	}
+	close(start)
+	wg.Wait()
+	got, _ := store.LoadGuard(ctx, store.Fingerprint("user"))
+	if want := now.Add(n * time.Second); !got.LockedUntil.Equal(want) {
+		t.Errorf("LockedUntil = %v; want the latest lockout %v", got.LockedUntil, want)
+	}
+	if want := store.Fingerprint("user", "old-password"); got.RejectedPair != want {
+		t.Errorf("RejectedPair = %q; want %q", got.RejectedPair, want)
 	}
 }
 

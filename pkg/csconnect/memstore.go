@@ -95,6 +95,14 @@ func (m *MemoryStore) SaveGuard(_ context.Context, key string, s GuardState) err
 	return nil
 }
 
+// MergeGuard merges s into the guard state saved for key, under the store's lock.
+func (m *MemoryStore) MergeGuard(_ context.Context, key string, s GuardState) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.guards[key] = m.guards[key].Merge(s)
+	return nil
+}
+
 // Fingerprint is KeyedHash with this store's random secret.
 func (m *MemoryStore) Fingerprint(parts ...string) string { return KeyedHash(m.secret, parts...) }
 

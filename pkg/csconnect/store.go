@@ -31,6 +31,16 @@ type Store interface {
 	Fingerprint(parts ...string) string
 }
 
+// GuardMerger is implemented by a Store that can merge guard state atomically. The
+// guard records a rejected pair or a lockout with MergeGuard when its Store has it, so
+// that two processes recording at the same instant cannot lose one record; otherwise
+// it loads, merges and saves, which can (a window of one Store round trip).
+// MemoryStore and pkg/redisstore implement it.
+type GuardMerger interface {
+	// MergeGuard replaces the state stored for key with stored.Merge(s), atomically.
+	MergeGuard(ctx context.Context, key string, s GuardState) error
+}
+
 // GuardState is what the lockout guard remembers about one credential fingerprint.
 type GuardState struct {
 	// RejectedPair is a keyed hash of the (username, password) pair last answered 401,
@@ -40,4 +50,18 @@ type GuardState struct {
 	RejectedUntil time.Time
 	// LockedUntil is when the authenticate lockout (429) ends, or zero.
 	LockedUntil time.Time
+}
+
+// Merge returns s updated with what another process recorded in o: the later lockout
+// wins (an earlier one saved later does not shorten it), and o's rejected pair, when
+// set, replaces s's with its RejectedUntil (only one pair is remembered: the last
+// rejected). It is the one merge rule for every Store.
+func (s GuardState) Merge(o GuardState) GuardState {
+	if o.LockedUntil.After(s.LockedUntil) {
+		s.LockedUntil = o.LockedUntil
+	}
+	if o.RejectedPair != "" {
+		s.RejectedPair, s.RejectedUntil = o.RejectedPair, o.RejectedUntil
+	}
+	return s
 }

@@ -18,6 +18,10 @@
 //	<prefix>lease:<fingerprint>  the refresh lease: a random owner value, SET NX PX
 //	<prefix>guard:<fingerprint>  the guard state; expires when nothing in it is in force
 //
+// A pod records a lockout or a rejected password with MergeGuard, an optimistic
+// transaction (WATCH, read, MULTI/EXEC, retried on conflict), so pods recording at the
+// same instant never erase each other's records.
+//
 // # What someone with access to Redis can do
 //
 // Without Options.EncryptionKey, anyone who can read these keys (a Redis user, a

@@ -48,6 +48,9 @@ func TestRedisDownFailsFastAndRejoins(t *testing.T) {
 				"SaveGuard": func(ctx context.Context) error {
 					return s.SaveGuard(ctx, "fp", csconnect.GuardState{LockedUntil: time.Now().Add(time.Minute)})
 				},
+				"MergeGuard": func(ctx context.Context) error {
+					return s.MergeGuard(ctx, "fp", csconnect.GuardState{LockedUntil: time.Now().Add(time.Minute)})
+				},
 				"Ping": s.Ping,
 			}
 			for _, name := range slices.Sorted(func(yield func(string) bool) {

@@ -12,6 +12,8 @@ import (
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
+var _ csconnect.GuardMerger = (*Store)(nil)
+
 // guardDoc is a csconnect.GuardState as stored.
 type guardDoc struct {
 	RejectedPair  string    `json:"rejected_pair,omitempty"`
@@ -25,7 +27,7 @@ func (s *Store) LoadGuard(ctx context.Context, key string) (csconnect.GuardState
 	name := s.key("guard", key)
 	opCtx, cancel := s.opContext(ctx)
 	defer cancel()
-	v, err := s.get(opCtx, name)
+	v, err := get(opCtx, s.client, name)
 	if err = s.observe(ctx, "load guard", err); errors.Is(err, redis.Nil) {
 		return csconnect.GuardState{}, nil
 	} else if err != nil {
@@ -51,6 +53,60 @@ func (s *Store) decodeGuard(name string, v []byte) (csconnect.GuardState, error)
 // A RejectedPair with a zero RejectedUntil is kept without expiry (until a later
 // SaveGuard replaces it), since a rejected password stays rejected.
 func (s *Store) SaveGuard(ctx context.Context, key string, st csconnect.GuardState) error {
+	name := s.key("guard", key)
+	opCtx, cancel := s.opContext(ctx)
+	defer cancel()
+	return s.observe(ctx, "save guard", s.writeGuard(opCtx, s.client, name, st))
+}
+
+// maxMergeAttempts bounds MergeGuard's optimistic retries. Another process writing
+// the same guard key between our read and write costs one retry; a fleet records a
+// lockout or a rejection a handful of times at most, so 32 is never reached in
+// practice, and past it the guard keeps its state locally (as for any Store error).
+const maxMergeAttempts = 32
+
+// errMergeContended is MergeGuard's error when every attempt met a concurrent write.
+var errMergeContended = errors.New("guard key kept changing under concurrent writes")
+
+// MergeGuard replaces the state shared under key with stored.Merge(st), atomically: a
+// Redis optimistic transaction (WATCH, read, MULTI/EXEC) that is retried when another
+// process wrote the key in between, so no process's lockout or rejected pair is lost.
+// The merge is done here rather than in a server-side script because the stored value
+// may be encrypted. A stored value it cannot read is an error, as for LoadGuard: it is
+// not overwritten.
+func (s *Store) MergeGuard(ctx context.Context, key string, st csconnect.GuardState) error {
+	name := s.key("guard", key)
+	opCtx, cancel := s.opContext(ctx)
+	defer cancel()
+	merge := func(tx *redis.Tx) error {
+		cur := csconnect.GuardState{}
+		v, err := get(opCtx, tx, name)
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			return err
+		default:
+			if cur, err = s.decodeGuard(name, v); err != nil {
+				return err
+			}
+		}
+		_, err = tx.TxPipelined(opCtx, func(p redis.Pipeliner) error {
+			return s.writeGuard(opCtx, p, name, cur.Merge(st))
+		})
+		return err
+	}
+	var err error
+	for range maxMergeAttempts {
+		if err = s.client.Watch(opCtx, merge, name); !errors.Is(err, redis.TxFailedErr) {
+			return s.observe(ctx, "merge guard", err)
+		}
+	}
+	return fmt.Errorf("redisstore: merge guard: %w", errMergeContended)
+}
+
+// writeGuard queues (on a pipeline) or sends the command that shares st under name:
+// SET with the TTL SaveGuard documents, or DEL when nothing in st is in force.
+func (s *Store) writeGuard(ctx context.Context, c redis.Cmdable, name string, st csconnect.GuardState) error {
 	now := s.now()
 	var until time.Time
 	if st.LockedUntil.After(now) {
@@ -65,21 +121,18 @@ func (s *Store) SaveGuard(ctx context.Context, key string, st csconnect.GuardSta
 			until = st.RejectedUntil
 		}
 	}
-	name := s.key("guard", key)
-	opCtx, cancel := s.opContext(ctx)
-	defer cancel()
 	var ttl time.Duration // 0: no expiry
 	if !forever {
 		// Round up: the key may outlive the state by under a millisecond, never the
 		// reverse.
 		ttl = (until.Sub(now) + time.Millisecond - 1).Truncate(time.Millisecond)
 		if until.IsZero() || ttl <= 0 {
-			return s.observe(ctx, "save guard", s.client.Del(opCtx, name).Err())
+			return c.Del(ctx, name).Err()
 		}
 	}
 	doc, err := json.Marshal(guardDoc(st))
 	if err != nil {
 		return fmt.Errorf("redisstore: save guard: encode: %w", ErrCorrupt)
 	}
-	return s.observe(ctx, "save guard", s.client.Set(opCtx, name, s.seal(name, doc), ttl).Err())
+	return c.Set(ctx, name, s.seal(name, doc), ttl).Err()
 }

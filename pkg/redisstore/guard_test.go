@@ -1,9 +1,12 @@
 package redisstore
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/csconnect/csconnect/internal/redistest"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -76,6 +79,82 @@ func TestGuardRoundTripAndTTL(t *testing.T) {
 					t.Errorf("PTTL(guard) = %v; want about %v", ttl, tc.wantTTL)
 				}
 			})
+		}
+	}
+}
+
+// TestMergeGuard: MergeGuard applies csconnect.GuardState.Merge to what is stored,
+// with SaveGuard's expiry, in clear and encrypted.
+func TestMergeGuard(t *testing.T) {
+	now := time.Now().Truncate(time.Millisecond)
+	for _, enc := range []bool{false, true} {
+		t.Run(fmt.Sprintf("encrypted=%t", enc), func(t *testing.T) {
+			opts := Options{}
+			if enc {
+				opts.EncryptionKey = testKey
+			}
+			s, raw, _ := newTestStore(t, opts)
+			fixedNow(s, now)
+			steps := []struct{ in, want csconnect.GuardState }{
+				{csconnect.GuardState{LockedUntil: now.Add(5 * time.Minute)}, csconnect.GuardState{LockedUntil: now.Add(5 * time.Minute)}},
+				{csconnect.GuardState{RejectedPair: "a", RejectedUntil: now.Add(time.Hour)},
+					csconnect.GuardState{RejectedPair: "a", RejectedUntil: now.Add(time.Hour), LockedUntil: now.Add(5 * time.Minute)}},
+				{csconnect.GuardState{LockedUntil: now.Add(time.Minute)},
+					csconnect.GuardState{RejectedPair: "a", RejectedUntil: now.Add(time.Hour), LockedUntil: now.Add(5 * time.Minute)}},
+			}
+			for i, st := range steps {
+				if err := s.MergeGuard(ctxT(t), "fp", st.in); err != nil {
+					t.Fatalf("step %d: MergeGuard(%+v) = %v", i, st.in, err)
+				}
+				got, err := s.LoadGuard(ctxT(t), "fp")
+				if err != nil || got.RejectedPair != st.want.RejectedPair || !got.RejectedUntil.Equal(st.want.RejectedUntil) || !got.LockedUntil.Equal(st.want.LockedUntil) {
+					t.Fatalf("step %d: LoadGuard = %+v, %v; want %+v", i, got, err, st.want)
+				}
+			}
+			if ttl := raw.PTTL(ctxT(t), DefaultPrefix+"guard:fp").Val(); ttl > time.Hour || ttl < time.Hour-time.Second {
+				t.Errorf("PTTL(guard) = %v; want about an hour, the rejected pair's", ttl)
+			}
+		})
+	}
+}
+
+// TestMergeGuardConcurrent: processes (each with its own client) recording lockouts
+// and rejections on one key at the same instant lose none: the key ends with the
+// latest lockout and a rejected pair. SaveGuard after LoadGuard, as a Store without
+// MergeGuard is used, loses some of them here.
+func TestMergeGuardConcurrent(t *testing.T) {
+	srv := redistest.New(t)
+	now := time.Now().Truncate(time.Millisecond)
+	const procs = 8
+	stores := make([]*Store, procs)
+	for i := range stores {
+		stores[i] = storeOn(t, redistest.NewClient(t, srv), Options{EncryptionKey: testKey})
+		fixedNow(stores[i], now)
+	}
+	for round := range 5 {
+		key := fmt.Sprintf("fp%d", round)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i, s := range stores {
+			for j := range 4 {
+				wg.Go(func() {
+					<-start
+					st := csconnect.GuardState{LockedUntil: now.Add(time.Duration(1+i*4+j) * time.Second)}
+					if j%2 == 1 {
+						st = csconnect.GuardState{RejectedPair: "pair", RejectedUntil: now.Add(time.Hour)}
+					}
+					if err := s.MergeGuard(ctxT(t), key, st); err != nil {
+						t.Errorf("MergeGuard = %v", err)
+					}
+				})
+			}
+		}
+		close(start)
+		wg.Wait()
+		got, err := stores[0].LoadGuard(ctxT(t), key)
+		// The latest lockout is recorded by i = procs-1, j = 2 (j = 3 rejects).
+		if want := now.Add(time.Duration(1+(procs-1)*4+2) * time.Second); err != nil || !got.LockedUntil.Equal(want) || got.RejectedPair != "pair" {
+			t.Fatalf("round %d: LoadGuard = %+v, %v; want LockedUntil %v and the rejected pair", round, got, err, want)
 		}
 	}
 }

@@ -70,6 +70,13 @@ func TestEncryptionAtRest(t *testing.T) {
 			if g, err := tc.store.LoadGuard(ctxT(t), tc.key); !errors.Is(err, ErrCorrupt) {
 				t.Errorf("LoadGuard(%s) = %+v, %v; want ErrCorrupt", tc.key, g, err)
 			}
+			// MergeGuard does not overwrite what it cannot read.
+			if err := tc.store.MergeGuard(ctxT(t), tc.key, csconnect.GuardState{LockedUntil: time.Now().Add(time.Hour)}); !errors.Is(err, ErrCorrupt) {
+				t.Errorf("MergeGuard(%s) over an unreadable value = %v; want ErrCorrupt", tc.key, err)
+			}
+			if v := raw.Get(ctxT(t), DefaultPrefix+"guard:"+tc.key).Val(); v != tc.value {
+				t.Errorf("MergeGuard(%s) overwrote an unreadable value", tc.key)
+			}
 		})
 	}
 	// An empty value (never written by a store) reads as no value.

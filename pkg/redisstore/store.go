@@ -198,8 +198,9 @@ const maxValue = 64 << 10
 // get reads at most maxValue+1 bytes of the value at name with GETRANGE (one round
 // trip, bounded by the server; open refuses a value longer than maxValue). A missing
 // key reads as empty, which this package never writes, so it is reported as redis.Nil.
-func (s *Store) get(ctx context.Context, name string) ([]byte, error) {
-	v, err := s.client.GetRange(ctx, name, 0, maxValue).Bytes()
+// c is the store's client, or a transaction's connection.
+func get(ctx context.Context, c redis.Cmdable, name string) ([]byte, error) {
+	v, err := c.GetRange(ctx, name, 0, maxValue).Bytes()
 	if err == nil && len(v) == 0 {
 		return nil, redis.Nil
 	}

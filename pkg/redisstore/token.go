@@ -26,7 +26,7 @@ func (s *Store) LoadToken(ctx context.Context, key string) (*csconnect.Token, er
 	name := s.key("token", key)
 	opCtx, cancel := s.opContext(ctx)
 	defer cancel()
-	v, err := s.get(opCtx, name)
+	v, err := get(opCtx, s.client, name)
 	if err = s.observe(ctx, "load token", err); errors.Is(err, redis.Nil) {
 		return nil, nil
 	} else if err != nil {
