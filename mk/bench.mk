@@ -6,7 +6,8 @@
 # The test binary is built once and run BENCH_COUNT times with -count 1, rather than
 # once with -count N: -count repeats each benchmark back to back, so on a shared,
 # noisy machine a burst of load lands on one side of a comparison; interleaving puts
-# csconnect and its floor side by side in every round.
+# csconnect and its floor side by side in every round, and even rounds run the floor
+# first (CSCONNECT_BENCH_FLOOR_FIRST), so neither side always has the first slot.
 
 BENCH_COUNT ?= 10
 BENCH_TIME  ?= 300ms
@@ -19,7 +20,8 @@ bench: ## Run the token/transport/authenticate benchmarks into bench/bench.txt; 
 	@: > bench/bench.txt
 	@for i in $$(seq $(BENCH_COUNT)); do \
 		echo "round $$i/$(BENCH_COUNT)"; \
-		(cd pkg/csconnect && ../../bench/csconnect.test -test.run '^$$' -test.bench '$(BENCH_RE)' -test.benchmem \
+		floor_first=; [ $$((i % 2)) -eq 0 ] && floor_first=1; \
+		(cd pkg/csconnect && CSCONNECT_BENCH_FLOOR_FIRST=$$floor_first ../../bench/csconnect.test -test.run '^$$' -test.bench '$(BENCH_RE)' -test.benchmem \
 			-test.count 1 -test.benchtime $(BENCH_TIME)) >> bench/bench.txt || { cat bench/bench.txt; exit 1; }; \
 	done
 	$(GO) run golang.org/x/perf/cmd/benchstat bench/bench.txt

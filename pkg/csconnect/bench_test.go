@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -144,18 +145,7 @@ func BenchmarkTransport(b *testing.B) {
 		do(b, plain, true)
 	}
 
-	b.Run("csconnect", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			do(b, ours, false)
-		}
-	})
-	b.Run("static-header", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			do(b, plain, true)
-		}
-	})
+	runPair(b, "csconnect", func(b *testing.B) { do(b, ours, false) }, "static-header", func(b *testing.B) { do(b, plain, true) })
 	b.Run("roundtripper-only", func(b *testing.B) {
 		resp := &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Header: http.Header{}}
 		tr := &Transport{Source: cache, Base: roundTripFunc(func(*http.Request) (*http.Response, error) { return resp, nil })}
@@ -231,16 +221,26 @@ func BenchmarkAuthenticate(b *testing.B) {
 		floor(b)
 	}
 
-	b.Run("csconnect", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			ours(b)
-		}
-	})
-	b.Run("nethttp-floor", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			floor(b)
-		}
-	})
+	runPair(b, "csconnect", ours, "nethttp-floor", floor)
+}
+
+// runPair runs the two sides of a loopback comparison as sub-benchmarks, ours first,
+// or the floor first when CSCONNECT_BENCH_FLOOR_FIRST is set: `make bench` alternates
+// it by round, so that neither side always has the first slot.
+func runPair(b *testing.B, ourName string, ours func(*testing.B), floorName string, floor func(*testing.B)) {
+	sides := []struct {
+		name string
+		op   func(*testing.B)
+	}{{ourName, ours}, {floorName, floor}}
+	if os.Getenv("CSCONNECT_BENCH_FLOOR_FIRST") != "" {
+		sides[0], sides[1] = sides[1], sides[0]
+	}
+	for _, side := range sides {
+		b.Run(side.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				side.op(b)
+			}
+		})
+	}
 }
