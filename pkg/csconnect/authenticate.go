@@ -393,12 +393,10 @@ func (a *Authenticator) decodeToken(resp *http.Response, sent, fetched time.Time
 	limited := &io.LimitedReader{R: resp.Body, N: maxTokenBody + 1}
 	err := jsonv2.UnmarshalRead(limited, &body, jsonV1Lenience)
 	bad := func(what string) error { return fmt.Errorf("%w: %s: 200 answer %s", ErrContract, a.endpoint, what) }
-	var syntax *jsontext.SyntacticError
-	var semantic *jsonv2.SemanticError
 	switch {
 	case limited.N <= 0:
 		return nil, bad("is larger than 1 MiB")
-	case err != nil && !errors.As(err, &syntax) && !errors.As(err, &semantic):
+	case err != nil && !isJSONError(err):
 		return nil, fmt.Errorf("csconnect: %s: reading the token response: %w", a.endpoint, cmp.Or(errors.Unwrap(err), err))
 	case err != nil:
 		return nil, bad("is not a JSON object")
@@ -415,4 +413,12 @@ func (a *Authenticator) decodeToken(resp *http.Response, sent, fetched time.Time
 	}
 	tok.Fetched = fetched
 	return tok, nil
+}
+
+// isJSONError reports whether an encoding/json/v2 error is about the JSON itself (its
+// syntax, or a value of the wrong type), not about reading it.
+func isJSONError(err error) bool {
+	var syntax *jsontext.SyntacticError
+	var semantic *jsonv2.SemanticError
+	return errors.As(err, &syntax) || errors.As(err, &semantic)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,19 +46,19 @@ const claimGranularity = time.Second
 // authenticate; trusting a bogus exp costs failed calls. The error (wrapping
 // ErrContract) never contains the token. Safe for concurrent use.
 func TokenFromJWT(value string, fetched time.Time) (*Token, error) {
-	exp, iat, nbf, err := readTimeClaims(value)
+	c, err := readTimeClaims(value)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrContract, err)
 	}
 	t := &Token{Value: value, Fetched: fetched, Expiry: fetched.Add(TokenLifetime)}
-	start := iat
-	if start == nil {
-		start = nbf
+	exp, start := c.Exp, c.Iat
+	if !start.set {
+		start = c.Nbf
 	}
 	switch {
-	case exp == nil:
-	case start != nil:
-		life := exp.Sub(*start)
+	case !exp.set:
+	case start.set:
+		life := exp.t.Sub(start.t)
 		if life <= 0 {
 			return nil, fmt.Errorf("%w: the token expires (exp) before it is issued (iat/nbf)", ErrContract)
 		}
@@ -67,8 +66,8 @@ func TokenFromJWT(value string, fetched time.Time) (*Token, error) {
 			life -= claimGranularity
 		}
 		t.Expiry = fetched.Add(min(life, TokenLifetime))
-	case exp.After(fetched) && exp.Before(t.Expiry):
-		t.Expiry = *exp
+	case exp.t.After(fetched) && exp.t.Before(t.Expiry):
+		t.Expiry = exp.t
 	}
 	return t, nil
 }
@@ -83,17 +82,16 @@ var (
 // golang-jwt, accepts: duplicate member names (the last wins) and invalid UTF-8.
 var jsonV1Lenience = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 
-// timeClaims are the members of a JWT's claims that set a Token's lifetime, kept
-// raw so that numericDate reads them as golang-jwt's MapClaims would.
+// timeClaims are the members of a JWT's claims that set a Token's lifetime.
 type timeClaims struct {
-	Exp jsontext.Value `json:"exp"`
-	Iat jsontext.Value `json:"iat"`
-	Nbf jsontext.Value `json:"nbf"`
+	Exp numericDate `json:"exp"`
+	Iat numericDate `json:"iat"`
+	Nbf numericDate `json:"nbf"`
 }
 
 // readTimeClaims reads the exp, iat and nbf claims of a JWT without verifying it
-// (nil when absent, null or 0). The header must be a base64url JSON object or null,
-// the claims too; the signature is not decoded, since nothing here verifies it.
+// (not set when absent or 0). The header must be a base64url JSON object or
+// null, the claims too; the signature is not decoded, since nothing here verifies it.
 //
 // It is not golang-jwt's ParseUnverified because that decodes the header and the
 // claims into maps with encoding/json, and the signature too: ~6 µs and 48
@@ -102,51 +100,55 @@ type timeClaims struct {
 // encoding/json/v2 mirror (github.com/go-json-experiment/json) with encoding/json's
 // lenience, in a third of that time; FuzzReadTimeClaims holds the result to
 // golang-jwt: every token golang-jwt reads, this reads to the same claims.
-func readTimeClaims(value string) (exp, iat, nbf *time.Time, err error) {
+func readTimeClaims(value string) (c timeClaims, err error) {
 	header, rest, ok1 := strings.Cut(value, ".")
 	payload, sig, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.Contains(sig, ".") {
-		return nil, nil, nil, errJWTSegments
+		return c, errJWTSegments
 	}
-	var buf [1024]byte // header and claims of most tokens fit: no allocation for them
-	h, err := base64.RawURLEncoding.AppendDecode(buf[:0], []byte(header))
+	enc := base64.RawURLEncoding
+	buf := make([]byte, 0, enc.DecodedLen(len(header))+enc.DecodedLen(len(payload)))
+	h, err := enc.AppendDecode(buf, []byte(header))
 	if err != nil || jsonv2.Unmarshal(h, &struct{}{}, jsonV1Lenience) != nil { // an object or null
-		return nil, nil, nil, errJWTSegments
+		return timeClaims{}, errJWTSegments
 	}
-	p, err := base64.RawURLEncoding.AppendDecode(h[len(h):], []byte(payload))
-	var c timeClaims
+	p, err := enc.AppendDecode(h[len(h):], []byte(payload))
 	if err != nil || jsonv2.Unmarshal(p, &c, jsonV1Lenience) != nil {
-		return nil, nil, nil, errJWTSegments
+		return timeClaims{}, errJWTSegments
 	}
-	if exp, err = numericDate(c.Exp); err == nil {
-		if iat, err = numericDate(c.Iat); err == nil {
-			nbf, err = numericDate(c.Nbf)
-		}
+	if c.Exp.bad || c.Iat.bad || c.Nbf.bad {
+		return timeClaims{}, errJWTClaims
 	}
-	if err != nil {
-		return nil, nil, nil, errJWTClaims
-	}
-	return exp, iat, nbf, nil
+	return c, nil
 }
 
-// numericDate converts a NumericDate claim (RFC 7519 seconds) as golang-jwt's
-// MapClaims does: absent or 0 gives nil; a JSON number is truncated to the second
-// (jwt.TimePrecision); anything else, null and numeric strings included, is an error.
-func numericDate(raw jsontext.Value) (*time.Time, error) {
-	if raw == nil {
-		return nil, nil
+// numericDate is a NumericDate claim (RFC 7519 seconds) read as golang-jwt's
+// MapClaims reads it: a JSON number, truncated to the second (jwt.TimePrecision), 0
+// counting as absent; anything else (null, a string, a number beyond float64) is bad.
+// Read straight from the decoder: no copy of the raw value, no allocation.
+type numericDate struct {
+	t   time.Time
+	set bool // present and not 0
+	bad bool
+}
+
+// UnmarshalJSONFrom reads one claim value. A later duplicate member replaces an
+// earlier one, as in encoding/json.
+func (d *numericDate) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	*d = numericDate{}
+	if dec.PeekKind() != '0' {
+		d.bad = true
+		return dec.SkipValue()
 	}
-	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
-		return nil, errJWTClaims
-	}
-	f, err := strconv.ParseFloat(string(raw), 64)
+	tok, err := dec.ReadToken()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if f == 0 {
-		return nil, nil
+	f, err := tok.Float()
+	if d.bad = err != nil; d.bad || f == 0 {
+		return nil
 	}
 	sec, frac := math.Modf(f)
-	t := time.Unix(int64(sec), int64(frac*1e9)).Truncate(time.Second)
-	return &t, nil
+	d.t, d.set = time.Unix(int64(sec), int64(frac*1e9)).Truncate(time.Second), true
+	return nil
 }
