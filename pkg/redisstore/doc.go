@@ -41,6 +41,10 @@
 // or a guard state of their own. Keep Secret and EncryptionKey out of Redis and apart
 // from each other.
 //
+// To rotate EncryptionKey, list the other key in Options.DecryptionKeys, which open
+// values but never seal them, in three deploys (see DecryptionKeys): no process ever
+// meets a value it cannot open.
+//
 // # Failure
 //
 // Every operation is bounded by Options.Timeout (default 200 ms) and honours its

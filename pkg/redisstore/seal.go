@@ -43,15 +43,16 @@ func (s *Store) open(name string, v []byte) ([]byte, error) {
 	case v[0] == formatSealed && aead == nil:
 		return nil, fmt.Errorf("%w: value is encrypted but this store has no EncryptionKey", ErrCorrupt)
 	case v[0] == formatSealed:
-		n := aead.NonceSize()
+		n := aead.NonceSize() // the same for every AES-GCM key
 		if len(v) < 1+n+aead.Overhead() {
 			return nil, fmt.Errorf("%w: sealed value too short", ErrCorrupt)
 		}
-		doc, err := aead.Open(nil, v[1:1+n], v[1+n:], []byte(name))
-		if err != nil {
-			return nil, fmt.Errorf("%w: sealed value does not open (tampered, moved, or another EncryptionKey)", ErrCorrupt)
+		for _, key := range s.keys.opens {
+			if doc, err := key.Open(nil, v[1:1+n], v[1+n:], []byte(name)); err == nil {
+				return doc, nil
+			}
 		}
-		return doc, nil
+		return nil, fmt.Errorf("%w: sealed value does not open (tampered, moved, or sealed with a key this store does not have)", ErrCorrupt)
 	default:
 		return nil, fmt.Errorf("%w: unknown format", ErrCorrupt)
 	}

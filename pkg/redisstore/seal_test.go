@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/csconnect/csconnect/internal/redistest"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -126,4 +127,48 @@ func FuzzOpen(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestKeyRotation walks the documented rotation of EncryptionKey: at every step each
+// process opens what every other process wrote, and only the retired key fails.
+func TestKeyRotation(t *testing.T) {
+	srv := redistest.New(t)
+	client := redistest.NewClient(t, srv)
+	oldKey, newKey := testKey, otherKey
+	store := func(enc []byte, dec ...[]byte) *Store {
+		return storeOn(t, client, Options{EncryptionKey: enc, DecryptionKeys: dec})
+	}
+	before := store(oldKey)        // the fleet before the rotation
+	step1 := store(oldKey, newKey) // still seals with old, opens new
+	step2 := store(newKey, oldKey) // seals with new, opens old
+	after := store(newKey)         // old key retired
+	tok := &csconnect.Token{Value: sampleToken, Expiry: time.Now().Add(time.Hour)}
+	opens := func(writer, reader *Store) bool {
+		if err := writer.SaveToken(ctxT(t), "fp", tok); err != nil {
+			t.Fatal(err)
+		}
+		got, err := reader.LoadToken(ctxT(t), "fp")
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatal(err)
+		}
+		return err == nil && got.Value == sampleToken
+	}
+	for _, tc := range []struct {
+		name           string
+		writer, reader *Store
+		want           bool
+	}{
+		{"before → step 1", before, step1, true},
+		{"step 1 → before", step1, before, true},
+		{"step 1 → step 2", step1, step2, true},
+		{"step 2 → step 1", step2, step1, true},
+		{"step 2 → after", step2, after, true},
+		{"after → step 2", after, step2, true},
+		{"before → after: the retired key", before, after, false},
+		{"after → before", after, before, false},
+	} {
+		if got := opens(tc.writer, tc.reader); got != tc.want {
+			t.Errorf("%s: value opens = %t; want %t", tc.name, got, tc.want)
+		}
+	}
 }

@@ -38,7 +38,7 @@ var ErrCorrupt = errors.New("redisstore: stored value unreadable")
 
 // Options configure a Store. Client and Secret are required.
 //
-// Options print without Secret and EncryptionKey (%v, %+v, %#v).
+// Options print without Secret, EncryptionKey and DecryptionKeys (%v, %+v, %#v).
 type Options struct {
 	// Client is the Redis connection. Build it with ContextTimeoutEnabled: true (New
 	// refuses the go-redis clients it can inspect otherwise), so that Timeout bounds
@@ -60,6 +60,14 @@ type Options struct {
 	// what that means).
 	EncryptionKey []byte
 
+	// DecryptionKeys are more AES-GCM keys that open values but never seal them: the
+	// way to rotate EncryptionKey without a fleet losing its shared state. Deploy
+	// EncryptionKey old with DecryptionKeys [new] to every process, then EncryptionKey
+	// new with DecryptionKeys [old], then, a day later (the longest a guard record
+	// lives), drop the old key. Every process can open every value at each step.
+	// Requires EncryptionKey.
+	DecryptionKeys [][]byte
+
 	// Timeout bounds each Redis operation; default DefaultTimeout.
 	Timeout time.Duration
 
@@ -70,8 +78,8 @@ type Options struct {
 
 // String describes the options without the secrets.
 func (o Options) String() string {
-	return fmt.Sprintf("redisstore.Options{Prefix: %q, Secret: [redacted %d bytes], EncryptionKey: [redacted %d bytes], Timeout: %v}",
-		o.Prefix, len(o.Secret), len(o.EncryptionKey), o.Timeout)
+	return fmt.Sprintf("redisstore.Options{Prefix: %q, Secret: [redacted %d bytes], EncryptionKey: [redacted %d bytes], DecryptionKeys: [%d redacted], Timeout: %v}",
+		o.Prefix, len(o.Secret), len(o.EncryptionKey), len(o.DecryptionKeys), o.Timeout)
 }
 
 // GoString is String, so %#v does not print the secrets either.
@@ -97,8 +105,9 @@ type Store struct {
 
 // keyring holds a Store's key material.
 type keyring struct {
-	secret []byte      // HMAC key of the fingerprints
-	aead   cipher.AEAD // nil: values stored in clear
+	secret []byte        // HMAC key of the fingerprints
+	aead   cipher.AEAD   // seals values; nil: values stored in clear
+	opens  []cipher.AEAD // open values: aead first, then the DecryptionKeys
 }
 
 var _ csconnect.Store = (*Store)(nil)
@@ -132,19 +141,41 @@ func New(opts Options) (*Store, error) {
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
+	if opts.EncryptionKey == nil && len(opts.DecryptionKeys) > 0 {
+		return nil, fmt.Errorf("%w: DecryptionKeys without EncryptionKey", ErrInvalidOptions)
+	}
 	if opts.EncryptionKey != nil {
-		if bytes.Equal(opts.EncryptionKey, opts.Secret) {
-			return nil, fmt.Errorf("%w: EncryptionKey equals Secret; use two independent keys", ErrInvalidOptions)
+		for i, key := range append([][]byte{opts.EncryptionKey}, opts.DecryptionKeys...) {
+			name := "EncryptionKey"
+			if i > 0 {
+				name = fmt.Sprintf("DecryptionKeys[%d]", i-1)
+			}
+			aead, err := newAEAD(name, key, opts.Secret)
+			if err != nil {
+				return nil, err
+			}
+			s.keys.opens = append(s.keys.opens, aead)
 		}
-		block, err := aes.NewCipher(bytes.Clone(opts.EncryptionKey))
-		if err != nil {
-			return nil, fmt.Errorf("%w: EncryptionKey has %d bytes; want 16, 24 or 32", ErrInvalidOptions, len(opts.EncryptionKey))
-		}
-		if s.keys.aead, err = cipher.NewGCM(block); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
-		}
+		s.keys.aead = s.keys.opens[0]
 	}
 	return s, nil
+}
+
+// newAEAD returns AES-GCM with key, refusing a key of the wrong length or equal to the
+// fingerprint secret. name says which option the key came from.
+func newAEAD(name string, key, secret []byte) (cipher.AEAD, error) {
+	if bytes.Equal(key, secret) {
+		return nil, fmt.Errorf("%w: %s equals Secret; use independent keys", ErrInvalidOptions, name)
+	}
+	block, err := aes.NewCipher(bytes.Clone(key))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s has %d bytes; want 16, 24 or 32", ErrInvalidOptions, name, len(key))
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidOptions, name, err)
+	}
+	return aead, nil
 }
 
 // checkClient refuses the go-redis clients whose socket I/O would ignore our

@@ -21,6 +21,9 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		"short secret":             {Client: good, Secret: testSecret[:31]},
 		"bad key length":           {Client: good, Secret: testSecret, EncryptionKey: testKey[:20]},
 		"key equals secret":        {Client: good, Secret: testSecret, EncryptionKey: testSecret},
+		"decryption key, no key":   {Client: good, Secret: testSecret, DecryptionKeys: [][]byte{otherKey}},
+		"bad decryption key":       {Client: good, Secret: testSecret, EncryptionKey: testKey, DecryptionKeys: [][]byte{otherKey, otherKey[:7]}},
+		"decryption key is secret": {Client: good, Secret: testSecret, EncryptionKey: testKey, DecryptionKeys: [][]byte{testSecret}},
 		"negative timeout":         {Client: good, Secret: testSecret, Timeout: -1},
 	}
 	for name, opts := range tests {
@@ -52,7 +55,7 @@ func TestNewDefaults(t *testing.T) {
 func TestFormatRedactsSecrets(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = c.Close() })
-	opts := Options{Client: c, Secret: testSecret, EncryptionKey: testKey}
+	opts := Options{Client: c, Secret: testSecret, EncryptionKey: testKey, DecryptionKeys: [][]byte{otherKey}}
 	s, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +65,7 @@ func TestFormatRedactsSecrets(t *testing.T) {
 	for _, v := range []any{opts, &opts, s, holder{s}, &holder{s}} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
 			out := fmt.Sprintf(verb, v)
-			for _, secret := range [][]byte{testSecret, testKey} {
+			for _, secret := range [][]byte{testSecret, testKey, otherKey} {
 				if strings.Contains(out, string(secret)) || strings.Contains(out, fmt.Sprintf("%x", secret)) || strings.Contains(out, fmt.Sprint(secret)) {
 					t.Errorf("Sprintf(%q, %T) = %q; contains a secret", verb, v, out)
 				}
