@@ -75,7 +75,7 @@ func runSim(ctx context.Context, args []string, env environ) int {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(env.stdout, "csconnect sim: listening on %s\n  POST %s/v1/authenticate\n  GET  %s/datecheck/company\n  GET  %s/_sim/stats\n  POST %s/_sim/faults\n  POST %s/_sim/reset\n", base, base, base, base, base, base)
+	fmt.Fprintf(env.stdout, "csconnect sim: listening on %s\n  POST %s/v1/authenticate\n  GET  %s/datecheck/company\n  GET  %s/_sim/stats\n  POST %s/_sim/faults\n  POST %s/_sim/clock\n  POST %s/_sim/reset\n", base, base, base, base, base, base, base)
 
 	select {
 	case err := <-done:

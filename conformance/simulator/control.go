@@ -97,6 +97,36 @@ func (s *Simulator) applyFaults(f FaultRequest) error {
 	return nil
 }
 
+// ClockRequest is the JSON body of POST /_sim/clock: Advance moves the simulator's
+// clock forward, e.g. "61m" to expire every token issued so far (TokenTTL is an hour)
+// or "5m" to end a lockout. The answer is 200 with ClockResponse.
+type ClockRequest struct {
+	Advance string `json:"advance"`
+}
+
+// ClockResponse is the answer to POST /_sim/clock.
+type ClockResponse struct {
+	Now time.Time `json:"now"` // the simulator's time after the move
+}
+
+// serveClock answers POST /_sim/clock.
+func (s *Simulator) serveClock(w http.ResponseWriter, r *http.Request) {
+	var c ClockRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		writeText(w, http.StatusBadRequest, "bad clock request: "+err.Error())
+		return
+	}
+	d, err := optDuration("advance", c.Advance, 0)
+	if err != nil || d == nil {
+		writeText(w, http.StatusBadRequest, "advance: want a duration of at least 0s, e.g. \"5m\"")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, ClockResponse{Now: s.Advance(*d)})
+}
+
 // optDuration parses an optional duration field that must be at least lo.
 func optDuration(name, v string, lo time.Duration) (*time.Duration, error) {
 	if v == "" {

@@ -27,6 +27,7 @@
 // tested without waiting. Faults (5xx bursts, latency, dropped connections,
 // shortened token lifetimes, an inactive account) are switched on at run time.
 // Counters are read with Stats, or from outside the process with GET /_sim/stats;
-// POST /_sim/faults injects faults from outside (FaultRequest) and POST /_sim/reset
+// POST /_sim/faults injects faults from outside (FaultRequest), POST /_sim/clock
+// moves the clock forward (ClockRequest; Advance in process) and POST /_sim/reset
 // clears state. The /_sim/ paths are not part of the contract.
 package simulator

@@ -200,3 +200,49 @@ func TestFaultsEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestClockEndpoint: POST /_sim/clock moves the simulator's time forward even on the
+// real clock (as csconnect sim runs), so a client outside the process meets an
+// expired token and the end of a lockout without waiting.
+func TestClockEndpoint(t *testing.T) {
+	ts := newTestServer(t, func(o *simulator.Options) { o.Now, o.TotalLimit = time.Now, 2 })
+	advance := func(body string) (int, simulator.ClockResponse) {
+		resp, err := http.Post(ts.url+"/_sim/clock", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out simulator.ClockResponse
+		if resp.StatusCode == http.StatusOK {
+			if err := jsonDecode(resp, &out); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode, out
+	}
+	for _, body := range []string{`{}`, `{"advance":"-1m"}`, `{"advance":"soon"}`, `{"advance":"1m","rewind":true}`, `not json`} {
+		if status, _ := advance(body); status != http.StatusBadRequest {
+			t.Errorf("POST /_sim/clock %s = %d; want 400", body, status)
+		}
+	}
+
+	tok := token(t, ts.login(t, creds(testUser, testPass)))
+	if r := ts.login(t, creds(testUser, testPass)); r.status != 200 {
+		t.Fatalf("second login = %d; want 200", r.status)
+	}
+	if r := ts.login(t, creds(testUser, testPass)); r.status != 429 {
+		t.Fatalf("login over the total limit = %d; want 429", r.status)
+	}
+	before := time.Now()
+	status, got := advance(`{"advance":"61m"}`)
+	if status != http.StatusOK || got.Now.Before(before.Add(61*time.Minute)) {
+		t.Fatalf("POST /_sim/clock 61m = %d, now %v; want 200 and at least %v", status, got.Now, before.Add(61*time.Minute))
+	}
+	if r := ts.login(t, creds(testUser, testPass)); r.status != 200 {
+		t.Errorf("login after the lockout's end = %d; want 200", r.status)
+	}
+	r := ts.do(t, http.MethodGet, "/datecheck/company?searchnumber=1", "", "", tok, false)
+	if r.status != 403 || r.body != "Token Expired" {
+		t.Errorf("datecheck with a token issued 61 minutes ago = %d %q; want 403 Token Expired", r.status, r.body)
+	}
+}

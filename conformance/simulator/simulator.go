@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/csconnect/csconnect/gen/server"
@@ -71,13 +72,14 @@ type Options struct {
 // Simulator is a Creditsafe CONNECT server. It is an http.Handler serving
 // POST /v1/authenticate and POST /authenticate (the path as the spec writes it,
 // which Prism proxies), GET /datecheck/company, and the control paths
-// GET /_sim/stats, POST /_sim/reset and POST /_sim/faults (FaultRequest). Safe for
-// concurrent use.
+// GET /_sim/stats, POST /_sim/reset, POST /_sim/faults (FaultRequest) and
+// POST /_sim/clock (ClockRequest). Safe for concurrent use.
 type Simulator struct {
-	opts Options
-	now  func() time.Time
-	key  *rsa.PrivateKey
-	mux  *http.ServeMux
+	opts   Options
+	clock  func() time.Time // Options.Now
+	offset atomic.Int64     // nanoseconds Advance added to clock
+	key    *rsa.PrivateKey
+	mux    *http.ServeMux
 
 	stats counters
 
@@ -124,7 +126,7 @@ func New(opts Options) (*Simulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulator: generate key: %w", err)
 	}
-	s := &Simulator{opts: opts, now: opts.Now, key: key, mux: http.NewServeMux()}
+	s := &Simulator{opts: opts, clock: opts.Now, key: key, mux: http.NewServeMux()}
 	s.resetLocked()
 	h := handlers{s}
 	for _, base := range []string{"", "/v1"} {
@@ -137,7 +139,22 @@ func New(opts Options) (*Simulator, error) {
 	s.mux.HandleFunc("GET /_sim/stats", s.serveStats)
 	s.mux.HandleFunc("POST /_sim/reset", s.serveReset)
 	s.mux.HandleFunc("POST /_sim/faults", s.serveFaults)
+	s.mux.HandleFunc("POST /_sim/clock", s.serveClock)
 	return s, nil
+}
+
+// now is the simulator's time: Options.Now moved forward by every Advance.
+func (s *Simulator) now() time.Time { return s.clock().Add(time.Duration(s.offset.Load())) }
+
+// Advance moves the simulator's clock forward by d (a negative d is ignored: its time
+// never runs backward), so that a client can meet an expired token or the end of a
+// lockout without waiting, even when the simulator runs on the real clock (csconnect
+// sim). It returns the simulator's time after the move. Reset keeps the offset.
+func (s *Simulator) Advance(d time.Duration) time.Time {
+	if d > 0 {
+		s.offset.Add(int64(d))
+	}
+	return s.now()
 }
 
 // ServeHTTP serves the simulator's endpoints.
