@@ -37,10 +37,7 @@ type FaultRequest struct {
 // serveFaults answers POST /_sim/faults.
 func (s *Simulator) serveFaults(w http.ResponseWriter, r *http.Request) {
 	var f FaultRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		writeText(w, http.StatusBadRequest, "bad fault request: "+err.Error())
+	if !decodeControl(w, r, "fault", &f) {
 		return
 	}
 	if err := s.applyFaults(f); err != nil {
@@ -112,10 +109,7 @@ type ClockResponse struct {
 // serveClock answers POST /_sim/clock.
 func (s *Simulator) serveClock(w http.ResponseWriter, r *http.Request) {
 	var c ClockRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		writeText(w, http.StatusBadRequest, "bad clock request: "+err.Error())
+	if !decodeControl(w, r, "clock", &c) {
 		return
 	}
 	d, err := optDuration("advance", c.Advance, 0)
@@ -125,6 +119,18 @@ func (s *Simulator) serveClock(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, ClockResponse{Now: s.Advance(*d)})
+}
+
+// decodeControl decodes the JSON body of a control request (at most 4 KiB, no
+// unknown fields) into v, or answers 400 and reports false.
+func decodeControl(w http.ResponseWriter, r *http.Request, what string, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeText(w, http.StatusBadRequest, "bad "+what+" request: "+err.Error())
+		return false
+	}
+	return true
 }
 
 // optDuration parses an optional duration field that must be at least lo.
