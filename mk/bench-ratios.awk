@@ -2,7 +2,8 @@
 # (BENCH_COUNT rounds, each running every benchmark once). "paired" is the median
 # over rounds of the ratio within a round: the two sides of a comparison run back to
 # back, so a burst of load that spans a round slows both and cancels out. "medians"
-# is the ratio of each side's median ns/op (what benchstat's columns give).
+# is the ratio of each side's median ns/op (what benchstat's columns give). The
+# targets are judged on "paired".
 /^Benchmark/ {
 	name = $1; sub(/-[0-9]+$/, "", name)
 	for (i = 2; i < NF; i++) {
