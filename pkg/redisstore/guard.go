@@ -95,9 +95,11 @@ func (s *Store) MergeGuard(ctx context.Context, key string, st csconnect.GuardSt
 		})
 		return err
 	}
-	var err error
 	for range maxMergeAttempts {
-		if err = s.client.Watch(opCtx, merge, name); !errors.Is(err, redis.TxFailedErr) {
+		switch err := s.client.Watch(opCtx, merge, name); {
+		case errors.Is(err, ErrCorrupt):
+			return err // the value is unreadable, Redis is fine: not an outage
+		case !errors.Is(err, redis.TxFailedErr):
 			return s.observe(ctx, "merge guard", err)
 		}
 	}

@@ -78,6 +78,9 @@ func TestEncryptionAtRest(t *testing.T) {
 			if v := raw.Get(ctxT(t), DefaultPrefix+"guard:"+tc.key).Val(); v != tc.value {
 				t.Errorf("MergeGuard(%s) overwrote an unreadable value", tc.key)
 			}
+			if tc.store.down.Load() {
+				t.Errorf("an unreadable value marked Redis as unavailable")
+			}
 		})
 	}
 	// An empty value (never written by a store) reads as no value.
