@@ -1,7 +1,8 @@
 # Prints the ratios the issue-4 targets are stated in, from one `make bench` output
 # (BENCH_COUNT rounds, each running every benchmark once). "paired" is the median
-# over rounds of the ratio within a round: the two sides of a comparison run back to
-# back, so a burst of load that spans a round slows both and cancels out. "medians"
+# over rounds of the ratio within a round: both sides of a comparison run in the same
+# round (the loopback ones back to back, in alternating order), so a burst of load
+# that spans a round slows both and cancels out. "medians"
 # is the ratio of each side's median ns/op (what benchstat's columns give). The
 # targets are judged on "paired".
 /^Benchmark/ {

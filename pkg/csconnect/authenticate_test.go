@@ -496,6 +496,7 @@ func TestTokenBadSuccessBodies(t *testing.T) {
 		"not jwt-shaped":    `{"token":"opaque"}`,
 		"jwt-shaped, junk":  `{"token":"a.b.c"}`,
 		"trailing garbage":  `{"token":"` + prismToken + `"} x`,
+		"another name":      `{"to_ken":"` + prismToken + `"}`,
 		"larger than 1 MiB": `{"token":"` + prismToken + `","pad":"` + strings.Repeat("x", maxTokenBody) + `"}`,
 	}
 	for name, body := range tests {
@@ -524,6 +525,11 @@ func TestTokenTolerantSuccessBodies(t *testing.T) {
 		"white space":        " \r\n{ \"token\" :\t\"" + prismToken + "\" }\n",
 		"duplicate names":    `{"token":"opaque","token":"` + prismToken + `"}`,
 		"invalid UTF-8 else": "{\"note\":\"\xff\xfe\",\"token\":\"" + prismToken + "\"}",
+		"last of two cases":  `{"token":"opaque","TOKEN":"` + prismToken + `"}`,
+		// encoding/json matches names with strings.EqualFold: these are other members.
+		"token_ member": `{"token":"` + prismToken + `","token_":"opaque"}`,
+		"_token member": `{"token":"` + prismToken + `","_token":null}`,
+		"to-ken member": `{"to-ken":"opaque","token":"` + prismToken + `","TO_KEN":1}`,
 	}
 	for name, body := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // TokenLifetime is the documented lifetime of a Creditsafe CONNECT token ("valid for
@@ -78,9 +79,12 @@ var (
 	errJWTClaims   = errors.New("the token's time claims are not numbers")
 )
 
-// jsonV1Lenience makes encoding/json/v2 accept what encoding/json (v1), and so
-// golang-jwt, accepts: duplicate member names (the last wins) and invalid UTF-8.
-var jsonV1Lenience = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+// jsonV1Lenience makes encoding/json/v2 read as encoding/json (v1), and so
+// golang-jwt, reads: duplicate member names (the last wins), invalid UTF-8, and a
+// case-insensitive name (a `case:ignore` field) matched as strings.EqualFold does,
+// dashes and underscores included (v2 would also match "to_ken" to "token").
+var jsonV1Lenience = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true),
+	jsonv1.MatchCaseSensitiveDelimiter(true))
 
 // timeClaims are the members of a JWT's claims that set a Token's lifetime.
 type timeClaims struct {

@@ -20,7 +20,7 @@ func libraryTimeClaims(value string) (exp, iat, nbf *jwt.NumericDate, lenient, o
 	_, _, err := jwt.NewParser().ParseUnverified(value, &c)
 	if err != nil && !errors.Is(err, jwt.ErrTokenUnverifiable) {
 		msg := err.Error()
-		return nil, nil, nil, strings.Contains(msg, "signature") || strings.Contains(msg, "cannot unmarshal number"), false
+		return nil, nil, nil, strings.Contains(msg, "signature") || strings.Contains(msg, "into Go value of type float64"), false
 	}
 	var e1, e2, e3 error
 	exp, e1 = c.GetExpirationTime()
@@ -74,7 +74,7 @@ func scannerSeeds() []string {
 		seeds = append(seeds, header+"."+base64.RawURLEncoding.EncodeToString([]byte(claims))+".c2ln")
 	}
 	claims := base64.RawURLEncoding.EncodeToString([]byte(`{"exp":1700000000}`))
-	for _, h := range []string{`[]`, `"alg"`, `{"alg":"RS256","alg":"none"}`, "{\"kid\":\"\xff\"}", `{"alg":`} {
+	for _, h := range []string{`[]`, `1`, `"alg"`, `{"alg":"RS256","alg":"none"}`, "{\"kid\":\"\xff\"}", `{"alg":`} {
 		seeds = append(seeds, base64.RawURLEncoding.EncodeToString([]byte(h))+"."+claims+".c2ln")
 	}
 	return seeds
