@@ -20,7 +20,8 @@
 //
 // A pod records a lockout or a rejected password with MergeGuard, an optimistic
 // transaction (WATCH, read, MULTI/EXEC, retried on conflict), so pods recording at the
-// same instant never erase each other's records.
+// same instant never erase each other's records. Where Redis refuses transactions (an
+// ACL, a proxy), MergeGuard reads then writes, and logs that once.
 //
 // # What someone with access to Redis can do
 //

@@ -73,7 +73,8 @@ var errMergeContended = errors.New("guard key kept changing under concurrent wri
 // process wrote the key in between, so no process's lockout or rejected pair is lost.
 // The merge is done here rather than in a server-side script because the stored value
 // may be encrypted. A stored value it cannot read is an error, as for LoadGuard: it is
-// not overwritten.
+// not overwritten. When Redis refuses transactions (ACL, proxy), it reads then
+// writes instead, as a Store without MergeGuard is used.
 func (s *Store) MergeGuard(ctx context.Context, key string, st csconnect.GuardState) error {
 	name := s.key("guard", key)
 	opCtx, cancel := s.opContext(ctx)
@@ -96,14 +97,36 @@ func (s *Store) MergeGuard(ctx context.Context, key string, st csconnect.GuardSt
 		return err
 	}
 	for range maxMergeAttempts {
+		var reply redis.Error
 		switch err := s.client.Watch(opCtx, merge, name); {
+		case errors.Is(err, redis.TxFailedErr):
+			continue // another process wrote the key: read it again
 		case errors.Is(err, ErrCorrupt):
 			return err // the value is unreadable, Redis is fine: not an outage
-		case !errors.Is(err, redis.TxFailedErr):
+		case errors.As(err, &reply):
+			// Redis answered, but refused the transaction: an ACL without WATCH,
+			// MULTI or EXEC, or a proxy without transactions. Merge without one.
+			return s.mergeGuardUnguarded(ctx, key, st, err)
+		default:
 			return s.observe(ctx, "merge guard", err)
 		}
 	}
 	return fmt.Errorf("redisstore: merge guard: %w", errMergeContended)
+}
+
+// mergeGuardUnguarded merges st into the stored state by reading then writing, as
+// csconnect does for a Store without MergeGuard: two processes recording at the same
+// instant may lose one record. Used when Redis refuses transactions; the first time,
+// it says so to the Logger.
+func (s *Store) mergeGuardUnguarded(ctx context.Context, key string, st csconnect.GuardState, refused error) error {
+	if s.noTx.CompareAndSwap(false, true) && s.logger != nil {
+		s.logger.Warn("redisstore: redis refused a transaction (WATCH/MULTI/EXEC); guard records are merged without one, so two pods recording at once may lose one", "err", refused)
+	}
+	cur, err := s.LoadGuard(ctx, key)
+	if err != nil {
+		return err
+	}
+	return s.SaveGuard(ctx, key, cur.Merge(st))
 }
 
 // writeGuard queues (on a pipeline) or sends the command that shares st under name:

@@ -2,9 +2,13 @@ package redisstore
 
 import (
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/csconnect/csconnect/internal/redistest"
 	"github.com/csconnect/csconnect/pkg/csconnect"
@@ -156,5 +160,46 @@ func TestMergeGuardConcurrent(t *testing.T) {
 		if want := now.Add(time.Duration(1+(procs-1)*4+2) * time.Second); err != nil || !got.LockedUntil.Equal(want) || got.RejectedPair != "pair" {
 			t.Fatalf("round %d: LoadGuard = %+v, %v; want LockedUntil %v and the rejected pair", round, got, err, want)
 		}
+	}
+}
+
+// TestMergeGuardWithoutTransactions: a Redis user whose ACL refuses WATCH (as a proxy
+// without transactions would) still records guard state, merged by reading then
+// writing; the store is not marked down, and the Logger is told once.
+func TestMergeGuardWithoutTransactions(t *testing.T) {
+	srv := redistest.New(t)
+	admin := redistest.NewClient(t, srv)
+	if err := admin.Do(ctxT(t), "ACL", "SETUSER", "notx", "on", ">notx-pw", "~*", "+@all", "-watch", "-multi", "-exec").Err(); err != nil {
+		t.Fatal(err)
+	}
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr, Username: "notx", Password: "notx-pw", ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = client.Close() })
+	logs := &logRecorder{}
+	s := storeOn(t, client, Options{Logger: slog.New(logs)})
+	now := time.Now().Truncate(time.Millisecond)
+	fixedNow(s, now)
+	for _, st := range []csconnect.GuardState{
+		{RejectedPair: "a", RejectedUntil: now.Add(time.Hour)},
+		{LockedUntil: now.Add(5 * time.Minute)},
+	} {
+		if err := s.MergeGuard(ctxT(t), "fp", st); err != nil {
+			t.Fatalf("MergeGuard(%+v) without transactions = %v", st, err)
+		}
+	}
+	got, err := s.LoadGuard(ctxT(t), "fp")
+	if err != nil || got.RejectedPair != "a" || !got.LockedUntil.Equal(now.Add(5*time.Minute)) {
+		t.Errorf("LoadGuard = %+v, %v; want both records", got, err)
+	}
+	if s.down.Load() {
+		t.Errorf("a refused transaction marked Redis as unavailable")
+	}
+	n := 0
+	for _, m := range logs.messages() {
+		if strings.Contains(m, "refused a transaction") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("logged the refused transaction %d times; want once", n)
 	}
 }

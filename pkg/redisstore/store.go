@@ -101,6 +101,7 @@ type Store struct {
 	now     func() time.Time
 
 	down atomic.Bool // the last operation failed for want of Redis
+	noTx atomic.Bool // Redis refused a transaction (logged once)
 }
 
 // keyring holds a Store's key material.
