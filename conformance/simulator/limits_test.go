@@ -246,3 +246,17 @@ func TestClockEndpoint(t *testing.T) {
 		t.Errorf("datecheck with a token issued 61 minutes ago = %d %q; want 403 Token Expired", r.status, r.body)
 	}
 }
+
+// TestAdvanceNeverRunsBackward: advancing past the range of a time.Duration offset
+// saturates instead of wrapping around into the past.
+func TestAdvanceNeverRunsBackward(t *testing.T) {
+	ts := newTestServer(t, nil)
+	first := ts.Advance(200 * 365 * 24 * time.Hour)
+	second := ts.Advance(200 * 365 * 24 * time.Hour)
+	if second.Before(first) {
+		t.Errorf("after two advances of 200 years the clock reads %v, before %v", second, first)
+	}
+	if again := ts.Advance(-time.Hour); again.Before(second) {
+		t.Errorf("Advance(-1h) moved the clock back to %v", again)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -151,8 +152,15 @@ func (s *Simulator) now() time.Time { return s.clock().Add(time.Duration(s.offse
 // lockout without waiting, even when the simulator runs on the real clock (csconnect
 // sim). It returns the simulator's time after the move. Reset keeps the offset.
 func (s *Simulator) Advance(d time.Duration) time.Time {
-	if d > 0 {
-		s.offset.Add(int64(d))
+	for d > 0 {
+		old := s.offset.Load()
+		next := old + int64(d)
+		if next < old { // past ~292 years: stay at the end rather than wrap around
+			next = math.MaxInt64
+		}
+		if s.offset.CompareAndSwap(old, next) {
+			break
+		}
 	}
 	return s.now()
 }
