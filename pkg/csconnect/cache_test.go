@@ -196,6 +196,46 @@ func TestCacheShortTokenClamp(t *testing.T) {
 	}
 }
 
+// TestCacheAdvisoryRefreshDetached: the background refresh a caller starts in the
+// advisory window outlives that caller's context (the Transport passes a request's
+// context, which ends with the request): it completes and installs the new token.
+func TestCacheAdvisoryRefreshDetached(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clock := newFakeClock()
+		release := make(chan struct{})
+		var fetchErr atomic.Value
+		src := &fakeSource{fn: func(ctx context.Context, n int64) (*Token, error) {
+			if n > 1 {
+				select {
+				case <-release:
+				case <-ctx.Done():
+					fetchErr.Store(ctx.Err())
+					return nil, ctx.Err()
+				}
+			}
+			return tokenAt(n, clock.now()), nil
+		}}
+		c := newTestCache(t, src, clock, CacheOptions{})
+		first := mustToken(t, c)
+		setClock(clock, t0.Add(56*time.Minute)) // advisory window
+		ctx, cancel := context.WithCancel(context.Background())
+		if tok, err := c.Token(ctx); err != nil || tok != first {
+			t.Fatalf("Token() in the advisory window = %v, %v; want the first token at once", tok, err)
+		}
+		synctest.Wait() // the refresh is running, held by the source
+		cancel()
+		synctest.Wait()
+		close(release)
+		synctest.Wait()
+		if err := fetchErr.Load(); err != nil {
+			t.Errorf("background refresh saw %v; want it detached from the caller's context", err)
+		}
+		if tok := mustToken(t, c); tok.Value != "tok-2" {
+			t.Errorf("Token() after the refresh = %v; want tok-2", tok)
+		}
+	})
+}
+
 // TestCacheCallerGivesUp: one caller's context ending returns to that caller at once
 // and does not cancel the fetch the others wait for.
 func TestCacheCallerGivesUp(t *testing.T) {
@@ -215,6 +255,7 @@ func TestCacheCallerGivesUp(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		quitter := make(chan error, 1)
 		go func() { _, err := c.Token(ctx); quitter <- err }()
+		synctest.Wait() // the quitter's call starts the fetch
 		stayer := make(chan *Token, 1)
 		go func() { stayer <- tryToken(t, c) }()
 		synctest.Wait()
@@ -516,8 +557,12 @@ func TestCacheClose(t *testing.T) {
 			t.Errorf("Token() after Close = %v; want the still-valid %v", got, first)
 		}
 		setClock(clock, t0.Add(hour))
+		calls := src.calls.Load()
 		if _, err := c.Token(context.Background()); !errors.Is(err, ErrCacheClosed) {
 			t.Errorf("Token() needing a fetch after Close error = %v; want ErrCacheClosed", err)
+		}
+		if n := src.calls.Load() - calls; n != 0 {
+			t.Errorf("source called %d times after Close; want 0", n)
 		}
 	})
 }

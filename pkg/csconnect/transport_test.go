@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unsafe"
 )
@@ -381,17 +382,48 @@ func equalDurations(a, b []time.Duration) bool {
 	return true
 }
 
+// TestTransportRetryHonoursContext: a caller whose context ends while the Transport
+// waits to retry gets the context's error at once, with no further attempt.
 func TestTransportRetryHonoursContext(t *testing.T) {
-	srv := newServiceServer(t, canned{status: 503})
-	tr, _, _ := newTestTransport(t)
-	tr.sleep = nil // the real sleep: the context is already over, so it returns at once
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/svc", nil)
-	mustToken(t, tr.Source)
-	if _, err := tr.RoundTrip(req); !errors.Is(err, context.Canceled) {
-		t.Errorf("RoundTrip(cancelled ctx) error = %v; want context.Canceled", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		var attempts atomic.Int64
+		first := make(chan struct{})
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if attempts.Add(1) == 1 {
+				close(first)
+			}
+			return &http.Response{StatusCode: 503, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+		})
+		tr, _, _ := newTestTransport(t)
+		tr.Base = base
+		tr.sleep = nil // the real sleep, on the bubble's clock
+		tr.Retry = RetryPolicy{BaseDelay: hour, MaxDelay: hour}
+		tr.rand = func(n int64) int64 { return n - 1 } // wait the whole hour
+		mustToken(t, tr.Source)
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://example.com/svc", nil)
+		done := make(chan error, 1)
+		go func() {
+			resp, err := tr.RoundTrip(req)
+			if err == nil {
+				discard(resp)
+			}
+			done <- err
+		}()
+		<-first
+		synctest.Wait() // waiting to retry
+		start := time.Now()
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("RoundTrip cancelled while waiting to retry = %v; want context.Canceled", err)
+		}
+		if waited := time.Since(start); waited > 0 {
+			t.Errorf("RoundTrip returned %v after the cancel; want at once", waited)
+		}
+		if n := attempts.Load(); n != 1 {
+			t.Errorf("attempts = %d; want 1", n)
+		}
+	})
 }
 
 // countingTransport counts requests and answers 200 without any network.
