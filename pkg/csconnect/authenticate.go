@@ -141,6 +141,7 @@ type Authenticator struct {
 	request  *http.Request
 	body     []byte // request's body: the credentials as JSON
 	http     *http.Client
+	ownHTTP  bool // http's transport was built here (AuthConfig.HTTPClient was nil)
 	endpoint string
 	guard    *guard
 	redact   redactor
@@ -209,6 +210,7 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		request:  req,
 		body:     body,
 		http:     hc,
+		ownHTTP:  cfg.HTTPClient == nil,
 		endpoint: endpointName(http.MethodPost, req.URL),
 		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, cfg.StoreTimeout, cfg.Logger),
 		redact:   newRedactor(cfg.Password),
@@ -252,6 +254,15 @@ func (a *Authenticator) GoString() string { return a.String() }
 
 // Format makes every verb print String.
 func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
+
+// CloseIdleConnections closes the idle connections of the transport the
+// Authenticator built (when AuthConfig.HTTPClient was nil; a client given there is
+// the caller's to close). Client.Close calls it.
+func (a *Authenticator) CloseIdleConnections() {
+	if a.ownHTTP {
+		a.http.CloseIdleConnections()
+	}
+}
 
 // ResetGuard forgets a rejected password and a lockout, locally and in the Store,
 // so the next Token call sends a request. Call it when a human has fixed the cause.

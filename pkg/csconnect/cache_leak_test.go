@@ -32,3 +32,27 @@ func TestCacheNoGoroutineLeak(t *testing.T) {
 		t.Fatalf("Close() = %v", err)
 	}
 }
+
+// TestClientCloseReleasesConnections: after a call through the whole stack, Close
+// leaves no goroutine of the Client behind: the idle connections of both transports
+// New built (authenticate and services) are closed, not left to their idle timeout.
+func TestClientCloseReleasesConnections(t *testing.T) {
+	auth := newAuthServer(t)
+	svc := newServiceServer(t, ok200)
+	ignore := goleak.IgnoreCurrent() // the servers' own goroutines
+	c, err := New(Config{
+		Auth:       AuthConfig{BaseURL: auth.URL + "/v1", Username: testUser, Password: testPassword},
+		ServiceURL: svc.URL,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.DateCheckCompanyWithResponse(context.Background(), dateCheck)
+	if err != nil || resp.StatusCode() != 200 {
+		t.Fatalf("DateCheckCompanyWithResponse() = %v, %v; want 200", resp, err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	goleak.VerifyNone(t, ignore)
+}

@@ -76,6 +76,9 @@ type Client struct {
 	// HTTPClient is the client the service calls go through; reuse it for services
 	// the generated client does not cover.
 	HTTPClient *http.Client
+
+	auth    *Authenticator
+	ownBase *http.Transport // the service transport New built (Config.Base was nil)
 }
 
 // New checks cfg (sending nothing; see NewAuthenticator) and returns a Client whose
@@ -113,13 +116,14 @@ func New(cfg Config) (*Client, error) {
 		opts.Logger = cfg.Auth.Logger
 	}
 	base := cfg.Base
+	var ownBase *http.Transport
 	if base == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = cfg.ServiceTimeout
-		if t.ResponseHeaderTimeout <= 0 {
-			t.ResponseHeaderTimeout = DefaultServiceTimeout
+		ownBase = http.DefaultTransport.(*http.Transport).Clone()
+		ownBase.ResponseHeaderTimeout = cfg.ServiceTimeout
+		if ownBase.ResponseHeaderTimeout <= 0 {
+			ownBase.ResponseHeaderTimeout = DefaultServiceTimeout
 		}
-		base = t
+		base = ownBase
 	}
 	cache := NewCache(auth, opts)
 	maxBody := cfg.MaxResponseBody
@@ -132,7 +136,7 @@ func New(cfg Config) (*Client, error) {
 		_ = cache.Close()
 		return nil, errors.Join(errors.New("csconnect: building the generated client"), err)
 	}
-	return &Client{ClientWithResponses: gen, Tokens: cache, HTTPClient: hc}, nil
+	return &Client{ClientWithResponses: gen, Tokens: cache, HTTPClient: hc, auth: auth, ownBase: ownBase}, nil
 }
 
 // Authenticate sends nothing and returns ErrRawAuthenticate: see Client.
@@ -156,5 +160,17 @@ func (c *Client) AuthenticateWithBodyWithResponse(context.Context, string, io.Re
 	return nil, ErrRawAuthenticate
 }
 
-// Close stops the token cache's background work. The Client must not be used after.
-func (c *Client) Close() error { return c.Tokens.Close() }
+// Close stops the token cache's background work and closes the idle connections of
+// the transports New built (not of Config.Base or AuthConfig.HTTPClient, which are
+// the caller's), so no goroutine of the Client outlives it. The Client must not be
+// used after.
+func (c *Client) Close() error {
+	err := c.Tokens.Close()
+	if c.auth != nil {
+		c.auth.CloseIdleConnections()
+	}
+	if c.ownBase != nil {
+		c.ownBase.CloseIdleConnections()
+	}
+	return err
+}

@@ -136,6 +136,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// CloseIdleConnections closes the idle connections of Base (of http.DefaultTransport
+// when Base is nil), so that http.Client.CloseIdleConnections reaches them through
+// the Transport, as with x/oauth2's Transport.
+func (t *Transport) CloseIdleConnections() {
+	var base http.RoundTripper = http.DefaultTransport
+	if t.Base != nil {
+		base = t.Base
+	}
+	if c, ok := base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if t.Source == nil {
 		closeRequestBody(req)

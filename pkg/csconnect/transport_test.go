@@ -557,3 +557,23 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 		}
 	}
 }
+
+// closeRecorder is a base transport that records CloseIdleConnections.
+type closeRecorder struct {
+	countingTransport
+	closed atomic.Int64
+}
+
+func (c *closeRecorder) CloseIdleConnections() { c.closed.Add(1) }
+
+// TestTransportCloseIdleConnections: http.Client.CloseIdleConnections reaches Base
+// through the Transport.
+func TestTransportCloseIdleConnections(t *testing.T) {
+	base := &closeRecorder{}
+	tr, _, _ := newTestTransport(t)
+	tr.Base = base
+	(&http.Client{Transport: tr}).CloseIdleConnections()
+	if n := base.closed.Load(); n != 1 {
+		t.Errorf("Base.CloseIdleConnections calls = %d; want 1", n)
+	}
+}
