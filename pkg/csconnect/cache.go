@@ -280,6 +280,15 @@ func (c *Cache) Invalidate(rejected *Token) {
 	}
 }
 
+// renewAt returns when the cache next wants to renew tok (the start of its advisory
+// window, or of a backoff's end), if tok is still its current token.
+func (c *Cache) renewAt(tok *Token) (time.Time, bool) {
+	if e := c.cur.Load(); e != nil && e.tok == tok {
+		return e.refreshAt, true
+	}
+	return time.Time{}, false
+}
+
 // Stats returns a snapshot of the cache's counters.
 func (c *Cache) Stats() CacheStats { return c.stats.snapshot() }
 
