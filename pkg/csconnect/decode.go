@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"html"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,6 +34,11 @@ const maxFieldRunes = 1000
 func decodeServiceError(resp *http.Response) *APIError {
 	body := peekBody(resp, maxErrorBody)
 	e := decodeError(serviceEndpoint, resp.StatusCode, resp.Header, body, time.Now())
+	// "a 403 HTTP Status (Token Expired)": the reason phrase alone may say it.
+	reason := strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
+	if errors.Is(e.kind, ErrForbidden) && tokenExpiredFieldRE.MatchString(reason) {
+		e.kind = ErrTokenExpired
+	}
 	if req := resp.Request; req != nil {
 		e.Endpoint = endpointName(req.Method, req.URL)
 		if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
@@ -223,6 +230,13 @@ var (
 	// "Authorization Token has either expired or is not a valid Connect
 	// Authorization Token", TOKEN_EXPIRED).
 	tokenExpiredRE = regexp.MustCompile(`(?i)token[ _-]?(has[ _-]?|is[ _-]?)?expired|expired[ _-]?token|authorization token has either expired|not a valid connect authorization token`)
+	// tokenExpiredFieldRE: a field (code, message or detail, or the reason phrase)
+	// that begins by saying the token expired ("Token Expired", "Token Expired: …",
+	// TOKEN_EXPIRED). A 403 is renewed and replayed only on this: a 403 is also how
+	// the Sweden services refuse a company, and a replay there could bill twice, so a
+	// mention further on ("Access forbidden: expired token cannot access company")
+	// is not enough.
+	tokenExpiredFieldRE = regexp.MustCompile(`(?i)^[\s\pP]*(((the|your)\s+)?((bearer|access|auth(orization)?)[\s_-]+)?token[\s_-]*((has|is)[\s_-]*)?(been[\s_-]*)?expired|expired[\s_-]*token|authorization token has either expired)([\s\pP]|$)`)
 	// tokenInvalidRE: the texts that say a bearer token is invalid, which Connect
 	// services send for an expired token ("Invalid token.", INVALID_TOKEN,
 	// RFC 6750 invalid_token).
@@ -267,8 +281,10 @@ func classify(ep endpoint, status int, f errorFields, wwwAuth string) error {
 		}
 		return ErrUnauthorized
 	case status == http.StatusForbidden:
-		if tokenExpiredRE.MatchString(text) {
-			return ErrTokenExpired
+		for _, field := range []string{f.code, f.message, f.detail} {
+			if tokenExpiredFieldRE.MatchString(field) {
+				return ErrTokenExpired
+			}
 		}
 		return ErrForbidden
 	case credits:

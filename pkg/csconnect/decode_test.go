@@ -279,3 +279,38 @@ func TestOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckResponse403: a 403 means "renew and replay" only when a field (or the
+// status line's reason phrase) begins by saying the token expired; any other 403,
+// even one that mentions an expired token further on, is ErrForbidden: replaying
+// it could bill twice.
+func TestCheckResponse403(t *testing.T) {
+	tests := []struct {
+		name, status, ctype, body string
+		want                      error
+	}{
+		{"text", "403 Forbidden", "text/plain", "Token Expired", ErrTokenExpired},
+		{"text with detail", "403 Forbidden", "text/plain", "Token expired: issued 2026-11-22T20:00:00Z", ErrTokenExpired},
+		{"message", "403 Forbidden", "application/json", `{"message":"Your token has expired."}`, ErrTokenExpired},
+		{"code", "403 Forbidden", "application/json", `{"error":{"code":"TOKEN_EXPIRED","text":"Forbidden"}}`, ErrTokenExpired},
+		{"reason phrase only", "403 Token Expired", "", "", ErrTokenExpired},
+		{"empty", "403 Forbidden", "", "", ErrForbidden},
+		{"access forbidden", "403 Forbidden", "application/json", `{"message":"Access forbidden"}`, ErrForbidden},
+		{"mention further on", "403 Forbidden", "application/json", `{"message":"Access forbidden: expired token cannot access company"}`, ErrForbidden},
+		{"rejected company", "403 Forbidden", "application/json", `{"error":{"code":"COMPANY_REJECTED","text":"Company rejected","detail":"the token owner may not see it"}}`, ErrForbidden},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, _ := url.Parse("https://se-webservice.apps.creditsafe.com/datecheck/company")
+			resp := &http.Response{StatusCode: 403, Status: tc.status, Header: http.Header{},
+				Body: io.NopCloser(strings.NewReader(tc.body)), Request: &http.Request{Method: http.MethodGet, URL: u}}
+			if tc.ctype != "" {
+				resp.Header.Set("Content-Type", tc.ctype)
+			}
+			err := CheckResponse(resp)
+			if !errors.Is(err, tc.want) || tc.want == ErrForbidden && errors.Is(err, ErrTokenExpired) {
+				t.Errorf("CheckResponse(%s, %q) = %v; want %v", tc.status, tc.body, err, tc.want)
+			}
+		})
+	}
+}
