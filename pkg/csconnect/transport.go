@@ -49,8 +49,9 @@ type Invalidator interface {
 //     token, so later requests it is refused for are returned as they are, without
 //     invalidating or renewing: such a service costs one renewal per token, not
 //     one authenticate per call;
-//   - retries 429 and 5xx answers to idempotent requests as Retry says, honouring
-//     Retry-After, and stops when the request's context ends.
+//   - retries 429 and 5xx answers, connection failures and timeouts of idempotent
+//     requests as Retry says, honouring Retry-After; it stops when the request's
+//     context ends, and returns the answer rather than wait past its deadline.
 //
 // Transport sets no timeout of its own: give requests a context deadline, or set
 // the Base transport's timeouts. Do not set http.Client.Timeout over it (see New).
@@ -78,7 +79,8 @@ type Transport struct {
 	now          func() time.Time
 }
 
-// RetryPolicy configures Transport's retries of transient failures (429 and 5xx).
+// RetryPolicy configures Transport's retries of transient failures (429 and 5xx
+// answers; connection failures and timeouts, but not certificate errors).
 // A token renewal (one replay after ErrTokenExpired) is not a retry and is not
 // counted here.
 type RetryPolicy struct {
@@ -182,6 +184,19 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 		}
 		resp, err := base.RoundTrip(out)
 		if err != nil {
+			// No answer: retry a connection failure or timeout like a 5xx, within the
+			// same bounds; not a certificate error, nor when the caller gave up.
+			if attempt < policy.MaxAttempts && ctx.Err() == nil && transientTransportError(err) &&
+				replayable(req) && policy.Retryable(req) {
+				if d := t.backoff(policy, attempt); t.fits(ctx, d) {
+					if err := t.sleepFn()(ctx, d); err != nil {
+						closeRequestBody(req)
+						return nil, err
+					}
+					attempt++
+					continue
+				}
+			}
 			return nil, err
 		}
 		cerr := CheckResponse(resp)
@@ -255,20 +270,43 @@ func (t *Transport) prepare(req *http.Request, tok *Token, replay bool) (*http.R
 }
 
 // delay returns the wait before the next attempt: the server's Retry-After when it
-// gives one (ok is false when it is longer than MaxRetryAfter), else full jitter.
+// gives one, else full jitter. ok is false when the wait is longer than
+// MaxRetryAfter or would outlast the request's context: the answer is then returned
+// rather than waited on in vain.
 func (t *Transport) delay(p RetryPolicy, attempt int, resp *http.Response) (time.Duration, bool) {
-	now := time.Now
-	if t.now != nil {
-		now = t.now
+	ctx := context.Background()
+	if resp.Request != nil {
+		ctx = resp.Request.Context()
 	}
-	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now()); ok {
-		return d, d <= p.MaxRetryAfter
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock()()); ok {
+		return d, d <= p.MaxRetryAfter && t.fits(ctx, d)
 	}
+	d := t.backoff(p, attempt)
+	return d, t.fits(ctx, d)
+}
+
+// backoff is the full-jitter wait before attempt+1.
+func (t *Transport) backoff(p RetryPolicy, attempt int) time.Duration {
 	rnd := t.rand
 	if rnd == nil {
 		rnd = rand.Int64N
 	}
-	return fullJitter(attempt, p.BaseDelay, p.MaxDelay, rnd), true
+	return fullJitter(attempt, p.BaseDelay, p.MaxDelay, rnd)
+}
+
+// fits reports whether waiting d leaves ctx time for another attempt (on the real
+// clock, which context deadlines run on).
+func (t *Transport) fits(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return !ok || time.Until(dl) > d
+}
+
+// clock is the Transport's time source: time.Now unless a test set one.
+func (t *Transport) clock() func() time.Time {
+	if t.now != nil {
+		return t.now
+	}
+	return time.Now
 }
 
 func (t *Transport) sleepFn() func(context.Context, time.Duration) error {

@@ -2,14 +2,17 @@ package csconnect
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -576,4 +579,74 @@ func TestTransportCloseIdleConnections(t *testing.T) {
 	if n := base.closed.Load(); n != 1 {
 		t.Errorf("Base.CloseIdleConnections calls = %d; want 1", n)
 	}
+}
+
+// TestTransportRetriesNetworkErrors: a request that gets no answer (connection
+// refused, reset, timeout) is retried like a 5xx when it is idempotent; a POST, a
+// certificate error or a spent attempt budget returns the error.
+func TestTransportRetriesNetworkErrors(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	tests := map[string]struct {
+		method    string
+		errs      []error // per attempt; nil answers 200
+		wantCalls int
+		wantErr   bool
+	}{
+		"refused then ok":     {http.MethodGet, []error{refused, nil}, 2, false},
+		"reset twice then ok": {http.MethodGet, []error{io.ErrUnexpectedEOF, io.ErrUnexpectedEOF, nil}, 3, false},
+		"bounded":             {http.MethodGet, []error{refused, refused, refused, nil}, 3, true},
+		"post not retried":    {http.MethodPost, []error{refused, nil}, 1, true},
+		"certificate":         {http.MethodGet, []error{x509.UnknownAuthorityError{}, nil}, 1, true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var calls atomic.Int64
+			tr, _, slept := newTestTransport(t)
+			tr.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				n := calls.Add(1)
+				if err := tc.errs[n-1]; err != nil {
+					return nil, err
+				}
+				return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+			})
+			req, _ := http.NewRequest(tc.method, "https://example.com/svc", nil)
+			resp, err := tr.RoundTrip(req)
+			if err == nil {
+				discard(resp)
+			}
+			if (err != nil) != tc.wantErr || calls.Load() != int64(tc.wantCalls) {
+				t.Errorf("RoundTrip() = %v after %d attempts; want error %t after %d", err, calls.Load(), tc.wantErr, tc.wantCalls)
+			}
+			if len(*slept) != tc.wantCalls-1 {
+				t.Errorf("slept %v; want %d waits", *slept, tc.wantCalls-1)
+			}
+		})
+	}
+}
+
+// TestTransportNoWaitPastDeadline: when the wait before a retry would outlast the
+// request's context, the answer is returned at once instead of waiting in vain.
+func TestTransportNoWaitPastDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int64
+		tr, _, _ := newTestTransport(t)
+		tr.sleep = nil
+		tr.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			calls.Add(1)
+			return &http.Response{StatusCode: 503, Header: http.Header{"Retry-After": {"2"}}, Body: http.NoBody, Request: r}, nil
+		})
+		mustToken(t, tr.Source)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://example.com/svc", nil)
+		start := time.Now()
+		resp, err := tr.RoundTrip(req)
+		if err != nil || resp.StatusCode != 503 {
+			t.Fatalf("RoundTrip() = %v, %v; want the 503", resp, err)
+		}
+		discard(resp)
+		if waited := time.Since(start); waited != 0 || calls.Load() != 1 {
+			t.Errorf("RoundTrip() waited %v and made %d attempts; want the 503 at once after 1", waited, calls.Load())
+		}
+	})
 }
