@@ -264,6 +264,11 @@ func (a *Authenticator) CloseIdleConnections() {
 	}
 }
 
+// GuardStatus reports what the lockout guard holds now (this process's view: what
+// its last call saw in the Store, and its own records), for metrics and health
+// checks. It sends nothing.
+func (a *Authenticator) GuardStatus() GuardStatus { return a.guard.status(a.now()) }
+
 // ResetGuard forgets a rejected password and a lockout, locally and in the Store,
 // so the next Token call sends a request. Call it when a human has fixed the cause.
 // The budget is not reset. The returned error is the Store's (the local guard is

@@ -160,6 +160,10 @@ func (c *Client) AuthenticateWithBodyWithResponse(context.Context, string, io.Re
 	return nil, ErrRawAuthenticate
 }
 
+// GuardStatus reports the Authenticator's lockout guard (see
+// Authenticator.GuardStatus), for metrics beside Tokens.Stats.
+func (c *Client) GuardStatus() GuardStatus { return c.auth.GuardStatus() }
+
 // Close stops the token cache's background work and closes the idle connections of
 // the transports New built (not of Config.Base or AuthConfig.HTTPClient, which are
 // the caller's), so no goroutine of the Client outlives it. The Client must not be

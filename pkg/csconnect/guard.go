@@ -177,6 +177,35 @@ func (g *guard) spend(now time.Time) error {
 	return nil
 }
 
+// GuardStatus is what an Authenticator's lockout guard holds now, for metrics and
+// health checks: whether it refuses the credentials, until when authenticate is
+// paused, and how many requests the budget has left.
+type GuardStatus struct {
+	// Rejected: the credentials were refused (401 or 400) and are not sent again
+	// until they change or ResetGuard.
+	Rejected bool
+	// LockedUntil is the end of a lockout (429) or pause (403), or zero.
+	LockedUntil time.Time
+	// BudgetLeft is how many authenticate requests the budget allows now; -1 when
+	// there is no budget.
+	BudgetLeft int
+}
+
+// status returns the guard's local state at now (what the last check or record
+// left; the Store is not asked).
+func (g *guard) status(now time.Time) GuardStatus {
+	g.mu.Lock()
+	s := GuardStatus{Rejected: g.rejected != nil, BudgetLeft: -1}
+	if now.Before(g.lockedUntil) {
+		s.LockedUntil = g.lockedUntil
+	}
+	g.mu.Unlock()
+	if g.limiter != nil {
+		s.BudgetLeft = int(g.limiter.TokensAt(now))
+	}
+	return s
+}
+
 // rejectPair records a 401 (or other invalid-credentials answer) for the pair.
 func (g *guard) rejectPair(ctx context.Context, now time.Time, cause error) {
 	g.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -189,4 +190,36 @@ func (f *failingStore) SaveGuard(ctx context.Context, key string, s GuardState) 
 		return errors.New("store down")
 	}
 	return f.MemoryStore.SaveGuard(ctx, key, s)
+}
+
+// TestGuardStatus: GuardStatus reports the guard's state for metrics: nothing held
+// at first, the budget spent by each request, a lockout until its end, a rejection
+// until ResetGuard.
+func TestGuardStatus(t *testing.T) {
+	var status atomic.Int64
+	status.Store(429)
+	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		reply(int(status.Load()), "no", "Retry-After: 60")(w, r)
+	})
+	a := newTestAuth(t, srv.URL)
+	if got := a.GuardStatus(); got.Rejected || !got.LockedUntil.IsZero() || got.BudgetLeft != DefaultBudget {
+		t.Errorf("GuardStatus() before any request = %+v; want nothing held, budget %d", got, DefaultBudget)
+	}
+	_, _ = a.Token(context.Background())
+	now := a.clock.now()
+	if got := a.GuardStatus(); got.Rejected || !got.LockedUntil.Equal(now.Add(time.Minute)) || got.BudgetLeft != DefaultBudget-1 {
+		t.Errorf("GuardStatus() after a 429 = %+v; want locked until %v, budget %d", got, now.Add(time.Minute), DefaultBudget-1)
+	}
+	a.clock.advance(time.Minute)
+	status.Store(401)
+	_, _ = a.Token(context.Background())
+	if got := a.GuardStatus(); !got.Rejected || !got.LockedUntil.IsZero() {
+		t.Errorf("GuardStatus() after a 401 = %+v; want rejected, no lockout", got)
+	}
+	if err := a.ResetGuard(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.GuardStatus(); got.Rejected {
+		t.Errorf("GuardStatus() after ResetGuard = %+v; want not rejected", got)
+	}
 }
