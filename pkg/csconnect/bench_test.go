@@ -134,7 +134,8 @@ func BenchmarkTransport(b *testing.B) {
 	}
 	newBase := func() *http.Transport { return http.DefaultTransport.(*http.Transport).Clone() }
 	ourBase, plainBase := newBase(), newBase()
-	ours := &http.Client{Transport: &Transport{Source: cache, Base: ourBase}}
+	// The Transport as New builds it (response bodies capped).
+	ours := &http.Client{Transport: &Transport{Source: cache, Base: ourBase, MaxResponseBody: DefaultMaxResponseBody}}
 	plain := &http.Client{Transport: plainBase}
 	defer ourBase.CloseIdleConnections()
 	defer plainBase.CloseIdleConnections()
@@ -183,7 +184,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	ourBase := http.DefaultTransport.(*http.Transport).Clone()
 	defer ourBase.CloseIdleConnections()
 	a, err := NewAuthenticator(AuthConfig{BaseURL: srv.URL + "/v1", Username: testUser, Password: testPassword,
-		HTTPClient: &http.Client{Transport: ourBase}, Budget: -1})
+		HTTPClient: &http.Client{Transport: ourBase}, Budget: -1}) // the default budget (100 per 5 min) would refuse the benchmark's loop
 	if err != nil {
 		b.Fatal(err)
 	}
