@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -222,4 +224,69 @@ func ExampleCache_Stats() {
 	s := cache.Stats()
 	fmt.Printf("fetches=%d hits=%d waits=%d\n", s.Fetches, s.Hits, s.Waits)
 	// Output: fetches=1 hits=9 waits=1
+}
+
+// Invalidate drops a token a service refused, but only if it is still the current
+// one: any number of callers reporting the same refused token cause one renewal.
+func ExampleCache_Invalidate() {
+	var calls atomic.Int64
+	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{})
+	defer cache.Close()
+
+	refused, _ := cache.Token(context.Background())
+	for range 100 { // a hundred requests were answered "Token Expired"
+		cache.Invalidate(refused)
+	}
+	tok, _ := cache.Token(context.Background())
+	fmt.Println(tok.Value == refused.Value, "authenticate calls:", calls.Load())
+	// Output: false authenticate calls: 2
+}
+
+// Logging goes to a log/slog Logger; tokens appear by their expiry, never by value,
+// and an Authenticator's configuration logs without its password.
+func ExampleCacheOptions_logger() {
+	var calls atomic.Int64
+	drop := func(_ []string, a slog.Attr) slog.Attr { // keep the output stable
+		if a.Key == slog.TimeKey || a.Key == "expiry" || a.Key == "refresh_at" {
+			return slog.Attr{}
+		}
+		return a
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: drop}))
+	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{Logger: logger})
+	defer cache.Close()
+	_, _ = cache.Token(context.Background())
+
+	cfg := csconnect.AuthConfig{Username: "myUsername", Password: "myPassword"}
+	logger.Info("configured", "auth", cfg)
+	// Output:
+	// level=DEBUG msg="csconnect: token renewed" token.remaining=1h0m0s
+	// level=INFO msg=configured auth.base_url="" auth.username=myUsername auth.password_set=true
+}
+
+// RetryPolicy bounds the Transport's retries of transient failures: here at most two
+// attempts, and no retry at all for a POST unless it carries an Idempotency-Key.
+func ExampleRetryPolicy() {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	var calls atomic.Int64
+	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{})
+	defer cache.Close()
+
+	tr := &csconnect.Transport{Source: cache, Retry: csconnect.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}}
+	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/datecheck/company")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	fmt.Println(resp.StatusCode, "after", hits.Load(), "requests")
+	// Output: 200 after 2 requests
 }
