@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -17,24 +18,32 @@ import (
 func TestNewCapsResponseBody(t *testing.T) {
 	const limit = 4 << 10
 	tests := map[string]struct {
-		size    int
-		wantErr error
+		size     int
+		declared bool // Content-Length set (else chunked)
+		wantErr  error
 	}{
-		"under the limit":    {size: limit - 1},
-		"exactly the limit":  {size: limit},
-		"one byte over":      {size: limit + 1, wantErr: ErrResponseTooLarge},
-		"streams far beyond": {size: 256 * limit, wantErr: ErrResponseTooLarge},
+		"under the limit":           {size: limit - 1},
+		"exactly the limit":         {size: limit},
+		"one byte over":             {size: limit + 1, wantErr: ErrResponseTooLarge},
+		"streams far beyond":        {size: 256 * limit, wantErr: ErrResponseTooLarge},
+		"declared, under the limit": {size: limit - 1, declared: true},
+		"declared, one byte over":   {size: limit + 1, declared: true, wantErr: ErrResponseTooLarge},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/plain") // not decoded: only the size matters
+				if tc.declared {
+					w.Header().Set("Content-Length", strconv.Itoa(tc.size))
+				}
 				chunk := []byte(strings.Repeat("x", 1<<10))
 				for left := tc.size; left > 0; left -= len(chunk) {
 					if _, err := w.Write(chunk[:min(left, len(chunk))]); err != nil {
 						return // the client stopped reading
 					}
-					w.(http.Flusher).Flush() // chunked: no Content-Length to judge by
+					if !tc.declared {
+						w.(http.Flusher).Flush() // chunked: no Content-Length to judge by
+					}
 				}
 			}))
 			t.Cleanup(svc.Close)

@@ -132,10 +132,23 @@ func isIdempotent(r *http.Request) bool {
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.roundTrip(req)
-	if err == nil && t.MaxResponseBody > 0 && resp.Body != nil && resp.Body != http.NoBody {
+	if err == nil && t.needsCap(resp) {
 		resp.Body = &cappedBody{rc: resp.Body, left: t.MaxResponseBody}
 	}
 	return resp, err
+}
+
+// needsCap reports whether resp's body must be wrapped to enforce MaxResponseBody.
+// Not when net/http's Transport (which never yields more than a declared
+// Content-Length) answered with a length within the cap: the common case costs no
+// wrapper then.
+func (t *Transport) needsCap(resp *http.Response) bool {
+	if t.MaxResponseBody <= 0 || resp.Body == nil || resp.Body == http.NoBody {
+		return false
+	}
+	_, stdBase := t.Base.(*http.Transport)
+	declared := resp.ContentLength >= 0 && resp.ContentLength <= t.MaxResponseBody
+	return !(declared && (t.Base == nil || stdBase))
 }
 
 // CloseIdleConnections closes the idle connections of Base (of http.DefaultTransport

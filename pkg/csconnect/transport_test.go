@@ -650,3 +650,24 @@ func TestTransportNoWaitPastDeadline(t *testing.T) {
 		}
 	})
 }
+
+// TestTransportCapTrustsOnlyNetHTTP: a declared Content-Length within the cap skips
+// the wrapper only for net/http's Transport, which enforces it; a custom Base that
+// declares less than it sends is still capped.
+func TestTransportCapTrustsOnlyNetHTTP(t *testing.T) {
+	tr, _, _ := newTestTransport(t)
+	tr.MaxResponseBody = 50
+	tr.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{}, ContentLength: 10,
+			Body: io.NopCloser(strings.NewReader(strings.Repeat("x", 100))), Request: r}, nil
+	})
+	req, _ := http.NewRequest(http.MethodGet, "https://example.com/svc", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.ReadAll(resp.Body); !errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("reading a 100-byte body declared as 10 through a custom Base = %v; want ErrResponseTooLarge", err)
+	}
+}
