@@ -9,11 +9,12 @@
 # csconnect and its floor side by side in every round, and even rounds run the floor
 # first (CSCONNECT_BENCH_FLOOR_FIRST), so neither side always has the first slot.
 
-# 20 short rounds rather than 10 long ones: on the shared 2-core VM a loopback round
-# swings by ±10-40%, and more pairs steady the paired median (three runs of each
-# setting: 0.98-1.03 for Authenticate with 20 × 150ms, 1.00-1.14 with 10 × 300ms).
-BENCH_COUNT ?= 20
-BENCH_TIME  ?= 150ms
+# 30 short rounds rather than 10 long ones: on the shared 2-core VM a loopback round
+# swings by ±10-40%, and more pairs steady the paired median. Runs of each setting:
+# Authenticate 1.00-1.14 with 10 × 300ms, 0.98-1.05 with 20 × 150ms; Transport
+# throughput 0.94-1.04 with 20 × 150ms, 1.01-1.01 with 30 × 100ms. About 50 s.
+BENCH_COUNT ?= 30
+BENCH_TIME  ?= 100ms
 BENCH_RE    ?= ^(BenchmarkToken|BenchmarkTransport|BenchmarkAuthenticate)$$
 
 .PHONY: bench
