@@ -12,7 +12,7 @@
 # 30 short rounds rather than 10 long ones: on the shared 2-core VM a loopback round
 # swings by ±10-40%, and more pairs steady the paired median. Runs of each setting:
 # Authenticate 1.00-1.14 with 10 × 300ms, 0.98-1.05 with 20 × 150ms; Transport
-# throughput 0.94-1.04 with 20 × 150ms, 1.01-1.01 with 30 × 100ms. About 50 s.
+# throughput 0.94-1.04 with 20 × 150ms, 1.010 and 1.013 with 30 × 100ms. About 50 s.
 BENCH_COUNT ?= 30
 BENCH_TIME  ?= 100ms
 BENCH_RE    ?= ^(BenchmarkToken|BenchmarkTransport|BenchmarkAuthenticate)$$
