@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -46,9 +47,10 @@ type Invalidator interface {
 //     this very request refuses every token (a sandbox token sent to a live
 //     service, a service the account may not use), which is a configuration
 //     problem that more authenticate calls cannot fix. Transport remembers that
-//     token, so later requests it is refused for are returned as they are, without
-//     invalidating or renewing: such a service costs one renewal per token, not
-//     one authenticate per call;
+//     token for that host, so later requests to it that the token is refused for
+//     are returned as they are, without invalidating or renewing: such a service
+//     costs one renewal per token, not one authenticate per call, and other hosts
+//     are not affected;
 //   - retries 429 and 5xx answers, connection failures and timeouts of idempotent
 //     requests as Retry says, honouring Retry-After; it stops when the request's
 //     context ends, and returns the answer rather than wait past its deadline.
@@ -73,7 +75,7 @@ type Transport struct {
 	MaxResponseBody int64
 
 	bearer       bearerMemo
-	refusedFresh atomic.Pointer[Token]                            // a renewed token the service refused too
+	refusedFresh sync.Map                                         // host → the renewed *Token that service refused too
 	sleep        func(ctx context.Context, d time.Duration) error // per instance, for tests
 	rand         func(int64) int64
 	now          func() time.Time
@@ -220,10 +222,10 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			if renewed {
 				// Even the token fetched for this request is refused: keep it (see
 				// the type's doc) and say so to the later requests that carry it.
-				t.refusedFresh.Store(tok)
+				t.refusedFresh.Store(req.URL.Host, tok)
 				return resp, nil
 			}
-			if r := t.refusedFresh.Load(); r != nil && r.Value == tok.Value {
+			if r, ok := t.refusedFresh.Load(req.URL.Host); ok && r.(*Token).Value == tok.Value {
 				return resp, nil
 			}
 			if inv, ok := t.Source.(Invalidator); ok {

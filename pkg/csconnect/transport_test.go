@@ -671,3 +671,30 @@ func TestTransportCapTrustsOnlyNetHTTP(t *testing.T) {
 		t.Errorf("reading a 100-byte body declared as 10 through a custom Base = %v; want ErrResponseTooLarge", err)
 	}
 }
+
+// TestTransportRefusedTokenPerHost: a service that refuses every token stops renewals
+// for its own host only; another service that says the same token expired still gets
+// a renewal and a replay.
+func TestTransportRefusedTokenPerHost(t *testing.T) {
+	refusing := newServiceServer(t, connectInvalid)
+	expiring := newServiceServer(t, connectInvalid, ok200)
+	tr, src, _ := newTestTransport(t)
+	get := func(url string) int {
+		req, _ := http.NewRequest(http.MethodGet, url+"/svc", nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("RoundTrip(%s) error = %v", url, err)
+		}
+		discard(resp)
+		return resp.StatusCode
+	}
+	if code := get(refusing.URL); code != 401 {
+		t.Fatalf("refusing service = %d; want 401", code)
+	}
+	if code := get(expiring.URL); code != 200 {
+		t.Errorf("other service after an expired answer = %d; want 200 after a renewal", code)
+	}
+	if n := src.calls.Load(); n != 3 {
+		t.Errorf("source calls = %d; want 3 (fetch, renewal for the refusing host, renewal for the other)", n)
+	}
+}
