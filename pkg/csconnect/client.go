@@ -130,7 +130,7 @@ func New(cfg Config) (*Client, error) {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxResponseBody
 	}
-	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody}}
+	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody, Logger: cfg.Auth.Logger}}
 	gen, err := client.NewClientWithResponses(cfg.ServiceURL, client.WithHTTPClient(hc))
 	if err != nil {
 		_ = cache.Close()

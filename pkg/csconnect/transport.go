@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -73,7 +74,12 @@ type Transport struct {
 	// made to buffer without bound. Zero or negative: no cap (New sets
 	// Config.MaxResponseBody, default DefaultMaxResponseBody).
 	MaxResponseBody int64
+	// Logger receives a Debug line for each renewal-and-replay and each retry, and a
+	// Warn line when a service refuses even a freshly renewed token; never the token.
+	// Nil: no logging. New sets AuthConfig.Logger.
+	Logger *slog.Logger
 
+	stats        transportCounters
 	bearer       bearerMemo
 	refusedFresh sync.Map                                         // host → the renewed *Token that service refused too
 	sleep        func(ctx context.Context, d time.Duration) error // per instance, for tests
@@ -153,6 +159,43 @@ func (t *Transport) needsCap(resp *http.Response) bool {
 	return !(declared && (t.Base == nil || stdBase))
 }
 
+// TransportStats counts the Transport's exceptional events, for metrics (requests
+// themselves are not counted: a shared counter on every request would cost more
+// than it tells).
+type TransportStats struct {
+	// Renewals counts requests replayed with a renewed token after a service said
+	// the token expired.
+	Renewals uint64
+	// Retries counts retries of transient failures (429, 5xx, no answer).
+	Retries uint64
+	// RefusedFresh counts answers refusing even a freshly renewed token (then not
+	// renewed again for that host and token).
+	RefusedFresh uint64
+}
+
+type transportCounters struct{ renewals, retries, refusedFresh atomic.Uint64 }
+
+// Stats returns the Transport's counters.
+func (t *Transport) Stats() TransportStats {
+	return TransportStats{Renewals: t.stats.renewals.Load(), Retries: t.stats.retries.Load(), RefusedFresh: t.stats.refusedFresh.Load()}
+}
+
+// retrying counts a retry and logs it at Debug: the attempt that failed, the wait,
+// and its status or error.
+func (t *Transport) retrying(ctx context.Context, out *http.Request, attempt int, wait time.Duration, status int, err error) {
+	t.stats.retries.Add(1)
+	if t.Logger == nil || !t.Logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	args := []any{"endpoint", endpointName(out.Method, out.URL), "attempt", attempt, "wait", wait}
+	if err != nil {
+		args = append(args, "err", err)
+	} else {
+		args = append(args, "status", status)
+	}
+	t.Logger.DebugContext(ctx, "csconnect: service call failed, retrying", args...)
+}
+
 // CloseIdleConnections closes the idle connections of Base (of http.DefaultTransport
 // when Base is nil), so that http.Client.CloseIdleConnections reaches them through
 // the Transport, as with x/oauth2's Transport.
@@ -204,6 +247,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			if attempt < policy.MaxAttempts && ctx.Err() == nil && transientTransportError(err) &&
 				replayable(req) && policy.Retryable(req) {
 				if d := t.backoff(policy, attempt); t.fits(ctx, d) {
+					t.retrying(ctx, out, attempt, d, 0, err)
 					if err := t.sleepFn()(ctx, d); err != nil {
 						closeRequestBody(req)
 						return nil, err
@@ -223,6 +267,11 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 				// Even the token fetched for this request is refused: keep it (see
 				// the type's doc) and say so to the later requests that carry it.
 				t.refusedFresh.Store(req.URL.Host, tok)
+				t.stats.refusedFresh.Add(1)
+				if t.Logger != nil {
+					t.Logger.WarnContext(ctx, "csconnect: service refuses even a freshly renewed token; not renewing again for this host",
+						"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
+				}
 				return resp, nil
 			}
 			if r, ok := t.refusedFresh.Load(req.URL.Host); ok && r.(*Token).Value == tok.Value {
@@ -246,6 +295,11 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 				return resp, nil
 			}
 			discard(resp)
+			t.stats.renewals.Add(1)
+			if t.Logger != nil && t.Logger.Enabled(ctx, slog.LevelDebug) {
+				t.Logger.DebugContext(ctx, "csconnect: service says the token expired; renewed, replaying",
+					"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
+			}
 			tok, renewed = next, true
 			continue
 		case attempt < policy.MaxAttempts && (errors.Is(cerr, ErrServer) || errors.Is(cerr, ErrRateLimited)) &&
@@ -254,6 +308,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			if !ok {
 				return resp, nil
 			}
+			t.retrying(ctx, out, attempt, d, resp.StatusCode, nil)
 			discard(resp)
 			if err := t.sleepFn()(ctx, d); err != nil {
 				closeRequestBody(req)

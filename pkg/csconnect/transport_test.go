@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -696,5 +697,37 @@ func TestTransportRefusedTokenPerHost(t *testing.T) {
 	}
 	if n := src.calls.Load(); n != 3 {
 		t.Errorf("source calls = %d; want 3 (fetch, renewal for the refusing host, renewal for the other)", n)
+	}
+}
+
+// TestTransportStatsAndLogs: renewals, retries and tokens refused even fresh are
+// counted and logged, without the token.
+func TestTransportStatsAndLogs(t *testing.T) {
+	logs := &syncBuffer{}
+	svc := newServiceServer(t, connectInvalid, canned{status: 503}, ok200)
+	refusing := newServiceServer(t, connectInvalid)
+	tr, _, _ := newTestTransport(t)
+	tr.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	for _, url := range []string{svc.URL, refusing.URL} {
+		req, _ := http.NewRequest(http.MethodGet, url+"/svc?searchnumber=5565144408", nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		discard(resp)
+	}
+	// svc: renewal (tok-1 → tok-2), retry after the 503. refusing: renewal (tok-2 →
+	// tok-3), then tok-3 refused too.
+	if got, want := tr.Stats(), (TransportStats{Renewals: 2, Retries: 1, RefusedFresh: 1}); got != want {
+		t.Errorf("Stats() = %+v; want %+v", got, want)
+	}
+	out := logs.String()
+	for _, msg := range []string{"renewed, replaying", "retrying", "refuses even a freshly renewed token"} {
+		if !strings.Contains(out, msg) {
+			t.Errorf("logs lack %q:\n%s", msg, out)
+		}
+	}
+	if strings.Contains(out, "tok-") || strings.Contains(out, "5565144408") {
+		t.Errorf("logs carry a token or the query:\n%s", out)
 	}
 }
