@@ -77,8 +77,7 @@ type Options struct {
 // POST /_sim/clock (ClockRequest). Safe for concurrent use.
 type Simulator struct {
 	opts   Options
-	clock  func() time.Time // Options.Now
-	offset atomic.Int64     // nanoseconds Advance added to clock
+	offset atomic.Int64 // nanoseconds Advance added to Options.Now
 	key    *rsa.PrivateKey
 	mux    *http.ServeMux
 
@@ -127,7 +126,7 @@ func New(opts Options) (*Simulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulator: generate key: %w", err)
 	}
-	s := &Simulator{opts: opts, clock: opts.Now, key: key, mux: http.NewServeMux()}
+	s := &Simulator{opts: opts, key: key, mux: http.NewServeMux()}
 	s.resetLocked()
 	h := handlers{s}
 	for _, base := range []string{"", "/v1"} {
@@ -145,7 +144,7 @@ func New(opts Options) (*Simulator, error) {
 }
 
 // now is the simulator's time: Options.Now moved forward by every Advance.
-func (s *Simulator) now() time.Time { return s.clock().Add(time.Duration(s.offset.Load())) }
+func (s *Simulator) now() time.Time { return s.opts.Now().Add(time.Duration(s.offset.Load())) }
 
 // Advance moves the simulator's clock forward by d (a negative d is ignored: its time
 // never runs backward), so that a client can meet an expired token or the end of a

@@ -141,7 +141,6 @@ type Authenticator struct {
 	request  *http.Request
 	body     []byte // request's body: the credentials as JSON
 	http     *http.Client
-	ownHTTP  bool // http's transport was built here (AuthConfig.HTTPClient was nil)
 	endpoint string
 	guard    *guard
 	redact   redactor
@@ -210,7 +209,6 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		request:  req,
 		body:     body,
 		http:     hc,
-		ownHTTP:  cfg.HTTPClient == nil,
 		endpoint: endpointName(http.MethodPost, req.URL),
 		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, cfg.StoreTimeout, cfg.Logger),
 		redact:   newRedactor(cfg.Password),
@@ -259,7 +257,7 @@ func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a
 // Authenticator built (when AuthConfig.HTTPClient was nil; a client given there is
 // the caller's to close). Client.Close calls it.
 func (a *Authenticator) CloseIdleConnections() {
-	if a.ownHTTP {
+	if a.cfg.HTTPClient == nil { // the transport was built here
 		a.http.CloseIdleConnections()
 	}
 }
@@ -388,7 +386,7 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 		return a.decodeToken(resp, start, fetched)
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	e := decodeError(authenticateEndpoint, resp.StatusCode, resp.Header, raw, fetched)
+	e := decodeError(authenticateEndpoint, resp.StatusCode, reasonPhrase(resp), resp.Header, raw, fetched)
 	e.Endpoint = a.endpoint
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		e.Detail = "redirect not followed: credentials are only sent to the configured base URL"

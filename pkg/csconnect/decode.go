@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"html"
 	"io"
 	"mime"
@@ -33,12 +32,7 @@ const maxFieldRunes = 1000
 // restores resp.Body for the caller, and classifies the answer of a service call.
 func decodeServiceError(resp *http.Response) *APIError {
 	body := peekBody(resp, maxErrorBody)
-	e := decodeError(serviceEndpoint, resp.StatusCode, resp.Header, body, time.Now())
-	// "a 403 HTTP Status (Token Expired)": the reason phrase alone may say it.
-	reason := strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
-	if errors.Is(e.kind, ErrForbidden) && tokenExpiredFieldRE.MatchString(reason) {
-		e.kind = ErrTokenExpired
-	}
+	e := decodeError(serviceEndpoint, resp.StatusCode, reasonPhrase(resp), resp.Header, body, time.Now())
 	if req := resp.Request; req != nil {
 		e.Endpoint = endpointName(req.Method, req.URL)
 		if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
@@ -75,8 +69,9 @@ func endpointName(method string, u *url.URL) string {
 // decodeError builds the *APIError for a non-success answer from its status, headers
 // and (already capped) body, whichever documented shape the body has. It never
 // panics and never fails: an unknown shape keeps its text as the message.
-func decodeError(ep endpoint, status int, h http.Header, body []byte, now time.Time) *APIError {
+func decodeError(ep endpoint, status int, reason string, h http.Header, body []byte, now time.Time) *APIError {
 	f := parseErrorBody(h.Get("Content-Type"), body)
+	f.reason = reason
 	e := &APIError{
 		StatusCode:      status,
 		Code:            f.code,
@@ -111,6 +106,13 @@ func requestIDFromHeader(h http.Header) string {
 // errorFields is what an error body says, whatever its shape.
 type errorFields struct {
 	code, message, detail, hint, requestID string
+	reason                                 string // the status line's reason phrase
+}
+
+// reasonPhrase is the text after the code in resp's status line ("Token Expired" in
+// "403 Token Expired"), which may say what the body does not.
+func reasonPhrase(resp *http.Response) string {
+	return strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
 }
 
 // parseErrorBody reads every documented shape: the Creditsafe envelope
@@ -281,7 +283,7 @@ func classify(ep endpoint, status int, f errorFields, wwwAuth string) error {
 		}
 		return ErrUnauthorized
 	case status == http.StatusForbidden:
-		for _, field := range []string{f.code, f.message, f.detail} {
+		for _, field := range []string{f.code, f.message, f.detail, f.reason} {
 			if tokenExpiredFieldRE.MatchString(field) {
 				return ErrTokenExpired
 			}

@@ -38,7 +38,7 @@ func FuzzDecodeError(f *testing.F) {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 2*maxErrorBody))
 		for _, ep := range []endpoint{authenticateEndpoint, serviceEndpoint} {
 			capped := body[:min(len(body), maxErrorBody)]
-			e := decodeError(ep, resp.StatusCode, resp.Header, capped, fixtureNow)
+			e := decodeError(ep, resp.StatusCode, reasonPhrase(resp), resp.Header, capped, fixtureNow)
 			newRedactor(secret).apiError(e)
 			msg := e.Error()
 			if strings.ContainsAny(msg, "\r\n") || !utf8.ValidString(msg) || !strings.HasPrefix(msg, "csconnect: ") {

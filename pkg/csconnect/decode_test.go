@@ -101,7 +101,7 @@ func TestDecodeErrorFixtures(t *testing.T) {
 			if strings.HasPrefix(name, "auth-") {
 				ep = authenticateEndpoint
 			}
-			e := decodeError(ep, resp.StatusCode, resp.Header, body, fixtureNow)
+			e := decodeError(ep, resp.StatusCode, reasonPhrase(resp), resp.Header, body, fixtureNow)
 			if !errors.Is(e, w.kind) {
 				t.Errorf("decodeError(%s) = %v (kind %v); want errors.Is %v", name, e, e.kind, w.kind)
 			}

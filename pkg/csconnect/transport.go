@@ -180,20 +180,37 @@ func (t *Transport) Stats() TransportStats {
 	return TransportStats{Renewals: t.stats.renewals.Load(), Retries: t.stats.retries.Load(), RefusedFresh: t.stats.refusedFresh.Load()}
 }
 
-// retrying counts a retry and logs it at Debug: the attempt that failed, the wait,
-// and its status or error.
-func (t *Transport) retrying(ctx context.Context, out *http.Request, attempt int, wait time.Duration, status int, err error) {
+// mayRetry reports whether req may have another attempt after attempt: the policy
+// allows one more, the request is one it retries, and its body can be sent again.
+func mayRetry(p RetryPolicy, attempt int, req *http.Request) bool {
+	return attempt < p.MaxAttempts && replayable(req) && p.Retryable(req)
+}
+
+// waitRetry counts and logs (at Debug) a retry of the attempt that failed with
+// status or err, waits d, and returns the token for the next attempt (the source's
+// current one: it may have been renewed meanwhile). On an error (the caller's
+// context ended, or no token) it closes req's body.
+func (t *Transport) waitRetry(ctx context.Context, req *http.Request, attempt int, d time.Duration, status int, failure error) (*Token, error) {
 	t.stats.retries.Add(1)
-	if t.Logger == nil || !t.Logger.Enabled(ctx, slog.LevelDebug) {
-		return
+	if t.Logger != nil && t.Logger.Enabled(ctx, slog.LevelDebug) {
+		args := []any{"endpoint", endpointName(req.Method, req.URL), "attempt", attempt, "wait", d}
+		if failure != nil {
+			args = append(args, "err", failure)
+		} else {
+			args = append(args, "status", status)
+		}
+		t.Logger.DebugContext(ctx, "csconnect: service call failed, retrying", args...)
 	}
-	args := []any{"endpoint", endpointName(out.Method, out.URL), "attempt", attempt, "wait", wait}
+	if err := t.sleepFn()(ctx, d); err != nil {
+		closeRequestBody(req)
+		return nil, err
+	}
+	tok, err := t.Source.Token(ctx)
 	if err != nil {
-		args = append(args, "err", err)
-	} else {
-		args = append(args, "status", status)
+		closeRequestBody(req)
+		return nil, err
 	}
-	t.Logger.DebugContext(ctx, "csconnect: service call failed, retrying", args...)
+	return tok, nil
 }
 
 // CloseIdleConnections closes the idle connections of Base (of http.DefaultTransport
@@ -242,21 +259,20 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 		}
 		resp, err := base.RoundTrip(out)
 		if err != nil {
-			// No answer: retry a connection failure or timeout like a 5xx, within the
-			// same bounds; not a certificate error, nor when the caller gave up.
-			if attempt < policy.MaxAttempts && ctx.Err() == nil && transientTransportError(err) &&
-				replayable(req) && policy.Retryable(req) {
-				if d := t.backoff(policy, attempt); t.fits(ctx, d) {
-					t.retrying(ctx, out, attempt, d, 0, err)
-					if err := t.sleepFn()(ctx, d); err != nil {
-						closeRequestBody(req)
-						return nil, err
-					}
-					attempt++
-					continue
-				}
+			// No answer: a connection failure or timeout is retried like a 5xx, within
+			// the same bounds; not a certificate error, nor once the caller gave up.
+			if ctx.Err() != nil || !transientTransportError(err) || !mayRetry(policy, attempt, req) {
+				return nil, err
 			}
-			return nil, err
+			d := t.backoff(policy, attempt)
+			if !t.fits(ctx, d) {
+				return nil, err
+			}
+			if tok, err = t.waitRetry(ctx, req, attempt, d, 0, err); err != nil {
+				return nil, err
+			}
+			attempt++
+			continue
 		}
 		cerr := CheckResponse(resp)
 		switch {
@@ -302,20 +318,13 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			}
 			tok, renewed = next, true
 			continue
-		case attempt < policy.MaxAttempts && (errors.Is(cerr, ErrServer) || errors.Is(cerr, ErrRateLimited)) &&
-			replayable(req) && policy.Retryable(req):
-			d, ok := t.delay(policy, attempt, resp)
+		case (errors.Is(cerr, ErrServer) || errors.Is(cerr, ErrRateLimited)) && mayRetry(policy, attempt, req):
+			d, ok := t.delay(ctx, policy, attempt, resp)
 			if !ok {
 				return resp, nil
 			}
-			t.retrying(ctx, out, attempt, d, resp.StatusCode, nil)
 			discard(resp)
-			if err := t.sleepFn()(ctx, d); err != nil {
-				closeRequestBody(req)
-				return nil, err
-			}
-			if tok, err = t.Source.Token(ctx); err != nil {
-				closeRequestBody(req)
+			if tok, err = t.waitRetry(ctx, req, attempt, d, resp.StatusCode, nil); err != nil {
 				return nil, err
 			}
 			attempt++
@@ -343,11 +352,7 @@ func (t *Transport) prepare(req *http.Request, tok *Token, replay bool) (*http.R
 // gives one, else full jitter. ok is false when the wait is longer than
 // MaxRetryAfter or would outlast the request's context: the answer is then returned
 // rather than waited on in vain.
-func (t *Transport) delay(p RetryPolicy, attempt int, resp *http.Response) (time.Duration, bool) {
-	ctx := context.Background()
-	if resp.Request != nil {
-		ctx = resp.Request.Context()
-	}
+func (t *Transport) delay(ctx context.Context, p RetryPolicy, attempt int, resp *http.Response) (time.Duration, bool) {
 	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock()()); ok {
 		return d, d <= p.MaxRetryAfter && t.fits(ctx, d)
 	}

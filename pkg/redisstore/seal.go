@@ -47,8 +47,12 @@ func (s *Store) open(name string, v []byte) ([]byte, error) {
 		if len(v) < 1+n+aead.Overhead() {
 			return nil, fmt.Errorf("%w: sealed value too short", ErrCorrupt)
 		}
-		for _, key := range s.keys.opens {
-			if doc, err := key.Open(nil, v[1:1+n], v[1+n:], []byte(name)); err == nil {
+		nonce, sealed := v[1:1+n], v[1+n:]
+		if doc, err := aead.Open(nil, nonce, sealed, []byte(name)); err == nil {
+			return doc, nil
+		}
+		for _, key := range s.keys.decrypt {
+			if doc, err := key.Open(nil, nonce, sealed, []byte(name)); err == nil {
 				return doc, nil
 			}
 		}

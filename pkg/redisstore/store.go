@@ -106,9 +106,9 @@ type Store struct {
 
 // keyring holds a Store's key material.
 type keyring struct {
-	secret []byte        // HMAC key of the fingerprints
-	aead   cipher.AEAD   // seals values; nil: values stored in clear
-	opens  []cipher.AEAD // open values: aead first, then the DecryptionKeys
+	secret  []byte        // HMAC key of the fingerprints
+	aead    cipher.AEAD   // seals and opens values; nil: values stored in clear
+	decrypt []cipher.AEAD // Options.DecryptionKeys: open values, never seal them
 }
 
 var _ csconnect.Store = (*Store)(nil)
@@ -146,18 +146,17 @@ func New(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: DecryptionKeys without EncryptionKey", ErrInvalidOptions)
 	}
 	if opts.EncryptionKey != nil {
-		for i, key := range append([][]byte{opts.EncryptionKey}, opts.DecryptionKeys...) {
-			name := "EncryptionKey"
-			if i > 0 {
-				name = fmt.Sprintf("DecryptionKeys[%d]", i-1)
-			}
-			aead, err := newAEAD(name, key, opts.Secret)
-			if err != nil {
-				return nil, err
-			}
-			s.keys.opens = append(s.keys.opens, aead)
+		var err error
+		if s.keys.aead, err = newAEAD("EncryptionKey", opts.EncryptionKey, opts.Secret); err != nil {
+			return nil, err
 		}
-		s.keys.aead = s.keys.opens[0]
+	}
+	for i, key := range opts.DecryptionKeys {
+		aead, err := newAEAD(fmt.Sprintf("DecryptionKeys[%d]", i), key, opts.Secret)
+		if err != nil {
+			return nil, err
+		}
+		s.keys.decrypt = append(s.keys.decrypt, aead)
 	}
 	return s, nil
 }
