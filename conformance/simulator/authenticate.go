@@ -56,7 +56,7 @@ func (h handlers) Authenticate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.limits.recordInvalid(c.key, now)
-		format := s.pickFormat(s.unauthFmt, 0)
+		format := s.pickFormat(s.unauthFmt, kindUnauthorized)
 		s.mu.Unlock()
 		if c.shape == shapeUnreadable {
 			s.stats.badRequests.Add(1)
@@ -70,7 +70,7 @@ func (h handlers) Authenticate(w http.ResponseWriter, r *http.Request) {
 	inactive, ttl := s.inactive, s.ttl
 	format := FormatText
 	if inactive {
-		format = s.pickFormat(s.unauthFmt, 0)
+		format = s.pickFormat(s.unauthFmt, kindUnauthorized)
 	}
 	s.mu.Unlock()
 

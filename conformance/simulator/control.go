@@ -1,9 +1,11 @@
 package simulator
 
 import (
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -12,6 +14,21 @@ import (
 func (s *Simulator) serveStats(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, s.Stats())
+}
+
+// controlSpec is the OpenAPI document of the /_sim/ endpoints.
+//
+//go:embed control.openapi.yaml
+var controlSpec []byte
+
+// ControlSpec returns the OpenAPI document (YAML) of the control API, the one
+// GET /_sim/openapi.yaml serves.
+func ControlSpec() []byte { return slices.Clone(controlSpec) }
+
+// serveControlSpec answers GET /_sim/openapi.yaml with the control API's document.
+func (s *Simulator) serveControlSpec(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, _ = w.Write(controlSpec)
 }
 
 // serveReset answers POST /_sim/reset: Reset, then 204.
@@ -23,15 +40,25 @@ func (s *Simulator) serveReset(w http.ResponseWriter, _ *http.Request) {
 // FaultRequest is the JSON body of POST /_sim/faults, the fault-injection API for
 // clients outside the process (teams not on Go). Every field is optional; set
 // fields are applied, then the answer is 204 (400 with a message when a field is
-// invalid, and then nothing is applied).
+// invalid, and then nothing is applied). control.openapi.yaml documents each field,
+// and a test keeps the two in step.
 type FaultRequest struct {
-	Endpoint        string `json:"endpoint,omitempty"`         // "authenticate" (default) or "datecheck": where Fail, Drop and Latency apply
-	Fail            *int   `json:"fail,omitempty"`             // answer the next n requests with 500
-	Drop            *int   `json:"drop,omitempty"`             // drop the connection of the next n requests
-	Latency         string `json:"latency,omitempty"`          // delay every answer, e.g. "250ms"; "0s" clears
-	TokenTTL        string `json:"token_ttl,omitempty"`        // lifetime of tokens issued from now on, e.g. "30s"
-	AccountInactive *bool  `json:"account_inactive,omitempty"` // answer 403 to the valid credentials
-	TotalLimit      *int   `json:"total_limit,omitempty"`      // total-requests threshold per window
+	Endpoint        string          `json:"endpoint,omitempty"`         // "authenticate" (default) or "datecheck": where Fail, Drop and Latency apply
+	Fail            *int            `json:"fail,omitempty"`             // answer the next n requests with 500
+	Drop            *int            `json:"drop,omitempty"`             // drop the connection of the next n requests
+	Latency         string          `json:"latency,omitempty"`          // delay every answer, e.g. "250ms"; "0s" clears
+	TokenTTL        string          `json:"token_ttl,omitempty"`        // lifetime of tokens issued from now on, e.g. "30s"
+	AccountInactive *bool           `json:"account_inactive,omitempty"` // answer 403 to the valid credentials
+	TotalLimit      *int            `json:"total_limit,omitempty"`      // total-requests threshold per window
+	Formats         *FormatsRequest `json:"formats,omitempty"`          // response shapes; see FormatsRequest
+}
+
+// FormatsRequest chooses the shapes of the responses the vendor documents in more
+// than one shape, by the names ParseUnauthorizedFormat and ParseTokenExpiredFormat
+// take. An empty field keeps the current format.
+type FormatsRequest struct {
+	Unauthorized string `json:"unauthorized,omitempty"`  // 401 from authenticate: "text", "json" or "alternate"
+	TokenExpired string `json:"token_expired,omitempty"` // 403 Token Expired: "text", "envelope", "error" or "alternate"
 }
 
 // serveFaults answers POST /_sim/faults.
@@ -73,6 +100,26 @@ func (s *Simulator) applyFaults(f FaultRequest) error {
 	if f.TotalLimit != nil && *f.TotalLimit == 0 {
 		return fmt.Errorf("total_limit must be positive")
 	}
+	var unauth, expired *Format
+	if f.Formats != nil {
+		for _, p := range []struct {
+			name  string
+			parse func(string) (Format, error)
+			dst   **Format
+		}{
+			{f.Formats.Unauthorized, ParseUnauthorizedFormat, &unauth},
+			{f.Formats.TokenExpired, ParseTokenExpiredFormat, &expired},
+		} {
+			if p.name == "" {
+				continue
+			}
+			v, err := p.parse(p.name)
+			if err != nil {
+				return fmt.Errorf("formats: %w", err)
+			}
+			*p.dst = &v
+		}
+	}
 	if f.Fail != nil {
 		s.FailNext(ep, *f.Fail)
 	}
@@ -90,6 +137,14 @@ func (s *Simulator) applyFaults(f FaultRequest) error {
 	}
 	if f.TotalLimit != nil {
 		s.SetTotalLimit(*f.TotalLimit)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if unauth != nil {
+		s.unauthFmt = *unauth
+	}
+	if expired != nil {
+		s.expiredFmt = *expired
 	}
 	return nil
 }

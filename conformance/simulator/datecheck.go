@@ -24,11 +24,14 @@ func (h handlers) DateCheckCompany(w http.ResponseWriter, r *http.Request, param
 	case errors.Is(err, jwt.ErrTokenExpired):
 		s.stats.tokenExpired.Add(1)
 		s.mu.Lock()
-		format := s.pickFormat(s.expiredFmt, 1)
+		format := s.pickFormat(s.expiredFmt, kindTokenExpired)
 		s.mu.Unlock()
-		if format == FormatJSON {
+		switch format {
+		case FormatJSON:
 			writeJSON(w, http.StatusForbidden, envelope("403", msgTokenExpired, "The token has exceeded its 1-hour lifetime."))
-		} else {
+		case FormatError:
+			writeJSON(w, http.StatusForbidden, server.TokenError{Error: msgTokenExpired})
+		default:
 			writeText(w, http.StatusForbidden, msgTokenExpired)
 		}
 		return

@@ -5,8 +5,11 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,15 +30,63 @@ const (
 )
 
 // Format chooses the body shape of responses the vendor documents in more than one
-// shape (401 from authenticate, 403 Token Expired).
+// shape (401 from authenticate, 403 Token Expired). Each shape is one openapi.yaml
+// declares for that response.
 type Format int
 
 // The formats.
 const (
-	FormatText      Format = iota // text/plain, as on the vendor's Sweden pages
-	FormatJSON                    // JSON, as in the vendor's OpenAPI document
-	FormatAlternate               // text and JSON in turn, so a client meets both
+	FormatText Format = iota // text/plain, as on the vendor's Sweden pages
+	// FormatJSON is the JSON of the vendor's OpenAPI document: {"message"} for 401,
+	// the envelope {"error": {"code", "text", "detail"}} for 403 Token Expired.
+	FormatJSON
+	FormatAlternate // text and JSON in turn, so a client meets both
+	// FormatError is {"error": "Token Expired"}, the Connect services' token-error
+	// body; for 403 Token Expired only (openapi.yaml does not allow it for 401).
+	FormatError
 )
+
+// The responses a Format applies to, as indexes of formatNames and alternation.
+const (
+	kindUnauthorized = iota // 401 from authenticate (and 403 inactive account)
+	kindTokenExpired        // 403 Token Expired from datecheck
+)
+
+// formatNames are the names of the formats each response accepts, as the control
+// API (POST /_sim/faults "formats") and csconnect sim take them.
+var formatNames = [2]map[string]Format{
+	kindUnauthorized: {"text": FormatText, "json": FormatJSON, "alternate": FormatAlternate},
+	kindTokenExpired: {"text": FormatText, "envelope": FormatJSON, "error": FormatError, "alternate": FormatAlternate},
+}
+
+// ParseUnauthorizedFormat returns the format of 401 from authenticate named
+// "text", "json" or "alternate".
+func ParseUnauthorizedFormat(name string) (Format, error) {
+	return parseFormat(kindUnauthorized, "unauthorized", name)
+}
+
+// ParseTokenExpiredFormat returns the format of 403 Token Expired named "text",
+// "envelope", "error" or "alternate".
+func ParseTokenExpiredFormat(name string) (Format, error) {
+	return parseFormat(kindTokenExpired, "token_expired", name)
+}
+
+func parseFormat(kind int, what, name string) (Format, error) {
+	if f, ok := formatNames[kind][name]; ok {
+		return f, nil
+	}
+	return 0, fmt.Errorf("%s format %q: want one of %s", what, name, strings.Join(slices.Sorted(maps.Keys(formatNames[kind])), ", "))
+}
+
+// checkFormats reports a format that the response it is set for does not accept.
+func checkFormats(unauthorized, tokenExpired Format) error {
+	for kind, f := range [2]Format{unauthorized, tokenExpired} {
+		if !slices.Contains(slices.Collect(maps.Values(formatNames[kind])), f) {
+			return fmt.Errorf("simulator: format %d is not allowed for %s", f, [2]string{"401 from authenticate", "403 Token Expired"}[kind])
+		}
+	}
+	return nil
+}
 
 // Endpoint names an endpoint for fault injection.
 type Endpoint int
@@ -64,8 +115,8 @@ type Options struct {
 	TotalWindow     time.Duration // default 5 minutes
 	Lockout         time.Duration // endpoint lockout after TotalLimit; default 5 minutes
 
-	Unauthorized Format // shape of 401 from authenticate; default FormatText
-	TokenExpired Format // shape of 403 Token Expired; default FormatText
+	Unauthorized Format // shape of 401 from authenticate: FormatText (default), FormatJSON or FormatAlternate
+	TokenExpired Format // shape of 403 Token Expired: FormatText (default), FormatJSON, FormatError or FormatAlternate
 
 	Now func() time.Time // the clock; default time.Now
 }
@@ -73,8 +124,9 @@ type Options struct {
 // Simulator is a Creditsafe CONNECT server. It is an http.Handler serving
 // POST /v1/authenticate and POST /authenticate (the path as the spec writes it,
 // which Prism proxies), GET /datecheck/company, and the control paths
-// GET /_sim/stats, POST /_sim/reset, POST /_sim/faults (FaultRequest) and
-// POST /_sim/clock (ClockRequest). Safe for concurrent use.
+// GET /_sim/stats, POST /_sim/reset, POST /_sim/faults (FaultRequest),
+// POST /_sim/clock (ClockRequest) and GET /_sim/openapi.yaml (ControlSpec, the
+// document of these control paths). Safe for concurrent use.
 type Simulator struct {
 	opts   Options
 	offset atomic.Int64 // nanoseconds Advance added to Options.Now
@@ -103,6 +155,9 @@ type faults struct {
 func New(opts Options) (*Simulator, error) {
 	if opts.Username == "" || opts.Password == "" {
 		return nil, errors.New("simulator: username and password are required")
+	}
+	if err := checkFormats(opts.Unauthorized, opts.TokenExpired); err != nil {
+		return nil, err
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -140,6 +195,7 @@ func New(opts Options) (*Simulator, error) {
 	s.mux.HandleFunc("POST /_sim/reset", s.serveReset)
 	s.mux.HandleFunc("POST /_sim/faults", s.serveFaults)
 	s.mux.HandleFunc("POST /_sim/clock", s.serveClock)
+	s.mux.HandleFunc("GET /_sim/openapi.yaml", s.serveControlSpec)
 	return s, nil
 }
 
@@ -216,11 +272,17 @@ func (s *Simulator) SetAccountInactive(on bool) {
 	s.inactive = on
 }
 
-// SetFormats sets the shapes of 401 from authenticate and of 403 Token Expired.
-func (s *Simulator) SetFormats(unauthorized, tokenExpired Format) {
+// SetFormats sets the shapes of 401 from authenticate and of 403 Token Expired
+// until Reset, which restores the options' formats. It refuses a format the
+// response does not accept (FormatError for 401), and then changes nothing.
+func (s *Simulator) SetFormats(unauthorized, tokenExpired Format) error {
+	if err := checkFormats(unauthorized, tokenExpired); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.unauthFmt, s.expiredFmt = unauthorized, tokenExpired
+	return nil
 }
 
 // FailNext makes the next n requests to ep answer 500 with the JSON envelope.
@@ -247,7 +309,8 @@ func (s *Simulator) SetLatency(ep Endpoint, d time.Duration) {
 	s.faults[ep].latency = d
 }
 
-// pickFormat resolves FormatAlternate for response kind i (0: 401, 1: 403).
+// pickFormat resolves FormatAlternate for response kind i (kindUnauthorized or
+// kindTokenExpired).
 // Call with s.mu held.
 func (s *Simulator) pickFormat(f Format, i int) Format {
 	if f != FormatAlternate {
