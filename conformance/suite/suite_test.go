@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/csconnect/csconnect/conformance"
+	"github.com/csconnect/csconnect/conformance/simulator"
 	"github.com/csconnect/csconnect/conformance/suite"
 )
 
@@ -40,6 +41,43 @@ func TestSuiteAgainstSimulator(t *testing.T) {
 	}
 	if !rep.OK() {
 		t.Errorf("Report.OK() = false: %d passed, %d failed", rep.Passed, rep.Failed)
+	}
+}
+
+// TestSuitePassesWithEveryFormat runs the suite against simulators started with
+// each response format the simulator offers (each scenario that does not choose
+// formats itself meets them), pairing the 401 and Token Expired formats.
+func TestSuitePassesWithEveryFormat(t *testing.T) {
+	pairs := []struct{ unauthorized, tokenExpired string }{
+		{"json", "envelope"},
+		{"alternate", "error"},
+		{"text", "alternate"},
+	}
+	for _, p := range pairs {
+		t.Run(p.unauthorized+","+p.tokenExpired, func(t *testing.T) {
+			u, err := simulator.ParseUnauthorizedFormat(p.unauthorized)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, err := simulator.ParseTokenExpiredFormat(p.tokenExpired)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := suite.StartSimulator("127.0.0.1:0", func(o *simulator.Options) { o.Unauthorized, o.TokenExpired = u, x })
+			if err != nil {
+				t.Fatalf("StartSimulator() = %v", err)
+			}
+			t.Cleanup(func() { st.Close() })
+			rep := suite.Run(context.Background(), suite.Config{Mode: "simulator", Target: st.Target}, suite.Scenarios())
+			for _, r := range rep.Results {
+				if r.Verdict == suite.Fail {
+					t.Errorf("%s: %s", r.Name, strings.Join(r.Problems, "\n  "))
+				}
+			}
+			if !rep.OK() {
+				t.Errorf("Report.OK() = false: %d passed, %d failed", rep.Passed, rep.Failed)
+			}
+		})
 	}
 }
 

@@ -27,9 +27,16 @@ type SimTarget struct {
 
 // StartSimulator starts a simulator with a manual clock on addr ("127.0.0.1:0"
 // picks a free port) and returns the Target that points at it. Close stops it.
-func StartSimulator(addr string) (*SimTarget, error) {
+// Each mod, if any, changes the simulator's options before it starts (the
+// response formats, say); the credentials and the clock are the suite's.
+func StartSimulator(addr string, mods ...func(*simulator.Options)) (*SimTarget, error) {
 	clock := simulator.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	sim, err := simulator.New(simulator.Options{Username: SimUsername, Password: SimPassword, Now: clock.Now})
+	opts := simulator.Options{}
+	for _, mod := range mods {
+		mod(&opts)
+	}
+	opts.Username, opts.Password, opts.Now = SimUsername, SimPassword, clock.Now
+	sim, err := simulator.New(opts)
 	if err != nil {
 		return nil, err
 	}
