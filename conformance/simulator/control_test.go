@@ -200,10 +200,14 @@ func TestControlResponsesConform(t *testing.T) {
 // chosen shape and conform to openapi.yaml (the test client fails on a violation).
 func TestFormatsAreDocumentedShapes(t *testing.T) {
 	shapes := map[string]func(ctype, body string) bool{
-		"text":     func(ct, b string) bool { return strings.HasPrefix(ct, "text/plain") },
-		"json":     func(ct, b string) bool { return ct == "application/json" && hasKeys(b, "message") },
-		"envelope": func(ct, b string) bool { return ct == "application/json" && hasKeys(b, "error") && strings.Contains(b, `"code":"403"`) },
-		"error":    func(ct, b string) bool { return ct == "application/json" && strings.TrimSpace(b) == `{"error":"Token Expired"}` },
+		"text": func(ct, b string) bool { return strings.HasPrefix(ct, "text/plain") },
+		"json": func(ct, b string) bool { return ct == "application/json" && hasKeys(b, "message") },
+		"envelope": func(ct, b string) bool {
+			return ct == "application/json" && hasKeys(b, "error") && strings.Contains(b, `"code":"403"`)
+		},
+		"error": func(ct, b string) bool {
+			return ct == "application/json" && strings.TrimSpace(b) == `{"error":"Token Expired"}`
+		},
 	}
 	shapes["alternate"] = func(ct, b string) bool { return true } // checked below: both shapes in turn
 	for name := range simulator.FormatNames[0] {
