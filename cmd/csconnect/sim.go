@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/csconnect/csconnect/conformance/simulator"
@@ -19,19 +20,23 @@ func init() {
 	}
 }
 
-// runSim serves the simulator until ctx ends (SIGINT or SIGTERM). Exit codes: 0
-// after a clean stop, 1 when the address cannot be served, 2 on a usage error.
+// runSim serves the simulator until ctx ends (SIGINT or SIGTERM). Its stdout is
+// exactly one line, the address it bound as host:port (so "--addr 127.0.0.1:0"
+// lets a script start it on a free port and read where); everything else goes to
+// stderr. Exit codes: 0 after a clean stop, 1 when the address cannot be served,
+// 2 on a usage error.
 func runSim(ctx context.Context, args []string, env environ) int {
 	fs := flag.NewFlagSet("csconnect sim", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; port 0 picks a free one (stdout's first line says which)")
 	username := fs.String("username", "", "the accepted username (default $CREDITSAFE_USERNAME)")
 	password := fs.String("password", "", "the accepted password (default $CREDITSAFE_PASSWORD; prefer the variable: flags show in process lists)")
 	ttl := fs.Duration("token-ttl", simulator.DefaultTokenTTL, "lifetime of issued tokens")
 	total := fs.Int("total-limit", simulator.DefaultTotalLimit, "authenticate requests allowed per 5 minutes before the endpoint locks")
 	unauth := fs.String("unauthorized", "text", "shape of 401 from authenticate: text, json or alternate")
+	expired := fs.String("token-expired", "text", "shape of 403 Token Expired: text, envelope, error or alternate")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: csconnect sim [--addr 127.0.0.1:8080] [--username U] [--password P] [--token-ttl 1h]")
+		fmt.Fprintln(env.stderr, "usage: csconnect sim [--addr 127.0.0.1:8080] [--username U] [--password P] [--token-ttl 1h] [--unauthorized text] [--token-expired text]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -46,21 +51,25 @@ func runSim(ctx context.Context, args []string, env environ) int {
 	if *password == "" {
 		*password = env.getenv("CREDITSAFE_PASSWORD")
 	}
-	formats := map[string]simulator.Format{"text": simulator.FormatText, "json": simulator.FormatJSON, "alternate": simulator.FormatAlternate}
-	format, ok := formats[*unauth]
+	unauthFmt, unauthErr := simulator.ParseUnauthorizedFormat(*unauth)
+	expiredFmt, expiredErr := simulator.ParseTokenExpiredFormat(*expired)
 	switch {
 	case *username == "" || *password == "":
 		fmt.Fprintln(env.stderr, "csconnect sim: a username and password are required (--username/--password or CREDITSAFE_USERNAME/CREDITSAFE_PASSWORD)")
 		return exitUsage
-	case !ok:
-		fmt.Fprintf(env.stderr, "csconnect sim: --unauthorized must be text, json or alternate\n")
+	case unauthErr != nil:
+		fmt.Fprintf(env.stderr, "csconnect sim: --unauthorized: %v\n", unauthErr)
+		return exitUsage
+	case expiredErr != nil:
+		fmt.Fprintf(env.stderr, "csconnect sim: --token-expired: %v\n", expiredErr)
 		return exitUsage
 	case *ttl <= 0 || *total <= 0:
 		fmt.Fprintln(env.stderr, "csconnect sim: --token-ttl and --total-limit must be positive")
 		return exitUsage
 	}
 	sim, err := simulator.New(simulator.Options{
-		Username: *username, Password: *password, TokenTTL: *ttl, TotalLimit: *total, Unauthorized: format,
+		Username: *username, Password: *password, TokenTTL: *ttl, TotalLimit: *total,
+		Unauthorized: unauthFmt, TokenExpired: expiredFmt,
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "csconnect sim: %v\n", err)
@@ -74,8 +83,14 @@ func runSim(ctx context.Context, args []string, env environ) int {
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(env.stdout, "csconnect sim: listening on %s\n  POST %s/v1/authenticate\n  GET  %s/datecheck/company\n  GET  %s/_sim/stats\n  POST %s/_sim/faults\n  POST %s/_sim/clock\n  POST %s/_sim/reset\n", base, base, base, base, base, base, base)
+	bound := ln.Addr().String()
+	fmt.Fprintln(env.stdout, bound)
+	base := "http://" + bound
+	fmt.Fprintf(env.stderr, "csconnect sim: listening on %s\n", base)
+	for _, p := range []string{"POST /v1/authenticate", "GET  /datecheck/company", "GET  /_sim/stats", "POST /_sim/faults", "POST /_sim/clock", "POST /_sim/reset", "GET  /_sim/openapi.yaml (this control API's OpenAPI document)"} {
+		method, path, _ := strings.Cut(p, " /")
+		fmt.Fprintf(env.stderr, "  %s %s/%s\n", method, base, path)
+	}
 
 	select {
 	case err := <-done:
@@ -88,6 +103,6 @@ func runSim(ctx context.Context, args []string, env environ) int {
 	if err := srv.Shutdown(shutdown); err != nil {
 		srv.Close()
 	}
-	fmt.Fprintln(env.stdout, "csconnect sim: stopped")
+	fmt.Fprintln(env.stderr, "csconnect sim: stopped")
 	return 0
 }
