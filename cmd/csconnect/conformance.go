@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -25,13 +26,15 @@ func init() {
 }
 
 // Exit codes of `csconnect conformance`: 0 when every scenario that ran passed and
-// every exchange conformed, 1 otherwise, 2 on a usage error or a setup failure.
+// every exchange conformed, 1 otherwise, 2 on a usage error, a setup failure or a
+// --junit file that cannot be written.
 const exitFailed = 1
 
 func runConformance(ctx context.Context, args []string, env environ) int {
 	fs := flag.NewFlagSet("csconnect conformance", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	asJSON := fs.Bool("json", false, "print the report as one JSON document instead of lines")
+	junit := fs.String("junit", "", "also write the report as JUnit XML to this file (a testcase per scenario)")
 	run := fs.String("run", "", "run only scenarios whose name matches this regular expression")
 	list := fs.Bool("list", false, "list the scenarios and exit")
 	live := fs.Bool("live", false, "run the scenarios that are safe against the real service at $CREDITSAFE_BASE_URL with $CREDITSAFE_USERNAME and $CREDITSAFE_PASSWORD")
@@ -42,7 +45,8 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 	spec := fs.String("spec", "openapi.yaml", "with --prism, the spec Prism validates against")
 	timeout := fs.Duration("timeout", suite.DefaultTimeout, "timeout of each request")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: csconnect conformance [--json] [--run REGEXP] [--live [--allow-invalid] [--service-url URL]] [--fixtures DIR] [--prism PATH]")
+		fmt.Fprintln(env.stderr, "usage: csconnect conformance [--json] [--junit FILE] [--run REGEXP] [--live [--allow-invalid] [--service-url URL]] [--fixtures DIR] [--prism PATH]")
+		fmt.Fprintln(env.stderr, "       csconnect conformance diff OLD NEW")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -106,10 +110,17 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 			cfg.Target.DirectURL = cfg.Target.AuthURL
 			cfg.Target.AuthURL, cfg.Target.ServiceURL = p.URL, p.URL
 			cfg.Target.Base = p.Transport(cfg.Target.Base)
-			return runAndReport(ctx, cfg, scenarios, *asJSON, *fixtures, env, p.Violations)
+			return runAndReport(ctx, cfg, scenarios, output{*asJSON, *junit, *fixtures}, env, p.Violations)
 		}
 	}
-	return runAndReport(ctx, cfg, scenarios, *asJSON, *fixtures, env, nil)
+	return runAndReport(ctx, cfg, scenarios, output{*asJSON, *junit, *fixtures}, env, nil)
+}
+
+// output says where a run's report and responses go.
+type output struct {
+	json     bool   // one JSON document on stdout instead of lines
+	junit    string // a JUnit XML file to write, or ""
+	fixtures string // a directory for .snap fixtures, or ""
 }
 
 // liveTarget reads the live target from the environment. Credentials only travel
@@ -161,11 +172,23 @@ func checkSecureURL(raw string) error {
 }
 
 // runAndReport runs the suite and prints one line per scenario as it goes, then a
-// summary; with asJSON, one JSON document at the end instead. extra, when set,
-// returns problems found outside the exchanges (Prism's log).
-func runAndReport(ctx context.Context, cfg suite.Config, scenarios []suite.Scenario, asJSON bool, fixtures string, env environ, extra func() []string) int {
-	if fixtures != "" {
-		cfg.Target.Base = &suite.FixtureWriter{Dir: fixtures, Base: cfg.Target.Base}
+// summary; with out.json, one JSON document at the end instead; with out.junit,
+// also a JUnit XML file. extra, when set, returns problems found outside the
+// exchanges (Prism's log).
+func runAndReport(ctx context.Context, cfg suite.Config, scenarios []suite.Scenario, out output, env environ, extra func() []string) int {
+	asJSON := out.json
+	if out.fixtures != "" {
+		cfg.Target.Base = &suite.FixtureWriter{Dir: out.fixtures, Base: cfg.Target.Base}
+	}
+	var junitFile *os.File
+	if out.junit != "" {
+		f, err := os.Create(out.junit)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "csconnect conformance: --junit: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		junitFile = f
 	}
 	if !asJSON {
 		fmt.Fprintf(env.stdout, "csconnect conformance: %s mode, %s\n", cfg.Mode, cfg.Target.AuthURL)
@@ -177,6 +200,16 @@ func runAndReport(ctx context.Context, cfg suite.Config, scenarios []suite.Scena
 		external = extra()
 	}
 	ok := rep.OK() && len(external) == 0
+	if junitFile != nil {
+		err := suite.WriteJUnit(junitFile, rep, external)
+		if cerr := junitFile.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			fmt.Fprintf(env.stderr, "csconnect conformance: --junit: %v\n", err)
+			return exitUsage
+		}
+	}
 	if asJSON {
 		for i := range rep.Results {
 			if rep.Results[i].Verdict != suite.Fail {

@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/csconnect/csconnect/conformance/suite"
 )
 
 // runCmd runs the dispatcher with args and the given environment variables.
@@ -45,6 +51,44 @@ func TestConformanceJSON(t *testing.T) {
 	}
 	if code != 0 || !rep.OK || rep.Scenarios != 5 || rep.Exchanges == 0 {
 		t.Errorf("conformance --json = exit %d, %+v; want exit 0, ok, 5 scenarios with exchanges", code, rep)
+	}
+}
+
+func TestConformanceJUnit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "junit.xml")
+	code, out, errOut := runCmd(t, context.Background(), nil, "conformance", "--run", "^login-", "--junit", path)
+	if code != 0 {
+		t.Fatalf("conformance --junit = %d\n%s%s", code, out, errOut)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Cases    []struct {
+			Name string `xml:"name,attr"`
+		} `xml:"testsuite>testcase"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("--junit file is not XML: %v\n%s", err, b)
+	}
+	var want []string
+	for _, sc := range suite.Scenarios() {
+		if strings.HasPrefix(sc.Name, "login-") {
+			want = append(want, sc.Name)
+		}
+	}
+	var got []string
+	for _, c := range doc.Cases {
+		got = append(got, c.Name)
+	}
+	if !slices.Equal(got, want) || doc.Tests != len(want) || doc.Failures != 0 {
+		t.Errorf("JUnit testcases = %v (tests %d, failures %d); want %v, no failures", got, doc.Tests, doc.Failures, want)
+	}
+	if code, _, errOut := runCmd(t, context.Background(), nil, "conformance", "--run", "^login-valid$", "--junit", filepath.Join(t.TempDir(), "missing", "x.xml")); code != exitUsage || !strings.Contains(errOut, "--junit") {
+		t.Errorf("conformance --junit <unwritable> = %d, %q; want %d", code, errOut, exitUsage)
 	}
 }
 
@@ -112,7 +156,12 @@ func TestConformanceLiveRefusesRedirects(t *testing.T) {
 	}))
 	defer redirect.Close()
 	vars := map[string]string{"CREDITSAFE_BASE_URL": redirect.URL + "/v1", "CREDITSAFE_USERNAME": "liveUser", "CREDITSAFE_PASSWORD": "livePassword1"}
-	code, out, errOut := runCmd(t, context.Background(), vars, "conformance", "--live", "--allow-invalid", "--service-url", redirect.URL)
+	junit := filepath.Join(t.TempDir(), "report.xml")
+	code, out, errOut := runCmd(t, context.Background(), vars, "conformance", "--live", "--allow-invalid", "--service-url", redirect.URL, "--junit", junit)
+	if report, err := os.ReadFile(junit); err != nil || !strings.Contains(string(report), "<failure") ||
+		!strings.Contains(string(report), "307: status is not supported") || strings.Contains(string(report), "livePassword1") {
+		t.Errorf("JUnit report of the failed run (%v) lacks the 307 failure or holds the password:\n%s", err, report)
+	}
 	if code != exitFailed {
 		t.Errorf("conformance --live against a redirect = %d; want %d\n%s%s", code, exitFailed, out, errOut)
 	}
