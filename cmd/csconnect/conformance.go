@@ -20,7 +20,7 @@ import (
 
 func init() {
 	commands["conformance"] = command{
-		summary: "run the conformance suite (embedded simulator by default; --live for the real service)",
+		summary: "run the conformance suite (embedded simulator by default; --live for the real service); diff OLD NEW compares fixtures",
 		run:     runConformance,
 	}
 }
@@ -31,6 +31,9 @@ func init() {
 const exitFailed = 1
 
 func runConformance(ctx context.Context, args []string, env environ) int {
+	if len(args) > 0 && args[0] == "diff" {
+		return runConformanceDiff(args[1:], env)
+	}
 	fs := flag.NewFlagSet("csconnect conformance", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	asJSON := fs.Bool("json", false, "print the report as one JSON document instead of lines")

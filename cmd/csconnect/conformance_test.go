@@ -175,3 +175,55 @@ func TestConformanceLiveRefusesRedirects(t *testing.T) {
 		t.Errorf("the password leaked into the output")
 	}
 }
+
+// TestConformanceDiff records fixtures with the command, then compares
+// directories: 0 for no drift, 1 with the changes listed, 2 on a usage error.
+func TestConformanceDiff(t *testing.T) {
+	record := func() string {
+		dir := t.TempDir()
+		if code, out, errOut := runCmd(t, context.Background(), nil, "conformance", "--run", "^login-valid$|^login-case-sensitive$", "--fixtures", dir); code != 0 {
+			t.Fatalf("conformance --fixtures = %d\n%s%s", code, out, errOut)
+		}
+		return dir
+	}
+	first, second := record(), record()
+	if code, out, errOut := runCmd(t, context.Background(), nil, "conformance", "diff", first, second); code != 0 || !strings.Contains(out, "no drift") {
+		t.Errorf("conformance diff (same server) = %d\n%s%s; want 0, no drift", code, out, errOut)
+	}
+	// Drift: the 401 turns into JSON, and one exchange disappears.
+	files, _ := filepath.Glob(filepath.Join(second, "*-401.snap"))
+	if len(files) != 1 {
+		t.Fatalf("fixtures of 401 = %v; want one", files)
+	}
+	if err := os.WriteFile(files[0], []byte("HTTP/1.1 401 Unauthorized\nContent-Type: application/json\n\n{\"message\":\"Access denied\"}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := filepath.Glob(filepath.Join(second, "*.snap"))
+	if err := os.Remove(all[0]); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCmd(t, context.Background(), nil, "conformance", "diff", first, second)
+	for _, want := range []string{`(?m)^removed +001-`, `(?m)^changed +\d+-post-v1-authenticate: content type "text/plain; charset=utf-8" -> "application/json"; headers -Content-Length; body text -> json \{"message":string\}$`, `(?m)^drift: 1 changed, 0 added, 1 removed$`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("conformance diff output lacks %s:\n%s", want, out)
+		}
+	}
+	if code != exitDrift {
+		t.Errorf("conformance diff (drift) = %d; want %d", code, exitDrift)
+	}
+	code, out, _ = runCmd(t, context.Background(), nil, "conformance", "diff", "--json", first, second)
+	var changes []suite.FixtureChange
+	if err := json.Unmarshal([]byte(out), &changes); err != nil || code != exitDrift || len(changes) != 2 {
+		t.Errorf("conformance diff --json = %d, %v, %v; want 1 and two changes\n%s", code, changes, err, out)
+	}
+	for name, args := range map[string][]string{
+		"one directory":     {"conformance", "diff", first},
+		"three directories": {"conformance", "diff", first, second, second},
+		"missing directory": {"conformance", "diff", first, filepath.Join(t.TempDir(), "nope")},
+		"empty directory":   {"conformance", "diff", first, t.TempDir()},
+	} {
+		if code, _, errOut := runCmd(t, context.Background(), nil, args...); code != exitUsage || errOut == "" {
+			t.Errorf("%s: %v = %d, %q; want %d with a message", name, args, code, errOut, exitUsage)
+		}
+	}
+}
