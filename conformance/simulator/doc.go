@@ -20,14 +20,18 @@
 //     429s included: the endpoint answers 429 to everything for 5 minutes;
 //   - 429 and 500 carry the JSON envelope {"error":{"code","text","detail"}}, and
 //     429 a Retry-After in seconds;
-//   - a token past its lifetime on GET /datecheck/company: 403 "Token Expired";
+//   - a token past its lifetime on GET /datecheck/company: 403 "Token Expired", as
+//     text, the envelope or {"error"} (see Format);
 //     a missing, forged or malformed token: 401 {"error":"Invalid token."}.
 //
 // The clock is injectable (Options.Now, ManualClock), so lockouts and expiry are
 // tested without waiting. Faults (5xx bursts, latency, dropped connections,
-// shortened token lifetimes, an inactive account) are switched on at run time.
+// shortened token lifetimes, an inactive account, a low total limit) and the
+// response formats are switched at run time.
 // Counters are read with Stats, or from outside the process with GET /_sim/stats;
-// POST /_sim/faults injects faults from outside (FaultRequest), POST /_sim/clock
-// moves the clock forward (ClockRequest; Advance in process) and POST /_sim/reset
-// clears state. The /_sim/ paths are not part of the contract.
+// POST /_sim/faults injects faults and chooses formats from outside (FaultRequest),
+// POST /_sim/clock moves the clock forward (ClockRequest; Advance in process) and
+// POST /_sim/reset clears state. The /_sim/ paths are not part of the contract;
+// they have an OpenAPI document of their own, control.openapi.yaml (ControlSpec),
+// served at GET /_sim/openapi.yaml.
 package simulator
