@@ -100,24 +100,17 @@ func (s *Simulator) applyFaults(f FaultRequest) error {
 	if f.TotalLimit != nil && *f.TotalLimit == 0 {
 		return fmt.Errorf("total_limit must be positive")
 	}
-	var unauth, expired *Format
+	var formats [2]*Format // per kind, the format to set, or nil
 	if f.Formats != nil {
-		for _, p := range []struct {
-			name  string
-			parse func(string) (Format, error)
-			dst   **Format
-		}{
-			{f.Formats.Unauthorized, ParseUnauthorizedFormat, &unauth},
-			{f.Formats.TokenExpired, ParseTokenExpiredFormat, &expired},
-		} {
-			if p.name == "" {
+		for kind, name := range [2]string{kindUnauthorized: f.Formats.Unauthorized, kindTokenExpired: f.Formats.TokenExpired} {
+			if name == "" {
 				continue
 			}
-			v, err := p.parse(p.name)
+			v, err := parseFormat(kind, name)
 			if err != nil {
 				return fmt.Errorf("formats: %w", err)
 			}
-			*p.dst = &v
+			formats[kind] = &v
 		}
 	}
 	if f.Fail != nil {
@@ -140,11 +133,11 @@ func (s *Simulator) applyFaults(f FaultRequest) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if unauth != nil {
-		s.unauthFmt = *unauth
+	if v := formats[kindUnauthorized]; v != nil {
+		s.unauthFmt = *v
 	}
-	if expired != nil {
-		s.expiredFmt = *expired
+	if v := formats[kindTokenExpired]; v != nil {
+		s.expiredFmt = *v
 	}
 	return nil
 }

@@ -5,11 +5,8 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"net/http"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,65 +25,6 @@ const (
 	maxRequestBody         = 64 << 10          // bigger bodies are answered 400
 	keyID                  = "csconnect-sim-1" // the JWT "kid"
 )
-
-// Format chooses the body shape of responses the vendor documents in more than one
-// shape (401 from authenticate, 403 Token Expired). Each shape is one openapi.yaml
-// declares for that response.
-type Format int
-
-// The formats.
-const (
-	FormatText Format = iota // text/plain, as on the vendor's Sweden pages
-	// FormatJSON is the JSON of the vendor's OpenAPI document: {"message"} for 401,
-	// the envelope {"error": {"code", "text", "detail"}} for 403 Token Expired.
-	FormatJSON
-	FormatAlternate // text and JSON in turn, so a client meets both
-	// FormatError is {"error": "Token Expired"}, the Connect services' token-error
-	// body; for 403 Token Expired only (openapi.yaml does not allow it for 401).
-	FormatError
-)
-
-// The responses a Format applies to, as indexes of formatNames and alternation.
-const (
-	kindUnauthorized = iota // 401 from authenticate (and 403 inactive account)
-	kindTokenExpired        // 403 Token Expired from datecheck
-)
-
-// formatNames are the names of the formats each response accepts, as the control
-// API (POST /_sim/faults "formats") and csconnect sim take them.
-var formatNames = [2]map[string]Format{
-	kindUnauthorized: {"text": FormatText, "json": FormatJSON, "alternate": FormatAlternate},
-	kindTokenExpired: {"text": FormatText, "envelope": FormatJSON, "error": FormatError, "alternate": FormatAlternate},
-}
-
-// ParseUnauthorizedFormat returns the format of 401 from authenticate named
-// "text", "json" or "alternate".
-func ParseUnauthorizedFormat(name string) (Format, error) {
-	return parseFormat(kindUnauthorized, "unauthorized", name)
-}
-
-// ParseTokenExpiredFormat returns the format of 403 Token Expired named "text",
-// "envelope", "error" or "alternate".
-func ParseTokenExpiredFormat(name string) (Format, error) {
-	return parseFormat(kindTokenExpired, "token_expired", name)
-}
-
-func parseFormat(kind int, what, name string) (Format, error) {
-	if f, ok := formatNames[kind][name]; ok {
-		return f, nil
-	}
-	return 0, fmt.Errorf("%s format %q: want one of %s", what, name, strings.Join(slices.Sorted(maps.Keys(formatNames[kind])), ", "))
-}
-
-// checkFormats reports a format that the response it is set for does not accept.
-func checkFormats(unauthorized, tokenExpired Format) error {
-	for kind, f := range [2]Format{unauthorized, tokenExpired} {
-		if !slices.Contains(slices.Collect(maps.Values(formatNames[kind])), f) {
-			return fmt.Errorf("simulator: format %d is not allowed for %s", f, [2]string{"401 from authenticate", "403 Token Expired"}[kind])
-		}
-	}
-	return nil
-}
 
 // Endpoint names an endpoint for fault injection.
 type Endpoint int
