@@ -53,7 +53,8 @@ type AuthConfig struct {
 	// is a contract error), so credentials cannot be re-sent to another host. Prefer
 	// per-attempt Timeout over http.Client.Timeout.
 	HTTPClient *http.Client
-	// Timeout bounds each attempt, default DefaultTimeout (30s; zero or negative means
+	// Timeout bounds each attempt, reading the answer's body included, whatever
+	// HTTPClient is given; default DefaultTimeout (30s; zero or negative means
 	// the default, as for every duration here). The caller's context
 	// bounds the whole call, retries included.
 	Timeout time.Duration
@@ -285,6 +286,8 @@ func (a *Authenticator) ResetGuard(ctx context.Context) error {
 //   - an *APIError for an error answer (ErrInvalidCredentials, ErrAccountInactive,
 //     ErrLockedOut, ErrBadRequest, ErrServer, …), or one wrapping ErrContract for an
 //     answer that breaks the contract (a redirect, an undocumented status);
+//   - an error wrapping ErrContract for an interim answer (1xx, such as a 101
+//     Switching Protocols), whose body is closed unread;
 //   - an error wrapping ErrContract for a 200 without a usable token;
 //   - the network or context error of the last attempt.
 //
@@ -377,11 +380,17 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 		}
 		return nil, fmt.Errorf("csconnect: %s: %w", a.endpoint, err)
 	}
-	defer resp.Body.Close()
 	fetched := a.now()
 	if a.log.Enabled(ctx, slog.LevelDebug) {
 		a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "status", resp.StatusCode, "duration", fetched.Sub(start))
 	}
+	if interim(resp.StatusCode) {
+		return nil, interimError(a.endpoint, resp)
+	}
+	// Every read of the body ends with the attempt, whatever HTTPClient sent it.
+	body := newCtxBody(ctx, resp.Body)
+	defer body.Close()
+	resp.Body = body
 	if resp.StatusCode == http.StatusOK {
 		return a.decodeToken(resp, start, fetched)
 	}

@@ -52,6 +52,12 @@ type Invalidator interface {
 //     are returned as they are, without invalidating or renewing: such a service
 //     costs one renewal per token, not one authenticate per call, and other hosts
 //     are not affected;
+//   - returns an error wrapping ErrContract for an interim answer (1xx, such as a
+//     101 Switching Protocols, whose body would be the raw connection), closing it
+//     unread;
+//   - reads at most 64 KiB of an error answer to classify it, for at most 5 s and
+//     no longer than the request's context; over a Base other than an
+//     *http.Transport, the body it returns also ends when the request's context does;
 //   - retries 429 and 5xx answers, connection failures and timeouts of idempotent
 //     requests as Retry says, honouring Retry-After; it stops when the request's
 //     context ends, and returns the answer rather than wait past its deadline.
@@ -274,7 +280,13 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			attempt++
 			continue
 		}
-		cerr := CheckResponse(resp)
+		if interim(resp.StatusCode) {
+			return nil, interimError(endpointName(req.Method, req.URL), resp)
+		}
+		if !honoursContext(base) {
+			resp.Body = newCtxBody(ctx, resp.Body)
+		}
+		cerr := checkBounded(ctx, resp)
 		switch {
 		case cerr == nil:
 			return resp, nil
@@ -302,7 +314,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			next, err := t.Source.Token(ctx)
 			if err != nil {
 				// The renewal failed (say, the password was changed): that is the news.
-				discard(resp)
+				drain(ctx, resp)
 				closeRequestBody(req)
 				return nil, err
 			}
@@ -310,7 +322,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 				// The source has no other token: replaying would be refused again.
 				return resp, nil
 			}
-			discard(resp)
+			drain(ctx, resp)
 			t.stats.renewals.Add(1)
 			if t.Logger != nil && t.Logger.Enabled(ctx, slog.LevelDebug) {
 				t.Logger.DebugContext(ctx, "csconnect: service says the token expired; renewed, replaying",
@@ -323,7 +335,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			if !ok {
 				return resp, nil
 			}
-			discard(resp)
+			drain(ctx, resp)
 			if tok, err = t.waitRetry(ctx, req, attempt, d, resp.StatusCode, nil); err != nil {
 				return nil, err
 			}
@@ -437,11 +449,40 @@ func sameOrigin(req *http.Request) bool {
 	return first == req || (strings.EqualFold(first.URL.Scheme, req.URL.Scheme) && strings.EqualFold(first.URL.Host, req.URL.Host))
 }
 
-// discard drains a bounded amount of a response we will not return (so its
-// connection can be reused) and closes it.
-func discard(resp *http.Response) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
-	_ = resp.Body.Close()
+// discard is drain without a caller's context.
+func discard(resp *http.Response) { drain(context.Background(), resp) }
+
+// drain reads a bounded amount of a response we will not return (so its connection
+// can be reused), for at most drainTimeout and no longer than ctx, and closes it.
+func drain(ctx context.Context, resp *http.Response) {
+	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
+	defer cancel()
+	body := newCtxBody(ctx, resp.Body)
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxErrorBody))
+	_ = body.Close()
+}
+
+// checkBounded is CheckResponse with its read of an error body (at most
+// maxErrorBody bytes) bounded by ctx and drainTimeout. If the time runs out the body
+// is closed, and the caller's reads of it fail.
+func checkBounded(ctx context.Context, resp *http.Response) error {
+	if resp.StatusCode < 400 || resp.Body == nil {
+		return CheckResponse(resp) // reads nothing
+	}
+	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
+	defer cancel()
+	body := newCtxBody(ctx, resp.Body)
+	resp.Body = body
+	err := CheckResponse(resp)
+	body.release()
+	return err
+}
+
+// honoursContext reports whether base is net/http's Transport, which ends a body
+// read when the request's context ends (except a 101's, which Transport refuses).
+func honoursContext(base http.RoundTripper) bool {
+	_, ok := base.(*http.Transport)
+	return ok
 }
 
 // closeRequestBody closes req.Body, as a RoundTripper must even when it fails.
