@@ -71,7 +71,10 @@ func TestToken101IsContractError(t *testing.T) {
 // silent server does when nothing watches the context.
 type blockingBody struct{ closed chan struct{} }
 
-func (b *blockingBody) Read([]byte) (int, error) { <-b.closed; return 0, errors.New("read on closed body") }
+func (b *blockingBody) Read([]byte) (int, error) {
+	<-b.closed
+	return 0, errors.New("read on closed body")
+}
 func (b *blockingBody) Close() error {
 	select {
 	case <-b.closed:
