@@ -48,7 +48,8 @@ type AuthConfig struct {
 	// work here, and each refused attempt counts toward a lockout.
 	AllowEmailUsername bool
 	// HTTPClient sends the request. Default: a client over a clone of
-	// http.DefaultTransport (proxy from the environment, 10s TLS handshake timeout).
+	// http.DefaultTransport (proxy from the environment, 10s TLS handshake timeout,
+	// at most 64 KiB of response headers).
 	// Whichever client is used, redirects are never followed for authenticate (a 3xx
 	// is a contract error), so credentials cannot be re-sent to another host. Prefer
 	// per-attempt Timeout over http.Client.Timeout.
@@ -237,6 +238,7 @@ func noRedirects(hc *http.Client) *http.Client {
 	} else {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSHandshakeTimeout = 10 * time.Second
+		tr.MaxResponseHeaderBytes = maxResponseHeaderBytes
 		c.Transport = tr
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

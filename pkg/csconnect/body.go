@@ -68,3 +68,9 @@ func interimError(endpoint string, resp *http.Response) error {
 	}
 	return fmt.Errorf("%w: %s: answered %d, an interim or protocol-switching status, not a final answer", ErrContract, endpoint, resp.StatusCode)
 }
+
+// maxResponseHeaderBytes caps the response headers the transports csconnect builds
+// accept (authenticate's, and New's default service transport): net/http's default
+// of 10 MB lets a broken or hostile server cost about 100 MiB of allocation per
+// attempt, and the answers documented for these endpoints carry well under 8 KiB.
+const maxResponseHeaderBytes = 64 << 10

@@ -41,7 +41,8 @@ type Config struct {
 	// Retry configures retries of transient service failures (see RetryPolicy).
 	Retry RetryPolicy
 	// Base sends the service requests. Default: a clone of http.DefaultTransport
-	// whose ResponseHeaderTimeout is ServiceTimeout.
+	// whose ResponseHeaderTimeout is ServiceTimeout and that accepts at most 64 KiB
+	// of response headers.
 	Base http.RoundTripper
 	// ServiceTimeout bounds the wait for response headers on the default Base.
 	// Default DefaultServiceTimeout (30 s); ignored when Base is set.
@@ -123,6 +124,7 @@ func New(cfg Config) (*Client, error) {
 		if ownBase.ResponseHeaderTimeout <= 0 {
 			ownBase.ResponseHeaderTimeout = DefaultServiceTimeout
 		}
+		ownBase.MaxResponseHeaderBytes = maxResponseHeaderBytes
 		base = ownBase
 	}
 	cache := NewCache(auth, opts)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -166,4 +167,35 @@ func TestTransportBodyHonoursContext(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestResponseHeadersCapped: the transports csconnect builds refuse more than
+// maxResponseHeaderBytes of response headers, for authenticate and for services,
+// instead of net/http's default 10 MB (about 100 MiB of allocation per attempt).
+func TestResponseHeadersCapped(t *testing.T) {
+	big := func(next http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Padding", strings.Repeat("a", 2*maxResponseHeaderBytes))
+			next(w, r)
+		}
+	}
+	t.Run("authenticate", func(t *testing.T) {
+		srv := newTestServer(t, big(tokenReply()))
+		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.MaxAttempts = 1 })
+		if _, err := a.Token(context.Background()); err == nil || !strings.Contains(err.Error(), "headers exceeded") {
+			t.Errorf("Token() over %d bytes of headers = %v; want the header limit", 2*maxResponseHeaderBytes, err)
+		}
+	})
+	t.Run("service", func(t *testing.T) {
+		svc := httptest.NewServer(big(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, `{}`) }))
+		t.Cleanup(svc.Close)
+		c := newTestClient(t, newAuthServer(t), svc.URL, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
+		resp, err := c.HTTPClient.Get(svc.URL + "/datecheck/company")
+		if err == nil {
+			resp.Body.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "headers exceeded") {
+			t.Errorf("GET over %d bytes of headers = %v; want the header limit", 2*maxResponseHeaderBytes, err)
+		}
+	})
 }
