@@ -135,6 +135,10 @@ func (c AuthConfig) LogValue() slog.Value {
 // Token is uncached: each call is one logical authenticate. Wrap it in a caching
 // TokenSource. Safe for concurrent use; concurrent Token calls are serialized, so at
 // most one request is in flight and a wrong password costs one 401, not one per caller.
+//
+// Build it with NewAuthenticator. The zero Authenticator has no credentials: its
+// Token and ResetGuard return an error wrapping ErrInvalidUse, its GuardStatus is
+// empty and CloseIdleConnections does nothing.
 type Authenticator struct {
 	cfg AuthConfig // with defaults applied
 	// request is POST /authenticate as the generated client builds it (method, URL,
@@ -260,7 +264,7 @@ func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a
 // Authenticator built (when AuthConfig.HTTPClient was nil; a client given there is
 // the caller's to close). Client.Close calls it.
 func (a *Authenticator) CloseIdleConnections() {
-	if a.cfg.HTTPClient == nil { // the transport was built here
+	if a.cfg.HTTPClient == nil && a.http != nil { // the transport was built here
 		a.http.CloseIdleConnections()
 	}
 }
@@ -268,13 +272,24 @@ func (a *Authenticator) CloseIdleConnections() {
 // GuardStatus reports what the lockout guard holds now (this process's view: what
 // its last call saw in the Store, and its own records), for metrics and health
 // checks. It sends nothing.
-func (a *Authenticator) GuardStatus() GuardStatus { return a.guard.status(a.now()) }
+func (a *Authenticator) GuardStatus() GuardStatus {
+	if a.guard == nil { // the zero Authenticator
+		return GuardStatus{}
+	}
+	return a.guard.status(a.now())
+}
 
 // ResetGuard forgets a rejected password and a lockout, locally and in the Store,
 // so the next Token call sends a request. Call it when a human has fixed the cause.
 // The budget is not reset. The returned error is the Store's (the local guard is
 // reset regardless).
 func (a *Authenticator) ResetGuard(ctx context.Context) error {
+	switch {
+	case ctx == nil:
+		return errNilContext
+	case a.guard == nil:
+		return errZeroAuthenticator
+	}
 	if err := a.guard.reset(ctx); err != nil {
 		return fmt.Errorf("csconnect: resetting the shared guard: %w", err)
 	}
@@ -295,6 +310,12 @@ func (a *Authenticator) ResetGuard(ctx context.Context) error {
 //
 // It honours ctx throughout, including while waiting for another Token call.
 func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
+	switch {
+	case ctx == nil:
+		return nil, errNilContext
+	case a.sem == nil:
+		return nil, errZeroAuthenticator
+	}
 	select {
 	case a.sem <- struct{}{}:
 		defer func() { <-a.sem }()
@@ -387,7 +408,7 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 		a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "status", resp.StatusCode, "duration", fetched.Sub(start))
 	}
 	if interim(resp.StatusCode) {
-		return nil, interimError(a.endpoint, resp)
+		return nil, refuseInterim(a.endpoint, resp)
 	}
 	// Every read of the body ends with the attempt, whatever HTTPClient sent it.
 	body := newCtxBody(ctx, resp.Body)

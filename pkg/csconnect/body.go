@@ -60,13 +60,18 @@ func (b *ctxBody) release() {
 // csconnect never asks to switch protocols, so neither call may end on one.
 func interim(status int) bool { return status < 200 }
 
-// interimError closes resp's body unread and returns the ErrContract error for an
-// answer that is not a final one (see interim).
-func interimError(endpoint string, resp *http.Response) error {
+// interimError is the ErrContract error for an answer that is not a final one (see
+// interim).
+func interimError(endpoint string, status int) error {
+	return fmt.Errorf("%w: %s: answered %d, an interim or protocol-switching status, not a final answer", ErrContract, endpoint, status)
+}
+
+// refuseInterim closes resp's body unread and returns interimError.
+func refuseInterim(endpoint string, resp *http.Response) error {
 	if resp.Body != nil {
 		_ = resp.Body.Close()
 	}
-	return fmt.Errorf("%w: %s: answered %d, an interim or protocol-switching status, not a final answer", ErrContract, endpoint, resp.StatusCode)
+	return interimError(endpoint, resp.StatusCode)
 }
 
 // maxResponseHeaderBytes caps the response headers the transports csconnect builds

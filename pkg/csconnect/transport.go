@@ -30,7 +30,10 @@ type Invalidator interface {
 // Transport is an http.RoundTripper that authenticates each request with a bearer
 // token from Source, renews the token when a service says it expired, and retries
 // transient failures. Its zero Base means http.DefaultTransport. Use it by pointer;
-// it is safe for concurrent use once in use (do not change fields then).
+// it is safe for concurrent use once in use (do not change fields then). The zero
+// Transport has no Source: its RoundTrip returns an error wrapping ErrInvalidUse.
+// A Source returning (nil, nil) fails the request with ErrContract, and one that
+// panics with an error carrying the panic value.
 //
 // For each request Transport:
 //   - refuses (ErrInsecureURL) a plain-http URL to a host that is not loopback;
@@ -211,7 +214,7 @@ func (t *Transport) waitRetry(ctx context.Context, req *http.Request, attempt in
 		closeRequestBody(req)
 		return nil, err
 	}
-	tok, err := t.Source.Token(ctx)
+	tok, err := tokenFrom(ctx, t.Source)
 	if err != nil {
 		closeRequestBody(req)
 		return nil, err
@@ -233,9 +236,12 @@ func (t *Transport) CloseIdleConnections() {
 }
 
 func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil || req.URL == nil {
+		return nil, invalidUse("Transport given a nil request or URL")
+	}
 	if t.Source == nil {
 		closeRequestBody(req)
-		return nil, errors.New("csconnect: Transport.Source is nil")
+		return nil, invalidUse("Transport.Source is nil")
 	}
 	if !secureURL(req) {
 		closeRequestBody(req)
@@ -251,7 +257,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := req.Context()
 	policy := t.Retry.withDefaults()
-	tok, err := t.Source.Token(ctx)
+	tok, err := tokenFrom(ctx, t.Source)
 	if err != nil {
 		closeRequestBody(req)
 		return nil, err
@@ -281,7 +287,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			continue
 		}
 		if interim(resp.StatusCode) {
-			return nil, interimError(endpointName(req.Method, req.URL), resp)
+			return nil, refuseInterim(endpointName(req.Method, req.URL), resp)
 		}
 		if !honoursContext(base) {
 			resp.Body = newCtxBody(ctx, resp.Body)
@@ -311,7 +317,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			if !replayable(req) {
 				return resp, nil
 			}
-			next, err := t.Source.Token(ctx)
+			next, err := tokenFrom(ctx, t.Source)
 			if err != nil {
 				// The renewal failed (say, the password was changed): that is the news.
 				drain(ctx, resp)
