@@ -289,7 +289,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 		if interim(resp.StatusCode) {
 			return nil, refuseInterim(endpointName(req.Method, req.URL), resp)
 		}
-		if !honoursContext(base) {
+		if watchBody(ctx, base, resp) {
 			resp.Body = newCtxBody(ctx, resp.Body)
 		}
 		cerr := checkBounded(ctx, resp)
@@ -484,11 +484,15 @@ func checkBounded(ctx context.Context, resp *http.Response) error {
 	return err
 }
 
-// honoursContext reports whether base is net/http's Transport, which ends a body
-// read when the request's context ends (except a 101's, which Transport refuses).
-func honoursContext(base http.RoundTripper) bool {
-	_, ok := base.(*http.Transport)
-	return ok
+// watchBody reports whether resp's body needs a ctxBody so that reading it ends
+// with ctx: not when base is net/http's Transport, which does that itself (except
+// for a 101's body, which Transport refuses), nor when there is no body or ctx can
+// never end. The common cases cost nothing then.
+func watchBody(ctx context.Context, base http.RoundTripper, resp *http.Response) bool {
+	if _, std := base.(*http.Transport); std || ctx.Done() == nil {
+		return false
+	}
+	return resp.Body != nil && resp.Body != http.NoBody
 }
 
 // closeRequestBody closes req.Body, as a RoundTripper must even when it fails.
