@@ -411,9 +411,14 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 		return nil, refuseInterim(a.endpoint, resp)
 	}
 	// Every read of the body ends with the attempt, whatever HTTPClient sent it.
-	body := newCtxBody(ctx, resp.Body)
-	defer body.Close()
-	resp.Body = body
+	base := a.http.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if watchBody(ctx, base, resp) {
+		resp.Body = newCtxBody(ctx, resp.Body)
+	}
+	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
 		return a.decodeToken(resp, start, fetched)
 	}
