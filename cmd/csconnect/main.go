@@ -8,7 +8,7 @@
 //
 // On the first SIGINT or SIGTERM the subcommand's context is cancelled; the process
 // exits with 130 or 143 as soon as the subcommand returns (0 if it returns 0, as
-// sim does after a clean stop), and at the latest after shutdownGrace, or at once on
+// sim does after a clean stop), and at the latest 2 seconds later, or at once on
 // a second signal, whatever the subcommand is doing.
 package main
 
