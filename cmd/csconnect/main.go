@@ -3,7 +3,13 @@
 // conformance suite. Each subcommand is thin over pkg/ and conformance/.
 //
 // Exit codes shared by every subcommand: 0 success, 2 usage error or input refused
-// before anything was sent. Subcommands document their other codes.
+// before anything was sent, 130 stopped by SIGINT and 143 stopped by SIGTERM (the
+// shell's 128 + signal number). Subcommands document their other codes.
+//
+// On the first SIGINT or SIGTERM the subcommand's context is cancelled; the process
+// exits with 130 or 143 as soon as the subcommand returns (0 if it returns 0, as
+// sim does after a clean stop), and at the latest 2 seconds later, or at once on
+// a second signal, whatever the subcommand is doing.
 package main
 
 import (
@@ -15,6 +21,7 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+	"time"
 )
 
 // command is one subcommand: run gets the arguments after its name and returns the
@@ -34,13 +41,59 @@ type environ struct {
 // commands is filled by the init functions of the files named after each subcommand.
 var commands = map[string]command{}
 
-const exitUsage = 2
+const (
+	exitUsage       = 2
+	exitInterrupted = 130 // SIGINT: 128 + 2
+	exitTerminated  = 143 // SIGTERM: 128 + 15
+)
+
+// shutdownGrace is how long a subcommand may take to return after the first SIGINT
+// or SIGTERM cancelled its context: long enough for sim to finish its in-flight
+// requests, short enough that the user does not reach for SIGKILL.
+const shutdownGrace = 2 * time.Second
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
-	stop()
-	os.Exit(code)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	env := environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	os.Exit(runUntilSignal(os.Args[1:], env, sigs, shutdownGrace, run))
+}
+
+// runUntilSignal runs main's work in a goroutine and returns its exit code, or, on
+// the first signal from sigs, cancels its context and returns the signal's exit
+// code (0 if the work then returns 0) once the work returns, grace has passed, or a
+// second signal arrives, whichever is first. The work is not waited for beyond that:
+// main exits, however it is stuck.
+func runUntilSignal(args []string, env environ, sigs <-chan os.Signal, grace time.Duration,
+	work func(context.Context, []string, environ) int) int {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	done := make(chan int, 1)
+	go func() { done <- work(ctx, args, env) }()
+	var sig os.Signal
+	select {
+	case code := <-done:
+		return code
+	case sig = <-sigs:
+	}
+	cancel(fmt.Errorf("stopped by %v", sig))
+	code := exitInterrupted
+	if sig == syscall.SIGTERM {
+		code = exitTerminated
+	}
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case c := <-done:
+		if c == 0 {
+			return 0 // finished, or stopped cleanly (sim)
+		}
+	case <-sigs:
+		fmt.Fprintf(env.stderr, "csconnect: second %v: exiting now\n", sig)
+	case <-timer.C:
+		fmt.Fprintf(env.stderr, "csconnect: still busy %v after %v: exiting now\n", grace, sig)
+	}
+	return code
 }
 
 func run(ctx context.Context, args []string, env environ) int {

@@ -17,7 +17,8 @@ import (
 const (
 	exitTokenRejected = 3 // credentials or account rejected (401, 403)
 	exitTokenLimited  = 4 // rate limited or locked out (429, or the guard)
-	exitTokenFailed   = 5 // anything else: server error after retries, network, timeout, contract
+	exitTokenFailed   = 5 // anything else: server error after retries, network, timeout
+	exitTokenInvalid  = 6 // request or answer refused as invalid (400, contract): do not retry
 )
 
 // maxPasswordLine bounds what --password-stdin reads: a password is at most 30
@@ -37,8 +38,9 @@ standard input (--password-stdin). CREDITSAFE_BASE_URL also sets the base URL.
 
 Exit codes: 0 token printed; 2 usage error or input refused before sending;
 3 credentials or account rejected (401, 403); 4 rate limited or locked out (429, or
-the guard); 5 anything else (server error after retries, network, timeout, a
-response that breaks the contract).
+the guard); 5 anything else (server error after retries, network, timeout);
+6 request or answer refused as invalid (a 400, or an answer that breaks the
+contract): do not retry; 130 stopped by SIGINT, 143 by SIGTERM.
 
 Exit code 3 means stop. The lockout guard that keeps a rejected password from being
 sent again lasts one invocation: a shell loop, cron job or retry wrapper that runs
@@ -119,6 +121,7 @@ func runToken(ctx context.Context, args []string, env environ) int {
 var tokenHints = map[int]string{
 	exitTokenRejected: "do not retry: repeated invalid requests lock the account; check the User Key and password (case-sensitive) or ask Creditsafe integration support",
 	exitTokenLimited:  "wait for the lockout to end before authenticating again",
+	exitTokenInvalid:  "do not retry: the same request gets the same answer; check the base URL and the credentials' form, or report the answer",
 }
 
 // tokenExitCode maps an Authenticator error to the documented exit code.
@@ -127,6 +130,9 @@ func tokenExitCode(err error) int {
 	switch {
 	case errors.Is(err, csconnect.ErrInvalidInput):
 		return exitUsage
+	case errors.Is(err, csconnect.ErrBadRequest), errors.Is(err, csconnect.ErrContract):
+		// The library never repeats these; neither should a retry wrapper.
+		return exitTokenInvalid
 	case errors.As(err, &guardErr), errors.Is(err, csconnect.ErrLockedOut), errors.Is(err, csconnect.ErrRateLimited):
 		return exitTokenLimited
 	case errors.Is(err, csconnect.ErrInvalidCredentials), errors.Is(err, csconnect.ErrAccountInactive):

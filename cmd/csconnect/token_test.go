@@ -125,8 +125,11 @@ func TestTokenCommandExitCodes(t *testing.T) {
 		"4 rate limited": {handler: respond(429, `{"error":{"code":"429","text":"Too many requests"}}`, "Retry-After: 300"),
 			vars: creds, want: 4, wantHits: 1, wantInErr: "retry after 5m0s"},
 		"5 server error after retries": {handler: respond(503, "down", "Retry-After: 0"), vars: creds, want: 5, wantHits: 3},
-		"5 contract": {handler: respond(200, "<html>captive portal</html>", "Content-Type: text/html"), vars: creds, want: 5, wantHits: 1,
-			wantInErr: "contract"},
+		"6 contract": {handler: respond(200, "<html>captive portal</html>", "Content-Type: text/html"), vars: creds, want: 6, wantHits: 1,
+			wantInErr: "do not retry"},
+		"6 bad request": {handler: respond(400, `{"message":"Bad request"}`, "Content-Type: application/json"), vars: creds, want: 6, wantHits: 1,
+			wantInErr: "do not retry"},
+		"6 switching protocols": {handler: switchingProtocols, vars: creds, want: 6, wantHits: 1, wantInErr: "contract"},
 		"5 timeout": {handler: func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body); <-r.Context().Done() },
 			vars: creds, args: func(string) []string { return []string{"--timeout", "100ms"} }, want: 5, wantHits: 1, wantInErr: "deadline"},
 	}
@@ -202,4 +205,18 @@ func TestTokenBinary(t *testing.T) {
 	if cmd.ProcessState.ExitCode() != exitTokenRejected || stdout.Len() != 0 {
 		t.Errorf("csconnect token (exec, 401) = exit %d, stdout %q; want %d and nothing", cmd.ProcessState.ExitCode(), stdout.String(), exitTokenRejected)
 	}
+}
+
+// switchingProtocols answers a bare 101 on the hijacked connection and leaves it
+// open and silent until the client goes: a read of the body would wait forever.
+func switchingProtocols(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	_, _ = buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+	_ = buf.Flush()
+	_, _ = io.Copy(io.Discard, conn) // until the client closes
 }

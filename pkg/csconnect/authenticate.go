@@ -48,12 +48,14 @@ type AuthConfig struct {
 	// work here, and each refused attempt counts toward a lockout.
 	AllowEmailUsername bool
 	// HTTPClient sends the request. Default: a client over a clone of
-	// http.DefaultTransport (proxy from the environment, 10s TLS handshake timeout).
+	// http.DefaultTransport (proxy from the environment, 10s TLS handshake timeout,
+	// at most 64 KiB of response headers).
 	// Whichever client is used, redirects are never followed for authenticate (a 3xx
 	// is a contract error), so credentials cannot be re-sent to another host. Prefer
 	// per-attempt Timeout over http.Client.Timeout.
 	HTTPClient *http.Client
-	// Timeout bounds each attempt, default DefaultTimeout (30s; zero or negative means
+	// Timeout bounds each attempt, reading the answer's body included, whatever
+	// HTTPClient is given; default DefaultTimeout (30s; zero or negative means
 	// the default, as for every duration here). The caller's context
 	// bounds the whole call, retries included.
 	Timeout time.Duration
@@ -133,6 +135,10 @@ func (c AuthConfig) LogValue() slog.Value {
 // Token is uncached: each call is one logical authenticate. Wrap it in a caching
 // TokenSource. Safe for concurrent use; concurrent Token calls are serialized, so at
 // most one request is in flight and a wrong password costs one 401, not one per caller.
+//
+// Build it with NewAuthenticator. The zero Authenticator has no credentials: its
+// Token and ResetGuard return an error wrapping ErrInvalidUse, its GuardStatus is
+// empty and CloseIdleConnections does nothing.
 type Authenticator struct {
 	cfg AuthConfig // with defaults applied
 	// request is POST /authenticate as the generated client builds it (method, URL,
@@ -236,6 +242,7 @@ func noRedirects(hc *http.Client) *http.Client {
 	} else {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSHandshakeTimeout = 10 * time.Second
+		tr.MaxResponseHeaderBytes = maxResponseHeaderBytes
 		c.Transport = tr
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -257,7 +264,7 @@ func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a
 // Authenticator built (when AuthConfig.HTTPClient was nil; a client given there is
 // the caller's to close). Client.Close calls it.
 func (a *Authenticator) CloseIdleConnections() {
-	if a.cfg.HTTPClient == nil { // the transport was built here
+	if a.cfg.HTTPClient == nil && a.http != nil { // the transport was built here
 		a.http.CloseIdleConnections()
 	}
 }
@@ -265,13 +272,24 @@ func (a *Authenticator) CloseIdleConnections() {
 // GuardStatus reports what the lockout guard holds now (this process's view: what
 // its last call saw in the Store, and its own records), for metrics and health
 // checks. It sends nothing.
-func (a *Authenticator) GuardStatus() GuardStatus { return a.guard.status(a.now()) }
+func (a *Authenticator) GuardStatus() GuardStatus {
+	if a.guard == nil { // the zero Authenticator
+		return GuardStatus{}
+	}
+	return a.guard.status(a.now())
+}
 
 // ResetGuard forgets a rejected password and a lockout, locally and in the Store,
 // so the next Token call sends a request. Call it when a human has fixed the cause.
 // The budget is not reset. The returned error is the Store's (the local guard is
 // reset regardless).
 func (a *Authenticator) ResetGuard(ctx context.Context) error {
+	switch {
+	case ctx == nil:
+		return errNilContext
+	case a.guard == nil:
+		return errZeroAuthenticator
+	}
 	if err := a.guard.reset(ctx); err != nil {
 		return fmt.Errorf("csconnect: resetting the shared guard: %w", err)
 	}
@@ -285,11 +303,19 @@ func (a *Authenticator) ResetGuard(ctx context.Context) error {
 //   - an *APIError for an error answer (ErrInvalidCredentials, ErrAccountInactive,
 //     ErrLockedOut, ErrBadRequest, ErrServer, …), or one wrapping ErrContract for an
 //     answer that breaks the contract (a redirect, an undocumented status);
+//   - an error wrapping ErrContract for an interim answer (1xx, such as a 101
+//     Switching Protocols), whose body is closed unread;
 //   - an error wrapping ErrContract for a 200 without a usable token;
 //   - the network or context error of the last attempt.
 //
 // It honours ctx throughout, including while waiting for another Token call.
 func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
+	switch {
+	case ctx == nil:
+		return nil, errNilContext
+	case a.sem == nil:
+		return nil, errZeroAuthenticator
+	}
 	select {
 	case a.sem <- struct{}{}:
 		defer func() { <-a.sem }()
@@ -377,11 +403,22 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 		}
 		return nil, fmt.Errorf("csconnect: %s: %w", a.endpoint, err)
 	}
-	defer resp.Body.Close()
 	fetched := a.now()
 	if a.log.Enabled(ctx, slog.LevelDebug) {
 		a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "status", resp.StatusCode, "duration", fetched.Sub(start))
 	}
+	if interim(resp.StatusCode) {
+		return nil, refuseInterim(a.endpoint, resp)
+	}
+	// Every read of the body ends with the attempt, whatever HTTPClient sent it.
+	base := a.http.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if watchBody(ctx, base, resp) {
+		resp.Body = newCtxBody(ctx, resp.Body)
+	}
+	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
 		return a.decodeToken(resp, start, fetched)
 	}

@@ -50,8 +50,13 @@ var ErrCacheClosed = errors.New("csconnect: token cache closed")
 // Invalidate(rejected) expires the cache only while rejected is still the current
 // token, so N concurrent "token expired" answers cause one refresh.
 //
+// A source that panics, or returns neither a token nor an error, fails that fetch
+// like any error (the panic's value in the error, ErrContract for a nil token): the
+// callers get the error and the process lives on.
+//
 // A Cache is safe for concurrent use. Background refreshes are bounded by
-// FetchTimeout and stopped by Close; no goroutine outlives its fetch.
+// FetchTimeout and stopped by Close; no goroutine outlives its fetch. Build it with
+// NewCache: the zero Cache has no source (see NewCache).
 type Cache struct {
 	src  TokenSource
 	opts CacheOptions
@@ -87,7 +92,9 @@ type entry struct {
 }
 
 // NewCache returns a Cache over src configured by opts (the zero value gives every
-// default). It fetches nothing until the first Token call.
+// default). It fetches nothing until the first Token call. A nil src is refused:
+// every Token call of that Cache, as of the zero Cache, returns an error wrapping
+// ErrInvalidUse (its other methods work).
 func NewCache(src TokenSource, opts CacheOptions) *Cache {
 	c := &Cache{src: src, opts: opts.withDefaults(), now: time.Now, rand: rand.Int64N}
 	c.closeCtx, c.closeFn = context.WithCancel(context.Background())
@@ -107,11 +114,17 @@ func (c *Cache) Token(ctx context.Context) (*Token, error) {
 		}
 		return c.slow(ctx, e, now)
 	}
+	if c.src == nil { // NewCache(nil, …), or the zero Cache
+		return nil, errNilSource
+	}
 	return c.slow(ctx, nil, c.now())
 }
 
 // slow handles every call that is not a plain hit.
 func (c *Cache) slow(ctx context.Context, e *entry, now time.Time) (*Token, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	valid := e != nil && !e.tok.Expired(now)
 	backoff := e != nil && now.Before(e.retryAt)
 	switch {
@@ -175,7 +188,7 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 	defer cancel()
 	defer context.AfterFunc(c.closeCtx, cancel)()
 
-	tok, err := c.obtain(ctx)
+	tok, err := c.obtainSafe(ctx)
 	if err != nil && c.closeCtx.Err() != nil {
 		err = ErrCacheClosed // cancelled by Close, not by a failure worth reporting
 	}
@@ -199,6 +212,15 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 	c.opts.Logger.LogAttrs(ctx, slog.LevelDebug, "csconnect: token renewed", tokenAttr(tok, now),
 		slog.Time("refresh_at", e.refreshAt))
 	return e, nil
+}
+
+// obtainSafe is obtain with a panic of the source or of the Store turned into an
+// error for the callers (see recovered), and a nil token into ErrContract: fetch
+// runs in singleflight's goroutine, where a panic would kill the process. The
+// failure is then backed off like any other.
+func (c *Cache) obtainSafe(ctx context.Context) (tok *Token, err error) {
+	defer recovered(&err, "token fetch")
+	return checkToken(c.obtain(ctx))
 }
 
 // fresh builds the entry for a newly obtained token.
@@ -299,7 +321,9 @@ func (c *Cache) Close() error {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
-	c.closeFn()
+	if c.closeFn != nil { // nil in the zero Cache
+		c.closeFn()
+	}
 	c.wg.Wait()
 	return nil
 }

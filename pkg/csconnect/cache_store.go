@@ -55,7 +55,7 @@ func (c *Cache) obtain(ctx context.Context) (*Token, error) {
 // fromSource calls the source once.
 func (c *Cache) fromSource(ctx context.Context) (*Token, error) {
 	c.stats.fetches.Add(1)
-	return c.src.Token(ctx)
+	return tokenFrom(ctx, c.src)
 }
 
 // awaitHolder polls the Store every StorePollInterval until a fresher token appears

@@ -41,7 +41,8 @@ type Config struct {
 	// Retry configures retries of transient service failures (see RetryPolicy).
 	Retry RetryPolicy
 	// Base sends the service requests. Default: a clone of http.DefaultTransport
-	// whose ResponseHeaderTimeout is ServiceTimeout.
+	// whose ResponseHeaderTimeout is ServiceTimeout and that accepts at most 64 KiB
+	// of response headers.
 	Base http.RoundTripper
 	// ServiceTimeout bounds the wait for response headers on the default Base.
 	// Default DefaultServiceTimeout (30 s); ignored when Base is set.
@@ -60,6 +61,10 @@ var ErrRawAuthenticate = errors.New("csconnect: Client.Authenticate* is disabled
 // carries a cached token, renewed before it expires and once more when a service
 // says it expired. Its methods are the generated ClientWithResponses's. Safe for
 // concurrent use; Close it when done.
+//
+// Build it with New. The zero Client has no generated client: its service methods
+// return an error wrapping ErrInvalidUse, its Authenticate methods
+// ErrRawAuthenticate, GuardStatus is empty and Close does nothing.
 //
 // Do not authenticate through it. The generated Authenticate, AuthenticateWithBody,
 // AuthenticateWithResponse and AuthenticateWithBodyWithResponse would post the
@@ -123,6 +128,7 @@ func New(cfg Config) (*Client, error) {
 		if ownBase.ResponseHeaderTimeout <= 0 {
 			ownBase.ResponseHeaderTimeout = DefaultServiceTimeout
 		}
+		ownBase.MaxResponseHeaderBytes = maxResponseHeaderBytes
 		base = ownBase
 	}
 	cache := NewCache(auth, opts)
@@ -160,16 +166,43 @@ func (c *Client) AuthenticateWithBodyWithResponse(context.Context, string, io.Re
 	return nil, ErrRawAuthenticate
 }
 
+// DateCheckCompany is the generated method, over the token layer. On the zero
+// Client it sends nothing and returns ErrInvalidUse.
+func (c *Client) DateCheckCompany(ctx context.Context, params *client.DateCheckCompanyParams, reqEditors ...client.RequestEditorFn) (*http.Response, error) {
+	if c.ClientWithResponses == nil {
+		return nil, errZeroClient
+	}
+	return c.ClientWithResponses.DateCheckCompany(ctx, params, reqEditors...)
+}
+
+// DateCheckCompanyWithResponse is the generated method, over the token layer. On
+// the zero Client it sends nothing and returns ErrInvalidUse.
+func (c *Client) DateCheckCompanyWithResponse(ctx context.Context, params *client.DateCheckCompanyParams, reqEditors ...client.RequestEditorFn) (*client.DateCheckCompanyResponse, error) {
+	if c.ClientWithResponses == nil {
+		return nil, errZeroClient
+	}
+	return c.ClientWithResponses.DateCheckCompanyWithResponse(ctx, params, reqEditors...)
+}
+
 // GuardStatus reports the Authenticator's lockout guard (see
-// Authenticator.GuardStatus), for metrics beside Tokens.Stats.
-func (c *Client) GuardStatus() GuardStatus { return c.auth.GuardStatus() }
+// Authenticator.GuardStatus), for metrics beside Tokens.Stats; empty on the zero
+// Client.
+func (c *Client) GuardStatus() GuardStatus {
+	if c.auth == nil {
+		return GuardStatus{}
+	}
+	return c.auth.GuardStatus()
+}
 
 // Close stops the token cache's background work and closes the idle connections of
 // the transports New built (not of Config.Base or AuthConfig.HTTPClient, which are
 // the caller's), so no goroutine of the Client outlives it. The Client must not be
 // used after.
 func (c *Client) Close() error {
-	err := c.Tokens.Close()
+	var err error
+	if c.Tokens != nil {
+		err = c.Tokens.Close()
+	}
 	if c.auth != nil {
 		c.auth.CloseIdleConnections()
 	}

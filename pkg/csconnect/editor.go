@@ -14,7 +14,8 @@ import (
 // or retry a failure. Prefer Transport (or New, which wires it) unless the HTTP
 // client is not yours to configure. It refuses (ErrInsecureURL) to put the token on
 // a plain-http request to a host that is not loopback, and builds the header value
-// once per token. Safe for concurrent use.
+// once per token. Safe for concurrent use. A nil src or ctx is ErrInvalidUse, a
+// source returning (nil, nil) ErrContract, a source's panic an error.
 //
 // Unlike Transport it does not protect redirects: the editor runs once, before the
 // request is sent, and the http.Client then follows redirects itself. net/http
@@ -27,10 +28,13 @@ import (
 func RequestEditor(src TokenSource) func(ctx context.Context, req *http.Request) error {
 	var memo bearerMemo
 	return func(ctx context.Context, req *http.Request) error {
+		if req == nil || req.URL == nil {
+			return invalidUse("RequestEditor given a nil request or URL")
+		}
 		if !secureURL(req) {
 			return ErrInsecureURL
 		}
-		t, err := src.Token(ctx)
+		t, err := tokenFrom(ctx, src)
 		if err != nil {
 			return err
 		}

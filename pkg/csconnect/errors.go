@@ -124,9 +124,11 @@ func (e *APIError) Error() string {
 const maxErrorBody = 64 << 10
 
 // CheckResponse classifies the response of a protected service call (not of
-// authenticate). It returns nil for 1xx-3xx. Otherwise it reads at most maxErrorBody
-// bytes of the body, puts back a resp.Body that yields the same bytes (followed by any
-// unread rest), and returns an *APIError decoded from whichever documented body shape
+// authenticate). It returns nil for 2xx-3xx; for 1xx (an interim answer, such as a
+// 101 whose body is the raw connection) an error wrapping ErrContract, without
+// reading the body; for a nil resp one wrapping ErrInvalidUse. Otherwise it reads at
+// most maxErrorBody bytes of the body, puts back a resp.Body that yields the same
+// bytes (followed by any unread rest), and returns an *APIError decoded from whichever documented body shape
 // the response has. Its Is matches ErrTokenExpired only when the response says the
 // token expired or is invalid (a 401 "Invalid token." or "Authorization Token has
 // either expired…", an INVALID_TOKEN code, a WWW-Authenticate error="invalid_token",
@@ -136,6 +138,16 @@ const maxErrorBody = 64 << 10
 // for 5xx (and 424 API_EXCEPTION). The bearer token of resp.Request is redacted from
 // the error. Safe for concurrent use on distinct responses.
 func CheckResponse(resp *http.Response) error {
+	if resp == nil {
+		return invalidUse("CheckResponse of a nil response")
+	}
+	if interim(resp.StatusCode) {
+		var ep string
+		if resp.Request != nil {
+			ep = endpointName(resp.Request.Method, resp.Request.URL)
+		}
+		return interimError(ep, resp.StatusCode)
+	}
 	if resp.StatusCode < 400 {
 		return nil
 	}

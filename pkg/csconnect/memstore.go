@@ -11,8 +11,10 @@ import (
 )
 
 // MemoryStore is the default Store: state shared by the caches and guards of one
-// process. The zero value is not usable; use NewMemoryStore. Safe for concurrent use.
+// process. The zero value works like NewMemoryStore's (it draws its random secret
+// on first use). Safe for concurrent use.
 type MemoryStore struct {
+	once   sync.Once // ready's: fills in the zero value
 	secret []byte
 	now    func() time.Time
 
@@ -40,8 +42,25 @@ func NewMemoryStore() *MemoryStore {
 	}
 }
 
+// ready fills in what NewMemoryStore sets, so that the zero MemoryStore works.
+func (m *MemoryStore) ready() {
+	m.once.Do(func() {
+		if m.secret == nil {
+			m.secret = make([]byte, 32)
+			_, _ = rand.Read(m.secret)
+		}
+		if m.now == nil {
+			m.now = time.Now
+		}
+		if m.tokens == nil {
+			m.tokens, m.leases, m.guards = map[string]*Token{}, map[string]memLease{}, map[string]GuardState{}
+		}
+	})
+}
+
 // LoadToken returns the token saved for key, or nil when none is saved or it expired.
 func (m *MemoryStore) LoadToken(_ context.Context, key string) (*Token, error) {
+	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t := m.tokens[key]
@@ -54,6 +73,7 @@ func (m *MemoryStore) LoadToken(_ context.Context, key string) (*Token, error) {
 
 // SaveToken saves t for key.
 func (m *MemoryStore) SaveToken(_ context.Context, key string, t *Token) error {
+	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.tokens[key] = t
@@ -62,6 +82,7 @@ func (m *MemoryStore) SaveToken(_ context.Context, key string, t *Token) error {
 
 // AcquireLease takes the lease for key when it is free or its holder's ttl ran out.
 func (m *MemoryStore) AcquireLease(_ context.Context, key string, ttl time.Duration) (func(), bool, error) {
+	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -82,6 +103,7 @@ func (m *MemoryStore) AcquireLease(_ context.Context, key string, ttl time.Durat
 
 // LoadGuard returns the guard state saved for key.
 func (m *MemoryStore) LoadGuard(_ context.Context, key string) (GuardState, error) {
+	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.guards[key], nil
@@ -89,6 +111,7 @@ func (m *MemoryStore) LoadGuard(_ context.Context, key string) (GuardState, erro
 
 // SaveGuard saves the guard state for key.
 func (m *MemoryStore) SaveGuard(_ context.Context, key string, s GuardState) error {
+	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.guards[key] = s
@@ -97,6 +120,7 @@ func (m *MemoryStore) SaveGuard(_ context.Context, key string, s GuardState) err
 
 // MergeGuard merges s into the guard state saved for key, under the store's lock.
 func (m *MemoryStore) MergeGuard(_ context.Context, key string, s GuardState) error {
+	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.guards[key] = m.guards[key].Merge(s)
@@ -104,7 +128,10 @@ func (m *MemoryStore) MergeGuard(_ context.Context, key string, s GuardState) er
 }
 
 // Fingerprint is KeyedHash with this store's random secret.
-func (m *MemoryStore) Fingerprint(parts ...string) string { return KeyedHash(m.secret, parts...) }
+func (m *MemoryStore) Fingerprint(parts ...string) string {
+	m.ready()
+	return KeyedHash(m.secret, parts...)
+}
 
 // KeyedHash returns hex(HMAC-SHA256(secret, parts)), each part length-prefixed so that
 // ("ab", "c") and ("a", "bc") differ. Store implementations use it for Fingerprint.

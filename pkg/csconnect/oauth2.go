@@ -23,7 +23,8 @@ import (
 // oauth2's Transport does not renew on a service's "token expired" answer, as
 // csconnect's Transport does: prefer New or Transport for HTTP, and this adapter where
 // an oauth2.TokenSource is required. Unlike *Token, an *oauth2.Token prints its
-// AccessToken in %v: do not log it.
+// AccessToken in %v: do not log it. A nil src or ctx is ErrInvalidUse, a source
+// returning (nil, nil) ErrContract, a source's panic an error.
 func OAuth2TokenSource(ctx context.Context, src TokenSource) oauth2.TokenSource {
 	return oauth2TokenSource{ctx: ctx, src: src}
 }
@@ -39,7 +40,7 @@ type oauth2TokenSource struct {
 
 // Token implements oauth2.TokenSource.
 func (s oauth2TokenSource) Token() (*oauth2.Token, error) {
-	t, err := s.src.Token(s.ctx)
+	t, err := tokenFrom(s.ctx, s.src)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -130,15 +131,23 @@ func checkCredential(v string, lim lengthLimits) string {
 	return ""
 }
 
-// invisible reports control characters (Cc) and invisible format characters (Cf:
-// zero-width spaces, byte-order marks, direction marks), which the vendor's
-// troubleshooting calls "hidden characters".
-func invisible(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+// invisible reports the characters the vendor's troubleshooting calls "hidden
+// characters": controls (Cc), format characters (Cf: zero-width spaces, byte-order
+// and direction marks), line and paragraph separators (Zl, Zp: U+2028, U+2029),
+// variation selectors, the other default-ignorable code points, which render as
+// nothing or blank (the Hangul fillers U+115F, U+1160, U+3164, U+FFA0, …), and the
+// blank Braille pattern U+2800.
+func invisible(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2800' ||
+		unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
+}
 
-// emailShaped reports whether s parses as a bare e-mail address (local@domain).
+// emailShaped reports whether s parses as an e-mail address in any form RFC 5322
+// allows: bare (u@example.com), with a quoted local part ("u"@example.com), in
+// angle brackets, or with a display name (User <u@example.com>).
 func emailShaped(s string) bool {
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Name == "" && a.Address == s
+	_, err := mail.ParseAddress(s)
+	return err == nil
 }
 
 // checkBaseURL parses the base URL and refuses one that would send credentials in
@@ -148,6 +157,14 @@ func checkBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return nil, bad("is not an absolute URL such as https://connect.creditsafe.com/v1")
+	}
+	if u.Hostname() == "" {
+		return nil, bad("is not an absolute URL such as https://connect.creditsafe.com/v1")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, bad("has a port outside 1 to 65535")
+		}
 	}
 	if u.User != nil {
 		return nil, bad("must not contain user information; pass credentials in the configuration")

@@ -30,7 +30,10 @@ type Invalidator interface {
 // Transport is an http.RoundTripper that authenticates each request with a bearer
 // token from Source, renews the token when a service says it expired, and retries
 // transient failures. Its zero Base means http.DefaultTransport. Use it by pointer;
-// it is safe for concurrent use once in use (do not change fields then).
+// it is safe for concurrent use once in use (do not change fields then). The zero
+// Transport has no Source: its RoundTrip returns an error wrapping ErrInvalidUse.
+// A Source returning (nil, nil) fails the request with ErrContract, and one that
+// panics with an error carrying the panic value.
 //
 // For each request Transport:
 //   - refuses (ErrInsecureURL) a plain-http URL to a host that is not loopback;
@@ -52,6 +55,12 @@ type Invalidator interface {
 //     are returned as they are, without invalidating or renewing: such a service
 //     costs one renewal per token, not one authenticate per call, and other hosts
 //     are not affected;
+//   - returns an error wrapping ErrContract for an interim answer (1xx, such as a
+//     101 Switching Protocols, whose body would be the raw connection), closing it
+//     unread;
+//   - reads at most 64 KiB of an error answer to classify it, for at most 5 s and
+//     no longer than the request's context; over a Base other than an
+//     *http.Transport, the body it returns also ends when the request's context does;
 //   - retries 429 and 5xx answers, connection failures and timeouts of idempotent
 //     requests as Retry says, honouring Retry-After; it stops when the request's
 //     context ends, and returns the answer rather than wait past its deadline.
@@ -205,7 +214,7 @@ func (t *Transport) waitRetry(ctx context.Context, req *http.Request, attempt in
 		closeRequestBody(req)
 		return nil, err
 	}
-	tok, err := t.Source.Token(ctx)
+	tok, err := tokenFrom(ctx, t.Source)
 	if err != nil {
 		closeRequestBody(req)
 		return nil, err
@@ -227,9 +236,12 @@ func (t *Transport) CloseIdleConnections() {
 }
 
 func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil || req.URL == nil {
+		return nil, invalidUse("Transport given a nil request or URL")
+	}
 	if t.Source == nil {
 		closeRequestBody(req)
-		return nil, errors.New("csconnect: Transport.Source is nil")
+		return nil, invalidUse("Transport.Source is nil")
 	}
 	if !secureURL(req) {
 		closeRequestBody(req)
@@ -245,7 +257,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := req.Context()
 	policy := t.Retry.withDefaults()
-	tok, err := t.Source.Token(ctx)
+	tok, err := tokenFrom(ctx, t.Source)
 	if err != nil {
 		closeRequestBody(req)
 		return nil, err
@@ -274,7 +286,13 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			attempt++
 			continue
 		}
-		cerr := CheckResponse(resp)
+		if interim(resp.StatusCode) {
+			return nil, refuseInterim(endpointName(req.Method, req.URL), resp)
+		}
+		if watchBody(ctx, base, resp) {
+			resp.Body = newCtxBody(ctx, resp.Body)
+		}
+		cerr := checkBounded(ctx, resp)
 		switch {
 		case cerr == nil:
 			return resp, nil
@@ -299,10 +317,10 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			if !replayable(req) {
 				return resp, nil
 			}
-			next, err := t.Source.Token(ctx)
+			next, err := tokenFrom(ctx, t.Source)
 			if err != nil {
 				// The renewal failed (say, the password was changed): that is the news.
-				discard(resp)
+				drain(ctx, resp)
 				closeRequestBody(req)
 				return nil, err
 			}
@@ -310,7 +328,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 				// The source has no other token: replaying would be refused again.
 				return resp, nil
 			}
-			discard(resp)
+			drain(ctx, resp)
 			t.stats.renewals.Add(1)
 			if t.Logger != nil && t.Logger.Enabled(ctx, slog.LevelDebug) {
 				t.Logger.DebugContext(ctx, "csconnect: service says the token expired; renewed, replaying",
@@ -323,7 +341,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			if !ok {
 				return resp, nil
 			}
-			discard(resp)
+			drain(ctx, resp)
 			if tok, err = t.waitRetry(ctx, req, attempt, d, resp.StatusCode, nil); err != nil {
 				return nil, err
 			}
@@ -437,11 +455,44 @@ func sameOrigin(req *http.Request) bool {
 	return first == req || (strings.EqualFold(first.URL.Scheme, req.URL.Scheme) && strings.EqualFold(first.URL.Host, req.URL.Host))
 }
 
-// discard drains a bounded amount of a response we will not return (so its
-// connection can be reused) and closes it.
-func discard(resp *http.Response) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
-	_ = resp.Body.Close()
+// discard is drain without a caller's context.
+func discard(resp *http.Response) { drain(context.Background(), resp) }
+
+// drain reads a bounded amount of a response we will not return (so its connection
+// can be reused), for at most drainTimeout and no longer than ctx, and closes it.
+func drain(ctx context.Context, resp *http.Response) {
+	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
+	defer cancel()
+	body := newCtxBody(ctx, resp.Body)
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxErrorBody))
+	_ = body.Close()
+}
+
+// checkBounded is CheckResponse with its read of an error body (at most
+// maxErrorBody bytes) bounded by ctx and drainTimeout. If the time runs out the body
+// is closed, and the caller's reads of it fail.
+func checkBounded(ctx context.Context, resp *http.Response) error {
+	if resp.StatusCode < 400 || resp.Body == nil {
+		return CheckResponse(resp) // reads nothing
+	}
+	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
+	defer cancel()
+	body := newCtxBody(ctx, resp.Body)
+	resp.Body = body
+	err := CheckResponse(resp)
+	body.release()
+	return err
+}
+
+// watchBody reports whether resp's body needs a ctxBody so that reading it ends
+// with ctx: not when base is net/http's Transport, which does that itself (except
+// for a 101's body, which Transport refuses), nor when there is no body or ctx can
+// never end. The common cases cost nothing then.
+func watchBody(ctx context.Context, base http.RoundTripper, resp *http.Response) bool {
+	if _, std := base.(*http.Transport); std || ctx.Done() == nil {
+		return false
+	}
+	return resp.Body != nil && resp.Body != http.NoBody
 }
 
 // closeRequestBody closes req.Body, as a RoundTripper must even when it fails.

@@ -1,0 +1,81 @@
+package csconnect
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// drainTimeout bounds how long Transport reads the rest of an answer it will not
+// return (to reuse its connection) or the first maxErrorBody bytes of one it
+// classifies: a server that trickles an error body must not hold the call.
+const drainTimeout = 5 * time.Second
+
+// ctxBody is a response body whose reads end when ctx ends. net/http's own
+// Transport already ends a body read when the request's context ends, but not the
+// raw connection it hands over as the body of a 101, and a RoundTripper of the
+// caller's may not either. So when ctx ends ctxBody closes the body, which unblocks
+// a Read in progress, and its Read returns ctx's cause from then on. Every body
+// csconnect reads itself goes through one; Close stops the watch and closes the body.
+type ctxBody struct {
+	rc   io.ReadCloser
+	ctx  context.Context
+	stop func() bool
+}
+
+func newCtxBody(ctx context.Context, rc io.ReadCloser) *ctxBody {
+	return &ctxBody{rc: rc, ctx: ctx, stop: context.AfterFunc(ctx, func() { _ = rc.Close() })}
+}
+
+func (b *ctxBody) Read(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, context.Cause(b.ctx)
+	}
+	n, err := b.rc.Read(p)
+	if err != nil && err != io.EOF && b.ctx.Err() != nil {
+		err = context.Cause(b.ctx) // the close above, not the server, ended the read
+	}
+	return n, err
+}
+
+// Close stops watching ctx and closes the body.
+func (b *ctxBody) Close() error {
+	b.stop()
+	return b.rc.Close()
+}
+
+// release stops watching ctx, for a caller that bounded only its own read and hands
+// the body on: later reads are the underlying body's. If ctx has already ended (the
+// body was closed) they keep returning its cause.
+func (b *ctxBody) release() {
+	if b.stop() {
+		b.ctx = context.Background()
+	}
+}
+
+// interim reports whether status is not a final answer: a 1xx. net/http passes a 101
+// on with the raw connection as its body, and a RoundTripper may pass any other.
+// csconnect never asks to switch protocols, so neither call may end on one.
+func interim(status int) bool { return status < 200 }
+
+// interimError is the ErrContract error for an answer that is not a final one (see
+// interim).
+func interimError(endpoint string, status int) error {
+	return fmt.Errorf("%w: %s: answered %d, an interim or protocol-switching status, not a final answer", ErrContract, endpoint, status)
+}
+
+// refuseInterim closes resp's body unread and returns interimError.
+func refuseInterim(endpoint string, resp *http.Response) error {
+	if resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	return interimError(endpoint, resp.StatusCode)
+}
+
+// maxResponseHeaderBytes caps the response headers the transports csconnect builds
+// accept (authenticate's, and New's default service transport): net/http's default
+// of 10 MB lets a broken or hostile server cost about 100 MiB of allocation per
+// attempt, and the answers documented for these endpoints carry well under 8 KiB.
+const maxResponseHeaderBytes = 64 << 10
