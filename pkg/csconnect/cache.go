@@ -58,7 +58,9 @@ type Cache struct {
 
 	cur       atomic.Pointer[entry]
 	rejected  atomic.Pointer[string] // value of the last invalidated token: never adopted again
+	store     *boundedStore          // opts.Store with each call bounded (storeCall); nil without a Store
 	storeDown atomic.Bool            // the last Store call failed (logged once)
+	storeBad  atomic.Bool            // a stored token failed the checks (logged once)
 	sf        singleflight.Group
 	stats     cacheCounters
 
@@ -90,6 +92,9 @@ type entry struct {
 // default). It fetches nothing until the first Token call.
 func NewCache(src TokenSource, opts CacheOptions) *Cache {
 	c := &Cache{src: src, opts: opts.withDefaults(), now: time.Now, rand: rand.Int64N}
+	if c.opts.Store != nil {
+		c.store = newBoundedStore(c.opts.Store, c.opts.StoreTimeout)
+	}
 	c.closeCtx, c.closeFn = context.WithCancel(context.Background())
 	return c
 }
@@ -292,7 +297,10 @@ func (c *Cache) renewAt(tok *Token) (time.Time, bool) {
 // Stats returns a snapshot of the cache's counters.
 func (c *Cache) Stats() CacheStats { return c.stats.snapshot() }
 
-// Close stops any background refresh and waits for it to end. Later calls that
+// Close stops any background refresh and waits for it to end: the fetch's context
+// is cancelled, so Close returns once the source honours that (an Authenticator
+// does at once, after sharing what it learned within its StoreTimeout), and within
+// StoreTimeout for the Store, even one that ignores its context. Later calls that
 // need a fetch get ErrCacheClosed; a still-valid token is still served. Close is
 // idempotent and always returns nil.
 func (c *Cache) Close() error {

@@ -233,6 +233,7 @@ func TestGuardIdenticalRequestLimit(t *testing.T) {
 				}
 				most = max(most, n)
 			}
+			t.Logf("identical authenticate requests in a 500 storm: at most %d in any 2 minutes, %d in 12 minutes", most, len(sent))
 			if most > maxIdenticalRequests {
 				t.Errorf("identical authenticate requests in a 2-minute 500 storm: at most %d in 2 minutes (%d in all); want at most %d", most, len(sent), maxIdenticalRequests)
 			}
@@ -273,21 +274,38 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 			logs := &syncBuffer{}
 			opts := storeOpts(store)
 			opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
+			c := newTestCache(t, src, nil, opts)
 			for range 2 {
-				c := newTestCache(t, src, nil, opts)
 				got := mustToken(t, c)
-				if got.Value == tok.Value && got.Expiry.After(time.Now().Add(TokenLifetime)) || strings.ContainsAny(got.Value, "\r\n") || !isJWTShape(got.Value) {
-					t.Errorf("Token() with a planted token (%s) = %v; want it ignored or its expiry capped at an hour", name, got)
+				if got.Value == tok.Value || strings.ContainsAny(got.Value, "\r\n") || !isJWTShape(got.Value) || got.Expiry.After(time.Now().Add(TokenLifetime)) {
+					t.Errorf("Token() with a planted token (%s) = %v; want it ignored", name, got)
 				}
+				c.Invalidate(got)
 				_ = store.SaveToken(context.Background(), storeKey, tok) // planted again
+			}
+			if n := strings.Count(logs.String(), "ignoring a token from the store"); n != 1 {
+				t.Errorf("log lines about the planted token = %d; want 1:\n%s", n, logs)
+			}
+			if strings.Contains(logs.String(), tok.Value) {
+				t.Errorf("logs contain the planted token:\n%s", logs)
 			}
 		})
 	}
+	t.Run("token legitimately shared", func(t *testing.T) {
+		store := NewMemoryStore()
+		now := time.Now()
+		shared := &Token{Value: fakeJWT(`{"n":2}`), Fetched: now.Add(-time.Minute), Expiry: now.Add(-time.Minute).Add(TokenLifetime)}
+		_ = store.SaveToken(context.Background(), storeKey, shared)
+		src := &fakeSource{fn: func(context.Context, int64) (*Token, error) { return nil, errors.New("not called") }}
+		if got := mustToken(t, newTestCache(t, src, nil, storeOpts(store))); got != shared {
+			t.Errorf("Token() with a token another process shared = %v; want it adopted", got)
+		}
+	})
 	t.Run("lockout until 9999", func(t *testing.T) {
 		store := NewMemoryStore()
 		srv := newTestServer(t, tokenReply())
 		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
-		store.MergeGuard(context.Background(), store.Fingerprint(testUser), GuardState{LockedUntil: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)})
+		store.MergeGuard(context.Background(), store.Fingerprint(testUser), GuardState{LockedUntil: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), LockedAt: a.clock.now()})
 		_, err := a.Token(context.Background())
 		var ge *GuardError
 		if !errors.As(err, &ge) || ge.Wait > maxRetryAfter {
@@ -296,6 +314,11 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 		a.clock.advance(maxRetryAfter)
 		if _, err := a.Token(context.Background()); err != nil {
 			t.Errorf("Token() %v after a planted lockout = %v; want a token", maxRetryAfter, err)
+		}
+		// Recorded in the future: not believed at all.
+		store.MergeGuard(context.Background(), store.Fingerprint(testUser), GuardState{LockedUntil: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), LockedAt: time.Date(9998, 1, 1, 0, 0, 0, 0, time.UTC)})
+		if _, err := a.Token(context.Background()); err != nil {
+			t.Errorf("Token() under a lockout recorded in 9998 = %v; want a token", err)
 		}
 	})
 }
