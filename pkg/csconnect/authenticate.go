@@ -303,7 +303,8 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 		if ctx.Err() != nil { // nothing is sent, so nothing is spent
 			return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
 		}
-		reservation, err := a.guard.admit(ctx, a.now(), last)
+		admitted := a.now()
+		reservation, err := a.guard.admit(ctx, admitted, last)
 		if err != nil {
 			a.log.WarnContext(ctx, "csconnect: authenticate refused by the guard", "err", err)
 			return nil, err
@@ -313,6 +314,7 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 			a.guard.refund(reservation, a.now()) // the budget pays only for requests sent
 		}
 		if err == nil {
+			a.guard.succeeded(ctx, admitted)
 			return tok, nil
 		}
 		retryAfter, hasRetryAfter, transient := a.judge(ctx, err)

@@ -225,6 +225,26 @@ func (g *guard) learn(shared GuardState, now time.Time) {
 			g.noteSent(e, now)
 		}
 	}
+	for _, e := range shared.Succeeded {
+		if e.Pair == g.pair && believable(e.At, now) {
+			g.clearSent(e.At)
+		}
+	}
+}
+
+// clearSent forgets the sends up to at, when a request sent at at got a token.
+// Called with g.mu held.
+func (g *guard) clearSent(at time.Time) {
+	g.sent = slices.DeleteFunc(g.sent, func(s PairEvent) bool { return !s.At.After(at) })
+}
+
+// succeeded records that the request sent at sentAt got a token: the sends before
+// it no longer count toward the identical-request limit, here and in the Store.
+func (g *guard) succeeded(ctx context.Context, sentAt time.Time) {
+	g.mu.Lock()
+	g.clearSent(sentAt)
+	g.mu.Unlock()
+	_, _ = g.share(ctx, GuardState{Succeeded: []PairEvent{{Pair: g.pair, At: sentAt}}})
 }
 
 // noteSent adds a send of pair to the local copy (once), dropping those out of the
@@ -289,7 +309,7 @@ func (g *guard) refund(r *rate.Reservation, now time.Time) {
 
 // recordSend counts a request about to be sent with the pair, here and in the Store,
 // and returns a *GuardError when it would be one more than MaxIdentical in
-// IdenticalWindow: the check before it saw room, but processes sharing the Store may
+// IdenticalWindow since the pair's last success: the check before it saw room, but processes sharing the Store may
 // have sent meanwhile. The record is merged into the Store first (atomically), so
 // of processes recording at once, at most MaxIdentical go ahead; one refused still
 // counts (the limit errs on the side of sending less).

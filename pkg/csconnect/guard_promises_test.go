@@ -244,6 +244,24 @@ func TestGuardIdenticalRequestLimit(t *testing.T) {
 	}
 }
 
+// TestGuardIdenticalLimitSparesSuccesses: requests that get a token do not count
+// toward the limit (the vendor counts identical invalid requests), so a process
+// whose tokens are short-lived (the fleet demonstration's last 15 s) is not held up.
+func TestGuardIdenticalLimitSparesSuccesses(t *testing.T) {
+	srv := newTestServer(t, tokenReply())
+	store := NewMemoryStore()
+	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
+	for i := range 3 * MaxIdentical {
+		if _, err := a.Token(context.Background()); err != nil {
+			t.Fatalf("Token() #%d in the same instant, all answered 200 = %v; want a token", i+1, err)
+		}
+	}
+	// The record in the Store holds no send a success cleared.
+	if st, _ := store.LoadGuard(context.Background(), store.Fingerprint(testUser)); len(st.Sent) != 0 || len(st.Succeeded) != 1 {
+		t.Errorf("guard record after successes = %+v; want no sends and one success", st)
+	}
+}
+
 // maxIdenticalRequests is the vendor's limit: 5 identical requests in 2 minutes.
 const maxIdenticalRequests = 5
 

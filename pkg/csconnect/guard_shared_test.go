@@ -92,6 +92,9 @@ func TestGuardStateMerge(t *testing.T) {
 			GuardState{ResetAt: t0.Add(time.Minute)}},
 		"sends of the window kept": {GuardState{Sent: []PairEvent{ev("a", 0), ev("a", time.Minute)}}, GuardState{Sent: []PairEvent{ev("a", 2*time.Minute), ev("a", time.Minute)}},
 			GuardState{Sent: []PairEvent{ev("a", time.Minute), ev("a", 2*time.Minute)}}},
+		"a success clears the sends before it": {GuardState{Sent: []PairEvent{ev("a", 0), ev("b", 0), ev("a", time.Minute)}},
+			GuardState{Succeeded: []PairEvent{ev("a", 0)}},
+			GuardState{Sent: []PairEvent{ev("b", 0), ev("a", time.Minute)}, Succeeded: []PairEvent{ev("a", 0)}}},
 		"zero changes nothing": {GuardState{Rejected: []PairEvent{ev("a", 0)}, LockedUntil: t0}, GuardState{},
 			GuardState{Rejected: []PairEvent{ev("a", 0)}, LockedUntil: t0}},
 	}

@@ -74,8 +74,13 @@ type GuardState struct {
 	// record lost (expired, flushed) resets nothing.
 	ResetAt time.Time
 	// Sent are the authenticate requests sent (or about to be) within the last
-	// IdenticalWindow, oldest first, for the limit on identical requests.
+	// IdenticalWindow and after the pair's last success, oldest first, for the limit
+	// on identical requests.
 	Sent []PairEvent
+	// Succeeded holds, per pair (at most MaxRejectedPairs), when the last request
+	// that got a token was sent: the sends before it no longer count toward the limit
+	// (the vendor counts identical invalid requests; a token proves the request fine).
+	Succeeded []PairEvent
 }
 
 // PairEvent is something that happened to one pair (a fingerprint of a username and
@@ -91,8 +96,9 @@ type PairEvent struct {
 // Merge returns s updated with what another process recorded in o, by rules that
 // never lose a record: the later reset wins; the later lockout wins (an earlier one
 // saved later does not shorten it); rejected pairs are united (the most recent
-// MaxRejectedPairs kept); sends are united (those of the last IdenticalWindow
-// before the latest, at most maxSent). What a reset cleared stays cleared. It is
+// MaxRejectedPairs kept); successes are united (the latest per pair); sends are
+// united (those of the last IdenticalWindow before the latest and after their
+// pair's last success, at most maxSent). What a reset cleared stays cleared. It is
 // the one merge rule for every Store, commutative and idempotent.
 func (s GuardState) Merge(o GuardState) GuardState {
 	out := GuardState{ResetAt: later(s.ResetAt, o.ResetAt)}
@@ -104,11 +110,16 @@ func (s GuardState) Merge(o GuardState) GuardState {
 		out.LockedUntil, out.LockedAt = time.Time{}, time.Time{}
 	}
 	out.Rejected = unite(s.Rejected, o.Rejected, true, func(e PairEvent) bool { return e.At.After(out.ResetAt) }, MaxRejectedPairs)
+	out.Succeeded = unite(s.Succeeded, o.Succeeded, true, func(PairEvent) bool { return true }, MaxRejectedPairs)
 	var last time.Time
 	for _, e := range append(slices.Clip(s.Sent), o.Sent...) {
 		last = later(last, e.At)
 	}
-	out.Sent = unite(s.Sent, o.Sent, false, func(e PairEvent) bool { return last.Sub(e.At) < IdenticalWindow }, maxSent)
+	out.Sent = unite(s.Sent, o.Sent, false, func(e PairEvent) bool {
+		return last.Sub(e.At) < IdenticalWindow && !slices.ContainsFunc(out.Succeeded, func(ok PairEvent) bool {
+			return ok.Pair == e.Pair && !e.At.After(ok.At)
+		})
+	}, maxSent)
 	return out
 }
 
@@ -158,7 +169,7 @@ func (s GuardState) Until() time.Time {
 	for _, e := range s.Rejected {
 		t = later(t, e.At.Add(RejectedMemory))
 	}
-	for _, e := range s.Sent {
+	for _, e := range append(slices.Clip(s.Sent), s.Succeeded...) {
 		t = later(t, e.At.Add(IdenticalWindow))
 	}
 	return t

@@ -19,6 +19,7 @@ type guardDoc struct {
 	LockedAt    time.Time   `json:"locked_at,omitzero"`
 	ResetAt     time.Time   `json:"reset_at,omitzero"`
 	Sent        []pairEvent `json:"sent,omitempty"`
+	Succeeded   []pairEvent `json:"succeeded,omitempty"`
 
 	// The one rejected pair that versions before the list stored, read so that a
 	// fleet being upgraded keeps it.
@@ -40,7 +41,8 @@ func docOf(st csconnect.GuardState) guardDoc {
 		}
 		return out
 	}
-	return guardDoc{Rejected: conv(st.Rejected), LockedUntil: st.LockedUntil, LockedAt: st.LockedAt, ResetAt: st.ResetAt, Sent: conv(st.Sent)}
+	return guardDoc{Rejected: conv(st.Rejected), LockedUntil: st.LockedUntil, LockedAt: st.LockedAt, ResetAt: st.ResetAt,
+		Sent: conv(st.Sent), Succeeded: conv(st.Succeeded)}
 }
 
 func (d guardDoc) state() csconnect.GuardState {
@@ -51,7 +53,8 @@ func (d guardDoc) state() csconnect.GuardState {
 		}
 		return out
 	}
-	st := csconnect.GuardState{Rejected: conv(d.Rejected), LockedUntil: d.LockedUntil, LockedAt: d.LockedAt, ResetAt: d.ResetAt, Sent: conv(d.Sent)}
+	st := csconnect.GuardState{Rejected: conv(d.Rejected), LockedUntil: d.LockedUntil, LockedAt: d.LockedAt, ResetAt: d.ResetAt,
+		Sent: conv(d.Sent), Succeeded: conv(d.Succeeded)}
 	if d.LegacyPair != "" && !d.LegacyUntil.IsZero() {
 		st = st.Merge(csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: d.LegacyPair, At: d.LegacyUntil.Add(-csconnect.RejectedMemory)}}})
 	}

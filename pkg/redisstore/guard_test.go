@@ -47,6 +47,11 @@ func TestGuardRoundTripAndTTL(t *testing.T) {
 			state:   csconnect.GuardState{Sent: []csconnect.PairEvent{{Pair: "a", At: now, By: "x"}}},
 			wantTTL: csconnect.IdenticalWindow,
 		},
+		"sent and succeeded": {
+			state: csconnect.GuardState{Sent: []csconnect.PairEvent{{Pair: "a", At: now.Add(-time.Minute), By: "x"}, {Pair: "a", At: now, By: "x"}},
+				Succeeded: []csconnect.PairEvent{{Pair: "a", At: now.Add(-time.Minute)}}},
+			wantTTL: csconnect.IdenticalWindow,
+		},
 		"zero": {state: csconnect.GuardState{}},
 		"all in the past": {state: csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: "pairfp", At: now.Add(-day - time.Second)}},
 			LockedUntil: now.Add(-time.Second), LockedAt: now.Add(-time.Minute)}},
@@ -94,7 +99,7 @@ func guardEqual(a, b csconnect.GuardState) bool {
 	events := func(x, y []csconnect.PairEvent) bool {
 		return slices.EqualFunc(x, y, func(e, f csconnect.PairEvent) bool { return e.Pair == f.Pair && e.By == f.By && e.At.Equal(f.At) })
 	}
-	return events(a.Rejected, b.Rejected) && events(a.Sent, b.Sent) && a.LockedUntil.Equal(b.LockedUntil) &&
+	return events(a.Rejected, b.Rejected) && events(a.Sent, b.Sent) && events(a.Succeeded, b.Succeeded) && a.LockedUntil.Equal(b.LockedUntil) &&
 		a.LockedAt.Equal(b.LockedAt) && a.ResetAt.Equal(b.ResetAt)
 }
 
