@@ -297,12 +297,13 @@ func (c *Cache) renewAt(tok *Token) (time.Time, bool) {
 // Stats returns a snapshot of the cache's counters.
 func (c *Cache) Stats() CacheStats { return c.stats.snapshot() }
 
-// Close stops any background refresh and waits for it to end: the fetch's context
-// is cancelled, so Close returns once the source honours that (an Authenticator
-// does at once, after sharing what it learned within its StoreTimeout), and within
-// StoreTimeout for the Store, even one that ignores its context. Later calls that
-// need a fetch get ErrCacheClosed; a still-valid token is still served. Close is
-// idempotent and always returns nil.
+// Close stops any background refresh and waits for it to end. The fetch's context
+// is cancelled: a Store call in flight is abandoned at once (even by a Store that
+// ignores its context), so Close waits only for the source to honour the
+// cancellation (an Authenticator does, after at most its StoreTimeout to share what
+// it learned) and at most StoreTimeout more to release the refresh lease. Later
+// calls that need a fetch get ErrCacheClosed; a still-valid token is still served.
+// Close is idempotent and always returns nil.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	c.closed = true

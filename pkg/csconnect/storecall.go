@@ -43,6 +43,9 @@ func storeCall[T any](ctx context.Context, b *boundedStore, f func(context.Conte
 		return f(ctx)
 	}
 	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err // nothing to wait for: do not start a call
+	}
 	if b.abandoned.Load() >= maxAbandoned {
 		return zero, errStoreStalled
 	}

@@ -55,6 +55,9 @@ func (d guardDoc) state() csconnect.GuardState {
 	}
 	st := csconnect.GuardState{Rejected: conv(d.Rejected), LockedUntil: d.LockedUntil, LockedAt: d.LockedAt, ResetAt: d.ResetAt,
 		Sent: conv(d.Sent), Succeeded: conv(d.Succeeded)}
+	if st.LockedAt.IsZero() && !st.LockedUntil.IsZero() { // a legacy lockout: assume the documented length
+		st.LockedAt = st.LockedUntil.Add(-5 * time.Minute)
+	}
 	if d.LegacyPair != "" && !d.LegacyUntil.IsZero() {
 		st = st.Merge(csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: d.LegacyPair, At: d.LegacyUntil.Add(-csconnect.RejectedMemory)}}})
 	}
