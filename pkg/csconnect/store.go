@@ -13,8 +13,10 @@ import (
 // hash of the username); a Store never sees the password. The default is process
 // memory; pkg/redisstore shares it through Redis.
 //
-// Implementations must be safe for concurrent use. A Store that fails (returns an
-// error) must never stop the caller: caches and guards fall back to local state.
+// Implementations must be safe for concurrent use and should honour ctx. A Store that
+// fails (returns an error) never stops the caller: caches and guards fall back to
+// local state; one that does not answer within StoreTimeout, even ignoring ctx, is
+// abandoned for that call, so it cannot hold a caller or Close either.
 type Store interface {
 	// LoadToken returns the shared token for key, or (nil, nil) when there is none.
 	LoadToken(ctx context.Context, key string) (*Token, error)
