@@ -114,8 +114,10 @@ func (s GuardState) Merge(o GuardState) GuardState {
 	out.Rejected = unite(s.Rejected, o.Rejected, true, func(e PairEvent) bool { return e.At.After(out.ResetAt) }, MaxRejectedPairs)
 	out.Succeeded = unite(s.Succeeded, o.Succeeded, true, func(PairEvent) bool { return true }, MaxRejectedPairs)
 	var last time.Time
-	for _, e := range append(slices.Clip(s.Sent), o.Sent...) {
-		last = later(last, e.At)
+	for _, es := range [...][]PairEvent{s.Sent, o.Sent} {
+		for _, e := range es {
+			last = later(last, e.At)
+		}
 	}
 	out.Sent = unite(s.Sent, o.Sent, false, func(e PairEvent) bool {
 		return last.Sub(e.At) < IdenticalWindow && !slices.ContainsFunc(out.Succeeded, func(ok PairEvent) bool {
@@ -129,10 +131,15 @@ func (s GuardState) Merge(o GuardState) GuardState {
 // latest n; byPair keeps one event per pair (the latest), else one per pair, time
 // and recorder.
 func unite(a, b []PairEvent, byPair bool, keep func(PairEvent) bool, n int) []PairEvent {
+	if len(a)+len(b) == 0 {
+		return nil
+	}
 	all := make([]PairEvent, 0, len(a)+len(b))
-	for _, e := range append(slices.Clip(a), b...) {
-		if e.Pair != "" && keep(e) {
-			all = append(all, e)
+	for _, es := range [...][]PairEvent{a, b} {
+		for _, e := range es {
+			if e.Pair != "" && keep(e) {
+				all = append(all, e)
+			}
 		}
 	}
 	slices.SortFunc(all, func(x, y PairEvent) int {
@@ -171,8 +178,10 @@ func (s GuardState) Until() time.Time {
 	for _, e := range s.Rejected {
 		t = later(t, e.At.Add(RejectedMemory))
 	}
-	for _, e := range append(slices.Clip(s.Sent), s.Succeeded...) {
-		t = later(t, e.At.Add(IdenticalWindow))
+	for _, es := range [...][]PairEvent{s.Sent, s.Succeeded} {
+		for _, e := range es {
+			t = later(t, e.At.Add(IdenticalWindow))
+		}
 	}
 	return t
 }
