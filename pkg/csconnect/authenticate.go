@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -290,7 +292,7 @@ func (a *Authenticator) ResetGuard(ctx context.Context) error {
 	case a.guard == nil:
 		return errZeroAuthenticator
 	}
-	if err := a.guard.reset(ctx); err != nil {
+	if err := a.guard.reset(ctx, a.now()); err != nil {
 		return fmt.Errorf("csconnect: resetting the shared guard: %w", err)
 	}
 	return nil
@@ -322,17 +324,23 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
 	}
+	var last error // the previous attempt's
 	for n := 1; ; n++ {
-		if err := a.guard.check(ctx, a.now()); err != nil {
+		if ctx.Err() != nil { // nothing is sent, so nothing is spent
+			return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
+		}
+		admitted := a.now()
+		reservation, err := a.guard.admit(ctx, admitted, last)
+		if err != nil {
 			a.log.WarnContext(ctx, "csconnect: authenticate refused by the guard", "err", err)
 			return nil, err
 		}
-		if err := a.guard.spend(a.now()); err != nil {
-			a.log.WarnContext(ctx, "csconnect: authenticate refused by the guard", "err", err)
-			return nil, err
+		tok, sent, err := a.attemptTraced(ctx, n)
+		if !sent {
+			a.guard.refund(reservation, a.now()) // the budget pays only for requests sent
 		}
-		tok, err := a.attempt(ctx, n)
 		if err == nil {
+			a.guard.succeeded(ctx, admitted)
 			return tok, nil
 		}
 		retryAfter, hasRetryAfter, transient := a.judge(ctx, err)
@@ -344,6 +352,7 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 			return nil, err
 		}
 		a.log.WarnContext(ctx, "csconnect: authenticate failed, retrying", "attempt", n, "wait", d, "err", err)
+		last = err
 		if serr := a.retry.sleep(ctx, d); serr != nil {
 			return nil, fmt.Errorf("csconnect: authenticate: %w (after: %w)", serr, err)
 		}
@@ -381,6 +390,22 @@ func (a *Authenticator) judge(ctx context.Context, err error) (retryAfter time.D
 		return retryAfter, hasRetryAfter, true
 	}
 	return 0, false, false
+}
+
+// attemptTraced is attempt, reporting whether the request was sent: false when the
+// HTTP transport never wrote it (no connection, or ctx ended first), so the guard's
+// budget can be given back. A transport that reports nothing through httptrace
+// counts as having sent, unless ctx ended.
+func (a *Authenticator) attemptTraced(ctx context.Context, n int) (tok *Token, sent bool, err error) {
+	var dialing, wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn:      func(string) { dialing.Store(true) },
+		WroteHeaders: func() { wrote.Store(true) },
+	})
+	tok, err = a.attempt(ctx, n)
+	var apiErr *APIError
+	sent = err == nil || errors.As(err, &apiErr) || wrote.Load() || !dialing.Load() && ctx.Err() == nil
+	return tok, sent, err
 }
 
 // attempt sends one POST /authenticate, bounded by the per-attempt timeout, and

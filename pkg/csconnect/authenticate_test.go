@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -253,8 +254,8 @@ func TestGuardRejectedPair(t *testing.T) {
 	// The shared state is keyed as the Store contract says, for other Store
 	// implementations to rely on.
 	st, _ := store.LoadGuard(context.Background(), store.Fingerprint(testUser))
-	if st.RejectedPair != store.Fingerprint(testUser, testPassword) || !st.RejectedUntil.Equal(a.clock.now().Add(rejectedMemory)) {
-		t.Errorf("store.LoadGuard(Fingerprint(user)) = %+v; want RejectedPair = Fingerprint(user, password) until now+%v", st, rejectedMemory)
+	if want := []PairEvent{{Pair: store.Fingerprint(testUser, testPassword), At: a.clock.now()}}; !slices.Equal(st.Rejected, want) {
+		t.Errorf("store.LoadGuard(Fingerprint(user)).Rejected = %+v; want %+v: Fingerprint(user, password), now", st.Rejected, want)
 	}
 
 	allow.Store(false) // from here the server fails the test if hit
@@ -701,11 +702,11 @@ func (s brokenStore) LoadGuard(ctx context.Context, _ string) (GuardState, error
 	return GuardState{}, errors.New("store down")
 }
 
-func (s brokenStore) SaveGuard(ctx context.Context, _ string, _ GuardState) error {
+func (s brokenStore) MergeGuard(ctx context.Context, _ string, _ GuardState) (GuardState, error) {
 	if s.hang {
 		<-ctx.Done()
 	}
-	return errors.New("store down")
+	return GuardState{}, errors.New("store down")
 }
 
 // TestGuardSurvivesBrokenStore: a failing or slow Store does not stop the guard.

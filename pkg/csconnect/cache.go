@@ -63,7 +63,9 @@ type Cache struct {
 
 	cur       atomic.Pointer[entry]
 	rejected  atomic.Pointer[string] // value of the last invalidated token: never adopted again
+	store     *boundedStore          // opts.Store with each call bounded (storeCall); nil without a Store
 	storeDown atomic.Bool            // the last Store call failed (logged once)
+	storeBad  atomic.Bool            // a stored token failed the checks (logged once)
 	sf        singleflight.Group
 	stats     cacheCounters
 
@@ -97,6 +99,9 @@ type entry struct {
 // ErrInvalidUse (its other methods work).
 func NewCache(src TokenSource, opts CacheOptions) *Cache {
 	c := &Cache{src: src, opts: opts.withDefaults(), now: time.Now, rand: rand.Int64N}
+	if c.opts.Store != nil {
+		c.store = newBoundedStore(c.opts.Store, c.opts.StoreTimeout)
+	}
 	c.closeCtx, c.closeFn = context.WithCancel(context.Background())
 	return c
 }
@@ -314,9 +319,13 @@ func (c *Cache) renewAt(tok *Token) (time.Time, bool) {
 // Stats returns a snapshot of the cache's counters.
 func (c *Cache) Stats() CacheStats { return c.stats.snapshot() }
 
-// Close stops any background refresh and waits for it to end. Later calls that
-// need a fetch get ErrCacheClosed; a still-valid token is still served. Close is
-// idempotent and always returns nil.
+// Close stops any background refresh and waits for it to end. The fetch's context
+// is cancelled: a Store call in flight is abandoned at once (even by a Store that
+// ignores its context), so Close waits only for the source to honour the
+// cancellation (an Authenticator does, after at most its StoreTimeout to share what
+// it learned) and at most StoreTimeout more to release the refresh lease. Later
+// calls that need a fetch get ErrCacheClosed; a still-valid token is still served.
+// Close is idempotent and always returns nil.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	c.closed = true

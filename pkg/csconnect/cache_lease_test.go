@@ -28,7 +28,7 @@ func (s *racingStore) AcquireLease(ctx context.Context, key string, ttl time.Dur
 // fleet demonstration as a second authenticate call in one refresh).
 func TestCacheStoreRechecksAfterLease(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		other := &Token{Value: "saved-in-the-gap", Fetched: time.Now(), Expiry: time.Now().Add(hour)}
+		other := &Token{Value: fakeJWT(`{"sub":"saved-in-the-gap"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
 		store := &racingStore{Store: NewMemoryStore(), other: other}
 		src := nowSource()
 		c := newTestCache(t, src, nil, storeOpts(store))

@@ -13,16 +13,13 @@ import (
 // allows several valid tokens at once. Every Store failure falls back to fetching
 // locally.
 func (c *Cache) obtain(ctx context.Context) (*Token, error) {
-	if c.opts.Store == nil {
+	if c.store == nil {
 		return c.fromSource(ctx)
 	}
 	if t := c.loadFresh(ctx); t != nil {
 		return t, nil
 	}
-	sctx, cancel := context.WithTimeout(ctx, c.opts.StoreTimeout)
-	release, held, err := c.opts.Store.AcquireLease(sctx, c.opts.StoreKey, c.opts.LeaseTTL)
-	cancel()
-	c.storeResult(ctx, "acquire lease", err)
+	release, held, err := c.acquireLease(ctx)
 	if err == nil && held {
 		defer release()
 		// Another process may have fetched, saved and released between our look and
@@ -45,11 +42,35 @@ func (c *Cache) obtain(ctx context.Context) (*Token, error) {
 	}
 	t, err := c.fromSource(ctx)
 	if err == nil {
-		sctx, cancel := context.WithTimeout(ctx, c.opts.StoreTimeout)
-		c.storeResult(ctx, "save token", c.opts.Store.SaveToken(sctx, c.opts.StoreKey, t))
-		cancel()
+		_, serr := storeCall(ctx, c.store, func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, c.store.SaveToken(ctx, c.opts.StoreKey, t)
+		})
+		c.storeResult(ctx, "save token", serr)
 	}
 	return t, err
+}
+
+// acquireLease tries to take the Store's refresh lease. The release it returns is
+// bounded like every Store call, and runs even after ctx ended (it is deferred).
+func (c *Cache) acquireLease(ctx context.Context) (release func(), held bool, err error) {
+	type lease struct {
+		release func()
+		held    bool
+	}
+	l, err := storeCall(ctx, c.store, func(ctx context.Context) (lease, error) {
+		release, held, err := c.store.AcquireLease(ctx, c.opts.StoreKey, c.opts.LeaseTTL)
+		return lease{release, held}, err
+	})
+	c.storeResult(ctx, "acquire lease", err)
+	if err != nil || !l.held {
+		return func() {}, false, err
+	}
+	return func() {
+		_, _ = storeCall(context.WithoutCancel(ctx), c.store, func(context.Context) (struct{}, error) {
+			l.release()
+			return struct{}{}, nil
+		})
+	}, true, nil
 }
 
 // fromSource calls the source once.
@@ -78,10 +99,7 @@ func (c *Cache) awaitHolder(ctx context.Context) (t *Token, release func(), took
 			if t := c.loadFresh(ctx); t != nil {
 				return t, nil, false
 			}
-			sctx, cancel := context.WithTimeout(ctx, c.opts.StoreTimeout)
-			release, held, err := c.opts.Store.AcquireLease(sctx, c.opts.StoreKey, c.opts.LeaseTTL)
-			cancel()
-			c.storeResult(ctx, "acquire lease", err)
+			release, held, err := c.acquireLease(ctx)
 			if err == nil && held {
 				if t := c.loadFresh(ctx); t != nil { // saved just before it released
 					release()
@@ -93,20 +111,30 @@ func (c *Cache) awaitHolder(ctx context.Context) (t *Token, release func(), took
 	}
 }
 
-// loadFresh returns the Store's token when it is worth adopting: not the token a
-// service rejected, outside its mandatory window, and later-expiring than ours.
+// loadFresh returns the Store's token when it is worth adopting: one that passes the
+// checks of a fresh token (checkStoredToken), not the token a service rejected,
+// outside its mandatory window, and later-expiring than ours.
 func (c *Cache) loadFresh(ctx context.Context) *Token {
-	sctx, cancel := context.WithTimeout(ctx, c.opts.StoreTimeout)
-	t, err := c.opts.Store.LoadToken(sctx, c.opts.StoreKey)
-	cancel()
+	t, err := storeCall(ctx, c.store, func(ctx context.Context) (*Token, error) {
+		return c.store.LoadToken(ctx, c.opts.StoreKey)
+	})
 	c.storeResult(ctx, "load token", err)
 	if err != nil || t == nil {
+		return nil
+	}
+	now := c.now()
+	if err := checkStoredToken(t, now); err != nil {
+		// Someone who can write the Store planted it, or it is broken: a token that
+		// would fail every call (a CR LF in it) or outlive its hour must not be used.
+		if c.storeBad.CompareAndSwap(false, true) {
+			c.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: ignoring a token from the store that fails the checks of a fresh one; fetching instead",
+				slog.Any("err", err))
+		}
 		return nil
 	}
 	if r := c.rejected.Load(); r != nil && *r == t.Value {
 		return nil
 	}
-	now := c.now()
 	if t.Expired(now) || !now.Before(t.Expiry.Add(-c.opts.MandatoryWindow)) {
 		return nil
 	}

@@ -65,7 +65,7 @@ func storeOpts(s Store) CacheOptions { return CacheOptions{Store: s, StoreKey: s
 func TestCacheStoreAdoptsSavedToken(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store := NewMemoryStore()
-		saved := &Token{Value: "from-another-process", Fetched: time.Now(), Expiry: time.Now().Add(hour)}
+		saved := &Token{Value: fakeJWT(`{"sub":"from-another-process"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
 		_ = store.SaveToken(context.Background(), storeKey, saved)
 		src := nowSource()
 		c := newTestCache(t, src, nil, storeOpts(store))
@@ -133,7 +133,7 @@ func TestCacheStoreWaitsForHolder(t *testing.T) {
 		got := make(chan *Token, 1)
 		go func() { got <- tryToken(t, c) }()
 		time.Sleep(time.Second) // fake time inside the bubble: the holder takes a second
-		holders := &Token{Value: "holders", Fetched: time.Now(), Expiry: time.Now().Add(hour)}
+		holders := &Token{Value: fakeJWT(`{"sub":"holders"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
 		_ = store.SaveToken(context.Background(), storeKey, holders)
 		if tok := <-got; tok.Value != holders.Value {
 			t.Errorf("Token() while another process holds the lease = %v; want the holder's token", tok)
@@ -217,7 +217,7 @@ func TestCacheStoreTimeout(t *testing.T) {
 func TestCacheStoreNeverReadoptsRejected(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store := NewMemoryStore()
-		shared := &Token{Value: "shared", Fetched: time.Now(), Expiry: time.Now().Add(hour)}
+		shared := &Token{Value: fakeJWT(`{"sub":"shared"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
 		_ = store.SaveToken(context.Background(), storeKey, shared)
 		src := nowSource()
 		c := newTestCache(t, src, nil, storeOpts(store))

@@ -1,10 +1,14 @@
 package csconnect
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,10 +26,10 @@ const (
 	// a token lasts an hour, so even a busy fleet needs a handful; 100 is 1% of the
 	// vendor's threshold.
 	DefaultBudget = 100
-	// rejectedMemory bounds how long a shared Store remembers a rejected pair (the
-	// local copy remembers it until ResetGuard). A day is long enough for a human to
-	// notice and short enough that a stale record cannot block a fixed account forever.
-	rejectedMemory = 24 * time.Hour
+	// maxClockSkew is how far ahead of the local clock a time read from the Store may
+	// be and still be believed: a fleet keeps its clocks in sync (NTP), so a record
+	// from further ahead was planted, and obeying it could hold the guard for ever.
+	maxClockSkew = time.Minute
 )
 
 // GuardReason says why the guard refused an authenticate request.
@@ -41,6 +45,9 @@ const (
 	GuardLockedOut GuardReason = "locked out"
 	// GuardBudget: the per-5-minute budget of authenticate requests is spent.
 	GuardBudget GuardReason = "budget spent"
+	// GuardRepeated: MaxIdentical requests with these credentials were sent in the
+	// last IdenticalWindow (by this process or another sharing the Store).
+	GuardRepeated GuardReason = "identical requests limit"
 )
 
 // GuardError is returned when csconnect refused to send an authenticate request
@@ -52,10 +59,11 @@ const (
 type GuardError struct {
 	Reason GuardReason
 	// Wait is how long until the guard lets a request through: the rest of a lockout
-	// or the time until the budget has room. Zero for GuardRejected, which holds until
-	// the credentials change or the guard is reset.
+	// or the time until the budget or the identical-request limit has room. Zero for
+	// GuardRejected, which holds until the credentials change or the guard is reset.
 	Wait time.Duration
-	// Err is the error that set the guard; nil for GuardBudget.
+	// Err is the error that set the guard; for GuardBudget and GuardRepeated, the
+	// previous attempt's error when the guard stopped a retry, else nil.
 	Err error
 }
 
@@ -69,6 +77,8 @@ func (e *GuardError) Error() string {
 			return fmt.Sprintf("csconnect: authenticate not sent: paused for another %s after a 403 (account not active or user locked); check with Creditsafe integration support", e.Wait.Round(time.Second))
 		}
 		return fmt.Sprintf("csconnect: authenticate not sent: locked out for another %s after a 429", e.Wait.Round(time.Second))
+	case GuardRepeated:
+		return fmt.Sprintf("csconnect: authenticate not sent: %d identical requests were sent in the last %s (the vendor locks out beyond); room again in %s", MaxIdentical, IdenticalWindow, e.Wait.Round(time.Millisecond))
 	default:
 		return fmt.Sprintf("csconnect: authenticate not sent: the budget of authenticate requests is spent; room again in %s", e.Wait.Round(time.Millisecond))
 	}
@@ -81,47 +91,52 @@ func (e *GuardError) Unwrap() error { return e.Err }
 // GuardError classifies like the answer that set it even when that came from a Store
 // (whose state carries no cause). When the cause is known and is something else (a
 // 400 for GuardRejected, a 403 for GuardLockedOut), only the cause matches, through
-// Unwrap.
+// Unwrap. GuardBudget and GuardRepeated match ErrRateLimited (a wait, not a verdict
+// on the credentials).
 func (e *GuardError) Is(target error) bool {
 	switch e.Reason {
 	case GuardRejected:
 		return target == ErrInvalidCredentials && (e.Err == nil || errors.Is(e.Err, ErrInvalidCredentials))
 	case GuardLockedOut:
 		return (target == ErrLockedOut || target == ErrRateLimited) && (e.Err == nil || errors.Is(e.Err, ErrLockedOut))
-	case GuardBudget:
+	case GuardBudget, GuardRepeated:
 		return target == ErrRateLimited
 	}
 	return false
 }
 
 // guard is the lockout guard of one Authenticator: it refuses a request locally after a
-// 401 for the same pair, during a 429 lockout, and beyond the budget. Its state lives
-// in the Store (shared with other processes) and in a local copy, so a failing or slow
-// Store never stops it from working. Safe for concurrent use.
+// 401 for the same pair, during a 429 lockout, beyond the budget and beyond
+// MaxIdentical identical requests in IdenticalWindow. Its state lives in the Store
+// (shared with other processes) and in a local copy, so a failing or slow Store never
+// stops it from working, and a Store that loses its record resets nothing: only a
+// reset recorded in the Store (GuardState.ResetAt) or this process's ResetGuard
+// clears a rejection. Safe for concurrent use.
 type guard struct {
-	store        Store
-	key          string // store.Fingerprint(username)
-	pair         string // store.Fingerprint(username, password)
-	storeTimeout time.Duration
-	log          *slog.Logger
-	limiter      *rate.Limiter // nil: no budget
+	store   *boundedStore
+	key     string // store.Fingerprint(username)
+	pair    string // store.Fingerprint(username, password)
+	id      string // random: tells this guard's sends from another's at the same instant
+	log     *slog.Logger
+	limiter *rate.Limiter // nil: no budget
 
-	mu       sync.Mutex
-	rejected error // set after a 401 for pair: the error to unwrap to
-	// rejectedShared: the rejection is in the Store (saved there, or learned from it),
-	// so when a reachable Store no longer holds it, another process reset the guard.
-	rejectedShared bool
-	lockedUntil    time.Time
-	lockErr        error
+	mu          sync.Mutex
+	rejected    error     // set after a 401 for pair (or learned from the Store): the error to unwrap to
+	rejectedAt  time.Time // when pair was rejected
+	resetSeen   time.Time // the latest reset acted on
+	lockedUntil time.Time
+	lockedAt    time.Time
+	lockErr     error
+	sent        []PairEvent // sends of pair in the last IdenticalWindow, ascending
 }
 
 func newGuard(store Store, username, password string, budget int, storeTimeout time.Duration, log *slog.Logger) *guard {
 	g := &guard{
-		store:        store,
-		key:          store.Fingerprint(username),
-		pair:         store.Fingerprint(username, password),
-		storeTimeout: storeTimeout,
-		log:          log,
+		store: newBoundedStore(store, storeTimeout),
+		key:   store.Fingerprint(username),
+		pair:  store.Fingerprint(username, password),
+		id:    rand.Text(),
+		log:   log,
 	}
 	if budget > 0 {
 		// x/time/rate: a bucket of budget requests refilled over budgetWindow. Worst case
@@ -132,47 +147,191 @@ func newGuard(store Store, username, password string, budget int, storeTimeout t
 }
 
 // check returns a *GuardError when a request must not be sent now. It merges the
-// Store's state into the local copy first; a Store error is logged and ignored.
-func (g *guard) check(ctx context.Context, now time.Time) error {
-	shared, err := storeCall(ctx, g.store, g.storeTimeout, func(ctx context.Context) (GuardState, error) {
+// Store's state into the local copy first; a Store error is logged and ignored. When
+// the Store no longer holds this process's rejection (lost, flushed, expired), the
+// rejection is shared again.
+func (g *guard) check(ctx context.Context, now time.Time, last error) error {
+	shared, err := storeCall(ctx, g.store, func(ctx context.Context) (GuardState, error) {
 		return g.store.LoadGuard(ctx, g.key)
 	})
 	if err != nil {
 		g.log.WarnContext(ctx, "csconnect: guard store unavailable, using local state", "op", "LoadGuard", "err", err)
 	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
+	var heal []PairEvent
 	if err == nil {
-		inStore := shared.RejectedPair == g.pair && now.Before(shared.RejectedUntil)
-		switch {
-		case inStore && g.rejected == nil:
-			g.rejected, g.rejectedShared = ErrInvalidCredentials, true
-		case !inStore && g.rejectedShared:
-			g.rejected, g.rejectedShared = nil, false // reset by another process (ResetGuard)
-		}
-		if shared.LockedUntil.After(g.lockedUntil) {
-			g.lockedUntil, g.lockErr = shared.LockedUntil, ErrLockedOut
+		g.learn(shared, now)
+		if g.rejected != nil && !slices.ContainsFunc(shared.Rejected, func(e PairEvent) bool { return e.Pair == g.pair }) {
+			heal = []PairEvent{{Pair: g.pair, At: g.rejectedAt}}
 		}
 	}
+	refusal := g.refusal(now, last)
+	g.mu.Unlock()
+	if heal != nil {
+		_, _ = g.share(ctx, GuardState{Rejected: heal})
+	}
+	return refusal
+}
+
+// admit runs the guard before one request: check, budget, and the count of identical
+// requests. It returns the budget's reservation, to refund if the request is not
+// sent, or the *GuardError that refuses it. last is the previous attempt's error
+// when this is a retry.
+func (g *guard) admit(ctx context.Context, now time.Time, last error) (*rate.Reservation, error) {
+	if err := g.check(ctx, now, last); err != nil {
+		return nil, err
+	}
+	r, err := g.spend(now, last)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.recordSend(ctx, now, last); err != nil {
+		g.refund(r, now)
+		return nil, err
+	}
+	return r, nil
+}
+
+// believable reports whether a time read from the Store is not from the future.
+func believable(t, now time.Time) bool { return !t.After(now.Add(maxClockSkew)) }
+
+// learn merges what the Store holds into the local copy, checked as a Retry-After
+// is: a time from the future is not believed, a lockout lasts at most maxRetryAfter
+// from when it was recorded. A reset clears what was recorded before it, once.
+// Called with g.mu held.
+func (g *guard) learn(shared GuardState, now time.Time) {
+	if r := shared.ResetAt; r.After(g.resetSeen) && believable(r, now) {
+		g.resetSeen = r
+		if g.rejected != nil && !g.rejectedAt.After(r) {
+			g.rejected = nil // reset by another process (ResetGuard)
+		}
+		if !g.lockedAt.After(r) {
+			g.lockedUntil, g.lockedAt, g.lockErr = time.Time{}, time.Time{}, nil
+		}
+	}
+	for _, e := range shared.Rejected {
+		if e.Pair == g.pair && g.rejected == nil && e.At.After(g.resetSeen) && believable(e.At, now) {
+			g.rejected, g.rejectedAt = ErrInvalidCredentials, e.At
+		}
+	}
+	if at := shared.LockedAt; at.After(g.resetSeen) && believable(at, now) {
+		until := earlier(shared.LockedUntil, at.Add(maxRetryAfter))
+		if until.After(g.lockedUntil) {
+			g.lockedUntil, g.lockedAt, g.lockErr = until, at, ErrLockedOut
+		}
+	}
+	for _, e := range shared.Sent {
+		if e.Pair == g.pair && believable(e.At, now) {
+			g.noteSent(e, now)
+		}
+	}
+	for _, e := range shared.Succeeded {
+		if e.Pair == g.pair && believable(e.At, now) {
+			g.clearSent(e.At)
+		}
+	}
+}
+
+// clearSent forgets the sends up to at, when a request sent at at got a token.
+// Called with g.mu held.
+func (g *guard) clearSent(at time.Time) {
+	g.sent = slices.DeleteFunc(g.sent, func(s PairEvent) bool { return !s.At.After(at) })
+}
+
+// succeeded records that the request sent at sentAt got a token: the sends before
+// it no longer count toward the identical-request limit, here and in the Store.
+func (g *guard) succeeded(ctx context.Context, sentAt time.Time) {
+	g.mu.Lock()
+	g.clearSent(sentAt)
+	g.mu.Unlock()
+	_, _ = g.share(ctx, GuardState{Succeeded: []PairEvent{{Pair: g.pair, At: sentAt}}})
+}
+
+// noteSent adds a send of pair to the local copy (once), dropping those out of the
+// window. Called with g.mu held.
+func (g *guard) noteSent(e PairEvent, now time.Time) {
+	g.sent = slices.DeleteFunc(g.sent, func(s PairEvent) bool { return now.Sub(s.At) >= IdenticalWindow })
+	if now.Sub(e.At) >= IdenticalWindow {
+		return
+	}
+	i, found := slices.BinarySearchFunc(g.sent, e, func(x, y PairEvent) int {
+		return cmp.Or(x.At.Compare(y.At), strings.Compare(x.By, y.By))
+	})
+	if !found {
+		g.sent = slices.Insert(g.sent, i, e)
+	}
+}
+
+// refusal returns the *GuardError the local copy calls for at now, or nil. last is
+// the previous attempt's error, for a refusal that stops retries. Called with g.mu
+// held.
+func (g *guard) refusal(now time.Time, last error) error {
 	if g.rejected != nil {
 		return &GuardError{Reason: GuardRejected, Err: g.rejected}
 	}
 	if now.Before(g.lockedUntil) {
 		return &GuardError{Reason: GuardLockedOut, Wait: g.lockedUntil.Sub(now), Err: g.lockErr}
 	}
+	var window []time.Time // sends in (now-IdenticalWindow, now]
+	for _, s := range g.sent {
+		if now.Sub(s.At) < IdenticalWindow && !s.At.After(now) {
+			window = append(window, s.At)
+		}
+	}
+	if len(window) >= MaxIdentical {
+		oldest := window[len(window)-MaxIdentical]
+		return &GuardError{Reason: GuardRepeated, Wait: oldest.Add(IdenticalWindow).Sub(now), Err: last}
+	}
 	return nil
 }
 
 // spend takes one request from the budget, or returns a *GuardError saying when there
-// will be room.
-func (g *guard) spend(now time.Time) error {
+// will be room. The reservation returned is given back with refund when the request
+// turns out not to have been sent.
+func (g *guard) spend(now time.Time, last error) (*rate.Reservation, error) {
 	if g.limiter == nil {
-		return nil
+		return nil, nil
 	}
 	r := g.limiter.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		return &GuardError{Reason: GuardBudget, Wait: d}
+		return nil, &GuardError{Reason: GuardBudget, Wait: d, Err: last}
+	}
+	return r, nil
+}
+
+// refund gives back a budget reservation whose request was not sent.
+func (g *guard) refund(r *rate.Reservation, now time.Time) {
+	if r != nil {
+		r.CancelAt(now)
+	}
+}
+
+// recordSend counts a request about to be sent with the pair, here and in the Store,
+// and returns a *GuardError when it would be one more than MaxIdentical in
+// IdenticalWindow since the pair's last success: the check before it saw room, but processes sharing the Store may
+// have sent meanwhile. The record is merged into the Store first (atomically), so
+// of processes recording at once, at most MaxIdentical go ahead; one refused still
+// counts (the limit errs on the side of sending less).
+func (g *guard) recordSend(ctx context.Context, now time.Time, last error) error {
+	send := PairEvent{Pair: g.pair, At: now, By: g.id}
+	g.mu.Lock()
+	g.noteSent(send, now)
+	g.mu.Unlock()
+	merged, err := g.share(ctx, GuardState{Sent: []PairEvent{send}})
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err == nil {
+		g.learn(merged, now) // another process may have recorded something meanwhile
+	}
+	n := 0
+	for _, s := range g.sent {
+		if now.Sub(s.At) < IdenticalWindow && !s.At.After(now) {
+			n++
+		}
+	}
+	if n > MaxIdentical || g.rejected != nil || now.Before(g.lockedUntil) {
+		return g.refusal(now, last)
 	}
 	return nil
 }
@@ -209,89 +368,43 @@ func (g *guard) status(now time.Time) GuardStatus {
 // rejectPair records a 401 (or other invalid-credentials answer) for the pair.
 func (g *guard) rejectPair(ctx context.Context, now time.Time, cause error) {
 	g.mu.Lock()
-	g.rejected = cause
+	g.rejected, g.rejectedAt = cause, now
 	g.mu.Unlock()
-	g.save(ctx, now)
+	_, _ = g.share(ctx, GuardState{Rejected: []PairEvent{{Pair: g.pair, At: now}}})
 }
 
 // lockOut records a 429 lockout until until.
 func (g *guard) lockOut(ctx context.Context, now, until time.Time, cause error) {
 	g.mu.Lock()
 	if until.After(g.lockedUntil) {
-		g.lockedUntil, g.lockErr = until, cause
+		g.lockedUntil, g.lockedAt, g.lockErr = until, now, cause
 	}
 	g.mu.Unlock()
-	g.save(ctx, now)
+	_, _ = g.share(ctx, GuardState{LockedUntil: until, LockedAt: now})
 }
 
-// reset forgets the rejected pair and the lockout, locally and in the Store.
-func (g *guard) reset(ctx context.Context) error {
+// reset forgets the rejected pair and the lockout, locally and, by recording the
+// reset, in the Store: every process sharing it forgets what it recorded before now.
+func (g *guard) reset(ctx context.Context, now time.Time) error {
 	g.mu.Lock()
-	g.rejected, g.rejectedShared, g.lockedUntil, g.lockErr = nil, false, time.Time{}, nil
+	g.rejected, g.lockedUntil, g.lockedAt, g.lockErr = nil, time.Time{}, time.Time{}, nil
+	g.resetSeen = later(g.resetSeen, now)
 	g.mu.Unlock()
-	_, err := storeCall(ctx, g.store, g.storeTimeout, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, g.store.SaveGuard(ctx, g.key, GuardState{})
-	})
+	_, err := g.share(ctx, GuardState{ResetAt: now})
 	return err
 }
 
-// save merges the local state into the Store's, detached from the caller's
-// cancellation (the state must be shared even if the caller gave up) but bounded by
-// storeTimeout. It merges rather than overwrites (GuardState.Merge), so that one
-// process recording a lockout does not erase another's record of a rejected pair;
-// atomically when the Store is a GuardMerger.
-func (g *guard) save(ctx context.Context, now time.Time) {
+// share merges st into the Store's record (the one way guard state is written),
+// detached from the caller's cancellation (the state must be shared even if the
+// caller gave up) but bounded by the store timeout, and returns the merged record.
+// A failure is logged; the local copy holds regardless.
+func (g *guard) share(ctx context.Context, st GuardState) (GuardState, error) {
 	ctx = context.WithoutCancel(ctx)
-	g.mu.Lock()
-	local := GuardState{LockedUntil: g.lockedUntil}
-	if g.rejected != nil {
-		local.RejectedPair, local.RejectedUntil = g.pair, now.Add(rejectedMemory)
-	}
-	g.mu.Unlock()
-	_, err := storeCall(ctx, g.store, g.storeTimeout, func(ctx context.Context) (struct{}, error) {
-		if m, ok := g.store.(GuardMerger); ok {
-			return struct{}{}, m.MergeGuard(ctx, g.key, local)
-		}
-		s, err := g.store.LoadGuard(ctx, g.key)
-		if err != nil {
-			return struct{}{}, err
-		}
-		return struct{}{}, g.store.SaveGuard(ctx, g.key, s.Merge(local))
+	merged, err := storeCall(ctx, g.store, func(ctx context.Context) (GuardState, error) {
+		return g.store.MergeGuard(ctx, g.key, st)
 	})
-	if err == nil {
-		g.mu.Lock()
-		g.rejectedShared = g.rejected != nil && local.RejectedPair != "" // what was saved, if still so
-		g.mu.Unlock()
-	}
 	if err != nil {
-		g.log.WarnContext(ctx, "csconnect: guard store unavailable, state kept locally", "op", "SaveGuard", "err", err)
+		g.log.WarnContext(ctx, "csconnect: guard store unavailable, state kept locally", "op", "MergeGuard", "err", err)
 	}
-}
-
-// storeCall runs f with a context bounded by timeout and returns when f does or the
-// context ends, whichever is first: a Store that ignores its context cannot hold the
-// caller (its goroutine ends when f returns; the channel is buffered). The process's
-// own MemoryStore is called directly: it never blocks.
-func storeCall[T any](ctx context.Context, store Store, timeout time.Duration, f func(context.Context) (T, error)) (T, error) {
-	if _, inProcess := store.(*MemoryStore); inProcess {
-		return f(ctx) // never blocks: no goroutine, timer or channel on the hot path
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		v, err := f(ctx)
-		ch <- result{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		var zero T
-		return zero, errors.Join(errors.New("store call abandoned"), ctx.Err())
-	}
+	return merged, err
 }

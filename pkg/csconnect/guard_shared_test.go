@@ -3,8 +3,11 @@ package csconnect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,16 +32,7 @@ func newSharedGuards(store Store, n int, password string) []*guard {
 // other then records a lockout. The Store must keep both, so neither process sends the
 // rejected pair again and both respect the lockout.
 func TestGuardSaveMerges(t *testing.T) {
-	t.Run("merger", func(t *testing.T) { testGuardSaveMerges(t, NewMemoryStore()) })
-	t.Run("load and save", func(t *testing.T) { testGuardSaveMerges(t, plainStore{NewMemoryStore()}) })
-}
-
-// plainStore hides its Store's other methods (MergeGuard): the guard falls back to
-// loading, merging and saving.
-type plainStore struct{ Store }
-
-func testGuardSaveMerges(t *testing.T, store Store) {
-	ctx, now := context.Background(), guardTestNow
+	ctx, now, store := context.Background(), guardTestNow, NewMemoryStore()
 	rejecting := newSharedGuards(store, 1, "old-password")[0]
 	locking := newSharedGuards(store, 1, "new-password")[0]
 
@@ -49,15 +43,15 @@ func testGuardSaveMerges(t *testing.T, store Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := store.Fingerprint("user", "old-password"); got.RejectedPair != want {
-		t.Errorf("after a lockout elsewhere, LoadGuard().RejectedPair = %q; want the rejected pair %q", got.RejectedPair, want)
+	if want := []PairEvent{{Pair: store.Fingerprint("user", "old-password"), At: now}}; !slices.Equal(got.Rejected, want) {
+		t.Errorf("after a lockout elsewhere, LoadGuard().Rejected = %+v; want the rejected pair %+v", got.Rejected, want)
 	}
 	if want := now.Add(5 * time.Minute); !got.LockedUntil.Equal(want) {
 		t.Errorf("LoadGuard().LockedUntil = %v; want %v", got.LockedUntil, want)
 	}
 	// A third process with the rejected password is refused without sending.
 	third := newSharedGuards(store, 1, "old-password")[0]
-	if err := third.check(ctx, now.Add(6*time.Minute)); err == nil {
+	if err := third.check(ctx, now.Add(6*time.Minute), nil); err == nil {
 		t.Errorf("check(rejected pair from the store) = nil; want a *GuardError")
 	}
 	// An earlier lockout saved later does not shorten a longer one.
@@ -70,17 +64,50 @@ func testGuardSaveMerges(t *testing.T, store Store) {
 // TestGuardStateMerge: the one merge rule every Store applies.
 func TestGuardStateMerge(t *testing.T) {
 	t0 := guardTestNow
+	ev := func(pair string, d time.Duration) PairEvent { return PairEvent{Pair: pair, At: t0.Add(d)} }
+	many := func(n int, d time.Duration) (es []PairEvent) {
+		for i := range n {
+			es = append(es, ev(fmt.Sprint("p", i), time.Duration(i)*d))
+		}
+		return es
+	}
 	tests := map[string]struct{ stored, in, want GuardState }{
-		"into nothing":           {GuardState{}, GuardState{LockedUntil: t0}, GuardState{LockedUntil: t0}},
-		"later lockout wins":     {GuardState{LockedUntil: t0}, GuardState{LockedUntil: t0.Add(time.Minute)}, GuardState{LockedUntil: t0.Add(time.Minute)}},
-		"earlier lockout loses":  {GuardState{LockedUntil: t0.Add(time.Minute)}, GuardState{LockedUntil: t0}, GuardState{LockedUntil: t0.Add(time.Minute)}},
-		"pair kept by a lockout": {GuardState{RejectedPair: "a", RejectedUntil: t0}, GuardState{LockedUntil: t0}, GuardState{RejectedPair: "a", RejectedUntil: t0, LockedUntil: t0}},
-		"newer pair replaces":    {GuardState{RejectedPair: "a", RejectedUntil: t0}, GuardState{RejectedPair: "b", RejectedUntil: t0.Add(time.Hour)}, GuardState{RejectedPair: "b", RejectedUntil: t0.Add(time.Hour)}},
-		"zero changes nothing":   {GuardState{RejectedPair: "a", RejectedUntil: t0, LockedUntil: t0}, GuardState{}, GuardState{RejectedPair: "a", RejectedUntil: t0, LockedUntil: t0}},
+		"into nothing":          {GuardState{}, GuardState{LockedUntil: t0, LockedAt: t0}, GuardState{LockedUntil: t0, LockedAt: t0}},
+		"later lockout wins":    {GuardState{LockedUntil: t0}, GuardState{LockedUntil: t0.Add(time.Minute)}, GuardState{LockedUntil: t0.Add(time.Minute)}},
+		"earlier lockout loses": {GuardState{LockedUntil: t0.Add(time.Minute)}, GuardState{LockedUntil: t0}, GuardState{LockedUntil: t0.Add(time.Minute)}},
+		"pair kept by a lockout": {GuardState{Rejected: []PairEvent{ev("a", 0)}}, GuardState{LockedUntil: t0},
+			GuardState{Rejected: []PairEvent{ev("a", 0)}, LockedUntil: t0}},
+		"pairs united": {GuardState{Rejected: []PairEvent{ev("a", 0)}}, GuardState{Rejected: []PairEvent{ev("b", time.Hour)}},
+			GuardState{Rejected: []PairEvent{ev("a", 0), ev("b", time.Hour)}}},
+		"same pair, latest kept": {GuardState{Rejected: []PairEvent{ev("a", time.Hour)}}, GuardState{Rejected: []PairEvent{ev("a", 0)}},
+			GuardState{Rejected: []PairEvent{ev("a", time.Hour)}}},
+		"last 8 pairs kept": {GuardState{Rejected: many(6, time.Second)}, GuardState{Rejected: []PairEvent{ev("x", time.Hour), ev("y", 2*time.Hour), ev("z", 3*time.Hour)}},
+			GuardState{Rejected: append(many(6, time.Second)[1:], ev("x", time.Hour), ev("y", 2*time.Hour), ev("z", 3*time.Hour))}},
+		"reset clears what came before": {GuardState{Rejected: []PairEvent{ev("a", 0), ev("b", 2*time.Minute)}, LockedUntil: t0.Add(time.Hour), LockedAt: t0},
+			GuardState{ResetAt: t0.Add(time.Minute)},
+			GuardState{Rejected: []PairEvent{ev("b", 2*time.Minute)}, ResetAt: t0.Add(time.Minute)}},
+		"earlier reset changes nothing": {GuardState{Rejected: []PairEvent{ev("a", time.Hour)}, ResetAt: t0.Add(time.Minute)}, GuardState{ResetAt: t0},
+			GuardState{Rejected: []PairEvent{ev("a", time.Hour)}, ResetAt: t0.Add(time.Minute)}},
+		"a record made before a reset stays cleared": {GuardState{ResetAt: t0.Add(time.Minute)}, GuardState{Rejected: []PairEvent{ev("a", 0)}},
+			GuardState{ResetAt: t0.Add(time.Minute)}},
+		"sends of the window kept": {GuardState{Sent: []PairEvent{ev("a", 0), ev("a", time.Minute)}}, GuardState{Sent: []PairEvent{ev("a", 2*time.Minute), ev("a", time.Minute)}},
+			GuardState{Sent: []PairEvent{ev("a", time.Minute), ev("a", 2*time.Minute)}}},
+		"a success clears the sends before it": {GuardState{Sent: []PairEvent{ev("a", 0), ev("b", 0), ev("a", time.Minute)}},
+			GuardState{Succeeded: []PairEvent{ev("a", 0)}},
+			GuardState{Sent: []PairEvent{ev("b", 0), ev("a", time.Minute)}, Succeeded: []PairEvent{ev("a", 0)}}},
+		"zero changes nothing": {GuardState{Rejected: []PairEvent{ev("a", 0)}, LockedUntil: t0}, GuardState{},
+			GuardState{Rejected: []PairEvent{ev("a", 0)}, LockedUntil: t0}},
 	}
 	for name, tc := range tests {
-		if got := tc.stored.Merge(tc.in); got != tc.want {
+		got := tc.stored.Merge(tc.in)
+		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %+v.Merge(%+v) = %+v; want %+v", name, tc.stored, tc.in, got, tc.want)
+		}
+		if other := tc.in.Merge(tc.stored); !reflect.DeepEqual(other, got) {
+			t.Errorf("%s: Merge is not commutative: %+v, then %+v", name, got, other)
+		}
+		if again := got.Merge(tc.in); !reflect.DeepEqual(again, got) {
+			t.Errorf("%s: Merge is not idempotent: %+v, then %+v", name, got, again)
 		}
 	}
 }
@@ -105,8 +132,8 @@ func TestGuardConcurrentSaves(t *testing.T) {
 	if want := now.Add(n * time.Second); !got.LockedUntil.Equal(want) {
 		t.Errorf("LockedUntil = %v; want the latest lockout %v", got.LockedUntil, want)
 	}
-	if want := store.Fingerprint("user", "old-password"); got.RejectedPair != want {
-		t.Errorf("RejectedPair = %q; want %q", got.RejectedPair, want)
+	if want := []PairEvent{{Pair: store.Fingerprint("user", "old-password"), At: now}}; !slices.Equal(got.Rejected, want) {
+		t.Errorf("Rejected = %+v; want %+v", got.Rejected, want)
 	}
 }
 
@@ -158,13 +185,13 @@ func TestGuardResetReachesOtherProcesses(t *testing.T) {
 	a, b := gs[0], gs[1]
 
 	a.rejectPair(ctx, now, ErrInvalidCredentials)
-	if err := b.check(ctx, now); !errors.Is(err, ErrInvalidCredentials) {
+	if err := b.check(ctx, now, nil); !errors.Is(err, ErrInvalidCredentials) {
 		t.Fatalf("b.check() after a's 401 = %v; want ErrInvalidCredentials", err)
 	}
-	if err := a.reset(ctx); err != nil {
+	if err := a.reset(ctx, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.check(ctx, now); err != nil {
+	if err := b.check(ctx, now, nil); err != nil {
 		t.Errorf("b.check() after a.reset() = %v; want nil", err)
 	}
 
@@ -174,7 +201,7 @@ func TestGuardResetReachesOtherProcesses(t *testing.T) {
 	failing.fail = true
 	c.rejectPair(ctx, now, ErrInvalidCredentials)
 	failing.fail = false
-	if err := c.check(ctx, now); !errors.Is(err, ErrInvalidCredentials) {
+	if err := c.check(ctx, now, nil); !errors.Is(err, ErrInvalidCredentials) {
 		t.Errorf("check() of a rejection the Store never got = %v; want ErrInvalidCredentials", err)
 	}
 }
@@ -185,11 +212,11 @@ type failingStore struct {
 	fail bool
 }
 
-func (f *failingStore) SaveGuard(ctx context.Context, key string, s GuardState) error {
+func (f *failingStore) MergeGuard(ctx context.Context, key string, s GuardState) (GuardState, error) {
 	if f.fail {
-		return errors.New("store down")
+		return GuardState{}, errors.New("store down")
 	}
-	return f.MemoryStore.SaveGuard(ctx, key, s)
+	return f.MemoryStore.MergeGuard(ctx, key, s)
 }
 
 // TestGuardStatus: GuardStatus reports the guard's state for metrics: nothing held

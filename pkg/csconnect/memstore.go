@@ -109,22 +109,15 @@ func (m *MemoryStore) LoadGuard(_ context.Context, key string) (GuardState, erro
 	return m.guards[key], nil
 }
 
-// SaveGuard saves the guard state for key.
-func (m *MemoryStore) SaveGuard(_ context.Context, key string, s GuardState) error {
+// MergeGuard merges s into the guard state saved for key, under the store's lock,
+// and returns the result. Records are kept (one per username, bounded by Merge).
+func (m *MemoryStore) MergeGuard(_ context.Context, key string, s GuardState) (GuardState, error) {
 	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.guards[key] = s
-	return nil
-}
-
-// MergeGuard merges s into the guard state saved for key, under the store's lock.
-func (m *MemoryStore) MergeGuard(_ context.Context, key string, s GuardState) error {
-	m.ready()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.guards[key] = m.guards[key].Merge(s)
-	return nil
+	merged := m.guards[key].Merge(s)
+	m.guards[key] = merged
+	return merged, nil
 }
 
 // Fingerprint is KeyedHash with this store's random secret.

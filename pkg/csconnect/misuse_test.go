@@ -262,10 +262,7 @@ func TestZeroValues(t *testing.T) {
 			} else {
 				release()
 			}
-			if err := m.SaveGuard(ctx, key, GuardState{}); err != nil {
-				t.Errorf("SaveGuard() = %v", err)
-			}
-			if err := m.MergeGuard(ctx, key, GuardState{}); err != nil {
+			if _, err := m.MergeGuard(ctx, key, GuardState{}); err != nil {
 				t.Errorf("MergeGuard() = %v", err)
 			}
 			if _, err := m.LoadGuard(ctx, key); err != nil {

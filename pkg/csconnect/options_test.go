@@ -61,7 +61,7 @@ func TestCacheNegativeStorePollInterval(t *testing.T) {
 		got := make(chan *Token, 1)
 		go func() { got <- tryToken(t, c) }()
 		synctest.Wait() // the cache is polling, waiting for the holder
-		holders := &Token{Value: "holders", Fetched: time.Now(), Expiry: time.Now().Add(hour)}
+		holders := &Token{Value: fakeJWT(`{"sub":"holders"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
 		_ = store.SaveToken(context.Background(), storeKey, holders)
 		if tok := <-got; tok.Value != holders.Value {
 			t.Errorf("Token() with StorePollInterval -1s = %v; want the holder's token", tok)

@@ -1,7 +1,10 @@
 package csconnect
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -10,8 +13,10 @@ import (
 // hash of the username); a Store never sees the password. The default is process
 // memory; pkg/redisstore shares it through Redis.
 //
-// Implementations must be safe for concurrent use. A Store that fails (returns an
-// error) must never stop the caller: caches and guards fall back to local state.
+// Implementations must be safe for concurrent use and should honour ctx. A Store that
+// fails (returns an error) never stops the caller: caches and guards fall back to
+// local state; one that does not answer within StoreTimeout, even ignoring ctx, is
+// abandoned for that call, so it cannot hold a caller or Close either.
 type Store interface {
 	// LoadToken returns the shared token for key, or (nil, nil) when there is none.
 	LoadToken(ctx context.Context, key string) (*Token, error)
@@ -22,46 +27,161 @@ type Store interface {
 	AcquireLease(ctx context.Context, key string, ttl time.Duration) (release func(), ok bool, err error)
 	// LoadGuard returns the shared guard state for key (zero value when none).
 	LoadGuard(ctx context.Context, key string) (GuardState, error)
-	// SaveGuard records guard state for key; it expires by itself once nothing in it
-	// is in force.
-	SaveGuard(ctx context.Context, key string, s GuardState) error
+	// MergeGuard replaces the guard state stored for key with stored.Merge(s),
+	// atomically (two processes merging at once both see their records kept), and
+	// returns the result. It is the only way guard state is written: a reset is a
+	// merge too (GuardState.ResetAt). The record may expire by itself once nothing
+	// in it is in force (GuardState.Until).
+	MergeGuard(ctx context.Context, key string, s GuardState) (GuardState, error)
 	// Fingerprint returns a keyed hash of parts (a username, or a username and
 	// password), stable for every process that shares this store and useless to anyone
-	// without the store's secret. Keys and RejectedPair values are fingerprints.
+	// without the store's secret. Keys and the Pair of guard records are fingerprints.
 	Fingerprint(parts ...string) string
 }
 
-// GuardMerger is implemented by a Store that can merge guard state atomically. The
-// guard records a rejected pair or a lockout with MergeGuard when its Store has it, so
-// that two processes recording at the same instant cannot lose one record; otherwise
-// it loads, merges and saves, which can (a window of one Store round trip).
-// MemoryStore and pkg/redisstore implement it.
-type GuardMerger interface {
-	// MergeGuard replaces the state stored for key with stored.Merge(s), atomically.
-	MergeGuard(ctx context.Context, key string, s GuardState) error
-}
+// Bounds of the shared guard record.
+const (
+	// MaxRejectedPairs is how many rejected pairs a guard record keeps per username
+	// (the most recent): enough for every process of a fleet that was given a
+	// different wrong password, small enough to keep the record a few hundred bytes.
+	MaxRejectedPairs = 8
+	// IdenticalWindow and MaxIdentical are the vendor's rule on identical requests:
+	// more than 5 identical (invalid) requests within 2 minutes lead to a 429 and a
+	// lockout. The guard sends at most MaxIdentical authenticate requests with the
+	// same credentials in any IdenticalWindow, whatever their answers.
+	IdenticalWindow = 2 * time.Minute
+	MaxIdentical    = 5
+	// maxSent bounds the sends a record keeps: MaxIdentical for each of a few pairs.
+	maxSent = MaxIdentical * MaxRejectedPairs
+	// RejectedMemory is how long a shared record keeps a rejected pair and a reset
+	// (a process keeps its own rejection until a reset). A day is long enough for a
+	// human to notice and short enough that a stale record cannot block a fixed
+	// account forever.
+	RejectedMemory = 24 * time.Hour
+)
 
-// GuardState is what the lockout guard remembers about one credential fingerprint.
+// GuardState is what the lockout guard shares about one username (its fingerprint).
+// Every field merges by a rule that never loses another process's record (Merge),
+// so processes recording at once, in any order, converge on the same state.
 type GuardState struct {
-	// RejectedPair is a keyed hash of the (username, password) pair last answered 401,
-	// or empty. The same pair is not sent again while it is set.
-	RejectedPair string
-	// RejectedUntil bounds how long RejectedPair is remembered by a shared store.
-	RejectedUntil time.Time
-	// LockedUntil is when the authenticate lockout (429) ends, or zero.
-	LockedUntil time.Time
+	// Rejected are the pairs (fingerprints of username and password) answered 401 or
+	// 400 after ResetAt, with when: at most MaxRejectedPairs, oldest first. A pair in
+	// it is not sent again by any process sharing the record.
+	Rejected []PairEvent
+	// LockedUntil is when the authenticate lockout (429) or pause (403) ends, or
+	// zero; LockedAt is when it was recorded (a reset clears what came before it).
+	LockedUntil, LockedAt time.Time
+	// ResetAt is when the guard was last reset (ResetGuard): rejections and lockouts
+	// recorded before it no longer hold. A reset is this record, not an absence: a
+	// record lost (expired, flushed) resets nothing.
+	ResetAt time.Time
+	// Sent are the authenticate requests sent (or about to be) within the last
+	// IdenticalWindow and after the pair's last success, oldest first, for the limit
+	// on identical requests.
+	Sent []PairEvent
+	// Succeeded holds, per pair (at most MaxRejectedPairs), when the last request
+	// that got a token was sent: the sends before it no longer count toward the limit
+	// (the vendor counts identical invalid requests; a token proves the request fine).
+	Succeeded []PairEvent
 }
 
-// Merge returns s updated with what another process recorded in o: the later lockout
-// wins (an earlier one saved later does not shorten it), and o's rejected pair, when
-// set, replaces s's with its RejectedUntil (only one pair is remembered: the last
-// rejected). It is the one merge rule for every Store.
+// PairEvent is something that happened to one pair (a fingerprint of a username and
+// password) at a time.
+type PairEvent struct {
+	Pair string
+	At   time.Time
+	// By identifies who recorded a send (random per Authenticator), so that two
+	// processes sending at the same instant count twice; empty for rejections.
+	By string
+}
+
+// Merge returns s updated with what another process recorded in o, by rules that
+// never lose a record: the later reset wins; the later lockout wins (an earlier one
+// saved later does not shorten it); rejected pairs are united (the most recent
+// MaxRejectedPairs kept); successes are united (the latest per pair); sends are
+// united (those of the last IdenticalWindow before the latest and after their
+// pair's last success, at most maxSent). What a reset cleared stays cleared. It is
+// the one merge rule for every Store, commutative and idempotent.
 func (s GuardState) Merge(o GuardState) GuardState {
-	if o.LockedUntil.After(s.LockedUntil) {
-		s.LockedUntil = o.LockedUntil
+	out := GuardState{ResetAt: later(s.ResetAt, o.ResetAt)}
+	out.LockedUntil, out.LockedAt = s.LockedUntil, s.LockedAt
+	if o.LockedUntil.After(s.LockedUntil) || o.LockedUntil.Equal(s.LockedUntil) && o.LockedAt.After(s.LockedAt) {
+		out.LockedUntil, out.LockedAt = o.LockedUntil, o.LockedAt
 	}
-	if o.RejectedPair != "" {
-		s.RejectedPair, s.RejectedUntil = o.RejectedPair, o.RejectedUntil
+	if !out.LockedAt.After(out.ResetAt) && !out.ResetAt.IsZero() {
+		out.LockedUntil, out.LockedAt = time.Time{}, time.Time{}
 	}
-	return s
+	out.Rejected = unite(s.Rejected, o.Rejected, true, func(e PairEvent) bool { return e.At.After(out.ResetAt) }, MaxRejectedPairs)
+	out.Succeeded = unite(s.Succeeded, o.Succeeded, true, func(PairEvent) bool { return true }, MaxRejectedPairs)
+	var last time.Time
+	for _, es := range [...][]PairEvent{s.Sent, o.Sent} {
+		for _, e := range es {
+			last = later(last, e.At)
+		}
+	}
+	out.Sent = unite(s.Sent, o.Sent, false, func(e PairEvent) bool {
+		return last.Sub(e.At) < IdenticalWindow && !slices.ContainsFunc(out.Succeeded, func(ok PairEvent) bool {
+			return ok.Pair == e.Pair && !e.At.After(ok.At)
+		})
+	}, maxSent)
+	return out
+}
+
+// unite returns the events of a and b that keep says to keep, sorted by time, the
+// latest n; byPair keeps one event per pair (the latest), else one per pair, time
+// and recorder.
+func unite(a, b []PairEvent, byPair bool, keep func(PairEvent) bool, n int) []PairEvent {
+	if len(a)+len(b) == 0 {
+		return nil
+	}
+	all := make([]PairEvent, 0, len(a)+len(b))
+	for _, es := range [...][]PairEvent{a, b} {
+		for _, e := range es {
+			if e.Pair != "" && keep(e) {
+				all = append(all, e)
+			}
+		}
+	}
+	slices.SortFunc(all, func(x, y PairEvent) int {
+		return cmp.Or(x.At.Compare(y.At), strings.Compare(x.Pair, y.Pair), strings.Compare(x.By, y.By))
+	})
+	out := all[:0]
+	for i, e := range all {
+		dup := false
+		for _, f := range all[i+1:] {
+			if f.Pair == e.Pair && (byPair || f.At.Equal(e.At) && f.By == e.By) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, e)
+		}
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return slices.Clip(out)
+}
+
+// Until returns when nothing in s is in force any more: the end of the lockout, of
+// the last send's window, and RejectedMemory after the last rejection or reset. A
+// Store may let the record expire then.
+func (s GuardState) Until() time.Time {
+	t := s.LockedUntil
+	if !s.ResetAt.IsZero() {
+		t = later(t, s.ResetAt.Add(RejectedMemory))
+	}
+	for _, e := range s.Rejected {
+		t = later(t, e.At.Add(RejectedMemory))
+	}
+	for _, es := range [...][]PairEvent{s.Sent, s.Succeeded} {
+		for _, e := range es {
+			t = later(t, e.At.Add(IdenticalWindow))
+		}
+	}
+	return t
 }

@@ -68,3 +68,28 @@ type TokenSourceFunc func(ctx context.Context) (*Token, error)
 
 // Token calls f(ctx).
 func (f TokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
+
+// checkStoredToken checks a token read from a Store as a fresh one from the wire is
+// checked: JWT-shaped (so only base64url characters and dots, safe in a header),
+// with readable time claims, and expiring no later than TokenFromJWT would make it
+// for its fetch time (never after now, so at most TokenLifetime from now). A Store
+// that others can write (Redis without EncryptionKey) must not be able to plant a
+// token that breaks every call or outlives its hour. The error never contains the
+// token.
+func checkStoredToken(t *Token, now time.Time) error {
+	if !isJWTShape(t.Value) {
+		return fmt.Errorf("%w: stored token is not JWT-shaped", ErrContract)
+	}
+	fetched := t.Fetched
+	if fetched.IsZero() || fetched.After(now) {
+		fetched = now
+	}
+	fresh, err := TokenFromJWT(t.Value, fetched)
+	if err != nil {
+		return fmt.Errorf("stored token: %w", err)
+	}
+	if t.Expiry.After(fresh.Expiry) {
+		return fmt.Errorf("%w: stored token expires %s after its claims allow", ErrContract, t.Expiry.Sub(fresh.Expiry).Round(time.Second))
+	}
+	return nil
+}

@@ -11,17 +11,19 @@
 //
 // Every key starts with Options.Prefix and ends with a credential fingerprint, a keyed
 // hash (HMAC-SHA256 with Options.Secret) of the username. The password never leaves the
-// process: it is neither stored nor sent to Redis, and the guard's rejected-pair mark is
-// a keyed hash of the username and password.
+// process: it is neither stored nor sent to Redis, and the guard's rejected pairs (the
+// last csconnect.MaxRejectedPairs) and recent sends are keyed hashes of the username
+// and password.
 //
 //	<prefix>token:<fingerprint>  the bearer token and its expiry; expires with the token
 //	<prefix>lease:<fingerprint>  the refresh lease: a random owner value, SET NX PX
 //	<prefix>guard:<fingerprint>  the guard state; expires when nothing in it is in force
 //
-// A pod records a lockout or a rejected password with MergeGuard, an optimistic
-// transaction (WATCH, read, MULTI/EXEC, retried on conflict), so pods recording at the
-// same instant never erase each other's records. Where Redis refuses transactions (an
-// ACL, a proxy), MergeGuard reads then writes, and logs that once.
+// A pod records a lockout, a rejected password, a reset or a send with MergeGuard (the
+// only guard write), an optimistic transaction (WATCH, read, MULTI/EXEC, retried on
+// conflict), so pods recording at the same instant never erase each other's records.
+// Where Redis refuses transactions (an ACL, a proxy), MergeGuard reads then writes,
+// and logs that once.
 //
 // # What someone with access to Redis can do
 //
@@ -30,8 +32,11 @@
 // Creditsafe services as the account until the token expires (up to one hour). They
 // see fingerprints, never usernames or passwords, and cannot turn a fingerprint back
 // into a username without Options.Secret. Anyone who can write the keys can plant a
-// token of their choice, clear the guard (so the fleet sends a rejected password again
-// and risks an account lock), or hold the lease (so refreshes fall back to each pod).
+// token (csconnect ignores one that fails the checks of a fresh token: shape, header-safe
+// characters, at most an hour of life), record a reset (so pods that have not yet sent
+// a rejected password may send it once; a pod never re-sends one it saw rejected
+// without a reset, and deleting the key resets nothing), lock authenticate out for up
+// to an hour at a time, or hold the lease (so refreshes fall back to each pod).
 //
 // With Options.EncryptionKey, token and guard values are sealed with AES-GCM (the
 // standard library's), a random nonce per value, and the full key name as additional

@@ -45,11 +45,9 @@ func TestRedisDownFailsFastAndRejoins(t *testing.T) {
 					return err
 				},
 				"LoadGuard": func(ctx context.Context) error { _, err := s.LoadGuard(ctx, "fp"); return err },
-				"SaveGuard": func(ctx context.Context) error {
-					return s.SaveGuard(ctx, "fp", csconnect.GuardState{LockedUntil: time.Now().Add(time.Minute)})
-				},
 				"MergeGuard": func(ctx context.Context) error {
-					return s.MergeGuard(ctx, "fp", csconnect.GuardState{LockedUntil: time.Now().Add(time.Minute)})
+					_, err := s.MergeGuard(ctx, "fp", csconnect.GuardState{LockedUntil: time.Now().Add(time.Minute), LockedAt: time.Now()})
+					return err
 				},
 				"Ping": s.Ping,
 			}

@@ -12,13 +12,56 @@ import (
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
-var _ csconnect.GuardMerger = (*Store)(nil)
-
 // guardDoc is a csconnect.GuardState as stored.
 type guardDoc struct {
-	RejectedPair  string    `json:"rejected_pair,omitempty"`
-	RejectedUntil time.Time `json:"rejected_until,omitzero"`
-	LockedUntil   time.Time `json:"locked_until,omitzero"`
+	Rejected    []pairEvent `json:"rejected,omitempty"`
+	LockedUntil time.Time   `json:"locked_until,omitzero"`
+	LockedAt    time.Time   `json:"locked_at,omitzero"`
+	ResetAt     time.Time   `json:"reset_at,omitzero"`
+	Sent        []pairEvent `json:"sent,omitempty"`
+	Succeeded   []pairEvent `json:"succeeded,omitempty"`
+
+	// The one rejected pair that versions before the list stored, read so that a
+	// fleet being upgraded keeps it.
+	LegacyPair  string    `json:"rejected_pair,omitempty"`
+	LegacyUntil time.Time `json:"rejected_until,omitzero"`
+}
+
+type pairEvent struct {
+	Pair string    `json:"pair"`
+	At   time.Time `json:"at"`
+	By   string    `json:"by,omitempty"`
+}
+
+func docOf(st csconnect.GuardState) guardDoc {
+	conv := func(es []csconnect.PairEvent) []pairEvent {
+		out := make([]pairEvent, len(es))
+		for i, e := range es {
+			out[i] = pairEvent(e)
+		}
+		return out
+	}
+	return guardDoc{Rejected: conv(st.Rejected), LockedUntil: st.LockedUntil, LockedAt: st.LockedAt, ResetAt: st.ResetAt,
+		Sent: conv(st.Sent), Succeeded: conv(st.Succeeded)}
+}
+
+func (d guardDoc) state() csconnect.GuardState {
+	conv := func(es []pairEvent) []csconnect.PairEvent {
+		var out []csconnect.PairEvent
+		for _, e := range es {
+			out = append(out, csconnect.PairEvent(e))
+		}
+		return out
+	}
+	st := csconnect.GuardState{Rejected: conv(d.Rejected), LockedUntil: d.LockedUntil, LockedAt: d.LockedAt, ResetAt: d.ResetAt,
+		Sent: conv(d.Sent), Succeeded: conv(d.Succeeded)}
+	if st.LockedAt.IsZero() && !st.LockedUntil.IsZero() { // a legacy lockout: assume the documented length
+		st.LockedAt = st.LockedUntil.Add(-5 * time.Minute)
+	}
+	if d.LegacyPair != "" && !d.LegacyUntil.IsZero() {
+		st = st.Merge(csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: d.LegacyPair, At: d.LegacyUntil.Add(-csconnect.RejectedMemory)}}})
+	}
+	return st.Merge(csconnect.GuardState{}) // the bounds and order Merge keeps
 }
 
 // LoadGuard returns the guard state shared under key: the zero value when none is
@@ -45,18 +88,7 @@ func (s *Store) decodeGuard(name string, v []byte) (csconnect.GuardState, error)
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return csconnect.GuardState{}, fmt.Errorf("redisstore: load guard: %w: not a guard document", ErrCorrupt)
 	}
-	return csconnect.GuardState(d), nil
-}
-
-// SaveGuard shares st under key until the latest time in it: LockedUntil, and
-// RejectedUntil when RejectedPair is set. State with nothing in force deletes the key.
-// A RejectedPair with a zero RejectedUntil is kept without expiry (until a later
-// SaveGuard replaces it), since a rejected password stays rejected.
-func (s *Store) SaveGuard(ctx context.Context, key string, st csconnect.GuardState) error {
-	name := s.key("guard", key)
-	opCtx, cancel := s.opContext(ctx)
-	defer cancel()
-	return s.observe(ctx, "save guard", s.writeGuard(opCtx, s.client, name, st))
+	return d.state(), nil
 }
 
 // maxMergeAttempts bounds MergeGuard's optimistic retries. Another process writing
@@ -70,15 +102,17 @@ var errMergeContended = errors.New("guard key kept changing under concurrent wri
 
 // MergeGuard replaces the state shared under key with stored.Merge(st), atomically: a
 // Redis optimistic transaction (WATCH, read, MULTI/EXEC) that is retried when another
-// process wrote the key in between, so no process's lockout or rejected pair is lost.
-// The merge is done here rather than in a server-side script because the stored value
-// may be encrypted. A stored value it cannot read is an error, as for LoadGuard: it is
-// not overwritten. When Redis refuses transactions (ACL, proxy), it reads then
-// writes instead, as a Store without MergeGuard is used.
-func (s *Store) MergeGuard(ctx context.Context, key string, st csconnect.GuardState) error {
+// process wrote the key in between, so no process's lockout, rejected pair, reset or
+// send is lost; it returns the merged state. The key expires when nothing in it is in
+// force (GuardState.Until), and is deleted when that has passed. The merge is done
+// here rather than in a server-side script because the stored value may be
+// encrypted. A stored value it cannot read is an error, as for LoadGuard: it is not
+// overwritten. When Redis refuses transactions (ACL, proxy), it reads then writes.
+func (s *Store) MergeGuard(ctx context.Context, key string, st csconnect.GuardState) (csconnect.GuardState, error) {
 	name := s.key("guard", key)
 	opCtx, cancel := s.opContext(ctx)
 	defer cancel()
+	var merged csconnect.GuardState
 	merge := func(tx *redis.Tx) error {
 		cur := csconnect.GuardState{}
 		v, err := get(opCtx, tx, name)
@@ -91,71 +125,60 @@ func (s *Store) MergeGuard(ctx context.Context, key string, st csconnect.GuardSt
 				return err
 			}
 		}
+		merged = cur.Merge(st)
 		_, err = tx.TxPipelined(opCtx, func(p redis.Pipeliner) error {
-			return s.writeGuard(opCtx, p, name, cur.Merge(st))
+			return s.writeGuard(opCtx, p, name, merged)
 		})
 		return err
 	}
 	for range maxMergeAttempts {
 		var reply redis.Error
 		switch err := s.client.Watch(opCtx, merge, name); {
+		case err == nil:
+			return merged, s.observe(ctx, "merge guard", nil)
 		case errors.Is(err, redis.TxFailedErr):
 			continue // another process wrote the key: read it again
 		case errors.Is(err, ErrCorrupt):
-			return err // the value is unreadable, Redis is fine: not an outage
+			return csconnect.GuardState{}, err // the value is unreadable, Redis is fine: not an outage
 		case errors.As(err, &reply):
 			// Redis answered, but refused the transaction: an ACL without WATCH,
 			// MULTI or EXEC, or a proxy without transactions. Merge without one.
 			return s.mergeGuardUnguarded(ctx, key, st, err)
 		default:
-			return s.observe(ctx, "merge guard", err)
+			return csconnect.GuardState{}, s.observe(ctx, "merge guard", err)
 		}
 	}
-	return fmt.Errorf("redisstore: merge guard: %w", errMergeContended)
+	return csconnect.GuardState{}, fmt.Errorf("redisstore: merge guard: %w", errMergeContended)
 }
 
-// mergeGuardUnguarded merges st into the stored state by reading then writing, as
-// csconnect does for a Store without MergeGuard: two processes recording at the same
-// instant may lose one record. Used when Redis refuses transactions; the first time,
-// it says so to the Logger.
-func (s *Store) mergeGuardUnguarded(ctx context.Context, key string, st csconnect.GuardState, refused error) error {
+// mergeGuardUnguarded merges st into the stored state by reading then writing: two
+// processes recording at the same instant may lose one record. Used when Redis
+// refuses transactions; the first time, it says so to the Logger.
+func (s *Store) mergeGuardUnguarded(ctx context.Context, key string, st csconnect.GuardState, refused error) (csconnect.GuardState, error) {
 	if s.noTx.CompareAndSwap(false, true) && s.logger != nil {
 		s.logger.Warn("redisstore: redis refused a transaction (WATCH/MULTI/EXEC); guard records are merged without one, so two pods recording at once may lose one", "err", refused)
 	}
 	cur, err := s.LoadGuard(ctx, key)
 	if err != nil {
-		return err
+		return csconnect.GuardState{}, err
 	}
-	return s.SaveGuard(ctx, key, cur.Merge(st))
+	merged := cur.Merge(st)
+	name := s.key("guard", key)
+	opCtx, cancel := s.opContext(ctx)
+	defer cancel()
+	return merged, s.observe(ctx, "merge guard", s.writeGuard(opCtx, s.client, name, merged))
 }
 
 // writeGuard queues (on a pipeline) or sends the command that shares st under name:
-// SET with the TTL SaveGuard documents, or DEL when nothing in st is in force.
+// SET with a TTL that ends when nothing in st is in force (st.Until, rounded up to
+// the millisecond), or DEL when that has passed.
 func (s *Store) writeGuard(ctx context.Context, c redis.Cmdable, name string, st csconnect.GuardState) error {
-	now := s.now()
-	var until time.Time
-	if st.LockedUntil.After(now) {
-		until = st.LockedUntil
+	// Round up: the key may outlive the state by under a millisecond, never the reverse.
+	ttl := (st.Until().Sub(s.now()) + time.Millisecond - 1).Truncate(time.Millisecond)
+	if ttl <= 0 {
+		return c.Del(ctx, name).Err()
 	}
-	forever := false
-	if st.RejectedPair != "" {
-		switch {
-		case st.RejectedUntil.IsZero():
-			forever = true
-		case st.RejectedUntil.After(until):
-			until = st.RejectedUntil
-		}
-	}
-	var ttl time.Duration // 0: no expiry
-	if !forever {
-		// Round up: the key may outlive the state by under a millisecond, never the
-		// reverse.
-		ttl = (until.Sub(now) + time.Millisecond - 1).Truncate(time.Millisecond)
-		if until.IsZero() || ttl <= 0 {
-			return c.Del(ctx, name).Err()
-		}
-	}
-	doc, err := json.Marshal(guardDoc(st))
+	doc, err := json.Marshal(docOf(st))
 	if err != nil {
 		return fmt.Errorf("redisstore: save guard: encode: %w", ErrCorrupt)
 	}

@@ -3,6 +3,8 @@ package redisstore
 import (
 	"fmt"
 	"log/slog"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,72 +16,76 @@ import (
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
+// TestGuardRoundTripAndTTL: MergeGuard into an empty key stores the state, readable
+// by LoadGuard, until nothing in it is in force (GuardState.Until); state with
+// nothing in force deletes the key. In clear and encrypted.
 func TestGuardRoundTripAndTTL(t *testing.T) {
 	now := time.Now().Truncate(time.Millisecond)
+	day := csconnect.RejectedMemory
 	tests := map[string]struct {
 		state   csconnect.GuardState
-		stored  bool
-		wantTTL time.Duration // -1: no expiry
+		wantTTL time.Duration // 0: not stored
 	}{
 		"locked": {
-			state:  csconnect.GuardState{LockedUntil: now.Add(5 * time.Minute)},
-			stored: true, wantTTL: 5 * time.Minute,
+			state:   csconnect.GuardState{LockedUntil: now.Add(5 * time.Minute), LockedAt: now},
+			wantTTL: 5 * time.Minute,
 		},
 		"rejected": {
-			state:  csconnect.GuardState{RejectedPair: "pairfp", RejectedUntil: now.Add(2 * time.Minute)},
-			stored: true, wantTTL: 2 * time.Minute,
+			state:   csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: "pairfp", At: now.Add(-time.Hour)}}},
+			wantTTL: day - time.Hour,
 		},
-		"both, rejected longer": {
-			state:  csconnect.GuardState{RejectedPair: "pairfp", RejectedUntil: now.Add(time.Hour), LockedUntil: now.Add(5 * time.Minute)},
-			stored: true, wantTTL: time.Hour,
+		"two rejected, and a lockout": {
+			state: csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: "a", At: now.Add(-2 * time.Hour)}, {Pair: "b", At: now.Add(-time.Hour)}},
+				LockedUntil: now.Add(5 * time.Minute), LockedAt: now},
+			wantTTL: day - time.Hour,
 		},
-		"both, locked longer": {
-			state:  csconnect.GuardState{RejectedPair: "pairfp", RejectedUntil: now.Add(time.Minute), LockedUntil: now.Add(5 * time.Minute)},
-			stored: true, wantTTL: 5 * time.Minute,
+		"reset": {
+			state:   csconnect.GuardState{ResetAt: now},
+			wantTTL: day,
 		},
-		"rejected without bound": {
-			state:  csconnect.GuardState{RejectedPair: "pairfp"},
-			stored: true, wantTTL: -1,
+		"sent": {
+			state:   csconnect.GuardState{Sent: []csconnect.PairEvent{{Pair: "a", At: now, By: "x"}}},
+			wantTTL: csconnect.IdenticalWindow,
 		},
-		"zero":            {state: csconnect.GuardState{}},
-		"all in the past": {state: csconnect.GuardState{RejectedPair: "pairfp", RejectedUntil: now.Add(-time.Second), LockedUntil: now.Add(-time.Second)}},
-		"until without pair": {
-			state: csconnect.GuardState{RejectedUntil: now.Add(time.Hour)},
+		"sent and succeeded": {
+			state: csconnect.GuardState{Sent: []csconnect.PairEvent{{Pair: "a", At: now.Add(-time.Minute), By: "x"}, {Pair: "a", At: now, By: "x"}},
+				Succeeded: []csconnect.PairEvent{{Pair: "a", At: now.Add(-time.Minute)}}},
+			wantTTL: csconnect.IdenticalWindow,
 		},
+		"zero": {state: csconnect.GuardState{}},
+		"all in the past": {state: csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: "pairfp", At: now.Add(-day - time.Second)}},
+			LockedUntil: now.Add(-time.Second), LockedAt: now.Add(-time.Minute)}},
 	}
 	for name, tc := range tests {
 		for _, enc := range []bool{false, true} {
-			t.Run(name, func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/encrypted=%t", name, enc), func(t *testing.T) {
 				opts := Options{}
 				if enc {
 					opts.EncryptionKey = testKey
 				}
 				s, raw, _ := newTestStore(t, opts)
 				fixedNow(s, now)
-				// An earlier state is replaced, or deleted when nothing is in force.
-				if err := s.SaveGuard(ctxT(t), "fp", csconnect.GuardState{LockedUntil: now.Add(time.Hour)}); err != nil {
-					t.Fatal(err)
+				merged, err := s.MergeGuard(ctxT(t), "fp", tc.state)
+				if err != nil {
+					t.Fatalf("MergeGuard(%+v) = %v", tc.state, err)
 				}
-				if err := s.SaveGuard(ctxT(t), "fp", tc.state); err != nil {
-					t.Fatalf("SaveGuard(%+v) = %v", tc.state, err)
+				want := tc.state.Merge(csconnect.GuardState{})
+				if !reflect.DeepEqual(merged, want) {
+					t.Errorf("MergeGuard(%+v) = %+v; want %+v", tc.state, merged, want)
 				}
 				got, err := s.LoadGuard(ctxT(t), "fp")
-				want := tc.state
-				if !tc.stored {
+				if tc.wantTTL == 0 {
 					want = csconnect.GuardState{}
 				}
-				if err != nil || got.RejectedPair != want.RejectedPair || !got.RejectedUntil.Equal(want.RejectedUntil) || !got.LockedUntil.Equal(want.LockedUntil) {
-					t.Fatalf("LoadGuard after SaveGuard(%+v) = %+v, %v; want %+v", tc.state, got, err, want)
+				if err != nil || !guardEqual(got, want) {
+					t.Fatalf("LoadGuard after MergeGuard(%+v) = %+v, %v; want %+v", tc.state, got, err, want)
 				}
 				name := DefaultPrefix + "guard:fp"
 				ttl := raw.PTTL(ctxT(t), name).Val()
 				switch exists := raw.Exists(ctxT(t), name).Val() == 1; {
-				case exists != tc.stored:
-					t.Errorf("guard key exists = %t; want %t", exists, tc.stored)
-				case tc.stored && tc.wantTTL < 0 && ttl != -1: // PTTL -1: no expiry
-
-					t.Errorf("PTTL(guard) = %v; want no expiry", ttl)
-				case tc.stored && tc.wantTTL > 0 && (ttl > tc.wantTTL || ttl < tc.wantTTL-time.Second):
+				case exists != (tc.wantTTL > 0):
+					t.Errorf("guard key exists = %t; want %t", exists, tc.wantTTL > 0)
+				case tc.wantTTL > 0 && (ttl > tc.wantTTL || ttl < tc.wantTTL-time.Second):
 					t.Errorf("PTTL(guard) = %v; want about %v", ttl, tc.wantTTL)
 				}
 			})
@@ -87,10 +93,23 @@ func TestGuardRoundTripAndTTL(t *testing.T) {
 	}
 }
 
-// TestMergeGuard: MergeGuard applies csconnect.GuardState.Merge to what is stored,
-// with SaveGuard's expiry, in clear and encrypted.
+// guardEqual compares guard states by their times' instants (JSON drops the
+// monotonic clock reading and the location).
+func guardEqual(a, b csconnect.GuardState) bool {
+	events := func(x, y []csconnect.PairEvent) bool {
+		return slices.EqualFunc(x, y, func(e, f csconnect.PairEvent) bool { return e.Pair == f.Pair && e.By == f.By && e.At.Equal(f.At) })
+	}
+	return events(a.Rejected, b.Rejected) && events(a.Sent, b.Sent) && events(a.Succeeded, b.Succeeded) && a.LockedUntil.Equal(b.LockedUntil) &&
+		a.LockedAt.Equal(b.LockedAt) && a.ResetAt.Equal(b.ResetAt)
+}
+
+// TestMergeGuard: MergeGuard applies csconnect.GuardState.Merge to what is stored, in
+// clear and encrypted; a reset is a record that clears what came before it.
 func TestMergeGuard(t *testing.T) {
 	now := time.Now().Truncate(time.Millisecond)
+	a := csconnect.PairEvent{Pair: "a", At: now}
+	b := csconnect.PairEvent{Pair: "b", At: now.Add(time.Second)}
+	c := csconnect.PairEvent{Pair: "c", At: now.Add(3 * time.Second)}
 	for _, enc := range []bool{false, true} {
 		t.Run(fmt.Sprintf("encrypted=%t", enc), func(t *testing.T) {
 			opts := Options{}
@@ -99,33 +118,52 @@ func TestMergeGuard(t *testing.T) {
 			}
 			s, raw, _ := newTestStore(t, opts)
 			fixedNow(s, now)
+			lock := csconnect.GuardState{LockedUntil: now.Add(5 * time.Minute), LockedAt: now}
 			steps := []struct{ in, want csconnect.GuardState }{
-				{csconnect.GuardState{LockedUntil: now.Add(5 * time.Minute)}, csconnect.GuardState{LockedUntil: now.Add(5 * time.Minute)}},
-				{csconnect.GuardState{RejectedPair: "a", RejectedUntil: now.Add(time.Hour)},
-					csconnect.GuardState{RejectedPair: "a", RejectedUntil: now.Add(time.Hour), LockedUntil: now.Add(5 * time.Minute)}},
-				{csconnect.GuardState{LockedUntil: now.Add(time.Minute)},
-					csconnect.GuardState{RejectedPair: "a", RejectedUntil: now.Add(time.Hour), LockedUntil: now.Add(5 * time.Minute)}},
+				{lock, lock},
+				{csconnect.GuardState{Rejected: []csconnect.PairEvent{a}},
+					csconnect.GuardState{Rejected: []csconnect.PairEvent{a}, LockedUntil: lock.LockedUntil, LockedAt: now}},
+				{csconnect.GuardState{Rejected: []csconnect.PairEvent{b}, LockedUntil: now.Add(time.Minute), LockedAt: now},
+					csconnect.GuardState{Rejected: []csconnect.PairEvent{a, b}, LockedUntil: lock.LockedUntil, LockedAt: now}},
+				{csconnect.GuardState{ResetAt: now.Add(2 * time.Second)}, csconnect.GuardState{ResetAt: now.Add(2 * time.Second)}},
+				{csconnect.GuardState{Rejected: []csconnect.PairEvent{a, c}},
+					csconnect.GuardState{Rejected: []csconnect.PairEvent{c}, ResetAt: now.Add(2 * time.Second)}},
 			}
 			for i, st := range steps {
-				if err := s.MergeGuard(ctxT(t), "fp", st.in); err != nil {
-					t.Fatalf("step %d: MergeGuard(%+v) = %v", i, st.in, err)
+				merged, err := s.MergeGuard(ctxT(t), "fp", st.in)
+				if err != nil || !guardEqual(merged, st.want) {
+					t.Fatalf("step %d: MergeGuard(%+v) = %+v, %v; want %+v", i, st.in, merged, err, st.want)
 				}
 				got, err := s.LoadGuard(ctxT(t), "fp")
-				if err != nil || got.RejectedPair != st.want.RejectedPair || !got.RejectedUntil.Equal(st.want.RejectedUntil) || !got.LockedUntil.Equal(st.want.LockedUntil) {
+				if err != nil || !guardEqual(got, st.want) {
 					t.Fatalf("step %d: LoadGuard = %+v, %v; want %+v", i, got, err, st.want)
 				}
 			}
-			if ttl := raw.PTTL(ctxT(t), DefaultPrefix+"guard:fp").Val(); ttl > time.Hour || ttl < time.Hour-time.Second {
-				t.Errorf("PTTL(guard) = %v; want about an hour, the rejected pair's", ttl)
+			if ttl, want := raw.PTTL(ctxT(t), DefaultPrefix+"guard:fp").Val(), csconnect.RejectedMemory+3*time.Second; ttl > want || ttl < want-time.Second {
+				t.Errorf("PTTL(guard) = %v; want about %v, the last rejected pair's", ttl, want)
 			}
 		})
 	}
 }
 
+// TestGuardLegacyRecord: a record written by a version that kept one rejected pair
+// is read as that pair, rejected RejectedMemory before its end.
+func TestGuardLegacyRecord(t *testing.T) {
+	s, raw, _ := newTestStore(t, Options{})
+	until := time.Now().Add(time.Hour).Truncate(time.Second).UTC()
+	doc := `c{"rejected_pair":"old","rejected_until":"` + until.Format(time.RFC3339) + `"}`
+	if err := raw.Set(ctxT(t), DefaultPrefix+"guard:fp", doc, time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LoadGuard(ctxT(t), "fp")
+	if want := []csconnect.PairEvent{{Pair: "old", At: until.Add(-csconnect.RejectedMemory)}}; err != nil || !guardEqual(got, csconnect.GuardState{Rejected: want}) {
+		t.Errorf("LoadGuard(legacy record) = %+v, %v; want Rejected %+v", got, err, want)
+	}
+}
+
 // TestMergeGuardConcurrent: processes (each with its own client) recording lockouts
 // and rejections on one key at the same instant lose none: the key ends with the
-// latest lockout and a rejected pair. SaveGuard after LoadGuard, as a Store without
-// MergeGuard is used, loses some of them here.
+// latest lockout and every rejected pair. A read then a write loses some of them.
 func TestMergeGuardConcurrent(t *testing.T) {
 	srv := redistest.New(t)
 	now := time.Now().Truncate(time.Millisecond)
@@ -143,11 +181,11 @@ func TestMergeGuardConcurrent(t *testing.T) {
 			for j := range 4 {
 				wg.Go(func() {
 					<-start
-					st := csconnect.GuardState{LockedUntil: now.Add(time.Duration(1+i*4+j) * time.Second)}
+					st := csconnect.GuardState{LockedUntil: now.Add(time.Duration(1+i*4+j) * time.Second), LockedAt: now}
 					if j%2 == 1 {
-						st = csconnect.GuardState{RejectedPair: "pair", RejectedUntil: now.Add(time.Hour)}
+						st = csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: fmt.Sprint("pair", i), At: now}}}
 					}
-					if err := s.MergeGuard(ctxT(t), key, st); err != nil {
+					if _, err := s.MergeGuard(ctxT(t), key, st); err != nil {
 						t.Errorf("MergeGuard = %v", err)
 					}
 				})
@@ -157,8 +195,8 @@ func TestMergeGuardConcurrent(t *testing.T) {
 		wg.Wait()
 		got, err := stores[0].LoadGuard(ctxT(t), key)
 		// The latest lockout is recorded by i = procs-1, j = 2 (j = 3 rejects).
-		if want := now.Add(time.Duration(1+(procs-1)*4+2) * time.Second); err != nil || !got.LockedUntil.Equal(want) || got.RejectedPair != "pair" {
-			t.Fatalf("round %d: LoadGuard = %+v, %v; want LockedUntil %v and the rejected pair", round, got, err, want)
+		if want := now.Add(time.Duration(1+(procs-1)*4+2) * time.Second); err != nil || !got.LockedUntil.Equal(want) || len(got.Rejected) != procs {
+			t.Fatalf("round %d: LoadGuard = %+v, %v; want LockedUntil %v and %d rejected pairs", round, got, err, want, procs)
 		}
 	}
 }
@@ -179,15 +217,15 @@ func TestMergeGuardWithoutTransactions(t *testing.T) {
 	now := time.Now().Truncate(time.Millisecond)
 	fixedNow(s, now)
 	for _, st := range []csconnect.GuardState{
-		{RejectedPair: "a", RejectedUntil: now.Add(time.Hour)},
-		{LockedUntil: now.Add(5 * time.Minute)},
+		{Rejected: []csconnect.PairEvent{{Pair: "a", At: now}}},
+		{LockedUntil: now.Add(5 * time.Minute), LockedAt: now},
 	} {
-		if err := s.MergeGuard(ctxT(t), "fp", st); err != nil {
+		if _, err := s.MergeGuard(ctxT(t), "fp", st); err != nil {
 			t.Fatalf("MergeGuard(%+v) without transactions = %v", st, err)
 		}
 	}
 	got, err := s.LoadGuard(ctxT(t), "fp")
-	if err != nil || got.RejectedPair != "a" || !got.LockedUntil.Equal(now.Add(5*time.Minute)) {
+	if err != nil || len(got.Rejected) != 1 || got.Rejected[0].Pair != "a" || !got.LockedUntil.Equal(now.Add(5*time.Minute)) {
 		t.Errorf("LoadGuard = %+v, %v; want both records", got, err)
 	}
 	if s.down.Load() {

@@ -73,3 +73,49 @@ func TestGuardSharedBetweenAuthenticators(t *testing.T) {
 		})
 	}
 }
+
+// TestGuardOutlivesFlush: a password rejected in a process is not sent again by it
+// when Redis loses the record (FLUSHALL, a restart without persistence, eviction),
+// and two processes with two different wrong passwords each send theirs once: the
+// shared record keeps both rejected pairs.
+func TestGuardOutlivesFlush(t *testing.T) {
+	rs := redistest.New(t)
+	raw := redistest.NewClient(t, rs)
+	srv, hits := newAuthServer(t, http.StatusUnauthorized, "Access denied")
+	newAuth := func(password string) *csconnect.Authenticator {
+		store, err := redisstore.New(redisstore.Options{Client: redistest.NewClient(t, rs), Secret: bytes.Repeat([]byte("s"), 32)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := csconnect.NewAuthenticator(csconnect.AuthConfig{BaseURL: srv.URL, Username: "fleet-user", Password: password, Store: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	one, two := newAuth("wrong-one"), newAuth("wrong-two")
+	for round := range 5 {
+		_, _ = one.Token(t.Context())
+		_, _ = two.Token(t.Context())
+		if round == 2 {
+			if err := raw.FlushAll(t.Context()).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := hits.Load(); got != 2 {
+		t.Errorf("authenticate requests by two processes with two wrong passwords over 5 rounds and a FLUSHALL = %d; want 2", got)
+	}
+	// A third process with either password learns it from Redis (both were recorded
+	// again after the flush).
+	_, _ = one.Token(t.Context()) // re-shares after the flush
+	_, _ = two.Token(t.Context())
+	for _, pw := range []string{"wrong-one", "wrong-two"} {
+		if _, err := newAuth(pw).Token(t.Context()); !errors.As(err, new(*csconnect.GuardError)) {
+			t.Errorf("third process with %s: Token() = %v; want a *GuardError", pw, err)
+		}
+	}
+	if got := hits.Load(); got != 2 {
+		t.Errorf("authenticate requests in all = %d; want 2", got)
+	}
+}
