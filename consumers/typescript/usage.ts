@@ -31,6 +31,6 @@ export function describe(e: ErrorEnvelope): string {
   return `${e.error.code ?? "?"} ${e.error.text ?? ""}`;
 }
 
-// The protected call carries the token and its query parameters.
-type DateCheckQuery = paths["/datecheck/company"]["get"]["parameters"]["query"];
-export const query: DateCheckQuery = { searchnumber: "5565144408", referencedate: "2020-08-29", transactionid: "Example", language: "sv" };
+/* The protected call now has its own document (datecheck.yaml).
+
+*/

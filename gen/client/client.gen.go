@@ -18,12 +18,13 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/runtime"
-	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // AuthenticateRequest The credentials to exchange for a token.
 type AuthenticateRequest struct {
-	// Password The user's password, case-sensitive, at most 30 characters.
+	// Password The user's password, case-sensitive, at most 30 characters. A secret: it is
+	// only ever sent, and is never to be logged or displayed.
+	//
 	//
 	// Example: myS3cretP@ssw0rd999!
 	Password *string `json:"password,omitempty"`
@@ -36,22 +37,38 @@ type AuthenticateRequest struct {
 	Username string `json:"username"`
 }
 
-// CorrelatedError The `400` body of Connect services.
+// CorrelatedError The `400` body of Connect services, `{"correlationId", "message", "details"}`.
+// Only `message` is required (a body without `correlationId` is still this
+// shape); a client tells it from `MessageError` by `correlationId` when present.
 type CorrelatedError struct {
 	// CorrelationId The identifier to quote to Creditsafe support.
 	CorrelationId *string `json:"correlationId,omitempty"`
 
-	// Details Further detail; its shape is not documented.
-	Details interface{} `json:"details,omitempty"`
-	Message string      `json:"message"`
+	// Details Further detail in a `CorrelatedError`. Its shape is not documented by the
+	// vendor, so a string, an object or an array is accepted.
+	Details *ErrorDetails `json:"details,omitempty"`
+	Message string        `json:"message"`
 }
 
-// DateCheckResult The success body of the date check, not documented by the vendor.
-type DateCheckResult map[string]interface{}
+// ErrorDetails Further detail in a `CorrelatedError`. Its shape is not documented by the
+// vendor, so a string, an object or an array is accepted.
+type ErrorDetails struct {
+	union json.RawMessage
+}
+
+// ErrorDetails0 defines model for ErrorDetails.0.
+type ErrorDetails0 = string
+
+// ErrorDetails1 defines model for ErrorDetails.1.
+type ErrorDetails1 map[string]interface{}
+
+// ErrorDetails2 defines model for ErrorDetails.2.
+type ErrorDetails2 = []interface{}
 
 // ErrorEnvelope The error body documented for `429` and `500`, and used by the Sweden services
 // for other refusals. The vendor shows all three inner fields in its examples but
-// does not say which are always present, so none is required.
+// does not say which are always present, so none is required. Told apart from
+// `TokenError` by `error` being an object.
 type ErrorEnvelope struct {
 	// Error The inner part of the error envelope.
 	Error ErrorEnvelopeDetail `json:"error"`
@@ -75,13 +92,18 @@ type MessageError struct {
 }
 
 // ServiceErrorBody Any of the JSON error bodies Creditsafe services are documented to send. The
-// shape differs between services, so clients must accept each of them.
+// shape differs between services, so clients must accept each of them. The
+// vendor's shapes carry no discriminator; they are told apart by their required
+// property: `error` as an object (`ErrorEnvelope`), `error` as a string
+// (`TokenError`), `message` (`MessageError`, and `CorrelatedError` when
+// `correlationId` is present).
 type ServiceErrorBody struct {
 	union json.RawMessage
 }
 
 // TokenError The body Connect services send for an expired or invalid token, such as
-// `{"error": "Invalid token."}`.
+// `{"error": "Invalid token."}`. Told apart from `ErrorEnvelope` by `error` being
+// a string.
 type TokenError struct {
 	Error string `json:"error"`
 }
@@ -96,51 +118,118 @@ type TokenResponse struct {
 }
 
 // AccountInactive Any of the JSON error bodies Creditsafe services are documented to send. The
-// shape differs between services, so clients must accept each of them.
+// shape differs between services, so clients must accept each of them. The
+// vendor's shapes carry no discriminator; they are told apart by their required
+// property: `error` as an object (`ErrorEnvelope`), `error` as a string
+// (`TokenError`), `message` (`MessageError`, and `CorrelatedError` when
+// `correlationId` is present).
 type AccountInactive = ServiceErrorBody
 
 // InvalidCredentials An error body with a single human-readable `message`.
 type InvalidCredentials = MessageError
 
-// InvalidToken Any of the JSON error bodies Creditsafe services are documented to send. The
-// shape differs between services, so clients must accept each of them.
-type InvalidToken = ServiceErrorBody
-
 // ServerError The error body documented for `429` and `500`, and used by the Sweden services
 // for other refusals. The vendor shows all three inner fields in its examples but
-// does not say which are always present, so none is required.
+// does not say which are always present, so none is required. Told apart from
+// `TokenError` by `error` being an object.
 type ServerError = ErrorEnvelope
-
-// ServiceBadRequest Any of the JSON error bodies Creditsafe services are documented to send. The
-// shape differs between services, so clients must accept each of them.
-type ServiceBadRequest = ServiceErrorBody
-
-// ServiceForbidden Any of the JSON error bodies Creditsafe services are documented to send. The
-// shape differs between services, so clients must accept each of them.
-type ServiceForbidden = ServiceErrorBody
 
 // TooManyRequests The error body documented for `429` and `500`, and used by the Sweden services
 // for other refusals. The vendor shows all three inner fields in its examples but
-// does not say which are always present, so none is required.
+// does not say which are always present, so none is required. Told apart from
+// `TokenError` by `error` being an object.
 type TooManyRequests = ErrorEnvelope
-
-// DateCheckCompanyParams defines parameters for DateCheckCompany.
-type DateCheckCompanyParams struct {
-	// Searchnumber The company's organisation number.
-	Searchnumber string `form:"searchnumber" json:"searchnumber"`
-
-	// Referencedate The date to check the company against.
-	Referencedate *openapi_types.Date `form:"referencedate,omitempty" json:"referencedate,omitempty"`
-
-	// Transactionid A caller-chosen identifier echoed for the caller's own tracing.
-	Transactionid *string `form:"transactionid,omitempty" json:"transactionid,omitempty"`
-
-	// Language The language of texts in the answer, such as `sv`.
-	Language *string `form:"language,omitempty" json:"language,omitempty"`
-}
 
 // AuthenticateJSONRequestBody defines body for Authenticate for application/json ContentType.
 type AuthenticateJSONRequestBody = AuthenticateRequest
+
+// AsErrorDetails0 returns the union data inside the ErrorDetails as a ErrorDetails0
+func (t ErrorDetails) AsErrorDetails0() (ErrorDetails0, error) {
+	var body ErrorDetails0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorDetails0 overwrites any union data inside the ErrorDetails as the provided ErrorDetails0
+func (t *ErrorDetails) FromErrorDetails0(v ErrorDetails0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeErrorDetails0 performs a merge with any union data inside the ErrorDetails, using the provided ErrorDetails0
+func (t *ErrorDetails) MergeErrorDetails0(v ErrorDetails0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsErrorDetails1 returns the union data inside the ErrorDetails as a ErrorDetails1
+func (t ErrorDetails) AsErrorDetails1() (ErrorDetails1, error) {
+	var body ErrorDetails1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorDetails1 overwrites any union data inside the ErrorDetails as the provided ErrorDetails1
+func (t *ErrorDetails) FromErrorDetails1(v ErrorDetails1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeErrorDetails1 performs a merge with any union data inside the ErrorDetails, using the provided ErrorDetails1
+func (t *ErrorDetails) MergeErrorDetails1(v ErrorDetails1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsErrorDetails2 returns the union data inside the ErrorDetails as a ErrorDetails2
+func (t ErrorDetails) AsErrorDetails2() (ErrorDetails2, error) {
+	var body ErrorDetails2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorDetails2 overwrites any union data inside the ErrorDetails as the provided ErrorDetails2
+func (t *ErrorDetails) FromErrorDetails2(v ErrorDetails2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeErrorDetails2 performs a merge with any union data inside the ErrorDetails, using the provided ErrorDetails2
+func (t *ErrorDetails) MergeErrorDetails2(v ErrorDetails2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ErrorDetails) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ErrorDetails) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsErrorEnvelope returns the union data inside the ServiceErrorBody as a ErrorEnvelope
 func (t ServiceErrorBody) AsErrorEnvelope() (ErrorEnvelope, error) {
@@ -389,21 +478,6 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /authenticate (the `Authenticate` operationId).
 	Authenticate(ctx context.Context, body AuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	// DateCheckCompany Check a company on a reference date
-	//
-	// The vendor's documented example of a service call that carries the token in
-	// `Authorization: Bearer <token>`. Only the request is documented; the success body
-	// is not, so its schema accepts any JSON object.
-	//
-	// An expired token is answered with `403` "Token Expired". The same status is also
-	// used for other refusals (a rejected company, a missing permission), so a client
-	// must refresh the token only when the response says the token expired, never on
-	// every `403`. Connect services answer an expired or invalid token with `401`
-	// instead.
-	//
-	// Corresponds with GET /datecheck/company (the `DateCheckCompany` operationId).
-	DateCheckCompany(ctx context.Context, params *DateCheckCompanyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // AuthenticateWithBody Create a token
@@ -486,31 +560,6 @@ func (c *Client) Authenticate(ctx context.Context, body AuthenticateJSONRequestB
 	return c.Client.Do(req)
 }
 
-// DateCheckCompany Check a company on a reference date
-//
-// The vendor's documented example of a service call that carries the token in
-// `Authorization: Bearer <token>`. Only the request is documented; the success body
-// is not, so its schema accepts any JSON object.
-//
-// An expired token is answered with `403` "Token Expired". The same status is also
-// used for other refusals (a rejected company, a missing permission), so a client
-// must refresh the token only when the response says the token expired, never on
-// every `403`. Connect services answer an expired or invalid token with `401`
-// instead.
-//
-// Corresponds with GET /datecheck/company (the `DateCheckCompany` operationId).
-func (c *Client) DateCheckCompany(ctx context.Context, params *DateCheckCompanyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDateCheckCompanyRequest(c.Server, params)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
 // NewAuthenticateRequest calls the generic Authenticate builder with application/json body
 func NewAuthenticateRequest(server string, body AuthenticateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -547,92 +596,6 @@ func NewAuthenticateRequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
-
-	return req, nil
-}
-
-// NewDateCheckCompanyRequest constructs an http.Request for the DateCheckCompany method
-func NewDateCheckCompanyRequest(server string, params *DateCheckCompanyParams) (*http.Request, error) {
-	var err error
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/datecheck/company")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	if params != nil {
-		// queryValues collects non-styled parameters (passthrough, JSON)
-		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
-
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "searchnumber", params.Searchnumber, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
-
-		if params.Referencedate != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "referencedate", *params.Referencedate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
-				return nil, err
-			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
-				}
-			}
-
-		}
-
-		if params.Transactionid != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "transactionid", *params.Transactionid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
-				}
-			}
-
-		}
-
-		if params.Language != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "language", *params.Language, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
-				}
-			}
-
-		}
-
-		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
-		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
-	}
 
 	return req, nil
 }
@@ -740,23 +703,6 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /authenticate (the `Authenticate` operationId).
 	AuthenticateWithResponse(ctx context.Context, body AuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthenticateResponse, error)
-
-	// DateCheckCompanyWithResponse Check a company on a reference date
-	//
-	// The vendor's documented example of a service call that carries the token in
-	// `Authorization: Bearer <token>`. Only the request is documented; the success body
-	// is not, so its schema accepts any JSON object.
-	//
-	// An expired token is answered with `403` "Token Expired". The same status is also
-	// used for other refusals (a rejected company, a missing permission), so a client
-	// must refresh the token only when the response says the token expired, never on
-	// every `403`. Connect services answer an expired or invalid token with `401`
-	// instead.
-	//
-	// Returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with GET /datecheck/company (the `DateCheckCompany` operationId).
-	DateCheckCompanyWithResponse(ctx context.Context, params *DateCheckCompanyParams, reqEditors ...RequestEditorFn) (*DateCheckCompanyResponse, error)
 }
 
 // AuthenticateResponse429Headers the declared response headers of an HTTP 429 response for Authenticate
@@ -835,89 +781,6 @@ func (r AuthenticateResponse) ContentType() string {
 	return ""
 }
 
-// DateCheckCompanyResponse429Headers the declared response headers of an HTTP 429 response for DateCheckCompany
-type DateCheckCompanyResponse429Headers struct {
-	RetryAfter *string
-}
-
-type DateCheckCompanyResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *DateCheckResult
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *ServiceBadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *InvalidToken
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *ServiceForbidden
-	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *ServerError
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *DateCheckCompanyResponse429Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DateCheckCompanyResponse) GetJSON200() *DateCheckResult {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DateCheckCompanyResponse) GetJSON400() *ServiceBadRequest {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DateCheckCompanyResponse) GetJSON401() *InvalidToken {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DateCheckCompanyResponse) GetJSON403() *ServiceForbidden {
-	return r.JSON403
-}
-
-// GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r DateCheckCompanyResponse) GetJSON429() *TooManyRequests {
-	return r.JSON429
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DateCheckCompanyResponse) GetJSON500() *ServerError {
-	return r.JSON500
-}
-
-// GetBody returns the raw response body bytes
-func (r DateCheckCompanyResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r DateCheckCompanyResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r DateCheckCompanyResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DateCheckCompanyResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
 // AuthenticateWithBodyWithResponse Create a token
 //
 // Exchanges a username (the User Key, not the e-mail address used on Creditsafe
@@ -990,29 +853,6 @@ func (c *ClientWithResponses) AuthenticateWithResponse(ctx context.Context, body
 	return ParseAuthenticateResponse(rsp)
 }
 
-// DateCheckCompanyWithResponse Check a company on a reference date
-//
-// The vendor's documented example of a service call that carries the token in
-// `Authorization: Bearer <token>`. Only the request is documented; the success body
-// is not, so its schema accepts any JSON object.
-//
-// An expired token is answered with `403` "Token Expired". The same status is also
-// used for other refusals (a rejected company, a missing permission), so a client
-// must refresh the token only when the response says the token expired, never on
-// every `403`. Connect services answer an expired or invalid token with `401`
-// instead.
-//
-// Returns a wrapper object for the known response body format(s).
-//
-// Corresponds with GET /datecheck/company (the `DateCheckCompany` operationId).
-func (c *ClientWithResponses) DateCheckCompanyWithResponse(ctx context.Context, params *DateCheckCompanyParams, reqEditors ...RequestEditorFn) (*DateCheckCompanyResponse, error) {
-	rsp, err := c.DateCheckCompany(ctx, params, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseDateCheckCompanyResponse(rsp)
-}
-
 // ParseAuthenticateResponse parses an HTTP response from a AuthenticateWithResponse call
 func ParseAuthenticateResponse(rsp *http.Response) (*AuthenticateResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -1033,6 +873,9 @@ func ParseAuthenticateResponse(rsp *http.Response) (*AuthenticateResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest InvalidCredentials
@@ -1089,164 +932,78 @@ func ParseAuthenticateResponse(rsp *http.Response) (*AuthenticateResponse, error
 	return response, nil
 }
 
-// ParseDateCheckCompanyResponse parses an HTTP response from a DateCheckCompanyWithResponse call
-func ParseDateCheckCompanyResponse(rsp *http.Response) (*DateCheckCompanyResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &DateCheckCompanyResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest DateCheckResult
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest ServiceBadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest InvalidToken
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest ServiceForbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest ServerError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.StatusCode == 403:
-	// Content-type (text/plain) unsupported
-
-	case rsp.StatusCode == 429:
-		// Content-type (text/plain) unsupported
-
-	}
-
-	switch {
-	case rsp.StatusCode == 429:
-		var headers DateCheckCompanyResponse429Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers429 = &headers
-	}
-
-	return response, nil
-}
-
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3HrZdhs5kvarxJ9/n2OpJkmRWqpK9M2oZLlaattyS3SpqpyaJpgZZMLOBLIApCjaR+fM08yDzZPMCQC5",
-	"kExtrp6+mDsuWAKBWL74Al+DWOaFFCiMDkZfgxRZgsp+vECjlkczg4q+JahjxQvDpQhGwV/lAjIp5mAk",
-	"LBg3MMWZVAgmRRB4a0DhHyVqEwLToDGWItEgFX1jAv46Hr+HhBmMxNbF62M4HA4H2304t6uzbASLFAVw",
-	"A1wDm2oUBhjJAQwyGX+WpQndrrRdIuMyR2EwgYNI5FyUBnU/EkEY4C3LiwyDUbA3GARhoOMUc0anMcuC",
-	"ftZGcTEP7u7uwkChLqTQaM9+FMeyFOZUsNjwG6SfYikMCkMfWVFkPGYk7c4nTQr52uz1NchRazan9Y9L",
-	"bWSOio5ealR0ICENuFWBC3uCY4UJN5rNEPRSG8yDu7asf1E4C0bB/99pbmrH/at3LlHd8BhPlJLqJ5ks",
-	"AzqJwVuzU2SMrwr2zdI8orhVyxinCPG3bRTSePrHz4kE3TYmfaBFb1AkUkEi0S1W3budMZXJMgQtgYkl",
-	"yBlwowFJKaBTVqCmpSNhdQKkntCaVhxjYTAhY7kLg59YcuGsdu26v9v5blWRKxqZSZUzE4yCKRdMLYPw",
-	"aTryDgKxLLPEHmhKP7IEtmZSgd8McpbRBpjA2eX5u+01VTgN6EhUOgApsiV5WRRgXpglaTTngucsi4IR",
-	"uVTOlrSTc6sQFtykICRMjt15e+NlgZMwEuSsoFOpDHh7Jr2Seul4Vte0WqlNI3zGMQEpvD5PxQ3LeELX",
-	"jMJwlulvdaOjOEatIUFBG/TgfYZMI8Qpxp/BpMzAUpbO1ATLEZhIoGBaL6RKgCmEWCqFselXM0kBC2bj",
-	"FTP1PL0yUbuZNFyj0JxMtw+nM2tvhZLTDHMoUGmujQ6h8DJJYVjsBWpZOHMBBXIm2BxV/+ku/tapwbr4",
-	"g+79f1FLzw499emkag7HNSyUFPPQuYPWXMz78Epay1WU5oCVRubM8Jhl2XIUCW5tNmYZcGfGlcNqyMhJ",
-	"jYTJ/u7hxCojZsImJntof4a2p0ZCp3KhwaRcOzedSpOSmzYRyS7EtHVzmHyNKvMnt/3v//yvu4l1OTdP",
-	"YSQSjDOm6uDlnW0sP6N4npvZMBmMqhXA0BL9P5WCNm7mWAqBsQHtxuoXwIReoCI1MgF4W3BFoUPV2nZS",
-	"wAXOFOrUKtb+RGqKhMICmYv8dGEgRYxeESQOKuct36IHmpKQnR1YyJCgYTwj7xJQCrwtMCak4XKLjONS",
-	"0R1UHmMtaU5XmjHj7Jfu1mrXkGFmVgWo3ALWnZ+mZXugE3GDmSywS8Wd8rlE67YkZZJ8VjIX96cs/ixn",
-	"s36lNx7jvUnwEe3Z2JHZv08TAlyz3XjIDrE3mP6Q9PbjIfYO2cFBbzfZn30//RF/iIek3ibGt3Mi15Ud",
-	"/JPtcOy1wWNsJV6HA6yqvAQvNBRMsRwNKt1Wz2uppjxJnuNjNusxG5tXZusyzwkvjIKjKiZRoLQfJaHX",
-	"G5aV3YlwVq9DRyRdMLG8wE/27tfXVv538OPaK6/b/P5gr23zFsu5WbBgul6qZdevW6JQbiIfPXHuvCrI",
-	"uPZg7+3PlMPNTZkGvI0RE0wsyBv2UsohGZ+h4Tm2JLOhECpZ7u7u/ndA9eo2z8pX5849LxcEkOrYGAJy",
-	"k6JqxbwqPm5Fq9tRblA+Qt4bF7crVG1/cdc4KzUmZEbAhLSbKWRaihB0GdvExGixVcOx9VuHqZJY64YZ",
-	"BdsjEHhjV3YCUhr08tm4JDWhSC5iBAbuD9qLhPQYdcqzDBMXUH10H0v51tq6y8V/LsLv7x62reyCGYSM",
-	"59zUJlYH9naNawEDIYi2rUnCLMsaJPyJyP6QqfldGnBSgxKK51wAg92eK4Hpgri0OdVIwzJguYVWctZM",
-	"qo75TJi1KcYGRvLi7IKvx+vSzskiynxK5eGMTMJPsdIfVNIvuEjkwpprJeVLuwCKpJBc1IWMKxGtLbfK",
-	"f7iiC7OV1MSmvZ4lMiaOWZjzGxTbFnFRCgQ5m5GP2YvhBAAdfbDOhfRqMqTrPv3onRZt0g46jlYoTep0",
-	"ZrCVZjsq6KZoIoyEt3HKxBydy1YQLQwKJQtUhrskU+Hd7iUJGdu85gaFFrT3atAeAjOQS21gbwBxyhSL",
-	"XfJr0yj58nIvVmje/7vWi4FKDg8P/18QNiVwLUEY5Oz2DYq5SYPR3iAMci6qr8P1CjkMFoobPBfZMhgZ",
-	"VeJdGFQ4vvssHzQq+BsuqcK44ZQLpstWHfHUsxFEjwT2csYzYEmiKIbZ0GgkZHJumQrZLlAWONXcoG5o",
-	"iIVUnyFFheuUU778UJ3hWdpwXNQfpUuhHxtNhI16r+tJckpBmkLjsUdgmNTgd1Nxk/3BYOKZghmsw/JN",
-	"k1qDdV1Luigw4w7N/1FKg2tK02VRSGX6m9RIFX315tKvS2UTkxvw0iZ7y+VUZFLD+1mAVoOkr4/osxrY",
-	"pcNXzOAx1csXqMvM5ZQk4Y6WfN/SDFlpJ7gsXSKsNGwJSsortgoP1wQnqzV1ldjSTyPRanbovACH9e2O",
-	"raVt6Ksr1MnBYDAJ7Udr337jNegRCZpVAYJZqVmmVxgnV8ZSijapQgQuBCqYccwSG8At7eZhL0xLE4na",
-	"TzRbwiLlsS1fgWULttRQKHQ0lKZaXNi7re7K+dOqOdYZ/MkJ9ZXL7utG4Ba6fkzhfna33duzF0yZ6qLd",
-	"RaCf2+VMyT1XqA0zpba4C5zZNkgsIpwSBQ94z+aaR5acpzLztsiYsP7buYDDL5vTHfFnuMmwLckGzumU",
-	"665DrSss1uaGom3FtjZlhA3nGUJa5kz0FLKETTOEifffyaZ+/ykhYAP8UwwQy/NZMPr4LCAXPofWe2Sw",
-	"Rf1PG7qeBu6uN5mCOjRZsqnWPEe9ErZ9VLAO24osRoJGkfjs6WJywmczVBqmaBa4UsxoCXHGSURHFvti",
-	"G1mceinyGtvXh+x0Emsb6ynLiuIrmXt5pNqEIzH5Gjnnp9opWiO9ouBu8mDYedis7g8q9mgXvsHU5W+x",
-	"cuWPp71eu4gqfR3IBEzsP5Oavk+S9fThCESFkTCShvC5kPeEUVOxhOtinF2NYevicvfg+6pJ49Z+oUHb",
-	"qL4NTl82TwgEKr5DcBu6Ph3pmGCuVPyLjTsj+AmZQgVRORjsxXZv+xEnfTg1GuKM8VxDzJRawgRviwls",
-	"2ZwlprNJGIkJK036D6ruJ9u+76DdVS8t81r1TWZK5q2imRuN2cwdfxVvFcwYVHTi//h41Pud9b4Meof/",
-	"6F3/WxT1H/7hu78Ej8E1p9tNI6BCAONScbO8JFd1NzG1qiF9Nd9eV2j67GocdIEMdz573Mn788sx7LBW",
-	"XTEJ3U34C1y9jAm4MoXC+eT+e6kKQjqAE6o5d2pM4cpCLmayqsBZbPOIg+xBrGPvpznjwjAuqI4Kg1Jl",
-	"fgU92tmZc5OW034s8516QvMp6GTvWiflUthGAqF5i2ab0HV8/u7dyfGYTmk6+mXAzQhYJOpmwZZpFRXb",
-	"m52Rqv7ykcb6iW2KcL3qEJFwHkEr2AHeFnXlHfBk5wApAG9QLV0YiMRmaLZsSR/OBboAVyhpPGXDsiyE",
-	"yc8nY9gh/Gnh544nciahba465U4xIZ9ywlbG9cKWQfYULWerO+RWJ23kU11DPxKRGKdcN91ZriFlIqEK",
-	"z6CoQlZjIIWS5CCN99YRpyinGdcpJoQi3WpWZy/9ywBClfWY1QKwD1dUkq2u11y/jZI3bF4ibDGXV3h3",
-	"yzS0TdCHMtx26Dh2m34jYbel82PGp6iYwWwJRmaomDDeLBAmLcOeEDTWoKULVRmP0ScJ70xHBYtT7O32",
-	"BxsetFgs+sz+3ZdqvuPn6p03p8cn7y5P7BxCY4TjglHQ4SFtRgKO3p8GYXCDSjuHG/YHbgFZoGAFD0bB",
-	"Xn/Q37OlqEltBFuJPZaFkF2kxon3IEK43W7niiOLozsKcila1xuJqg53vsoab238czNR9eEnaVKwrLM3",
-	"glWeoA+X5HEsgxYq0Dbn4i0n8GIspepeGoDAhfdvl4ZqMgsT4CLBAgXVxlkNt2y3SNAa+LJGRTq1jYiY",
-	"bnGzz+W4U26ATWVp4OCgYtT8ixhuLEfGtS4xsSybZbhYHSJco037cGUi4UGSddWG8nRd3fp1DdP3lqmj",
-	"SPTgQ0FJ/+AhCtCVeZlcYLJBB76EmSvvIwFdbKadawX3k10p26etx5WLsczeAlWiOpVZUrW71ijGdsrA",
-	"TcKUJFhnHbc241AMOTOoOMsse6ghd8+dmIDhIBwMBtsvnYy0XhMoXTvbyAVTFEr7cEHAl4s5XRxpW6+S",
-	"ms58Z2WWQX3T7tTrlZdTS6X1Nl+40o22T2mqtrqDRCThFvmET4sFm6OLQa6op/gnFTq6dcZvra4bD6OS",
-	"3WxbU5tW29CS9aOfajep4PR95cX2EEeuyY6J5dCp3JCzziO0n5XkLMER3e1kfzAkcGNk0acNXTtzjeNw",
-	"D2CsblqMbt3pJKM/qvuMNIy8it37bGDdCAfDCWw1nrH9MhKutKjXtFY5Vcg++35/NZowtE0SPnrEUsyk",
-	"yskWXChw/ZJIUEVDEMXlA8LtTVu1Ha4DBzxRm6pOfXorpKGK7+N0GwK2zWQ+uavRxXTfrWJlz/SuvLvb",
-	"HQyedxBfygS4PEunP8f8nJ9dfvhyOnzHT/Vpborfj0+/P81/2f/tariY/vzBsN1fDt6MT/js731cnn1J",
-	"rk5pisFffvny+69n5W9Xw+yUL/g0P8tPP8nbd+PP++8+zfffvjpavDk+S5NfL+SvexfF9OoDP/90Mjwf",
-	"z3fPX80Xb18d6dM8S5Pj0+/fjj8cnL/6bf/81dHi7fGC//5rumjW+nz77tPRYvb3frybiWn+epD8epa9",
-	"uTq4SY6Hu79d3Ra/Hw/le/z55Iejzz/+Zv72enr0dK2v1pn3NMBdfqGs4atOKsM2kKzLmLT1vruTrn3r",
-	"u9tpvRuwU4aPT+l4H2an7j0+df15Js3bPXx83nr78C60zzwendd+VNKu5ILRx+uw1eQ+tgqtOjRUM7G5",
-	"pqrwaKVsCa5pkU1gToLM8Z6W0AaOxaR+JUhZbqUocOmeSmqKsq2iWDyrPD+nYGpWX2Y027sM0aa8I+Fw",
-	"eV2mO8P0pI+2zwct5+SqYheOG96mLpY2wu7eBDZ6346Z1hS1PX/qQYEt7Lwhr3DZhPbXu9phZ097uwrS",
-	"NjJHwiYktfEYySUbAlxOSc5eqmS61r4PfUNciki4ws4erL/JafnHUQ8wWq18FAkutEGWdOWLuqFxXD/+",
-	"aB62WEazo/fohr7QINWcCa5dqe0A1Wo/8ODg+4Ph/v7+4McgDDgt8EeJ9g2sTx0amYpTNzVYD/7tqPZI",
-	"R6xLTttXMbJ+4Ni8VbEvBrRZlXV3sDvoDX7s2aZ/l6wKZ6hQxJi45NrxxNf/86h4R9YJUfXiVGoy6aZH",
-	"hnEqvXFWjzJsX1YuBFAN7R8WNHKf+E/dQhvFhKYoKAV/uI/fqcOMiXnp3/YavHVtePuK0Zpgw/1P9M1k",
-	"VS59c49I1ZoPSnP9TYn/aVlwvYt33yt1GvJCk9uWmXFcpG9lUf3xcKvuqXlx81ndM9Oje9H51MS48Uzt",
-	"X58Z6XtXaGmRD77tuMDpSut5ldvQ2KMq3/3fZ0Wh+3FD8MQyt62NVu61YYA1r5WEReXep6FyXZ+QaxsJ",
-	"rv/lUq8hiFUW+OO1Pda9Ar3hN7i5rWfT1vbauRkGm35/yUQylbf3L6L9gI7FrmsN3kfwAGteZ6zwqK60",
-	"lQLdi72zq3G/iRlr+Kgrom7ehNdyCA2TabkBz/reh5Mo5EaiGyC5HOqFamzk7vrufwIAAP//",
+	"3FrrdttIcn6VCrLnjJRAFCVLk5j+E41sz1JrW15LHs0FzqIJFIm2gG5sd0MUx0fn5GnyYHmSnKpuXHiR",
+	"L7P5lX+2iG7U9auvqvApynRVa4XK2WjyKTJoa60s8n/Oskw3yk2VyJy8Q/pTppVD5eifoq5LmQkntTr8",
+	"aLWiv+G9qOqSn6zQWrHAaBKdN9bpCg1oA41FA9KC0g78rSAVuALh3GAunRVzBLuyDqvoIY5sVmAl6Lo/",
+	"GZxHk+ifD3t5D/2v9vAKzZ3M8IUx2vyg81X08BBHDu/dYV0KuS7YH5ZmKIxb1XSVdUaqRfRAr8vRZkbW",
+	"ZI1oEl0XCNkfe1FMz9Mv4UyiSp3dYj4CuvQOVa4N5Br9ZbnOmgqV4xMzna9isBqEWoGeg3QWLq4u3wCS",
+	"ZcAWokYbJ0obYMMA2SgmuUSWYe0wHyWKzP6DyN/h3xu07Oht1Yz/ETLdlDnLMaM/ihz25tpAMDZUopxr",
+	"U2HOUuxvaOAFt4lqRQetyhUIC0mEVe1WZIhKKlmJMokmIB1UYkVvEjOLysWwlK4ApSE991F5cL2qMfUK",
+	"CrCFNg5CGJI5yCoV5lIA+Y8NRXc21vUqlBJz0GoEb7SXiRyQY1YKgznM2TXCka5WqwlkpSQdwBkU3gdt",
+	"ApEehbiTagFKK4xBqBxEou5EKXPhSEK2uYVlIRzeoQFhjLxDG3ww9Y9SfKByUpT2j+bfWZahtZCjIuUO",
+	"4G2JwiJkBWa3Xp2VbnyMKlEhS1oLa5fa5CAMQqaNwcyN2pPkgiX9wIfbc3btoPUn6XGLykqK+RFM52yk",
+	"2uhZiRXUaKy0zsZQB5m0ciILAg1SQ3gkgkoosUAz+npseO3NwNjwWVz4/2ilb8asTjuCiFY5aWFptFrE",
+	"PiGtlWoxgueas8agMysQjdOVcDITZbmaJEpyzGaiBOnDuIUMCyXBhNOQnhw/TdkYmVBAGMdKBx2GWJEo",
+	"W+ilBVdI65Nypl1BCcbgln5K2mAnmPif//rvB3+vsGswZ3U4Z7BP6QmIkMQeCBjESI51TPH3ccICSleg",
+	"gT0BC1RohMM8UeEOdvUtYm09mNFNLCRjb481tTAEESyZVylosx+yn0oaGh+135T22B/Jyd+n43FEnnZC",
+	"lhTlChqF9zVmDvNQF3SWNcZQhQmRyx5dkOVK4XwckaDRJJoqRwFSgmX5/AWcVl+XjazQC3WHpa5xVxDu",
+	"lM9XSv/KEbzjiGPJfAWYiexWz+cMCtdavxZqFaqX/cdsd3L8dGi7d8IhlLKSDvA+Q8wHJlsKSRVkrg36",
+	"lKAc6e12rTVl5apLg3/AZo9DWPeWPv26tCNLSQUCjg8qqRqHBCtS58w2tBMliIrBQ8/7Q62a3wgk22Js",
+	"oUAQ5xi8MLZjPV4W1VQzYk7zRHVHWPrTVvqlVLlewlL0Uj7jC1DltZaqIwuePXHpPk1UeN0IbshhzFZS",
+	"DqiDs7lDk8KyQAULeYdqn5Oeggv0fA547x0jCeIoS+OoQJGj4SAb3LFNmf6sl1BqtSDYGwYKiasIAYKO",
+	"MaGAxUyr3JI9BBUL+PP19VvIhcNE7b17eQ5Pj47G+yO45NtFOfEiS8c8jpkRCJIDBOuuG2JK9FZXEPAF",
+	"3oU5nLbG99r0cfSEMeMzHu+D1/cJjSu8px1+ljdmPZkhW+B9Vgi1QHaOAKdvUVHS1EbXaJz0XUhbh3Zf",
+	"SRXrO9sVq5iL6UFXTGMQDiptHTwZQ1YIIzKHxo7gjAxt0E285RLFeM08zJNLcj4xdv6T0z6UFgvkjMml",
+	"rUux8oR5aLpqdfWErn37H9YuxyZ/+vTpP0VxVIn7V6gWrogmT8ZxVEnV/vco3jBvHC2NdHipylU0cabB",
+	"hzhqy/JuE7ynRuEvuCLCcCdzzGG2GtCCrzbJNcUHHlRCliDy3BAdaixytS71gjsWPeQbS5xZ6dD27chS",
+	"m1so0OC2Xd63OnyTNSjSKDukwTya/NZbIu7j4kN3SM8+YuaoDpwTGaMakXc1dNtw6cl4nIbWYw7nWinM",
+	"HNcZmREkEbPIwkVSq2meRDEMyAb9x1cHm0QP6ShR5DVIwwMpxU8rPPEFfhMhn24cpGs387PWybJkmkOU",
+	"R9S4/6ynJw7L0lKwzo2uIB3y2pQcvnkfo0JtkKLZe2M9rdYe320fj99z6RPg7412uBEBtqlrbRxXunW/",
+	"tXXTflV5ex6efYj7vuXTF0KhfXCX+9cu3dLtZWOYwnkJfWFJNyImHcHU2cDb5Hqz7TOM4dQzVN90gxeU",
+	"oAO8KAziiho7sdpss+NIK7ycR5PfthSNP0Uiz6XH97cDrxEcbGv7KZIOK9LzofuRXxk9fGht0fGHnY72",
+	"PIvDc6AjF8eOpaen43HqYZFBwVsArpYE6V3SJIpOaTavwXljRWnX+n5P5QXHuUEEqRQamEsscy7xkmkH",
+	"w4aFWeOoYgVwsWIFy0JmTOFBlEuxsm2Esweo0R7m3AiudZmDqIXxaZOo9JqKzCBrMPwTqVPvHLcrYTp2",
+	"+NVkzQfgVuD6ix4N243TuzOTrcZ6ad8sehdiODvake75I863TrjGMtnoItg2WeEnMSfHT5PoM/m9fecZ",
+	"cx1qDu7rUihGmJ0XeG68fdwPbpx0JQ4l2eLQO+V62GHWtRnA9gvVMP65oxBAPW6JUDSVUAfUFIpZiT2y",
+	"b9v3/wS2tgaZ1LOoVUCJb2gS4m8Zinzh4T5jvvjoZtV9+LDd363aiB1MJmc6l2jXCkvAE071ASY5TfQs",
+	"D2TFo3Mu53M0FmboljjAIsaEdkLHrXfbwYusCFJU4SaPTt8FwLeQCWNWoDQxvczISirhtOEOY8UyuR5Z",
+	"PBJK0+FOokJsrCYdwHguH8rCXrrmr3Q/XnsupGGi9oZwRQ91zGJvnQB4XN6qYUwCErWDagTY3PdAtxWI",
+	"A5/vxAxOlU3CxJ7xXF5R8jPt0aZr/pjfdxmdKKJXrHUSTSBpB56hDWBCtYnfsGG3LQRPVGu8zyL45zP0",
+	"cXxms7wLE95d0JUZFD5MSQd46cuaL4euEApS/iXtJtl53pfSUCF51GQwUb7pkAulTUsZ1vXhu3aJcXFz",
+	"DXvvro5Pv2/XDH18c2ndB29rLtYKodCNiUOX4ztI8g/1ddrI3zlwJvADCoMGkmY8fpLxu/mfGKhSVgpZ",
+	"tZmT4n2dwh5HpZrN0zhRqWhc8TcnK453Hr5bHyYrHgG2KwR2tB8F3HJja7Gce/XXO4VaOIeGNP7P384O",
+	"fhUHv48Pnv7t4MO/Jsno83/4lz9FX2o0vG23g4A6X8waI93qilDPe2LGpiF79f97qU0lXDSJLm6uo13D",
+	"Vq+fj+u3l1fXcCgGjXQae08EB647IwU/e/B+etQxoBW3tKsQgtsACxlRsT2LCGkuHPK4e7QSVZkGbGBs",
+	"Jwt4rXrDFc7Vfvwj1Vy3kzaRcU333WqU2SyARCWkckIqNDaKo8aU4QY7OTxcSFc0s1Gmq8PuQP+vaOek",
+	"emAqqRWPxKmR5Uau1/L88s2bF+fXhKpux+4JpJuASFQ39t5zg356f3vG304sAsxxovHMV9r1jEqUTym6",
+	"gR8IwWzb9IKvzq4NJybqES+OEpWo60LafikoLRRC5UsjnUPV4kzvlNporkddynUwUTezUtqCall7G8v5",
+	"LAyaeIjdPrM+bxjBTYFhutXd15ucoe1OLBrsWmK5e+UX8xLvcxV+P/aTYaYfieLXkv5YyhlP5ssVFWo0",
+	"gmyuwmR/EEwpNRUWrA7Gwz6QpA0dylxSK8K8kKCynXwTh1i2iq6gEHcIBM5sJjtJlFtzBUfWML/h7O0U",
+	"BM8B2BmjrLcgZcLdUbpPqLmRlf6iLbti3m1d9RwEedb5GTqFRhxm6IkK7doSZ33ZLrR1ca+LD9XvePbj",
+	"p2A9TnefB7RbFLLkDHOfKr4U26Ggnt91x+KW6vHjw8EreY8RjXc0KbHMdH8E6QLVoa5RiVoeplBoqqcC",
+	"Zo3KS8wDTT8gF1HmVaR8YHd+r+yWuo+9mLOTOqF2dUPSMsqVMsNQ0wN0ndUiK/DgeDTewqvlcjkS/PNI",
+	"m8VhOGsPX03PX7y5esFnqA+hDiaaRDvw6GwjEKI4ukNjPbwdj8b+gqB3NImejMajJzzzcgUXnLVSwVNS",
+	"vWvo+iLgFdlsN8jFnMrsqh2TP60GiZ2oduDn3S16bOzRcJtXjOAHcumdKJs2btYHkiO4InwTJQwIoGWK",
+	"hPeSaLsDrTIMUxaFy4CmnjV0KwLMQaoca1Q5Kld2jQZvtxTdgc+6fsAW/O1CRl4csA2hcrpvbtAWBHVi",
+	"phsHp92oPIzWpePNg7S2wZx3FzxuEx0gC2WXhFi+OLhEBT7MONMvknwidGN6YbdnTCHXJ4k6gPc1cbTT",
+	"zy1W/Gik1EvMt5Ysz2DuJ1+Jgl07Ij7LgofDfvwzoldft+AqSvYCYaOldGzXcxuLm3Ws21pDkQSbu5y9",
+	"7QqUQSUcGilK3slYqPzeRCg4Gsfj8Xj/mZeR7uvBya/BnV4KQ/A1gncEClItyHFkbbu+KvLhO2/Kcm0p",
+	"cgBbMwdvltbqw33G2habv91p1/GewZKEe5QTgYTUYoG++vgyQ5VPG/RLrLm8Z1v3GUb9mtvnUJu1r6Er",
+	"u6+M2rdpA9O3bRazEmd+OY85byYJffV8pwrDT2EqkeOEfJuejI+Iizpdj+iFfv26MRf02262zWBP1m1m",
+	"KejPuq+G2gm4ePRzg80gHB+lsNdnxv6zRPkusruTo3JmUNyG7wTap6nlYXoQ0CPTigoFxUIYrPOGJ1HU",
+	"vBIhDLPZtpJPc6oFQ7D1fQJa105ovn7B3K+yHlsU9Zue4crkq3fFuzZxD+utTVgprX3odzwef5siofOM",
+	"cHVRzH7M5KW8uHr/+/TojZzaaeXqX8+n30+rn05+uTlazn5878TxT6evrl/I+V9HuLr4Pb+Z0hGHP/30",
+	"+68/XzS/3ByVU7mUs+qimn7U92+ub0/efFycvH5+tnx1flHkP7/TPz95V89u3svLjy+OLq8Xx5fPF8vX",
+	"z8/stCqL/Hz6/evr96eXz385uXx+tnx9vpS//lws+7tu7998PFvO/zrKjks1q16O858vylc3p3f5+dHx",
+	"Lzf39a/nR/ot/vji385u//0X95eXs7Ovt/r6WOCRT2t8faGqEYYE1DVv9Q2+YtKrT7xPdr23893h4EM9",
+	"PnL05SM7vivjo0++fHTze1A6d/z0y+c2P8p4iPmzlC+eG34EM2y8o8lvH+LINlUlzMoTLCoyYYNMHapY",
+	"WGriz9aaxOjDw8Yt6437bx8e6Fp+qeVf1734irjKFhl8lL7ztHT9hiuh8pm+f/wSGx7YcdmHTq3HSB6I",
+	"fhW81rn68qYVHlB0EU0jCVqeu26jhw8P/xsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
