@@ -1,7 +1,22 @@
-// Package api holds the oapi-codegen configuration that turns ../openapi.yaml into the
-// packages under ../gen. Run `make generate` (or `go generate ./api`) after editing the
-// spec; never edit ../gen by hand.
+// Package api holds the oapi-codegen configuration that turns the contract into the
+// packages under ../gen. Run `make generate` after editing the spec; never edit
+// ../gen by hand.
+//
+// The contract is ../openapi.yaml (the authenticate API), ../datecheck.yaml (the
+// protected service) and ../errors.yaml (the error components both $ref). Redocly
+// (pinned in ../package-lock.json; `make generate` installs it) bundles each document
+// into one self-contained file under ../gen/openapi, which is what other teams'
+// generators read and what oapi-codegen generates and embeds from:
+//
+//	gen/client           authenticate client, models, embedded spec
+//	gen/server           authenticate net/http server interface (the simulator's)
+//	gen/datecheck        protected-service client, models, embedded spec
+//	gen/datecheckserver  protected-service net/http server interface
 package api
 
-//go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config client.yaml ../openapi.yaml
-//go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config server.yaml ../openapi.yaml
+//go:generate ../node_modules/.bin/redocly bundle ../openapi.yaml --config ../redocly.yaml --output ../gen/openapi/openapi.yaml
+//go:generate ../node_modules/.bin/redocly bundle ../datecheck.yaml --config ../redocly.yaml --output ../gen/openapi/datecheck.yaml
+//go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config client.yaml ../gen/openapi/openapi.yaml
+//go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config server.yaml ../gen/openapi/openapi.yaml
+//go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config datecheck.yaml ../gen/openapi/datecheck.yaml
+//go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config datecheckserver.yaml ../gen/openapi/datecheck.yaml

@@ -14,22 +14,30 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
-// loadSpec loads ../openapi.yaml and validates it with example validation on.
-func loadSpec(t *testing.T) *openapi3.T {
+// loadSpec loads ../openapi.yaml (the authenticate API) and validates it with
+// example validation on.
+func loadSpec(t *testing.T) *openapi3.T { return loadDoc(t, "../openapi.yaml") }
+
+// loadDoc loads a document of the contract, following its $refs into
+// ../errors.yaml, and validates it with example validation on.
+func loadDoc(t *testing.T, path string) *openapi3.T {
 	t.Helper()
 	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile("../openapi.yaml")
+	loader.IsExternalRefsAllowed = true
+	doc, err := loader.LoadFromFile(path)
 	if err != nil {
-		t.Fatalf("LoadFromFile(openapi.yaml) = %v", err)
+		t.Fatalf("LoadFromFile(%s) = %v", path, err)
 	}
 	if err := doc.Validate(loader.Context, openapi3.EnableExamplesValidation()); err != nil {
-		t.Fatalf("Validate(openapi.yaml, examples on) = %v; want nil", err)
+		t.Fatalf("Validate(%s, examples on) = %v; want nil", path, err)
 	}
 	return doc
 }
 
 func TestSpecValidates(t *testing.T) {
-	loadSpec(t)
+	for _, path := range documents {
+		loadDoc(t, path)
+	}
 }
 
 const authURL = "https://connect.creditsafe.com/v1/authenticate"

@@ -1,5 +1,6 @@
 // Package conformance checks HTTP exchanges with Creditsafe CONNECT against
-// openapi.yaml, the project's contract.
+// the project's contract (openapi.yaml and datecheck.yaml, each exchange against the
+// document that holds its path).
 //
 // Its Transport is an http.RoundTripper that validates every request and response
 // with kin-openapi's openapi3filter (undocumented statuses included, every problem

@@ -76,7 +76,7 @@ func (r *Recorder) Problems() []string {
 // NewTestTransport returns a Transport over base (nil: http.DefaultTransport) that
 // reports every non-conforming exchange with t.Errorf, so the test fails but the
 // code under test still sees the real response. It validates against the
-// embedded openapi.yaml.
+// embedded contract (openapi.yaml and datecheck.yaml).
 func NewTestTransport(t testing.TB, base http.RoundTripper) *Transport {
 	return &Transport{
 		Base: base,

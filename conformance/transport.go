@@ -18,7 +18,7 @@ import (
 const DefaultMaxBody = 1 << 20
 
 // Transport is an http.RoundTripper that validates every exchange against the
-// contract. The zero value validates against the embedded openapi.yaml over
+// contract. The zero value validates against the embedded documents over
 // http.DefaultTransport and only reports through OnExchange (nothing, when nil).
 //
 // The caller receives exactly what the server sent: bodies are buffered (at most

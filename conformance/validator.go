@@ -15,19 +15,21 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
+	"github.com/csconnect/csconnect/gen/datecheckserver"
 	"github.com/csconnect/csconnect/gen/server"
 )
 
-// Validator checks requests and responses against one OpenAPI document. Routes are
-// found by path alone: a request matches a spec path when its URL path ends with
-// that path, so "/v1/authenticate" on any host (and "/authenticate" behind a
-// Prism proxy) both reach the Authenticate operation. The servers listed in the
-// document are not consulted, because conformance is about the shape of the
-// exchange, not about which host answered.
+// Validator checks requests and responses against one or more OpenAPI documents
+// (the contract is two: the authenticate API and the protected service, each with
+// its own server). Routes are found by path alone: a request matches a spec path
+// when its URL path ends with that path, so "/v1/authenticate" on any host (and
+// "/authenticate" behind a Prism proxy) both reach the Authenticate operation, and
+// each exchange is validated against the document that holds its path. The servers
+// listed in the documents are not consulted, because conformance is about the shape
+// of the exchange, not about which host answered.
 //
 // A Validator is immutable once built and safe for concurrent use.
 type Validator struct {
-	doc    *openapi3.T
 	routes []specRoute
 }
 
@@ -36,49 +38,66 @@ type specRoute struct {
 	route    routers.Route
 }
 
-// defaultValidator is built once from the spec embedded in gen/server, which
-// `make check-generated` keeps identical to openapi.yaml.
+// defaultValidator is built once from the two documents embedded in gen/server
+// (openapi.yaml) and gen/datecheckserver (datecheck.yaml), which `make
+// check-generated` keeps identical to the bundled contract.
 var defaultValidator = sync.OnceValues(func() (*Validator, error) {
-	doc, err := server.GetSpec()
+	auth, err := server.GetSpec()
 	if err != nil {
-		return nil, fmt.Errorf("conformance: load embedded spec: %w", err)
+		return nil, fmt.Errorf("conformance: load embedded openapi.yaml: %w", err)
 	}
-	return NewValidator(doc)
+	svc, err := datecheckserver.GetSpec()
+	if err != nil {
+		return nil, fmt.Errorf("conformance: load embedded datecheck.yaml: %w", err)
+	}
+	return NewValidator(auth, svc)
 })
 
-// DefaultValidator returns the Validator for the openapi.yaml this module was built
-// from (embedded at generation time). It is built once and shared.
+// DefaultValidator returns the Validator for the contract this module was built
+// from (openapi.yaml and datecheck.yaml, embedded at generation time). It is built
+// once and shared.
 func DefaultValidator() (*Validator, error) { return defaultValidator() }
 
-// LoadValidator reads and validates the OpenAPI document at path (YAML or JSON) and
-// returns a Validator for it: useful to check traffic against a newer spec than the
-// one compiled in.
-func LoadValidator(path string) (*Validator, error) {
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("conformance: load %s: %w", path, err)
+// LoadValidator reads and validates the OpenAPI documents at paths (YAML or JSON;
+// $refs to other files are followed) and returns a Validator for them: useful to
+// check traffic against a newer spec than the one compiled in.
+func LoadValidator(paths ...string) (*Validator, error) {
+	docs := make([]*openapi3.T, 0, len(paths))
+	for _, path := range paths {
+		loader := openapi3.NewLoader()
+		loader.IsExternalRefsAllowed = true
+		doc, err := loader.LoadFromFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("conformance: load %s: %w", path, err)
+		}
+		if err := doc.Validate(loader.Context); err != nil {
+			return nil, fmt.Errorf("conformance: invalid spec %s: %w", path, err)
+		}
+		docs = append(docs, doc)
 	}
-	if err := doc.Validate(loader.Context); err != nil {
-		return nil, fmt.Errorf("conformance: invalid spec %s: %w", path, err)
-	}
-	return NewValidator(doc)
+	return NewValidator(docs...)
 }
 
-// NewValidator returns a Validator for doc, which must already be loaded (its $refs
-// resolved). doc must not be modified afterwards.
-func NewValidator(doc *openapi3.T) (*Validator, error) {
-	if doc == nil || doc.Paths == nil {
-		return nil, errors.New("conformance: spec has no paths")
+// NewValidator returns a Validator for docs, which must already be loaded (their
+// $refs resolved) and must not be modified afterwards. When two documents have the
+// same path, the first one given wins.
+func NewValidator(docs ...*openapi3.T) (*Validator, error) {
+	if len(docs) == 0 {
+		return nil, errors.New("conformance: no spec")
 	}
-	v := &Validator{doc: doc}
-	for _, p := range doc.Paths.InMatchingOrder() {
-		item := doc.Paths.Value(p)
-		for method, op := range item.Operations() {
-			v.routes = append(v.routes, specRoute{
-				segments: strings.Split(strings.TrimPrefix(p, "/"), "/"),
-				route:    routers.Route{Spec: doc, Path: p, PathItem: item, Method: method, Operation: op},
-			})
+	v := &Validator{}
+	for _, doc := range docs {
+		if doc == nil || doc.Paths == nil {
+			return nil, errors.New("conformance: spec has no paths")
+		}
+		for _, p := range doc.Paths.InMatchingOrder() {
+			item := doc.Paths.Value(p)
+			for method, op := range item.Operations() {
+				v.routes = append(v.routes, specRoute{
+					segments: strings.Split(strings.TrimPrefix(p, "/"), "/"),
+					route:    routers.Route{Spec: doc, Path: p, PathItem: item, Method: method, Operation: op},
+				})
+			}
 		}
 	}
 	// Longer paths first, so "/a/b" wins over "/b" for a request to "/x/a/b".

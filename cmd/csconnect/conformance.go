@@ -45,10 +45,11 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 	serviceURL := fs.String("service-url", "", "with --live, the base URL of GET /datecheck/company (default $CREDITSAFE_SERVICE_URL; none skips those scenarios)")
 	fixtures := fs.String("fixtures", "", "save every response, secrets removed, as .snap files in this directory")
 	prism := fs.String("prism", "", "path to the prism executable: run the suite through `prism proxy --errors` in front of the simulator")
-	spec := fs.String("spec", "openapi.yaml", "with --prism, the spec Prism validates against")
+	spec := fs.String("spec", "openapi.yaml", "with --prism, the document Prism validates the authenticate exchanges against")
+	serviceSpec := fs.String("service-spec", "datecheck.yaml", "with --prism, the document a second Prism validates the protected service's exchanges against")
 	timeout := fs.Duration("timeout", suite.DefaultTimeout, "timeout of each request")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: csconnect conformance [--json] [--junit FILE] [--run REGEXP] [--live [--allow-invalid] [--service-url URL]] [--fixtures DIR] [--prism PATH]")
+		fmt.Fprintln(env.stderr, "usage: csconnect conformance [--json] [--junit FILE] [--run REGEXP] [--live [--allow-invalid] [--service-url URL]] [--fixtures DIR] [--prism PATH [--spec FILE] [--service-spec FILE]]")
 		fmt.Fprintln(env.stderr, "       csconnect conformance diff OLD NEW")
 		fs.PrintDefaults()
 	}
@@ -103,17 +104,27 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 		defer st.Close()
 		cfg.Target = st.Target
 		if *prism != "" {
-			p, err := suite.StartPrism(ctx, suite.PrismOptions{Bin: *prism, Spec: *spec, Upstream: "http://" + st.Addr})
+			// One Prism per document, each with its one server: the authenticate
+			// exchanges go through the first, the protected service's through the
+			// second, both proxying to the simulator.
+			auth, err := suite.StartPrism(ctx, suite.PrismOptions{Bin: *prism, Spec: *spec, Upstream: "http://" + st.Addr})
 			if err != nil {
 				fmt.Fprintf(env.stderr, "csconnect conformance: %v\n", err)
 				return exitUsage
 			}
-			defer p.Close()
+			defer auth.Close()
+			svc, err := suite.StartPrism(ctx, suite.PrismOptions{Bin: *prism, Spec: *serviceSpec, Upstream: "http://" + st.Addr})
+			if err != nil {
+				fmt.Fprintf(env.stderr, "csconnect conformance: %v\n", err)
+				return exitUsage
+			}
+			defer svc.Close()
 			cfg.Mode = "prism"
 			cfg.Target.DirectURL = cfg.Target.AuthURL
-			cfg.Target.AuthURL, cfg.Target.ServiceURL = p.URL, p.URL
-			cfg.Target.Base = p.Transport(cfg.Target.Base)
-			return runAndReport(ctx, cfg, scenarios, output{*asJSON, *junit, *fixtures}, env, p.Violations)
+			cfg.Target.AuthURL, cfg.Target.ServiceURL = auth.URL, svc.URL
+			cfg.Target.Base = auth.Transport(svc.Transport(cfg.Target.Base))
+			violations := func() []string { return append(auth.Violations(), svc.Violations()...) }
+			return runAndReport(ctx, cfg, scenarios, output{*asJSON, *junit, *fixtures}, env, violations)
 		}
 	}
 	return runAndReport(ctx, cfg, scenarios, output{*asJSON, *junit, *fixtures}, env, nil)

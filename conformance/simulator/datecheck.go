@@ -9,12 +9,14 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/csconnect/csconnect/gen/server"
+	"github.com/csconnect/csconnect/gen/datecheckserver"
 )
+
+var _ datecheckserver.ServerInterface = handlers{}
 
 // DateCheckCompany serves GET /datecheck/company: the protected call that answers
 // 403 Token Expired once the token's lifetime is over.
-func (h handlers) DateCheckCompany(w http.ResponseWriter, r *http.Request, params server.DateCheckCompanyParams) {
+func (h handlers) DateCheckCompany(w http.ResponseWriter, r *http.Request, params datecheckserver.DateCheckCompanyParams) {
 	s := h.s
 	s.stats.dateCheck.Add(1)
 	if s.injectFault(DateCheck, w, r) {
@@ -30,14 +32,14 @@ func (h handlers) DateCheckCompany(w http.ResponseWriter, r *http.Request, param
 		case FormatJSON:
 			writeJSON(w, http.StatusForbidden, envelope("403", msgTokenExpired, "The token has exceeded its 1-hour lifetime."))
 		case FormatError:
-			writeJSON(w, http.StatusForbidden, server.TokenError{Error: msgTokenExpired})
+			writeJSON(w, http.StatusForbidden, datecheckserver.TokenError{Error: msgTokenExpired})
 		default:
 			writeText(w, http.StatusForbidden, msgTokenExpired)
 		}
 		return
 	case err != nil:
 		s.stats.invalidToken.Add(1)
-		writeJSON(w, http.StatusUnauthorized, server.TokenError{Error: "Invalid token."})
+		writeJSON(w, http.StatusUnauthorized, datecheckserver.TokenError{Error: "Invalid token."})
 		return
 	}
 	if params.Searchnumber == "" {
@@ -82,5 +84,5 @@ func (h handlers) paramError(w http.ResponseWriter, _ *http.Request, err error) 
 	var id [16]byte
 	_, _ = rand.Read(id[:])
 	cid := hex.EncodeToString(id[:])
-	writeJSON(w, http.StatusBadRequest, server.CorrelatedError{CorrelationId: &cid, Message: err.Error()})
+	writeJSON(w, http.StatusBadRequest, datecheckserver.CorrelatedError{CorrelationId: &cid, Message: err.Error()})
 }

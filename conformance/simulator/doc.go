@@ -3,7 +3,8 @@
 // vendor: POST /v1/authenticate issues RS256 JWTs, GET /datecheck/company accepts
 // them until they expire, and every documented error shape and limit is
 // reproduced. It implements the server interface oapi-codegen generates from
-// openapi.yaml (gen/server), so the spec drives both the client and this server.
+// openapi.yaml and datecheck.yaml (gen/server, gen/datecheckserver), so the spec
+// drives both the client and this server.
 //
 // Every rule traces to the vendor documents (see openapi.yaml):
 //   - missing or empty username or password: 401 (documented);

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/csconnect/csconnect/gen/datecheckserver"
 	"github.com/csconnect/csconnect/gen/server"
 )
 
@@ -124,6 +125,11 @@ func New(opts Options) (*Simulator, error) {
 	h := handlers{s}
 	for _, base := range []string{"", "/v1"} {
 		server.HandlerWithOptions(h, server.StdHTTPServerOptions{
+			BaseURL:          base,
+			BaseRouter:       s.mux,
+			ErrorHandlerFunc: h.paramError,
+		})
+		datecheckserver.HandlerWithOptions(h, datecheckserver.StdHTTPServerOptions{
 			BaseURL:          base,
 			BaseRouter:       s.mux,
 			ErrorHandlerFunc: h.paramError,

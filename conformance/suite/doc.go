@@ -1,7 +1,7 @@
 // Package suite is the conformance suite behind `make conformance` and
 // `csconnect conformance`: scenarios for every documented behaviour of Creditsafe
 // CONNECT authentication, each run against the simulator (or, in live mode, the
-// real service) with every exchange validated against openapi.yaml.
+// real service) with every exchange validated against the contract.
 //
 // A scenario passes when its own checks pass and every exchange it made conforms.
 // Scenarios drive the wire directly where the point is the server's behaviour

@@ -18,7 +18,7 @@ import (
 // PrismOptions say how to start Stoplight Prism, the independent validator.
 type PrismOptions struct {
 	Bin      string        // path to the prism executable (node_modules/.bin/prism)
-	Spec     string        // path to openapi.yaml
+	Spec     string        // path to the document (openapi.yaml or datecheck.yaml)
 	Upstream string        // proxy mode: the server to proxy to; empty means mock mode
 	Ready    time.Duration // how long to wait for Prism to listen; default 60 s
 }
@@ -105,14 +105,16 @@ func (p *Prism) waitReady(ctx context.Context, addr string, limit time.Duration)
 }
 
 // Transport returns a RoundTripper over base (nil: http.DefaultTransport) that
-// records the violations Prism reports in its sl-violations response header.
+// records the violations this Prism reports in its sl-violations response header.
 func (p *Prism) Transport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
 		resp, err := base.RoundTrip(req)
-		if err == nil {
+		// Only this Prism's answers: two Prisms' Transports may be stacked (one per
+		// document), and each must report a violation once.
+		if err == nil && "http://"+req.URL.Host == p.URL {
 			if v := resp.Header.Get("sl-violations"); v != "" {
 				p.mu.Lock()
 				p.reported = append(p.reported, req.Method+" "+req.URL.Path+": "+v)

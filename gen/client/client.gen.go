@@ -18,12 +18,13 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/runtime"
-	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // AuthenticateRequest The credentials to exchange for a token.
 type AuthenticateRequest struct {
-	// Password The user's password, case-sensitive, at most 30 characters.
+	// Password The user's password, case-sensitive, at most 30 characters. A secret: it is
+	// only ever sent, and is never to be logged or displayed.
+	//
 	//
 	// Example: myS3cretP@ssw0rd999!
 	Password *string `json:"password,omitempty"`
@@ -36,22 +37,38 @@ type AuthenticateRequest struct {
 	Username string `json:"username"`
 }
 
-// CorrelatedError The `400` body of Connect services.
+// CorrelatedError The `400` body of Connect services, `{"correlationId", "message", "details"}`.
+// Only `message` is required (a body without `correlationId` is still this
+// shape); a client tells it from `MessageError` by `correlationId` when present.
 type CorrelatedError struct {
 	// CorrelationId The identifier to quote to Creditsafe support.
 	CorrelationId *string `json:"correlationId,omitempty"`
 
-	// Details Further detail; its shape is not documented.
-	Details interface{} `json:"details,omitempty"`
-	Message string      `json:"message"`
+	// Details Further detail in a `CorrelatedError`. Its shape is not documented by the
+	// vendor, so a string, an object or an array is accepted.
+	Details *ErrorDetails `json:"details,omitempty"`
+	Message string        `json:"message"`
 }
 
-// DateCheckResult The success body of the date check, not documented by the vendor.
-type DateCheckResult map[string]interface{}
+// ErrorDetails Further detail in a `CorrelatedError`. Its shape is not documented by the
+// vendor, so a string, an object or an array is accepted.
+type ErrorDetails struct {
+	union json.RawMessage
+}
+
+// ErrorDetails0 defines model for ErrorDetails.0.
+type ErrorDetails0 = string
+
+// ErrorDetails1 defines model for ErrorDetails.1.
+type ErrorDetails1 map[string]interface{}
+
+// ErrorDetails2 defines model for ErrorDetails.2.
+type ErrorDetails2 = []interface{}
 
 // ErrorEnvelope The error body documented for `429` and `500`, and used by the Sweden services
 // for other refusals. The vendor shows all three inner fields in its examples but
-// does not say which are always present, so none is required.
+// does not say which are always present, so none is required. Told apart from
+// `TokenError` by `error` being an object.
 type ErrorEnvelope struct {
 	// Error The inner part of the error envelope.
 	Error ErrorEnvelopeDetail `json:"error"`
@@ -75,13 +92,18 @@ type MessageError struct {
 }
 
 // ServiceErrorBody Any of the JSON error bodies Creditsafe services are documented to send. The
-// shape differs between services, so clients must accept each of them.
+// shape differs between services, so clients must accept each of them. The
+// vendor's shapes carry no discriminator; they are told apart by their required
+// property: `error` as an object (`ErrorEnvelope`), `error` as a string
+// (`TokenError`), `message` (`MessageError`, and `CorrelatedError` when
+// `correlationId` is present).
 type ServiceErrorBody struct {
 	union json.RawMessage
 }
 
 // TokenError The body Connect services send for an expired or invalid token, such as
-// `{"error": "Invalid token."}`.
+// `{"error": "Invalid token."}`. Told apart from `ErrorEnvelope` by `error` being
+// a string.
 type TokenError struct {
 	Error string `json:"error"`
 }
@@ -96,51 +118,118 @@ type TokenResponse struct {
 }
 
 // AccountInactive Any of the JSON error bodies Creditsafe services are documented to send. The
-// shape differs between services, so clients must accept each of them.
+// shape differs between services, so clients must accept each of them. The
+// vendor's shapes carry no discriminator; they are told apart by their required
+// property: `error` as an object (`ErrorEnvelope`), `error` as a string
+// (`TokenError`), `message` (`MessageError`, and `CorrelatedError` when
+// `correlationId` is present).
 type AccountInactive = ServiceErrorBody
 
 // InvalidCredentials An error body with a single human-readable `message`.
 type InvalidCredentials = MessageError
 
-// InvalidToken Any of the JSON error bodies Creditsafe services are documented to send. The
-// shape differs between services, so clients must accept each of them.
-type InvalidToken = ServiceErrorBody
-
 // ServerError The error body documented for `429` and `500`, and used by the Sweden services
 // for other refusals. The vendor shows all three inner fields in its examples but
-// does not say which are always present, so none is required.
+// does not say which are always present, so none is required. Told apart from
+// `TokenError` by `error` being an object.
 type ServerError = ErrorEnvelope
-
-// ServiceBadRequest Any of the JSON error bodies Creditsafe services are documented to send. The
-// shape differs between services, so clients must accept each of them.
-type ServiceBadRequest = ServiceErrorBody
-
-// ServiceForbidden Any of the JSON error bodies Creditsafe services are documented to send. The
-// shape differs between services, so clients must accept each of them.
-type ServiceForbidden = ServiceErrorBody
 
 // TooManyRequests The error body documented for `429` and `500`, and used by the Sweden services
 // for other refusals. The vendor shows all three inner fields in its examples but
-// does not say which are always present, so none is required.
+// does not say which are always present, so none is required. Told apart from
+// `TokenError` by `error` being an object.
 type TooManyRequests = ErrorEnvelope
-
-// DateCheckCompanyParams defines parameters for DateCheckCompany.
-type DateCheckCompanyParams struct {
-	// Searchnumber The company's organisation number.
-	Searchnumber string `form:"searchnumber" json:"searchnumber"`
-
-	// Referencedate The date to check the company against.
-	Referencedate *openapi_types.Date `form:"referencedate,omitempty" json:"referencedate,omitempty"`
-
-	// Transactionid A caller-chosen identifier echoed for the caller's own tracing.
-	Transactionid *string `form:"transactionid,omitempty" json:"transactionid,omitempty"`
-
-	// Language The language of texts in the answer, such as `sv`.
-	Language *string `form:"language,omitempty" json:"language,omitempty"`
-}
 
 // AuthenticateJSONRequestBody defines body for Authenticate for application/json ContentType.
 type AuthenticateJSONRequestBody = AuthenticateRequest
+
+// AsErrorDetails0 returns the union data inside the ErrorDetails as a ErrorDetails0
+func (t ErrorDetails) AsErrorDetails0() (ErrorDetails0, error) {
+	var body ErrorDetails0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorDetails0 overwrites any union data inside the ErrorDetails as the provided ErrorDetails0
+func (t *ErrorDetails) FromErrorDetails0(v ErrorDetails0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeErrorDetails0 performs a merge with any union data inside the ErrorDetails, using the provided ErrorDetails0
+func (t *ErrorDetails) MergeErrorDetails0(v ErrorDetails0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsErrorDetails1 returns the union data inside the ErrorDetails as a ErrorDetails1
+func (t ErrorDetails) AsErrorDetails1() (ErrorDetails1, error) {
+	var body ErrorDetails1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorDetails1 overwrites any union data inside the ErrorDetails as the provided ErrorDetails1
+func (t *ErrorDetails) FromErrorDetails1(v ErrorDetails1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeErrorDetails1 performs a merge with any union data inside the ErrorDetails, using the provided ErrorDetails1
+func (t *ErrorDetails) MergeErrorDetails1(v ErrorDetails1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsErrorDetails2 returns the union data inside the ErrorDetails as a ErrorDetails2
+func (t ErrorDetails) AsErrorDetails2() (ErrorDetails2, error) {
+	var body ErrorDetails2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorDetails2 overwrites any union data inside the ErrorDetails as the provided ErrorDetails2
+func (t *ErrorDetails) FromErrorDetails2(v ErrorDetails2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeErrorDetails2 performs a merge with any union data inside the ErrorDetails, using the provided ErrorDetails2
+func (t *ErrorDetails) MergeErrorDetails2(v ErrorDetails2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ErrorDetails) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ErrorDetails) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsErrorEnvelope returns the union data inside the ServiceErrorBody as a ErrorEnvelope
 func (t ServiceErrorBody) AsErrorEnvelope() (ErrorEnvelope, error) {
@@ -389,21 +478,6 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /authenticate (the `Authenticate` operationId).
 	Authenticate(ctx context.Context, body AuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	// DateCheckCompany Check a company on a reference date
-	//
-	// The vendor's documented example of a service call that carries the token in
-	// `Authorization: Bearer <token>`. Only the request is documented; the success body
-	// is not, so its schema accepts any JSON object.
-	//
-	// An expired token is answered with `403` "Token Expired". The same status is also
-	// used for other refusals (a rejected company, a missing permission), so a client
-	// must refresh the token only when the response says the token expired, never on
-	// every `403`. Connect services answer an expired or invalid token with `401`
-	// instead.
-	//
-	// Corresponds with GET /datecheck/company (the `DateCheckCompany` operationId).
-	DateCheckCompany(ctx context.Context, params *DateCheckCompanyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // AuthenticateWithBody Create a token
@@ -486,31 +560,6 @@ func (c *Client) Authenticate(ctx context.Context, body AuthenticateJSONRequestB
 	return c.Client.Do(req)
 }
 
-// DateCheckCompany Check a company on a reference date
-//
-// The vendor's documented example of a service call that carries the token in
-// `Authorization: Bearer <token>`. Only the request is documented; the success body
-// is not, so its schema accepts any JSON object.
-//
-// An expired token is answered with `403` "Token Expired". The same status is also
-// used for other refusals (a rejected company, a missing permission), so a client
-// must refresh the token only when the response says the token expired, never on
-// every `403`. Connect services answer an expired or invalid token with `401`
-// instead.
-//
-// Corresponds with GET /datecheck/company (the `DateCheckCompany` operationId).
-func (c *Client) DateCheckCompany(ctx context.Context, params *DateCheckCompanyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDateCheckCompanyRequest(c.Server, params)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
 // NewAuthenticateRequest calls the generic Authenticate builder with application/json body
 func NewAuthenticateRequest(server string, body AuthenticateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -547,92 +596,6 @@ func NewAuthenticateRequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
-
-	return req, nil
-}
-
-// NewDateCheckCompanyRequest constructs an http.Request for the DateCheckCompany method
-func NewDateCheckCompanyRequest(server string, params *DateCheckCompanyParams) (*http.Request, error) {
-	var err error
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/datecheck/company")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	if params != nil {
-		// queryValues collects non-styled parameters (passthrough, JSON)
-		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
-
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "searchnumber", params.Searchnumber, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
-
-		if params.Referencedate != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "referencedate", *params.Referencedate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
-				return nil, err
-			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
-				}
-			}
-
-		}
-
-		if params.Transactionid != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "transactionid", *params.Transactionid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
-				}
-			}
-
-		}
-
-		if params.Language != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "language", *params.Language, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
-				}
-			}
-
-		}
-
-		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
-		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
-	}
 
 	return req, nil
 }
@@ -740,23 +703,6 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /authenticate (the `Authenticate` operationId).
 	AuthenticateWithResponse(ctx context.Context, body AuthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthenticateResponse, error)
-
-	// DateCheckCompanyWithResponse Check a company on a reference date
-	//
-	// The vendor's documented example of a service call that carries the token in
-	// `Authorization: Bearer <token>`. Only the request is documented; the success body
-	// is not, so its schema accepts any JSON object.
-	//
-	// An expired token is answered with `403` "Token Expired". The same status is also
-	// used for other refusals (a rejected company, a missing permission), so a client
-	// must refresh the token only when the response says the token expired, never on
-	// every `403`. Connect services answer an expired or invalid token with `401`
-	// instead.
-	//
-	// Returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with GET /datecheck/company (the `DateCheckCompany` operationId).
-	DateCheckCompanyWithResponse(ctx context.Context, params *DateCheckCompanyParams, reqEditors ...RequestEditorFn) (*DateCheckCompanyResponse, error)
 }
 
 // AuthenticateResponse429Headers the declared response headers of an HTTP 429 response for Authenticate
@@ -835,89 +781,6 @@ func (r AuthenticateResponse) ContentType() string {
 	return ""
 }
 
-// DateCheckCompanyResponse429Headers the declared response headers of an HTTP 429 response for DateCheckCompany
-type DateCheckCompanyResponse429Headers struct {
-	RetryAfter *string
-}
-
-type DateCheckCompanyResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *DateCheckResult
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *ServiceBadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *InvalidToken
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *ServiceForbidden
-	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *ServerError
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *DateCheckCompanyResponse429Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DateCheckCompanyResponse) GetJSON200() *DateCheckResult {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DateCheckCompanyResponse) GetJSON400() *ServiceBadRequest {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DateCheckCompanyResponse) GetJSON401() *InvalidToken {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DateCheckCompanyResponse) GetJSON403() *ServiceForbidden {
-	return r.JSON403
-}
-
-// GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r DateCheckCompanyResponse) GetJSON429() *TooManyRequests {
-	return r.JSON429
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DateCheckCompanyResponse) GetJSON500() *ServerError {
-	return r.JSON500
-}
-
-// GetBody returns the raw response body bytes
-func (r DateCheckCompanyResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r DateCheckCompanyResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r DateCheckCompanyResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DateCheckCompanyResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
 // AuthenticateWithBodyWithResponse Create a token
 //
 // Exchanges a username (the User Key, not the e-mail address used on Creditsafe
@@ -990,29 +853,6 @@ func (c *ClientWithResponses) AuthenticateWithResponse(ctx context.Context, body
 	return ParseAuthenticateResponse(rsp)
 }
 
-// DateCheckCompanyWithResponse Check a company on a reference date
-//
-// The vendor's documented example of a service call that carries the token in
-// `Authorization: Bearer <token>`. Only the request is documented; the success body
-// is not, so its schema accepts any JSON object.
-//
-// An expired token is answered with `403` "Token Expired". The same status is also
-// used for other refusals (a rejected company, a missing permission), so a client
-// must refresh the token only when the response says the token expired, never on
-// every `403`. Connect services answer an expired or invalid token with `401`
-// instead.
-//
-// Returns a wrapper object for the known response body format(s).
-//
-// Corresponds with GET /datecheck/company (the `DateCheckCompany` operationId).
-func (c *ClientWithResponses) DateCheckCompanyWithResponse(ctx context.Context, params *DateCheckCompanyParams, reqEditors ...RequestEditorFn) (*DateCheckCompanyResponse, error) {
-	rsp, err := c.DateCheckCompany(ctx, params, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseDateCheckCompanyResponse(rsp)
-}
-
 // ParseAuthenticateResponse parses an HTTP response from a AuthenticateWithResponse call
 func ParseAuthenticateResponse(rsp *http.Response) (*AuthenticateResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -1033,6 +873,9 @@ func ParseAuthenticateResponse(rsp *http.Response) (*AuthenticateResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest InvalidCredentials
@@ -1089,164 +932,78 @@ func ParseAuthenticateResponse(rsp *http.Response) (*AuthenticateResponse, error
 	return response, nil
 }
 
-// ParseDateCheckCompanyResponse parses an HTTP response from a DateCheckCompanyWithResponse call
-func ParseDateCheckCompanyResponse(rsp *http.Response) (*DateCheckCompanyResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &DateCheckCompanyResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest DateCheckResult
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest ServiceBadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest InvalidToken
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest ServiceForbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest ServerError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.StatusCode == 403:
-	// Content-type (text/plain) unsupported
-
-	case rsp.StatusCode == 429:
-		// Content-type (text/plain) unsupported
-
-	}
-
-	switch {
-	case rsp.StatusCode == 429:
-		var headers DateCheckCompanyResponse429Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers429 = &headers
-	}
-
-	return response, nil
-}
-
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3HrZdhs5kvarxJ9/n2OpJkmRWqpK9M2oZLlaattyS3SpqpyaJpgZZMLOBLIApCjaR+fM08yDzZPMCQC5",
-	"kExtrp6+mDsuWAKBWL74Al+DWOaFFCiMDkZfgxRZgsp+vECjlkczg4q+JahjxQvDpQhGwV/lAjIp5mAk",
-	"LBg3MMWZVAgmRRB4a0DhHyVqEwLToDGWItEgFX1jAv46Hr+HhBmMxNbF62M4HA4H2304t6uzbASLFAVw",
-	"A1wDm2oUBhjJAQwyGX+WpQndrrRdIuMyR2EwgYNI5FyUBnU/EkEY4C3LiwyDUbA3GARhoOMUc0anMcuC",
-	"ftZGcTEP7u7uwkChLqTQaM9+FMeyFOZUsNjwG6SfYikMCkMfWVFkPGYk7c4nTQr52uz1NchRazan9Y9L",
-	"bWSOio5ealR0ICENuFWBC3uCY4UJN5rNEPRSG8yDu7asf1E4C0bB/99pbmrH/at3LlHd8BhPlJLqJ5ks",
-	"AzqJwVuzU2SMrwr2zdI8orhVyxinCPG3bRTSePrHz4kE3TYmfaBFb1AkUkEi0S1W3budMZXJMgQtgYkl",
-	"yBlwowFJKaBTVqCmpSNhdQKkntCaVhxjYTAhY7kLg59YcuGsdu26v9v5blWRKxqZSZUzE4yCKRdMLYPw",
-	"aTryDgKxLLPEHmhKP7IEtmZSgd8McpbRBpjA2eX5u+01VTgN6EhUOgApsiV5WRRgXpglaTTngucsi4IR",
-	"uVTOlrSTc6sQFtykICRMjt15e+NlgZMwEuSsoFOpDHh7Jr2Seul4Vte0WqlNI3zGMQEpvD5PxQ3LeELX",
-	"jMJwlulvdaOjOEatIUFBG/TgfYZMI8Qpxp/BpMzAUpbO1ATLEZhIoGBaL6RKgCmEWCqFselXM0kBC2bj",
-	"FTP1PL0yUbuZNFyj0JxMtw+nM2tvhZLTDHMoUGmujQ6h8DJJYVjsBWpZOHMBBXIm2BxV/+ku/tapwbr4",
-	"g+79f1FLzw499emkag7HNSyUFPPQuYPWXMz78Epay1WU5oCVRubM8Jhl2XIUCW5tNmYZcGfGlcNqyMhJ",
-	"jYTJ/u7hxCojZsImJntof4a2p0ZCp3KhwaRcOzedSpOSmzYRyS7EtHVzmHyNKvMnt/3v//yvu4l1OTdP",
-	"YSQSjDOm6uDlnW0sP6N4npvZMBmMqhXA0BL9P5WCNm7mWAqBsQHtxuoXwIReoCI1MgF4W3BFoUPV2nZS",
-	"wAXOFOrUKtb+RGqKhMICmYv8dGEgRYxeESQOKuct36IHmpKQnR1YyJCgYTwj7xJQCrwtMCak4XKLjONS",
-	"0R1UHmMtaU5XmjHj7Jfu1mrXkGFmVgWo3ALWnZ+mZXugE3GDmSywS8Wd8rlE67YkZZJ8VjIX96cs/ixn",
-	"s36lNx7jvUnwEe3Z2JHZv08TAlyz3XjIDrE3mP6Q9PbjIfYO2cFBbzfZn30//RF/iIek3ibGt3Mi15Ud",
-	"/JPtcOy1wWNsJV6HA6yqvAQvNBRMsRwNKt1Wz2uppjxJnuNjNusxG5tXZusyzwkvjIKjKiZRoLQfJaHX",
-	"G5aV3YlwVq9DRyRdMLG8wE/27tfXVv538OPaK6/b/P5gr23zFsu5WbBgul6qZdevW6JQbiIfPXHuvCrI",
-	"uPZg7+3PlMPNTZkGvI0RE0wsyBv2UsohGZ+h4Tm2JLOhECpZ7u7u/ndA9eo2z8pX5849LxcEkOrYGAJy",
-	"k6JqxbwqPm5Fq9tRblA+Qt4bF7crVG1/cdc4KzUmZEbAhLSbKWRaihB0GdvExGixVcOx9VuHqZJY64YZ",
-	"BdsjEHhjV3YCUhr08tm4JDWhSC5iBAbuD9qLhPQYdcqzDBMXUH10H0v51tq6y8V/LsLv7x62reyCGYSM",
-	"59zUJlYH9naNawEDIYi2rUnCLMsaJPyJyP6QqfldGnBSgxKK51wAg92eK4Hpgri0OdVIwzJguYVWctZM",
-	"qo75TJi1KcYGRvLi7IKvx+vSzskiynxK5eGMTMJPsdIfVNIvuEjkwpprJeVLuwCKpJBc1IWMKxGtLbfK",
-	"f7iiC7OV1MSmvZ4lMiaOWZjzGxTbFnFRCgQ5m5GP2YvhBAAdfbDOhfRqMqTrPv3onRZt0g46jlYoTep0",
-	"ZrCVZjsq6KZoIoyEt3HKxBydy1YQLQwKJQtUhrskU+Hd7iUJGdu85gaFFrT3atAeAjOQS21gbwBxyhSL",
-	"XfJr0yj58nIvVmje/7vWi4FKDg8P/18QNiVwLUEY5Oz2DYq5SYPR3iAMci6qr8P1CjkMFoobPBfZMhgZ",
-	"VeJdGFQ4vvssHzQq+BsuqcK44ZQLpstWHfHUsxFEjwT2csYzYEmiKIbZ0GgkZHJumQrZLlAWONXcoG5o",
-	"iIVUnyFFheuUU778UJ3hWdpwXNQfpUuhHxtNhI16r+tJckpBmkLjsUdgmNTgd1Nxk/3BYOKZghmsw/JN",
-	"k1qDdV1Luigw4w7N/1FKg2tK02VRSGX6m9RIFX315tKvS2UTkxvw0iZ7y+VUZFLD+1mAVoOkr4/osxrY",
-	"pcNXzOAx1csXqMvM5ZQk4Y6WfN/SDFlpJ7gsXSKsNGwJSsortgoP1wQnqzV1ldjSTyPRanbovACH9e2O",
-	"raVt6Ksr1MnBYDAJ7Udr337jNegRCZpVAYJZqVmmVxgnV8ZSijapQgQuBCqYccwSG8At7eZhL0xLE4na",
-	"TzRbwiLlsS1fgWULttRQKHQ0lKZaXNi7re7K+dOqOdYZ/MkJ9ZXL7utG4Ba6fkzhfna33duzF0yZ6qLd",
-	"RaCf2+VMyT1XqA0zpba4C5zZNkgsIpwSBQ94z+aaR5acpzLztsiYsP7buYDDL5vTHfFnuMmwLckGzumU",
-	"665DrSss1uaGom3FtjZlhA3nGUJa5kz0FLKETTOEifffyaZ+/ykhYAP8UwwQy/NZMPr4LCAXPofWe2Sw",
-	"Rf1PG7qeBu6uN5mCOjRZsqnWPEe9ErZ9VLAO24osRoJGkfjs6WJywmczVBqmaBa4UsxoCXHGSURHFvti",
-	"G1mceinyGtvXh+x0Emsb6ynLiuIrmXt5pNqEIzH5Gjnnp9opWiO9ouBu8mDYedis7g8q9mgXvsHU5W+x",
-	"cuWPp71eu4gqfR3IBEzsP5Oavk+S9fThCESFkTCShvC5kPeEUVOxhOtinF2NYevicvfg+6pJ49Z+oUHb",
-	"qL4NTl82TwgEKr5DcBu6Ph3pmGCuVPyLjTsj+AmZQgVRORjsxXZv+xEnfTg1GuKM8VxDzJRawgRviwls",
-	"2ZwlprNJGIkJK036D6ruJ9u+76DdVS8t81r1TWZK5q2imRuN2cwdfxVvFcwYVHTi//h41Pud9b4Meof/",
-	"6F3/WxT1H/7hu78Ej8E1p9tNI6BCAONScbO8JFd1NzG1qiF9Nd9eV2j67GocdIEMdz573Mn788sx7LBW",
-	"XTEJ3U34C1y9jAm4MoXC+eT+e6kKQjqAE6o5d2pM4cpCLmayqsBZbPOIg+xBrGPvpznjwjAuqI4Kg1Jl",
-	"fgU92tmZc5OW034s8516QvMp6GTvWiflUthGAqF5i2ab0HV8/u7dyfGYTmk6+mXAzQhYJOpmwZZpFRXb",
-	"m52Rqv7ykcb6iW2KcL3qEJFwHkEr2AHeFnXlHfBk5wApAG9QLV0YiMRmaLZsSR/OBboAVyhpPGXDsiyE",
-	"yc8nY9gh/Gnh544nciahba465U4xIZ9ywlbG9cKWQfYULWerO+RWJ23kU11DPxKRGKdcN91ZriFlIqEK",
-	"z6CoQlZjIIWS5CCN99YRpyinGdcpJoQi3WpWZy/9ywBClfWY1QKwD1dUkq2u11y/jZI3bF4ibDGXV3h3",
-	"yzS0TdCHMtx26Dh2m34jYbel82PGp6iYwWwJRmaomDDeLBAmLcOeEDTWoKULVRmP0ScJ70xHBYtT7O32",
-	"BxsetFgs+sz+3ZdqvuPn6p03p8cn7y5P7BxCY4TjglHQ4SFtRgKO3p8GYXCDSjuHG/YHbgFZoGAFD0bB",
-	"Xn/Q37OlqEltBFuJPZaFkF2kxon3IEK43W7niiOLozsKcila1xuJqg53vsoab238czNR9eEnaVKwrLM3",
-	"glWeoA+X5HEsgxYq0Dbn4i0n8GIspepeGoDAhfdvl4ZqMgsT4CLBAgXVxlkNt2y3SNAa+LJGRTq1jYiY",
-	"bnGzz+W4U26ATWVp4OCgYtT8ixhuLEfGtS4xsSybZbhYHSJco037cGUi4UGSddWG8nRd3fp1DdP3lqmj",
-	"SPTgQ0FJ/+AhCtCVeZlcYLJBB76EmSvvIwFdbKadawX3k10p26etx5WLsczeAlWiOpVZUrW71ijGdsrA",
-	"TcKUJFhnHbc241AMOTOoOMsse6ghd8+dmIDhIBwMBtsvnYy0XhMoXTvbyAVTFEr7cEHAl4s5XRxpW6+S",
-	"ms58Z2WWQX3T7tTrlZdTS6X1Nl+40o22T2mqtrqDRCThFvmET4sFm6OLQa6op/gnFTq6dcZvra4bD6OS",
-	"3WxbU5tW29CS9aOfajep4PR95cX2EEeuyY6J5dCp3JCzziO0n5XkLMER3e1kfzAkcGNk0acNXTtzjeNw",
-	"D2CsblqMbt3pJKM/qvuMNIy8it37bGDdCAfDCWw1nrH9MhKutKjXtFY5Vcg++35/NZowtE0SPnrEUsyk",
-	"yskWXChw/ZJIUEVDEMXlA8LtTVu1Ha4DBzxRm6pOfXorpKGK7+N0GwK2zWQ+uavRxXTfrWJlz/SuvLvb",
-	"HQyedxBfygS4PEunP8f8nJ9dfvhyOnzHT/Vpborfj0+/P81/2f/tariY/vzBsN1fDt6MT/js731cnn1J",
-	"rk5pisFffvny+69n5W9Xw+yUL/g0P8tPP8nbd+PP++8+zfffvjpavDk+S5NfL+SvexfF9OoDP/90Mjwf",
-	"z3fPX80Xb18d6dM8S5Pj0+/fjj8cnL/6bf/81dHi7fGC//5rumjW+nz77tPRYvb3frybiWn+epD8epa9",
-	"uTq4SY6Hu79d3Ra/Hw/le/z55Iejzz/+Zv72enr0dK2v1pn3NMBdfqGs4atOKsM2kKzLmLT1vruTrn3r",
-	"u9tpvRuwU4aPT+l4H2an7j0+df15Js3bPXx83nr78C60zzwendd+VNKu5ILRx+uw1eQ+tgqtOjRUM7G5",
-	"pqrwaKVsCa5pkU1gToLM8Z6W0AaOxaR+JUhZbqUocOmeSmqKsq2iWDyrPD+nYGpWX2Y027sM0aa8I+Fw",
-	"eV2mO8P0pI+2zwct5+SqYheOG96mLpY2wu7eBDZ6346Z1hS1PX/qQYEt7Lwhr3DZhPbXu9phZ097uwrS",
-	"NjJHwiYktfEYySUbAlxOSc5eqmS61r4PfUNciki4ws4erL/JafnHUQ8wWq18FAkutEGWdOWLuqFxXD/+",
-	"aB62WEazo/fohr7QINWcCa5dqe0A1Wo/8ODg+4Ph/v7+4McgDDgt8EeJ9g2sTx0amYpTNzVYD/7tqPZI",
-	"R6xLTttXMbJ+4Ni8VbEvBrRZlXV3sDvoDX7s2aZ/l6wKZ6hQxJi45NrxxNf/86h4R9YJUfXiVGoy6aZH",
-	"hnEqvXFWjzJsX1YuBFAN7R8WNHKf+E/dQhvFhKYoKAV/uI/fqcOMiXnp3/YavHVtePuK0Zpgw/1P9M1k",
-	"VS59c49I1ZoPSnP9TYn/aVlwvYt33yt1GvJCk9uWmXFcpG9lUf3xcKvuqXlx81ndM9Oje9H51MS48Uzt",
-	"X58Z6XtXaGmRD77tuMDpSut5ldvQ2KMq3/3fZ0Wh+3FD8MQyt62NVu61YYA1r5WEReXep6FyXZ+QaxsJ",
-	"rv/lUq8hiFUW+OO1Pda9Ar3hN7i5rWfT1vbauRkGm35/yUQylbf3L6L9gI7FrmsN3kfwAGteZ6zwqK60",
-	"lQLdi72zq3G/iRlr+Kgrom7ehNdyCA2TabkBz/reh5Mo5EaiGyC5HOqFamzk7vrufwIAAP//",
+	"3Frrdtw4cn6VCrPnjJRQrZYsTeL2n2hkeVZa2/Ja8mhmTGeJJqubsEiAC4BqtX10Tp4mD5YnyakCeOmL",
+	"fJnNr/yz1USxUJevvqri5yjTVa0VKmejyefIoK21ssj/Ocky3Sh3rkTm5B3SnzKtHCpH/xR1XcpMOKnV",
+	"/kerFf0N70VVl/xkhdaKOUaT6LSxTldoQBtoLBqQFpR24KWCVOAKhFODuXRWzBDs0jqsooc4slmBlSBx",
+	"fzI4iybRP+/3+u77X+3+FZo7meGZMdr8pPNl9PAQRw7v3X5dCrmq2B/WZqiMW9Ykyjoj1Tx6oNflaDMj",
+	"a7JGNImuC4Tsj70opufpl3AmUaXObjEfAQm9Q5VrA7lGLyzXWVOhcnxiqvNlDFaDUEvQM5DOwsXV5WtA",
+	"sgzYQtRo40RpA2wYIBvFpJfIMqwd5qNEkdl/Evlb/HuDlh29eTXjf4RMN2XOekzpjyKHnZk2EIwNlShn",
+	"2lSYsxa7azfwittEtaqDVuUShIUkwqp2SzJEJZWsRJlEE5AOKrGkN4mpReViWEhXgNKQnvqo3Lte1pj6",
+	"CwqwhTYOQhiSOcgqFeZSAPmPDUUyG+v6K5QSc9BqBK+114kckGNWCoM5zNg1wtFdrVYTyEpJdwBnUHgf",
+	"tAlE9yjEnVRzUFphDELlIBJ1J0qZC0cass0tLArh8A4NCGPkHdrgg3P/KMUHKidFaf9o/p1kGVoLOSq6",
+	"3B68KVFYhKzA7NZfZ6kbH6NKVMia1sLahTY5CIOQaWMwc6P2JLlgQT/w4facXTlo/Ul63KKykmJ+BOcz",
+	"NlJt9LTECmo0VlpnY6iDTlo5kQWFBqkhPBJBJZSYoxl9Oza88mZgbPgiLvx/tNJ3Y1Z3O4KI9nLSwsJo",
+	"NY99Qlor1XwEzzVnjUFnliAapyvhZCbKcjlJlOSYzUQJ0odxCxkWSoIJpyE9OnyasjEyoYAwji8d7jDE",
+	"ikTZQi8suEJan5RT7QpKMAa39HPSBjvBxP/8138/eLnCrsCc1eGcwT6lJyBCEnsgYBAjPVYxxcvjhAWU",
+	"rkADOwLmqNAIh3miggx29S1ibT2YkSRWkrG3x5paGIII1sxfKdxmN2Q/lTQ0Pmq/K+2xP5KTv4/H44g8",
+	"7YQsKcoVNArva8wc5qEu6CxrjKEKEyKXPTony5XC+TgiRaNJdK4cBUgJlvXzAjitvi0b+UJn6g5LXeO2",
+	"INyqn6+U/pUjeMsRx5r5CjAV2a2ezRgUrrV+JdQyVC/7j9nu6PDp0HZvhUMoZSUd4H2GmA9MthCSKshM",
+	"G/QpQTnS2+1aa8rKZZcG/4DNHoew7i19+nVpR5aSCgQc7lVSNQ4JVqTOmW1oJ0oQFYOHnvWH2mt+J5Bs",
+	"qrGBAkGdQ/DK2I71eF1UU02JOc0S1R1h7Y9b7RdS5XoBC9Fr+YwFoMprLVVHFjx74tJ9nKjwuhHckMOY",
+	"raQcUHsnM4cmhUWBCubyDtUuJz0FF+jZDPDeO0YSxFGWxlGBIkfDQTaQsUmZ/qwXUGo1J9gbBgqpqwgB",
+	"wh1jQgGLmVa5JXsIKhbw5+vrN5ALh4naefviFJ4eHIx3R3DJ0kU58SpLxzyOmREI0gME3103xJTora4g",
+	"4Au8C3M4bo3vb9PH0RPGjC94vA9e3yc0rvCedvhF3pj1ZIZsgfdZIdQc2TkCnL5FRUlTG12jcdJ3IW0d",
+	"2i6SKtYPtitWMRfTva6YxiAcVNo6eDKGrBBGZA6NHcEJGdqgm3jLJYrxmnmYJ5fkfGLs/CenfSjN58gZ",
+	"k0tbl2LpCfPQdNXy6gmJffMf1i7GJn/69Ok/RXFUifuXqOauiCZPxnFUSdX+9yBeM28cLYx0eKnKZTRx",
+	"psGHOGrL8nYTvKNG4S+4JMJwJ3PMYboc0IJvNsk1xQfuVUKWIPLcEB1qLHK1LvWcOxY95BsLnFrp0Pbt",
+	"yEKbWyjQ4KZd3rV3+C5rUKRRdkiDeTR531si7uPiQ3dITz9i5qgOnBIZoxqRdzV003Dp0XichtZjBqda",
+	"Kcwc1xmZESQRs8iCIKnVeZ5EMQzIBv3HVwebRA/pKFHkNUjDAynFT6s88QV+EyGfbhykK5L5WetkWTLN",
+	"Icojatx91tMTh2VpKVhnRleQDnltSg5fl8eoUBukaPbeWE2rlce328fj90z6BPh7ox2uRYBt6lobx5Vu",
+	"1W9t3bTfVN6eh2cf4r5v+fyVUGgf3Ob+FaEbd3vRGKZwXkNfWNK1iElHcO5s4G1ytdn2GcZw6hmqb7rB",
+	"K0rQAV4VBnFFjZ1YrrfZcaQVXs6iyfuNi8afI5Hn0uP7m4HXCA42b/s5kg4ruudD9yO/Mnr40Nqi4w9b",
+	"He15Fofn4I5cHDuWnh6Px6mHRQYFbwG4WhCkd0mTKDql2bwGZ40VpV3p+z2VFxznBhGkUmhgJrHMucRL",
+	"ph0MGxamjaOKFcDFiiUsCpkxhQdRLsTSthHOHqBGe5hzI7jWZQ6iFsanTaLSayoyg6zB8E+kTr1z3LaE",
+	"6djhN5M1H4AbgesFPRq2a6e3ZyZbje+lfbPoXYjh7GhLuuePON864RrLZKOLYNtkhZ/EHB0+TaIv5Pem",
+	"zBPmOtQc3NelUIwwWwV4brx53A9unHQlDjXZ4NBb9XrYYtaVGcDmC9Uw/rmjEEA9bolQNJVQe9QUimmJ",
+	"PbJv2vf/BLY2BpnUs6hlQInvaBLi7xmKfOXhPmO++uh61X34sNnfLduIHUwmpzqXaFcKS8ATTvUBJjlN",
+	"9CwPZMWjcy5nMzQWpugWOMAixoR2Qsetd9vBi6wIWlRBkkenHwLgW8iEMUtQmpheZmQllXDacIexZJ1c",
+	"jyweCaXpcCdRITaWkw5gPJcPZWEnXfFXuhuvPBfSMFE7Q7iihzpmsbNKADwub9QwJgGJ2kI1AmzueqDb",
+	"CMSBz7diBqfKOmFiz3guryj5mfZo0zV/zO+7jE4U0Su+dRJNIGkHnqENYEK1jt+wZrcNBE9Ua7wvIviX",
+	"M/RxfGazvA0T3m3QlRkUPkzpDvDClzVfDl0hFKT8S9pNsvO8L6WhQvKoyWCifNMh50qbljKs3odlbVPj",
+	"4uYadt5eHR7/2K4Z+vjm0roL3tZcrBVCoRsThy7Hd5DkH+rrtJGfOHAm8BMKgwaSZjx+kvG7+Z8YqFJW",
+	"Clm1mZPifZ3CDkelms7SOFGpaFzxNycrjncevlsfJkseAbYrBHa0HwXccmNrsZz56692CrVwDg3d+D/f",
+	"n+z9LvY+jfee/m3vw78myejLf/iXP0VfazS8bTeDgDpfzBoj3fKKUM97YsqmIXv1/3uhTSVcNIkubq6j",
+	"bcNWfz8f128ur65hXwwa6TT2nggOXHVGCn724P30qGNAK25plyEENwEWMqJiOxYR0lw45HH3aCmqMg3Y",
+	"wNhOFvC36g1XOFf78Y9UM91O2kTGNd13q1FmswASlZDKCanQ2CiOGlMGCXayvz+Xrmimo0xX+92B/l/R",
+	"1kn1wFRSKx6JUyPLjVx/y9PL16/PTq8JVd2W3RNINwGRqG7sveMG/fTu5oy/nVgEmONE45mvtKsZlSif",
+	"UiSBHwjBbNv0gm/OrjUnJuoRL44SlajrQtp+KSgtFELlCyOdQ9XiTO+U2miuR13KdTBRN9NS2oJqWSuN",
+	"9XwWBk08xG6fWZ03jOCmwDDd6uT1JmdouxPzBruWWG5f+cW8xPtShd+N/WSY6Uei+LV0fyzllCfz5ZIK",
+	"NRpBNldhsj8IppSaCgtWB+NhH0jShg5lJku0E7996CzLgTJMVzh5cx77GXUOjcrJUWkb4MHeo6w3EgX7",
+	"3UG6+2wj77zsDcuRK9rFqp6BIOc5PyYn78ftmDw0ZAuc9oW50NbFRAaCWzi8frAc+H7Q1UNx9wWAp15s",
+	"qynmu888xeDiaIea+hKuBudU3jI6Xrj0vk+JPKa7IzgjBtYZsxCWNdAL1U75E5XOUe3rGpWo5X4KhaZK",
+	"yqviRuUl5oGi75F7KOsqsgoO5cacjNT4JCqsakh1RrVSZhhqeICqk1pkBe4djsYb+LRYLEaCfx5pM98P",
+	"Z+3+y/PTs9dXZ3yG+g7qWKJJtAV/TtYiJYqjOzTWw9nhaOwFhNtGk+jJaDx6wjMuV3CBWSkNPBXV24as",
+	"ZwGfiERuB7WYU5f9tmXSp9UgkRPVDvg8EooeC3v02+QRI/iJvH4nygZDuq8OIEdwRXgmShgQPsuUCO8l",
+	"0XQHWmUYpioKFwE9PUvoVgKYg1Q51qhyVK7sGgveZimSgc86/m8L/lYhIy8O2IVQOcmbGbQFQZuY6sbB",
+	"cTcaD6N06XjTIK1tMOddBY/XRAfAQtkFIZQvBo5Slfkv40q/OPLJ0Y3lhd2cKYXMnyRqD97VxMmOv7RI",
+	"8aOQUi8w31iqPIOZn3QlCrbthPgsKx4O+3HPiF593YKpKNkLhIWWkrDFmbVFzSoYbqydSIP13c3OZsXJ",
+	"oBIOjRQl72AsVH5PIhQcjOPxeEx4STqSvB5x/Nrb6YUwhGUjeEtAINWcHEfWtqurIR++s6YsV5Yge7Ax",
+	"Y/Bmaa0+3F+sbK35W512/e4ZK2m4QzkRSEct5uirjS8rVOm0Qb+0msl7tnWfYdSfuV0OtWn7GhLZfVXU",
+	"vk0bOH/TZjFf4sQv4zHnTSTBsJ5tvcLw05dK5Dgh36ZH4wPink7XI3qhX7euzQH9dpttM9iLdZtYCvqT",
+	"7iuhduItHv28YD0Ixwcp7PSZsfssUb5r7GRyVE4Nilu7WpmpxWE6ENAj04qKA8VCGKTzRidR1KxS2Qmz",
+	"2JrKQ5iFryy0It8XoHXtRObbF8r96uqxxVC/2RmuSL55N7xt8/aw2sqEFdLKh32H4/H3XSR0mhEuL4rp",
+	"z5m8lBdX7z6dH7yW5/a8cvXvp+c/nle/HP12c7CY/vzOicNfjl9en8nZX0e4vPiU35zTEYe//PLp918v",
+	"mt9uDspzuZDT6qI6/6jvX1/fHr3+OD969fxk8fL0osh/fat/ffK2nt68k5cfzw4ur+eHl8/ni1fPT+x5",
+	"VRb56fmPr67fHV8+/+3o8vnJ4tXpQv7+a7HoZd3ev/54spj9dZQdlmpavRjnv16UL2+O7/LTg8Pfbu7r",
+	"308P9Bv8+ezfTm7//Tf3lxfTk2+3+uoY4JFPaXx9oaoRhgLUJW/0Cb5i0quPvE+2vbfz3f7gwzw+cvD1",
+	"I1u+I+OjT75+dP37Tzp3+PTr59Y/wniI+TOUr54bfvQybLSjyfsPcWSbqhJm6QkWFZmwMaaOVMwtNe0n",
+	"K01h9OFhTcpqo/7+wwOJ5Zda/nXViy+Jq2yQwUe5PE9HVyVcCZVP9f3jQmx4YIuwD921HiN5IPrV70qn",
+	"6subVrhH0UU0jTRoee6qjR4+PPxvAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/csconnect/csconnect/gen/client"
+	"github.com/csconnect/csconnect/gen/datecheck"
 )
 
 // DefaultServiceURL is the Creditsafe Sweden web services host, where the vendor's
@@ -57,25 +58,24 @@ type Config struct {
 // used: see Client.
 var ErrRawAuthenticate = errors.New("csconnect: Client.Authenticate* is disabled: it would post the credentials to the service URL past preflight and the lockout guard; use Client.Tokens or an Authenticator")
 
-// Client is the generated Creditsafe client wired to the token layer: every call
-// carries a cached token, renewed before it expires and once more when a service
-// says it expired. Its methods are the generated ClientWithResponses's. Safe for
-// concurrent use; Close it when done.
+// Client is the generated client of the protected service (gen/datecheck, from
+// datecheck.yaml) wired to the token layer: every call carries a cached token,
+// renewed before it expires and once more when a service says it expired. Its
+// methods are the generated ClientWithResponses's. Safe for concurrent use; Close it
+// when done.
 //
 // Build it with New. The zero Client has no generated client: its service methods
 // return an error wrapping ErrInvalidUse, its Authenticate methods
 // ErrRawAuthenticate, GuardStatus is empty and Close does nothing.
 //
-// Do not authenticate through it. The generated Authenticate, AuthenticateWithBody,
-// AuthenticateWithResponse and AuthenticateWithBodyWithResponse would post the
-// username and password to ServiceURL (not the authenticate host), with a bearer
-// token, past the preflight checks and the lockout guard, and each call would count
-// towards the account's lockout. Client shadows all four with methods that send
-// nothing and return ErrRawAuthenticate; do not reach around them through the
-// embedded ClientWithResponses either. Tokens come from Client.Tokens (the Cache),
-// or from an Authenticator (NewAuthenticator) when you need the call itself.
+// Do not authenticate through it. The authenticate API has its own document and
+// client (gen/client); Client keeps the Authenticate, AuthenticateWithBody,
+// AuthenticateWithResponse and AuthenticateWithBodyWithResponse methods it had when
+// both lived in one client, and they send nothing and return ErrRawAuthenticate.
+// Tokens come from Client.Tokens (the Cache), or from an Authenticator
+// (NewAuthenticator) when you need the call itself.
 type Client struct {
-	*client.ClientWithResponses
+	*datecheck.ClientWithResponses
 	// Tokens is the token cache (Stats, Invalidate).
 	Tokens *Cache
 	// HTTPClient is the client the service calls go through; reuse it for services
@@ -137,7 +137,7 @@ func New(cfg Config) (*Client, error) {
 		maxBody = DefaultMaxResponseBody
 	}
 	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody, Logger: cfg.Auth.Logger}}
-	gen, err := client.NewClientWithResponses(cfg.ServiceURL, client.WithHTTPClient(hc))
+	gen, err := datecheck.NewClientWithResponses(cfg.ServiceURL, datecheck.WithHTTPClient(hc))
 	if err != nil {
 		_ = cache.Close()
 		return nil, errors.Join(errors.New("csconnect: building the generated client"), err)
@@ -168,7 +168,7 @@ func (c *Client) AuthenticateWithBodyWithResponse(context.Context, string, io.Re
 
 // DateCheckCompany is the generated method, over the token layer. On the zero
 // Client it sends nothing and returns ErrInvalidUse.
-func (c *Client) DateCheckCompany(ctx context.Context, params *client.DateCheckCompanyParams, reqEditors ...client.RequestEditorFn) (*http.Response, error) {
+func (c *Client) DateCheckCompany(ctx context.Context, params *datecheck.DateCheckCompanyParams, reqEditors ...datecheck.RequestEditorFn) (*http.Response, error) {
 	if c.ClientWithResponses == nil {
 		return nil, errZeroClient
 	}
@@ -177,7 +177,7 @@ func (c *Client) DateCheckCompany(ctx context.Context, params *client.DateCheckC
 
 // DateCheckCompanyWithResponse is the generated method, over the token layer. On
 // the zero Client it sends nothing and returns ErrInvalidUse.
-func (c *Client) DateCheckCompanyWithResponse(ctx context.Context, params *client.DateCheckCompanyParams, reqEditors ...client.RequestEditorFn) (*client.DateCheckCompanyResponse, error) {
+func (c *Client) DateCheckCompanyWithResponse(ctx context.Context, params *datecheck.DateCheckCompanyParams, reqEditors ...datecheck.RequestEditorFn) (*datecheck.DateCheckCompanyResponse, error) {
 	if c.ClientWithResponses == nil {
 		return nil, errZeroClient
 	}

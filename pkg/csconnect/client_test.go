@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/csconnect/csconnect/gen/client"
+	"github.com/csconnect/csconnect/gen/datecheck"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -57,7 +58,7 @@ func newTestClient(t *testing.T, auth *authServer, serviceURL string, edit ...fu
 	return c
 }
 
-var dateCheck = &client.DateCheckCompanyParams{Searchnumber: "5565144408"}
+var dateCheck = &datecheck.DateCheckCompanyParams{Searchnumber: "5565144408"}
 
 func TestNewEndToEnd(t *testing.T) {
 	auth := newAuthServer(t)
@@ -193,10 +194,13 @@ func TestNewInvalidCredentialsNotRetried(t *testing.T) {
 	}
 }
 
-// The shadowing methods keep Client usable wherever the generated interfaces are.
+// Client is usable wherever the generated service interfaces are, and its
+// Authenticate methods keep it usable where the authenticate ones were.
 var (
-	_ client.ClientWithResponsesInterface = (*Client)(nil)
-	_ client.ClientInterface              = (*Client)(nil)
+	_ datecheck.ClientWithResponsesInterface = (*Client)(nil)
+	_ datecheck.ClientInterface              = (*Client)(nil)
+	_ client.ClientWithResponsesInterface    = (*Client)(nil)
+	_ client.ClientInterface                 = (*Client)(nil)
 )
 
 // TestClientAuthenticateDisabled: the generated Authenticate methods Client would

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/csconnect/csconnect/gen/client"
+	"github.com/csconnect/csconnect/gen/datecheck"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 	"golang.org/x/oauth2"
 )
@@ -88,7 +88,7 @@ func ExampleNew() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // bound calls with a context, not http.Client.Timeout
 	defer cancel()
 	for range 3 {
-		resp, err := c.DateCheckCompanyWithResponse(ctx, &client.DateCheckCompanyParams{Searchnumber: "5565144408"})
+		resp, err := c.DateCheckCompanyWithResponse(ctx, &datecheck.DateCheckCompanyParams{Searchnumber: "5565144408"})
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -162,24 +162,24 @@ func ExampleRequestEditor() {
 	defer cache.Close()
 	_, _ = cache.Token(context.Background()) // jwt-1, which the service rejects
 
-	c, err := client.NewClientWithResponses(srv.URL, client.WithRequestEditorFn(csconnect.RequestEditor(cache)))
+	c, err := datecheck.NewClientWithResponses(srv.URL, datecheck.WithRequestEditorFn(csconnect.RequestEditor(cache)))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	resp, err := c.DateCheckCompanyWithResponse(context.Background(), &client.DateCheckCompanyParams{Searchnumber: "5565144408"})
+	resp, err := c.DateCheckCompanyWithResponse(context.Background(), &datecheck.DateCheckCompanyParams{Searchnumber: "5565144408"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println("editor:", resp.StatusCode(), string(resp.Body))
 
-	c, err = client.NewClientWithResponses(srv.URL, client.WithHTTPClient(&http.Client{Transport: &csconnect.Transport{Source: cache}}))
+	c, err = datecheck.NewClientWithResponses(srv.URL, datecheck.WithHTTPClient(&http.Client{Transport: &csconnect.Transport{Source: cache}}))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	resp, err = c.DateCheckCompanyWithResponse(context.Background(), &client.DateCheckCompanyParams{Searchnumber: "5565144408"})
+	resp, err = c.DateCheckCompanyWithResponse(context.Background(), &datecheck.DateCheckCompanyParams{Searchnumber: "5565144408"})
 	if err != nil {
 		fmt.Println(err)
 		return
