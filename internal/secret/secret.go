@@ -323,7 +323,50 @@ func Decodings(text string) []string {
 	return out
 }
 
-var decoders = []func(string) string{unescapeJSON, html.UnescapeString, unescapeURL, unescapeQuery}
+var decoders = []func(string) string{unescapeJSON, html.UnescapeString, numericRefs, unescapeURL, unescapeQuery}
+
+// numericRefs decodes HTML numeric character references (&#NN; &#xNN; &#XNN;, the
+// semicolon optional) to the code point they name, literally: html.UnescapeString
+// follows HTML5 and turns &#0; into U+FFFD and &#150; into U+2013, which an encoder
+// that wrote the code point did not mean.
+func numericRefs(s string) string {
+	if !strings.Contains(s, "&#") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '&' || i+2 >= len(s) || s[i+1] != '#' {
+			b.WriteByte(s[i])
+			continue
+		}
+		j, base := i+2, rune(10)
+		if s[j] == 'x' || s[j] == 'X' {
+			j, base = j+1, 16
+		}
+		var r rune
+		k := j
+		for ; k < len(s) && k-j < 8; k++ {
+			v, ok := hexVal(s[k])
+			if !ok || rune(v) >= base {
+				break
+			}
+			r = r*base + rune(v)
+		}
+		if k == j {
+			b.WriteByte(s[i])
+			continue
+		}
+		if k < len(s) && s[k] == ';' {
+			k++
+		}
+		if !utf8.ValidRune(r) {
+			r = utf8.RuneError
+		}
+		b.WriteRune(r)
+		i = k - 1
+	}
+	return b.String()
+}
 
 // unescapeJSON decodes the escapes of a JSON string (\" \\ \/ \b \f \n \r \t and
 // \uXXXX in either case, surrogate pairs joined) wherever they appear; anything else
@@ -364,17 +407,23 @@ func unescapeJSON(s string) string {
 				b.WriteByte(c)
 				continue
 			}
-			i += 5
 			if utf16.IsSurrogate(r) {
-				if len(s) > i+2 && s[i+1] == '\\' && s[i+2] == 'u' {
-					if r2, ok := hex4(s[i+3:]); ok {
-						if p := utf16.DecodeRune(r, r2); p != utf8.RuneError {
-							r = p
-							i += 6
-						}
-					}
+				// Only a pair decodes; a lone half is kept as written, so that a later
+				// pass can pair it (`\\uD83D\uDE00` decodes to `\uD83D\uDE00`).
+				r2, ok := rune(0), false
+				if len(s) > i+7 && s[i+6] == '\\' && s[i+7] == 'u' {
+					r2, ok = hex4(s[i+8:])
 				}
+				p := utf16.DecodeRune(r, r2)
+				if !ok || p == utf8.RuneError {
+					b.WriteString(s[i : i+6])
+					i += 5
+					continue
+				}
+				r = p
+				i += 6
 			}
+			i += 5
 			b.WriteRune(r)
 		default:
 			b.WriteByte(c)

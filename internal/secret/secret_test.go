@@ -1,0 +1,217 @@
+package secret
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// escapes are every spelling of a secret that JSON, HTML and URL encoders produce,
+// written independently of the decoders under test.
+var escapes = []struct {
+	name string
+	f    func(string) string
+}{
+	{"raw", func(s string) string { return s }},
+	{"json", func(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) }},
+	{"json-u-lower", func(s string) string { return perUTF16(s, `\u%04x`) }},
+	{"json-u-upper", func(s string) string { return perUTF16(s, `\u%04X`) }},
+	{"json-slash", func(s string) string {
+		b, _ := json.Marshal(s)
+		return strings.ReplaceAll(string(b[1:len(b)-1]), "/", `\/`)
+	}},
+	{"html", html.EscapeString},
+	{"html-named", func(s string) string {
+		return strings.NewReplacer("/", "&sol;", "+", "&plus;", "@", "&commat;").Replace(html.EscapeString(s))
+	}},
+	{"html-decimal", func(s string) string { return perRune(s, "&#%d;") }},
+	{"html-hex-lower", func(s string) string { return perRune(s, "&#x%x;") }},
+	{"html-hex-upper", func(s string) string { return perRune(s, "&#X%X;") }},
+	{"url-query", url.QueryEscape},
+	{"url-path", url.PathEscape},
+	{"url-all-lower", func(s string) string { return perByte(s, "%%%02x") }},
+	{"url-all-upper", func(s string) string { return perByte(s, "%%%02X") }},
+	{"json-of-url", func(s string) string { b, _ := json.Marshal(url.QueryEscape(s)); return string(b[1 : len(b)-1]) }},
+	{"html-of-json-u", func(s string) string { return html.EscapeString(perUTF16(s, `\u%04X`)) }},
+	{"url-of-html", func(s string) string { return url.QueryEscape(perRune(s, "&#%d;")) }},
+	{"json-of-json", func(s string) string {
+		b, _ := json.Marshal(perUTF16(s, `\u%04x`))
+		return string(b[1 : len(b)-1])
+	}},
+}
+
+func perRune(s, format string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, format, r)
+	}
+	return b.String()
+}
+
+func perByte(s, format string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		fmt.Fprintf(&b, format, s[i])
+	}
+	return b.String()
+}
+
+func perUTF16(s, format string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 0x10000 {
+			r -= 0x10000
+			fmt.Fprintf(&b, format, 0xD800+(r>>10))
+			fmt.Fprintf(&b, format, 0xDC00+(r&0x3FF))
+			continue
+		}
+		fmt.Fprintf(&b, format, r)
+	}
+	return b.String()
+}
+
+const pw = `p@ss w/rd+<&>"'é😀`
+
+// TestRevealsEveryEscaping: each escaping of the secret, inside other text, is found,
+// and the value is replaced whole.
+func TestRevealsEveryEscaping(t *testing.T) {
+	r := New(nil, pw)
+	for _, e := range escapes {
+		for _, around := range [][2]string{{"", ""}, {"bad password ", "."}, {`\`, "%"}, {"&amp;", "&#"}} {
+			text := around[0] + e.f(pw) + around[1]
+			if !r.Reveals(text) {
+				t.Errorf("%s: Reveals(%q) = false; want true", e.name, text)
+			}
+			if got := r.Value(text); got != Marker {
+				t.Errorf("%s: Value(%q) = %q; want %q", e.name, text, got, Marker)
+			}
+		}
+	}
+}
+
+// TestFixedTextIsNotAnEcho: a secret inside fixed text is not reported; one beside it is.
+func TestFixedTextIsNotAnEcho(t *testing.T) {
+	tests := []struct {
+		secret, text string
+		want         bool
+	}{
+		{"p", VendorText[0], false},
+		{"Please", VendorText[0], false},
+		{"authenticate", "/v1/authenticate", false},
+		{"Please", "Please", true},                  // not inside a longer fixed text: an echo
+		{"Token Expired!", "Token Expired!", true}, // spills out of the fixed text
+		{"Please", VendorText[0] + " Please", true},
+		{"p", "application/json", false},
+		{"p", "oops", true},
+	}
+	for _, tt := range tests {
+		if got := New(VendorText, tt.secret).Reveals(tt.text); got != tt.want {
+			t.Errorf("New(VendorText, %q).Reveals(%q) = %v; want %v", tt.secret, tt.text, got, tt.want)
+		}
+	}
+}
+
+// TestBodyKeepsJSONStructure: only the JSON values that hold the secret are replaced,
+// duplicates included; a body without it is returned byte for byte.
+func TestBodyKeepsJSONStructure(t *testing.T) {
+	r := New(VendorText, "hunter2")
+	tests := map[string]struct{ in, want string }{
+		"clean":      {`{"message": "Access denied"}`, `{"message": "Access denied"}`},
+		"value":      {`{"message":"Access denied","echo":{"pw":"hunter\u0032"}}`, `{"message":"Access denied","echo":{"pw":"[redacted]"}}`},
+		"duplicate":  {`{"m":"hunter2","m":"ok"}`, `{"m":"[redacted]","m":"ok"}`},
+		"key":        {`{"hunter2":1,"a":[true,null,2.5]}`, `{"[redacted]":1,"a":[true,null,2.5]}`},
+		"array":      {`["a","x hunter2"]`, `["a","[redacted]"]`},
+		"text":       {`denied for hunter2`, Marker},
+		"broken":     {`{"m":"hunter2"`, Marker},
+		"two values": {`{"m":"a"} "hunter2"`, Marker},
+	}
+	for name, tt := range tests {
+		if got := string(r.Body([]byte(tt.in))); got != tt.want {
+			t.Errorf("%s: Body(%q) = %q; want %q", name, tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestHeader: a value that holds the secret is replaced, a name that holds it drops
+// the header, known names and dates stay.
+func TestHeader(t *testing.T) {
+	r := New(VendorText, "e")
+	h := http.Header{"Content-Type": {"application/json"}, "Date": {"Wed, 25 Nov 2026 12:00:00 GMT"},
+		"X-Echo": {"me"}, "X-Hey": {"1"}}
+	got := r.Header(h)
+	if got.Get("Content-Type") != "application/json" || got.Get("Date") != h.Get("Date") ||
+		got.Get("X-Echo") != Marker || got["X-Hey"] != nil {
+		t.Errorf("Header(%v) = %v; want Content-Type and Date kept, X-Echo replaced, X-Hey dropped", h, got)
+	}
+}
+
+// TestRedactorIsNotPrinted: a Redactor inside a printed struct does not print its
+// secrets, whatever the verb.
+func TestRedactorIsNotPrinted(t *testing.T) {
+	v := struct{ r *Redactor }{New(nil, "hunter2")}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q"} {
+		if out := fmt.Sprintf(verb, v); strings.Contains(out, "hunter2") || strings.Contains(out, fmt.Sprintf("%x", "hunter2")) {
+			t.Errorf("Sprintf(%s) = %q; want no secret", verb, out)
+		}
+	}
+}
+
+// FuzzRedact: whatever the secret, its escaping and the text around it, neither Value
+// nor Body lets any escaping of the secret through.
+func FuzzRedact(f *testing.F) {
+	f.Add(pw, uint8(0), "bad password ", ".")
+	f.Add("p", uint8(3), `{"message":"`, `"}`)
+	f.Add("hunter2", uint8(7), "<p>", "</p>")
+	f.Add("a b+c", uint8(10), "x=", "&y=1")
+	f.Add("😀/x", uint8(14), `\`, "%")
+	f.Fuzz(func(t *testing.T, secret string, choice uint8, prefix, suffix string) {
+		// A password is a JSON string, so valid UTF-8 (an encoder turns a stray byte
+		// into U+FFFD, which no longer spells the secret).
+		if secret == "" || !utf8.ValidString(secret) || len(secret) > 64 || len(prefix)+len(suffix) > 4096 {
+			return
+		}
+		esc := escapes[int(choice)%len(escapes)]
+		r := New(nil, secret)
+		text := prefix + esc.f(secret) + suffix
+		check := func(what, out string) {
+			for _, e := range escapes {
+				if s := e.f(secret); strings.Contains(out, s) && !strings.Contains(Marker, s) {
+					t.Fatalf("%s(%q) with secret %q (%s) = %q; holds it %s-escaped", what, text, secret, esc.name, out, e.name)
+				}
+			}
+		}
+		check("Value", r.Value(text))
+		jb, _ := json.Marshal(map[string]string{"message": text, "code": "X"})
+		for _, in := range [][]byte{[]byte(text), jb} {
+			out := r.Body(in)
+			if !json.Valid(out) {
+				check("Body", string(out))
+				continue
+			}
+			dec := json.NewDecoder(bytes.NewReader(out))
+			dec.UseNumber()
+			for {
+				tok, err := dec.Token()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("Body(%q) = %q: not one JSON value: %v", in, out, err)
+				}
+				switch v := tok.(type) {
+				case string:
+					check("Body(JSON) string", v)
+				case json.Number:
+					check("Body(JSON) number", string(v))
+				}
+			}
+		}
+	})
+}
