@@ -10,7 +10,8 @@
 // substitutes inside text: a value that holds a secret is replaced whole by Marker,
 // so where a marker lands says nothing about the secret; and an occurrence that lies
 // inside a known fixed text (the vendor's documented messages, the endpoint path) is
-// not an echo, so a password such as "p" or "Please" does not rewrite that text.
+// not an echo, nor is a short secret inside a longer word, so a password such as "p"
+// or "Please" does not rewrite that text.
 package secret
 
 import (
@@ -92,11 +93,13 @@ func (r *Redactor) revealsIn(d string, secrets []string) bool {
 				break
 			}
 			i += from
-			if covered == nil {
-				covered = fixedSpans(d, r.fixed)
-			}
-			if !inside(covered, i, i+len(s)) {
-				return true
+			if utf8.RuneCountInString(s) >= anywhere || wholeWord(d, i, i+len(s)) {
+				if covered == nil {
+					covered = fixedSpans(d, r.fixed)
+				}
+				if !inside(covered, i, i+len(s)) {
+					return true
+				}
 			}
 			_, size := utf8.DecodeRuneInString(d[i:])
 			from = i + size
@@ -104,6 +107,24 @@ func (r *Redactor) revealsIn(d string, secrets []string) bool {
 	}
 	return false
 }
+
+// anywhere is the length (in runes) from which a secret counts wherever it occurs. A
+// shorter one counts only as a whole word: "p" inside "https" or "unexpected" is
+// chance, and replacing that text would tell a reader the password is in it. (A short
+// password a server glues to other letters is the price; long ones are always found.)
+const anywhere = 8
+
+// wholeWord reports whether d[lo:hi] does not continue a word on either side: a
+// letter or digit at an edge of the match is not next to another one.
+func wholeWord(d string, lo, hi int) bool {
+	first, _ := utf8.DecodeRuneInString(d[lo:])
+	last, _ := utf8.DecodeLastRuneInString(d[:hi])
+	before, _ := utf8.DecodeLastRuneInString(d[:lo])
+	after, _ := utf8.DecodeRuneInString(d[hi:])
+	return !(lo > 0 && isWord(first) && isWord(before)) && !(hi < len(d) && isWord(last) && isWord(after))
+}
+
+func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) }
 
 func fixedSpans(d string, fixed []string) [][2]int {
 	spans := [][2]int{}
