@@ -124,7 +124,9 @@ func wholeWord(d string, lo, hi int) bool {
 	return !(lo > 0 && isWord(first) && isWord(before)) && !(hi < len(d) && isWord(last) && isWord(after))
 }
 
-func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) }
+func isWord(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
 
 func fixedSpans(d string, fixed []string) [][2]int {
 	spans := [][2]int{}
@@ -161,12 +163,20 @@ func (r *Redactor) Value(text string) string {
 // Body returns b, or b with every JSON string, number or member name that holds a
 // secret replaced whole by Marker (a JSON body), or Marker (any other body that holds
 // a secret). The JSON structure and the values without a secret are kept.
-func (r *Redactor) Body(b []byte) []byte {
+func (r *Redactor) Body(b []byte) []byte { return r.BodyMarked(b, nil) }
+
+// BodyMarked is Body with the replacement of a JSON value chosen by the name of the
+// member that holds it (mark(""), for an array element or a member name). A nil
+// mark means Marker everywhere.
+func (r *Redactor) BodyMarked(b []byte, mark func(member string) string) []byte {
 	if r.Empty() || len(b) == 0 {
 		return b
 	}
+	if mark == nil {
+		mark = func(string) string { return Marker }
+	}
 	if t := bytes.TrimSpace(b); len(t) > 0 && (t[0] == '{' || t[0] == '[' || t[0] == '"') {
-		if out, ok := r.json(t); ok {
+		if out, ok := r.json(t, mark); ok {
 			if out == nil {
 				return b // nothing held a secret: keep the exact bytes
 			}
@@ -182,13 +192,14 @@ func (r *Redactor) Body(b []byte) []byte {
 // json rewrites one JSON value token by token (so duplicate member names are seen,
 // unlike a map decode). It returns nil, true when nothing held a secret, and false
 // when t is not one JSON value.
-func (r *Redactor) json(t []byte) ([]byte, bool) {
+func (r *Redactor) json(t []byte, mark func(string) string) ([]byte, bool) {
 	dec := json.NewDecoder(bytes.NewReader(t))
 	dec.UseNumber()
 	var out bytes.Buffer
 	changed := false
 	type frame struct {
-		object, first, key bool // key: the next token in an object is a member name
+		object, first, key bool   // key: the next token in an object is a member name
+		member             string // the current member's name
 	}
 	var stack []frame
 	for {
@@ -216,6 +227,14 @@ func (r *Redactor) json(t []byte) ([]byte, bool) {
 				top.first = false
 			}
 		}
+		member, isKey := "", false // the member name a value belongs to; whether tok is a name
+		if n := len(stack); n > 0 && stack[n-1].object {
+			isKey = stack[n-1].key == false && tok != json.Delim('}') // key flipped above
+			member = stack[n-1].member
+			if isKey {
+				member = ""
+			}
+		}
 		switch v := tok.(type) {
 		case json.Delim:
 			out.WriteByte(byte(v))
@@ -228,14 +247,18 @@ func (r *Redactor) json(t []byte) ([]byte, bool) {
 				stack = stack[:len(stack)-1]
 			}
 		case string:
+			if isKey {
+				stack[len(stack)-1].member = v
+			}
 			if r.Reveals(v) {
-				v, changed = Marker, true
+				v, changed = mark(member), true
 			}
 			e, _ := json.Marshal(v)
 			out.Write(e)
 		case json.Number:
 			if r.Reveals(string(v)) {
-				out.WriteString(`"` + Marker + `"`)
+				e, _ := json.Marshal(mark(member))
+				out.Write(e)
 				changed = true
 			} else {
 				out.WriteString(string(v))

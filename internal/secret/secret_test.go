@@ -4,78 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"html"
+	"github.com/csconnect/csconnect/internal/secret/secrettest"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
 )
-
-// escapes are every spelling of a secret that JSON, HTML and URL encoders produce,
-// written independently of the decoders under test.
-var escapes = []struct {
-	name string
-	f    func(string) string
-}{
-	{"raw", func(s string) string { return s }},
-	{"json", func(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) }},
-	{"json-u-lower", func(s string) string { return perUTF16(s, `\u%04x`) }},
-	{"json-u-upper", func(s string) string { return perUTF16(s, `\u%04X`) }},
-	{"json-slash", func(s string) string {
-		b, _ := json.Marshal(s)
-		return strings.ReplaceAll(string(b[1:len(b)-1]), "/", `\/`)
-	}},
-	{"html", html.EscapeString},
-	{"html-named", func(s string) string {
-		return strings.NewReplacer("/", "&sol;", "+", "&plus;", "@", "&commat;").Replace(html.EscapeString(s))
-	}},
-	{"html-decimal", func(s string) string { return perRune(s, "&#%d;") }},
-	{"html-hex-lower", func(s string) string { return perRune(s, "&#x%x;") }},
-	{"html-hex-upper", func(s string) string { return perRune(s, "&#X%X;") }},
-	{"url-query", url.QueryEscape},
-	{"url-path", url.PathEscape},
-	{"url-all-lower", func(s string) string { return perByte(s, "%%%02x") }},
-	{"url-all-upper", func(s string) string { return perByte(s, "%%%02X") }},
-	{"json-of-url", func(s string) string { b, _ := json.Marshal(url.QueryEscape(s)); return string(b[1 : len(b)-1]) }},
-	{"html-of-json-u", func(s string) string { return html.EscapeString(perUTF16(s, `\u%04X`)) }},
-	{"url-of-html", func(s string) string { return url.QueryEscape(perRune(s, "&#%d;")) }},
-	{"json-of-json", func(s string) string {
-		b, _ := json.Marshal(perUTF16(s, `\u%04x`))
-		return string(b[1 : len(b)-1])
-	}},
-}
-
-func perRune(s, format string) string {
-	var b strings.Builder
-	for _, r := range s {
-		fmt.Fprintf(&b, format, r)
-	}
-	return b.String()
-}
-
-func perByte(s, format string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		fmt.Fprintf(&b, format, s[i])
-	}
-	return b.String()
-}
-
-func perUTF16(s, format string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			fmt.Fprintf(&b, format, 0xD800+(r>>10))
-			fmt.Fprintf(&b, format, 0xDC00+(r&0x3FF))
-			continue
-		}
-		fmt.Fprintf(&b, format, r)
-	}
-	return b.String()
-}
 
 const pw = `p@ss w/rd+<&>"'é😀`
 
@@ -83,14 +18,14 @@ const pw = `p@ss w/rd+<&>"'é😀`
 // and the value is replaced whole.
 func TestRevealsEveryEscaping(t *testing.T) {
 	r := New(nil, pw)
-	for _, e := range escapes {
+	for _, e := range secrettest.Escapes {
 		for _, around := range [][2]string{{"", ""}, {"bad password ", "."}, {`\`, "%"}, {"&amp;", "&#"}} {
-			text := around[0] + e.f(pw) + around[1]
+			text := around[0] + e.F(pw) + around[1]
 			if !r.Reveals(text) {
-				t.Errorf("%s: Reveals(%q) = false; want true", e.name, text)
+				t.Errorf("%s: Reveals(%q) = false; want true", e.Name, text)
 			}
 			if got := r.Value(text); got != Marker {
-				t.Errorf("%s: Value(%q) = %q; want %q", e.name, text, got, Marker)
+				t.Errorf("%s: Value(%q) = %q; want %q", e.Name, text, got, Marker)
 			}
 		}
 	}
@@ -105,7 +40,7 @@ func TestFixedTextIsNotAnEcho(t *testing.T) {
 		{"p", VendorText[0], false},
 		{"Please", VendorText[0], false},
 		{"authenticate", "/v1/authenticate", false},
-		{"Please", "Please", true},                  // not inside a longer fixed text: an echo
+		{"Please", "Please", true},                 // not inside a longer fixed text: an echo
 		{"Token Expired!", "Token Expired!", true}, // spills out of the fixed text
 		{"Please", VendorText[0] + " Please", true},
 		{"p", "application/json", false},
@@ -138,6 +73,22 @@ func TestBodyKeepsJSONStructure(t *testing.T) {
 		if got := string(r.Body([]byte(tt.in))); got != tt.want {
 			t.Errorf("%s: Body(%q) = %q; want %q", name, tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestBodyMarked: the replacement is chosen by the member that holds the value.
+func TestBodyMarked(t *testing.T) {
+	r := New(nil, "tok.en.value", "hunter2")
+	mark := func(m string) string {
+		if m == "token" {
+			return "eyJredacted.eyJredacted.redacted"
+		}
+		return Marker
+	}
+	in := `{"token":"tok.en.value","echo":["hunter2"],"n":{"token":1,"x":"hunter2"}}`
+	want := `{"token":"eyJredacted.eyJredacted.redacted","echo":["[redacted]"],"n":{"token":1,"x":"[redacted]"}}`
+	if got := string(r.BodyMarked([]byte(in), mark)); got != want {
+		t.Errorf("BodyMarked(%s) = %s; want %s", in, got, want)
 	}
 }
 
@@ -179,20 +130,20 @@ func FuzzRedact(f *testing.F) {
 		if secret == "" || !utf8.ValidString(secret) || len(secret) > 64 || len(prefix)+len(suffix) > 4096 {
 			return
 		}
-		esc := escapes[int(choice)%len(escapes)]
+		esc := secrettest.Escapes[int(choice)%len(secrettest.Escapes)]
 		r := New(nil, secret)
-		text := prefix + esc.f(secret) + suffix
+		text := prefix + esc.F(secret) + suffix
 		if utf8.RuneCountInString(secret) < anywhere {
-			text = prefix + " " + esc.f(secret) + " " + suffix // a short secret counts as a whole word
+			text = prefix + " " + esc.F(secret) + " " + suffix // a short secret counts as a whole word
 		}
 		check := func(what, out string) {
-			for _, e := range escapes {
-				s := e.f(secret)
+			for _, e := range secrettest.Escapes {
+				s := e.F(secret)
 				if utf8.RuneCountInString(secret) < anywhere {
 					s = " " + s + " " // a short secret counts as a whole word only
 				}
 				if strings.Contains(out, s) && !strings.Contains(Marker, s) {
-					t.Fatalf("%s(%q) with secret %q (%s) = %q; holds it %s-escaped", what, text, secret, esc.name, out, e.name)
+					t.Fatalf("%s(%q) with secret %q (%s) = %q; holds it %s-escaped", what, text, secret, esc.Name, out, e.Name)
 				}
 			}
 		}
