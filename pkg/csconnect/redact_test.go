@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,69 +14,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/csconnect/csconnect/internal/secret/secrettest"
 )
-
-// escapings are the ways a server can spell a secret it echoes: every form JSON, HTML
-// and URL encoders produce, in both hex cases. Tests hold outputs against all of them.
-var escapings = map[string]func(string) string{
-	"raw":  func(s string) string { return s },
-	"json": func(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) },
-	"json-u-lower": func(s string) string {
-		return eachRune(s, func(r rune) string { return utf16Escape(r, "\\u%04x") })
-	},
-	"json-u-upper": func(s string) string {
-		return eachRune(s, func(r rune) string { return utf16Escape(r, "\\u%04X") })
-	},
-	"json-slash":    func(s string) string { return strings.ReplaceAll(s, "/", `\/`) },
-	"html":          html.EscapeString,
-	"html-named":    func(s string) string { return strings.NewReplacer("/", "&sol;", "+", "&plus;", " ", "&nbsp;").Replace(html.EscapeString(s)) },
-	"html-decimal":  func(s string) string { return eachRune(s, func(r rune) string { return fmt.Sprintf("&#%d;", r) }) },
-	"html-hex":      func(s string) string { return eachRune(s, func(r rune) string { return fmt.Sprintf("&#x%x;", r) }) },
-	"html-HEX":      func(s string) string { return eachRune(s, func(r rune) string { return fmt.Sprintf("&#X%X;", r) }) },
-	"url-query":     url.QueryEscape,
-	"url-path":      url.PathEscape,
-	"url-all-lower": func(s string) string { return eachByte(s, "%%%02x") },
-	"url-all-upper": func(s string) string { return eachByte(s, "%%%02X") },
-	"json-of-url":   func(s string) string { b, _ := json.Marshal(url.QueryEscape(s)); return string(b[1 : len(b)-1]) },
-	"html-of-json-u": func(s string) string {
-		return html.EscapeString(eachRune(s, func(r rune) string { return utf16Escape(r, "\\u%04X") }))
-	},
-}
-
-func eachRune(s string, f func(rune) string) string {
-	var b strings.Builder
-	for _, r := range s {
-		b.WriteString(f(r))
-	}
-	return b.String()
-}
-
-func eachByte(s, format string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		fmt.Fprintf(&b, format, s[i])
-	}
-	return b.String()
-}
-
-func utf16Escape(r rune, format string) string {
-	if r < 0x10000 {
-		return fmt.Sprintf(format, r)
-	}
-	r -= 0x10000
-	return fmt.Sprintf(format, 0xD800+(r>>10)) + fmt.Sprintf(format, 0xDC00+(r&0x3FF))
-}
 
 // assertNoSecret fails if out holds secret in any escaping.
 func assertNoSecret(t *testing.T, what, out string, secrets ...string) {
 	t.Helper()
-	for _, s := range secrets {
-		for name, esc := range escapings {
-			if e := esc(s); strings.Contains(out, e) {
-				t.Errorf("%s = %q holds the secret %s-escaped (%q)", what, out, name, e)
-			}
-		}
-	}
+	secrettest.AssertNone(t, what, out, secrets...)
 }
 
 // redactPassword is a password with every character an escaping treats specially.
@@ -87,8 +31,8 @@ const redactPassword = `p@ss w/rd+<&>"'é😀`
 // escaping and in any place (a decoded field, a field that is not decoded, a text or
 // HTML body, a header), is in no part of the *APIError.
 func TestAPIErrorRedactsEveryEscaping(t *testing.T) {
-	for name, esc := range escapings {
-		e := esc(redactPassword)
+	for _, esc := range secrettest.Escapes {
+		name, e := esc.Name, esc.F(redactPassword)
 		jsonSafe := e // e as the text of a JSON string: the json escapings already are
 		if !strings.HasPrefix(name, "json") {
 			jsonSafe = strings.NewReplacer(`"`, `\"`, `\`, `\\`).Replace(e)
@@ -142,13 +86,13 @@ func assertAPIErrorClean(t *testing.T, e *APIError, secrets ...string) {
 // TestServiceErrorRedactsTokenEveryEscaping: CheckResponse removes the bearer token
 // of the request from its error in every escaping.
 func TestServiceErrorRedactsTokenEveryEscaping(t *testing.T) {
-	for name, esc := range escapings {
-		t.Run(name, func(t *testing.T) {
-			body := `{"error":"Invalid token.","token":"` + strings.NewReplacer(`"`, `\"`).Replace(esc(prismToken)) + `"}`
+	for _, esc := range secrettest.Escapes {
+		t.Run(esc.Name, func(t *testing.T) {
+			body := `{"error":"Invalid token.","token":"` + strings.NewReplacer(`"`, `\"`).Replace(esc.F(prismToken)) + `"}`
 			req, _ := http.NewRequest(http.MethodGet, "https://se-webservice.apps.creditsafe.com/datecheck/company", nil)
 			req.Header.Set("Authorization", "Bearer "+prismToken)
 			resp := &http.Response{StatusCode: 401, Status: "401 Unauthorized", Request: req,
-				Header: http.Header{"Content-Type": {"application/json"}, "X-Echo": {esc(prismToken)}},
+				Header: http.Header{"Content-Type": {"application/json"}, "X-Echo": {esc.F(prismToken)}},
 				Body:   io.NopCloser(strings.NewReader(body))}
 			var apiErr *APIError
 			if err := CheckResponse(resp); !errors.As(err, &apiErr) {
