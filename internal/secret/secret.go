@@ -20,6 +20,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -85,7 +86,7 @@ func (r *Redactor) Reveals(text string) bool {
 
 // revealsIn reports whether d holds a secret at a place no fixed text covers.
 func (r *Redactor) revealsIn(d string, secrets []string) bool {
-	var covered [][2]int // spans of fixed text, computed on the first hit
+	var covered *spans // where fixed text lies, computed on the first hit
 	for _, s := range secrets {
 		for from := 0; from <= len(d)-len(s); {
 			i := strings.Index(d[from:], s)
@@ -95,9 +96,10 @@ func (r *Redactor) revealsIn(d string, secrets []string) bool {
 			i += from
 			if utf8.RuneCountInString(s) >= anywhere || wholeWord(d, i, i+len(s)) {
 				if covered == nil {
-					covered = fixedSpans(d, r.fixed)
+					sp := fixedSpans(d, r.fixed)
+					covered = &sp
 				}
-				if !inside(covered, i, i+len(s)) {
+				if !covered.inside(i, i+len(s)) {
 					return true
 				}
 			}
@@ -128,28 +130,46 @@ func isWord(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }
 
-func fixedSpans(d string, fixed []string) [][2]int {
-	spans := [][2]int{}
+// spans are the places of fixed text in a decoding, sorted by start, with the
+// furthest end reached so far, so that inside is a binary search.
+type spans struct {
+	start, maxEnd []int
+}
+
+func fixedSpans(d string, fixed []string) spans {
+	type span struct{ lo, hi int }
+	var all []span
 	for _, f := range fixed {
 		for from := 0; f != ""; {
 			i := strings.Index(d[from:], f)
 			if i < 0 {
 				break
 			}
-			spans = append(spans, [2]int{from + i, from + i + len(f)})
+			all = append(all, span{from + i, from + i + len(f)})
 			from += i + 1
 		}
 	}
-	return spans
+	slices.SortFunc(all, func(a, b span) int { return a.lo - b.lo })
+	sp := spans{start: make([]int, len(all)), maxEnd: make([]int, len(all))}
+	end := 0
+	for k, a := range all {
+		end = max(end, a.hi)
+		sp.start[k], sp.maxEnd[k] = a.lo, end
+	}
+	return sp
 }
 
-func inside(spans [][2]int, lo, hi int) bool {
-	for _, s := range spans {
-		if s[0] <= lo && hi <= s[1] {
-			return true
+// inside reports whether [lo, hi) lies within one fixed span.
+func (sp spans) inside(lo, hi int) bool {
+	k, found := slices.BinarySearch(sp.start, lo)
+	if !found {
+		k--
+	} else {
+		for k+1 < len(sp.start) && sp.start[k+1] == lo {
+			k++
 		}
 	}
-	return false
+	return k >= 0 && sp.maxEnd[k] >= hi
 }
 
 // Value returns text, or Marker when text holds a secret.
@@ -253,12 +273,10 @@ func (r *Redactor) json(t []byte, mark func(string) string) ([]byte, bool) {
 			if r.Reveals(v) {
 				v, changed = mark(member), true
 			}
-			e, _ := json.Marshal(v)
-			out.Write(e)
+			writeString(&out, v)
 		case json.Number:
 			if r.Reveals(string(v)) {
-				e, _ := json.Marshal(mark(member))
-				out.Write(e)
+				writeString(&out, mark(member))
 				changed = true
 			} else {
 				out.WriteString(string(v))
@@ -283,6 +301,15 @@ func (r *Redactor) json(t []byte, mark func(string) string) ([]byte, bool) {
 		return nil, true
 	}
 	return out.Bytes(), true
+}
+
+// writeString writes s as a JSON string without escaping <, > and & (as the server
+// most likely did not), so a rewritten body stays close to the original's size.
+func writeString(out *bytes.Buffer, s string) {
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	out.Truncate(out.Len() - 1) // Encode's newline
 }
 
 // Header returns a copy of h in which every value that holds a secret is Marker and

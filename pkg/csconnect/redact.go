@@ -48,7 +48,9 @@ func (r redactor) apiError(e *APIError) {
 	for _, f := range []*string{&e.Code, &e.Message, &e.Detail, &e.Hint, &e.RequestID, &e.WWWAuthenticate} {
 		*f = r.r.Value(*f)
 	}
-	e.Body = r.r.Body(e.Body)
+	if e.Body = r.r.Body(e.Body); len(e.Body) > maxErrorBody {
+		e.Body = []byte(redacted) // rewritten past the cap: keep the cap
+	}
 	e.Header = r.r.Header(e.Header)
 }
 
