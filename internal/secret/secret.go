@@ -249,7 +249,7 @@ func (r *Redactor) json(t []byte, mark func(string) string) ([]byte, bool) {
 		}
 		member, isKey := "", false // the member name a value belongs to; whether tok is a name
 		if n := len(stack); n > 0 && stack[n-1].object {
-			isKey = stack[n-1].key == false && tok != json.Delim('}') // key flipped above
+			isKey = !stack[n-1].key && tok != json.Delim('}') // the flip above left key false after a name
 			member = stack[n-1].member
 			if isKey {
 				member = ""
