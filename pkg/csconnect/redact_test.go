@@ -188,6 +188,14 @@ func TestFormattingNeverRevealsSecrets(t *testing.T) {
 			A *Authenticator
 		}{c, c.Tokens, a},
 		"zero Client": Client{}, "nil *Cache": (*Cache)(nil),
+		// Reached through unexported fields, where fmt calls no method of theirs.
+		"hidden": struct {
+			c  Client
+			pc *Client
+			a  *Authenticator
+			t  *Cache
+			ac AuthConfig
+		}{*c, c, a, c.Tokens, AuthConfig{Username: testUser}},
 	}
 	secrets := []string{testPassword, tok.Value}
 	hexes := func(out string) {
