@@ -1,6 +1,9 @@
 package conformance
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -44,3 +47,28 @@ func TestViolationKeepsFixedText(t *testing.T) {
 		t.Errorf("Message = %q; want the secret gone", got)
 	}
 }
+
+// TestExchangeErrRedacted: a transport error that quotes the password or the token,
+// in any escaping, does not reach the reported Exchange.
+func TestExchangeErrRedacted(t *testing.T) {
+	const pw, tok = "p@ss w/rd+<&>'é", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+	for _, esc := range secrettest.Escapes {
+		var got Exchange
+		base := roundTripFunc(func(*http.Request) (*http.Response, error) {
+			return nil, errors.New("proxy refused " + esc.F(pw) + " and " + esc.F(tok))
+		})
+		c := &http.Client{Transport: &Transport{Base: base, OnExchange: func(x Exchange) { got = x }}}
+		body, _ := json.Marshal(map[string]string{"username": "u", "password": pw})
+		req, _ := http.NewRequest(http.MethodPost, "https://connect.creditsafe.com/v1/authenticate", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if _, err := c.Do(req); err == nil {
+			t.Fatal("Do() = nil error; want the transport's")
+		}
+		secrettest.AssertNone(t, esc.Name+" Exchange.Err", got.Err, pw, tok)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
