@@ -20,7 +20,10 @@ func TestFormattingNeverPrintsPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	values := map[string]any{"Options": opts, "*Options": &opts, "*Simulator": sim, "[]Options": []simulator.Options{opts},
-		"struct": struct{ O simulator.Options }{opts}}
+		"struct": struct{ O simulator.Options }{opts},
+		// Reached through an unexported field, where fmt calls no method of its. (An
+		// Options value there prints its exported Password: fmt offers no hook.)
+		"hidden": struct{ s *simulator.Simulator }{sim}}
 	for name, v := range values {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%t", "%d"} {
 			out := fmt.Sprintf(verb, v)

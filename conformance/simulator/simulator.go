@@ -76,10 +76,11 @@ type Options struct {
 // GET /_sim/stats, POST /_sim/reset, POST /_sim/faults (FaultRequest) and
 // POST /_sim/clock (ClockRequest). Safe for concurrent use.
 type Simulator struct {
-	opts   Options
-	offset atomic.Int64 // nanoseconds Advance added to Options.Now
-	key    *rsa.PrivateKey
-	mux    *http.ServeMux
+	opts     Options       // Password cleared: see password
+	password func() string // the accepted password, out of fmt's reach
+	offset   atomic.Int64  // nanoseconds Advance added to Options.Now
+	key      *rsa.PrivateKey
+	mux      *http.ServeMux
 
 	stats counters
 
@@ -126,7 +127,8 @@ func New(opts Options) (*Simulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulator: generate key: %w", err)
 	}
-	s := &Simulator{opts: opts, key: key, mux: http.NewServeMux()}
+	s := &Simulator{opts: opts, key: key, mux: http.NewServeMux(), password: sealPassword(opts.Password)}
+	s.opts.Password = "" // kept sealed: fmt prints s.opts's fields when it reaches them
 	s.resetLocked()
 	h := handlers{s}
 	for _, base := range []string{"", "/v1"} {
