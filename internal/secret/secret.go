@@ -5,8 +5,8 @@
 //
 // Detection decodes the candidate text every way a server can spell a secret (JSON
 // \uXXXX and short escapes including \/, HTML named, decimal and hexadecimal
-// entities, URL percent-encoding with '+' for a space, either hex case, and these
-// nested up to three deep) and looks for the secret in each decoding. Redaction never
+// entities, URL percent-encoding with '+' for a space, either hex case; nested two
+// deep always, three deep up to 64 decodings) and looks for the secret in each. Redaction never
 // substitutes inside text: a value that holds a secret is replaced whole by Marker,
 // so where a marker lands says nothing about the secret; and an occurrence that lies
 // inside a known fixed text (the vendor's documented messages, the endpoint path) is

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -45,8 +46,17 @@ func (r redactor) apiError(e *APIError) {
 	if r.r.Empty() || e == nil {
 		return
 	}
+	// A field was capped (oneLine ends it with "…") where the answer may have held a
+	// secret: the cap may have cut the secret, leaving its first characters, which no
+	// search for the whole secret finds. Such a field goes whole.
+	sourceReveals := r.r.Reveals(string(e.Body))
+	for k, vs := range e.Header {
+		sourceReveals = sourceReveals || r.r.Reveals(k) || slices.ContainsFunc(vs, r.r.Reveals)
+	}
 	for _, f := range []*string{&e.Code, &e.Message, &e.Detail, &e.Hint, &e.RequestID, &e.WWWAuthenticate} {
-		*f = r.r.Value(*f)
+		if *f = r.r.Value(*f); sourceReveals && strings.HasSuffix(*f, "…") {
+			*f = redacted
+		}
 	}
 	if e.Body = r.r.Body(e.Body); len(e.Body) > maxErrorBody {
 		e.Body = []byte(redacted) // rewritten past the cap: keep the cap

@@ -241,3 +241,27 @@ func apiErrorDiff(got, want *APIError) string {
 	}
 	return b.String()
 }
+
+// TestTruncatedFieldKeepsNoPrefix: a field capped at maxFieldRunes right inside an
+// echoed password must not keep the password's first characters.
+func TestTruncatedFieldKeepsNoPrefix(t *testing.T) {
+	for _, cut := range []int{1, 4, len(testPassword) - 1} {
+		msg := strings.Repeat("x", maxFieldRunes-cut-1) + " " + testPassword
+		for name, h := range map[string]http.Header{
+			"body":   {"Content-Type": {"application/json"}},
+			"header": {"X-Request-Id": {strings.Repeat("r", maxCodeRunes-cut-1) + " " + testPassword}},
+		} {
+			body := `{"message":"` + msg + `"}`
+			if name == "header" {
+				body = `{"message":"denied"}`
+			}
+			e := decodeError(authenticateEndpoint, 401, "", h, []byte(body), fixtureNow)
+			newRedactor(testPassword).apiError(e)
+			for _, f := range []string{e.Message, e.RequestID, e.Error()} {
+				if strings.Contains(f, " "+testPassword[:cut]+"…") {
+					t.Errorf("%s, cut %d: %.60q… keeps the password's first %d characters", name, cut, f[max(0, len(f)-40):], cut)
+				}
+			}
+		}
+	}
+}
