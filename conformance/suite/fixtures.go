@@ -36,6 +36,13 @@ type FixtureWriter struct {
 	seen []string // secrets learnt from earlier exchanges (tokens, passwords)
 }
 
+// maxFixtureBody caps how much of a body is saved; cappedTail is what is dropped from
+// the end of a capped one: more than the longest password in its longest escaping.
+const (
+	maxFixtureBody = 1 << 20
+	cappedTail     = 1 << 10
+)
+
 // jwtPattern matches anything shaped like a JWT, wherever it appears in a body.
 var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
 
@@ -65,11 +72,19 @@ func (f *FixtureWriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return resp, err
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFixtureBody))
+	// The caller gets the same bytes followed by any unread rest.
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
 	if err != nil {
 		return resp, nil
+	}
+	if len(body) == maxFixtureBody {
+		// Cut, perhaps inside an echoed secret: drop the tail its first characters
+		// could sit in, whatever it holds, so the cut says nothing about the secret.
+		body = append(body[:maxFixtureBody-cappedTail:maxFixtureBody-cappedTail], "…"...)
 	}
 	f.learn(tokenOf(body))
 	f.mu.Lock()

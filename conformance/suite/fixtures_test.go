@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -117,5 +118,22 @@ func TestSanitizeKeepsFixedText(t *testing.T) {
 		if got := string(suite.Sanitize(resp, body, pw)); got != want {
 			t.Errorf("Sanitize(password %q) = %q; want %q unchanged", pw, got, want)
 		}
+	}
+}
+
+// TestFixtureWriterPassesWholeBody: a body larger than what a fixture keeps still
+// reaches the caller whole.
+func TestFixtureWriterPassesWholeBody(t *testing.T) {
+	want := strings.Repeat("x", 1<<20+100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, want) }))
+	t.Cleanup(srv.Close)
+	c := &http.Client{Transport: &suite.FixtureWriter{Dir: t.TempDir()}}
+	resp, err := c.Get(srv.URL + "/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if got, _ := io.ReadAll(resp.Body); len(got) != len(want) {
+		t.Errorf("body read through FixtureWriter = %d bytes; want %d", len(got), len(want))
 	}
 }

@@ -21,6 +21,10 @@ const (
 	// maxCodeRunes caps codes and request IDs in Error().
 	maxCodeRunes = 80
 	redacted     = secret.Marker
+	// cappedTail is how much of a body cut at maxErrorBody is dropped: more than the
+	// longest password (30 characters) in its longest escaping (~15 bytes a
+	// character, e.g. %26%2365533%3B), so no prefix of it survives the cut.
+	cappedTail = 1 << 10
 )
 
 // redactor removes secrets (the password, the token) from what a server sent back,
@@ -45,6 +49,12 @@ func (r redactor) string(s string) string { return r.r.Value(s) }
 func (r redactor) apiError(e *APIError) {
 	if r.r.Empty() || e == nil {
 		return
+	}
+	if n := len(e.Body) - cappedTail; n >= maxErrorBody-cappedTail {
+		// The read was capped, perhaps inside an echoed secret: drop the tail in which
+		// its first characters, in any escaping, could sit. Always, whatever the tail
+		// holds, so that the cut says nothing about the secret.
+		e.Body = append(e.Body[:n:n], "…"...)
 	}
 	// A field was capped (oneLine ends it with "…") where the answer may have held a
 	// secret: the cap may have cut the secret, leaving its first characters, which no

@@ -265,3 +265,20 @@ func TestTruncatedFieldKeepsNoPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestCappedBodyKeepsNoPrefix: a body cut at maxErrorBody inside an echoed password
+// must not keep the password's first characters, in any escaping.
+func TestCappedBodyKeepsNoPrefix(t *testing.T) {
+	for _, esc := range secrettest.Escapes {
+		e := esc.F(testPassword)
+		for _, cut := range []int{1, len(e) / 2, len(e) - 1} {
+			raw := strings.Repeat("x", maxErrorBody-cut-1) + " " + e
+			capped := []byte(raw[:maxErrorBody])
+			apiErr := decodeError(authenticateEndpoint, 500, "", http.Header{"Content-Type": {"text/plain"}}, capped, fixtureNow)
+			newRedactor(testPassword).apiError(apiErr)
+			if tail := e[:cut]; bytes.HasSuffix(bytes.TrimRight(apiErr.Body, "…"), []byte(" "+tail)) {
+				t.Errorf("%s, cut %d: Body ends %q; want no part of the password", esc.Name, cut, apiErr.Body[max(0, len(apiErr.Body)-20):])
+			}
+		}
+	}
+}
