@@ -176,6 +176,11 @@ func TestFormattingNeverRevealsSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	idle, err := New(Config{Auth: AuthConfig{BaseURL: srv.URL, Username: testUser, Password: testPassword}, ServiceURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = idle.Close() })
 	cfg := AuthConfig{BaseURL: "https://u:" + testPassword + "@example.com/v1", Username: testUser, Password: testPassword}
 	apiErr := decodeError(authenticateEndpoint, 401, "", http.Header{"X-Echo": {testPassword}}, []byte(`{"message":"`+testPassword+`"}`), fixtureNow)
 	newRedactor(testPassword).apiError(apiErr)
@@ -188,14 +193,16 @@ func TestFormattingNeverRevealsSecrets(t *testing.T) {
 			A *Authenticator
 		}{c, c.Tokens, a},
 		"zero Client": Client{}, "nil *Cache": (*Cache)(nil),
-		// Reached through unexported fields, where fmt calls no method of theirs.
+		// Reached through unexported fields, where fmt calls no method of theirs and
+		// reads the fields itself (so of a Client that fetched nothing: reading a live
+		// Cache's counters that way races with its goroutines). An AuthConfig or Token
+		// value there prints its exported Password or Value: fmt offers no hook.
 		"hidden": struct {
 			c  Client
 			pc *Client
 			a  *Authenticator
 			t  *Cache
-			ac AuthConfig
-		}{*c, c, a, c.Tokens, AuthConfig{Username: testUser}},
+		}{*idle, idle, a, idle.Tokens},
 	}
 	secrets := []string{testPassword, tok.Value}
 	hexes := func(out string) {
