@@ -107,7 +107,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	resp, err := base.RoundTrip(out)
 	if err != nil {
-		x.Err = err.Error()
+		x.Err = scrub(err.Error(), secretsOf(req, reqBody, nil))
 		x.Duration = time.Since(start)
 		t.report(x)
 		return nil, err
@@ -116,7 +116,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	body, complete, err := bufferResponse(resp, limit)
 	if err != nil {
 		resp.Body.Close()
-		x.Err = err.Error()
+		x.Err = scrub(err.Error(), secretsOf(req, reqBody, nil))
 		x.Duration = time.Since(start)
 		t.report(x)
 		return nil, err

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/csconnect/csconnect/internal/secret"
 )
 
 // Phase says which half of an exchange broke the contract.
@@ -23,8 +24,9 @@ const (
 )
 
 // Violation is one way an exchange broke the contract. It never holds the password
-// or the token: Message is built without schema values and scrubbed of every
-// secret seen in the exchange, and Path carries no query string.
+// or the token: Message is built without schema values and, should it still hold a
+// secret seen in the exchange (in any escaping), is replaced whole by "[redacted]";
+// Path carries no query string.
 type Violation struct {
 	Phase   Phase  `json:"phase"`
 	Method  string `json:"method"`
@@ -176,18 +178,12 @@ func secretsOf(req *http.Request, reqBody, respBody []byte) []string {
 	return out
 }
 
-// scrub replaces every secret in msg with "[redacted]", longest first so a token
-// inside its Authorization header is caught whole. It is a backstop: messages are
-// built without values in the first place. Secrets shorter than 4 bytes are left
-// alone, since replacing "a" everywhere would make messages unreadable and such a
-// value can only appear in a message by coincidence.
+// scrub returns msg, or "[redacted]" when msg holds a secret in any escaping (JSON,
+// HTML, URL), with the mechanism the client and the fixtures share (internal/secret).
+// The whole message goes, never a piece of it, so where a marker lands cannot tell a
+// reader the secret; and a secret inside the vendor's documented text, or a short one
+// inside a longer word, is not counted, so a password "p" or "Please" does not
+// rewrite a message. It is a backstop: messages are built without values.
 func scrub(msg string, secrets []string) string {
-	sorted := append([]string(nil), secrets...)
-	sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
-	for _, s := range sorted {
-		if len(s) >= 4 {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
-		}
-	}
-	return msg
+	return secret.New(secret.VendorText, secrets...).Value(msg)
 }

@@ -4,7 +4,7 @@
 # pkg/csconnect/testdata/fuzz/<Target>/ and then run in every `make test`.
 
 FUZZ_TIME    ?= 2m
-FUZZ_TARGETS ?= FuzzDecodeError FuzzPreflight FuzzReadTimeClaims FuzzJWTShape
+FUZZ_TARGETS ?= FuzzDecodeError FuzzPreflight FuzzReadTimeClaims FuzzJWTShape FuzzRetryAfter FuzzAuthenticate200
 
 .PHONY: fuzz
 fuzz: ## Fuzz the error decoder, the credential preflight and the token readers for FUZZ_TIME each (default 2m).

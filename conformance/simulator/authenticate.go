@@ -47,7 +47,7 @@ func (h handlers) Authenticate(w http.ResponseWriter, r *http.Request) {
 	}
 	valid := c.shape == shapeOK &&
 		subtle.ConstantTimeCompare([]byte(c.username), []byte(s.opts.Username)) == 1 &&
-		subtle.ConstantTimeCompare([]byte(c.password), []byte(s.opts.Password)) == 1
+		subtle.ConstantTimeCompare([]byte(c.password), []byte(s.password())) == 1
 	if !valid {
 		if blocked, retry := s.limits.identicalBlocked(c.key, now); blocked {
 			s.mu.Unlock()

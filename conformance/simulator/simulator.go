@@ -67,10 +67,11 @@ type Options struct {
 // POST /_sim/clock (ClockRequest) and GET /_sim/openapi.yaml (ControlSpec, the
 // document of these control paths). Safe for concurrent use.
 type Simulator struct {
-	opts   Options
-	offset atomic.Int64 // nanoseconds Advance added to Options.Now
-	key    *rsa.PrivateKey
-	mux    *http.ServeMux
+	opts     Options       // Password cleared: see password
+	password func() string // the accepted password, out of fmt's reach
+	offset   atomic.Int64  // nanoseconds Advance added to Options.Now
+	key      *rsa.PrivateKey
+	mux      *http.ServeMux
 
 	stats counters
 
@@ -120,7 +121,8 @@ func New(opts Options) (*Simulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulator: generate key: %w", err)
 	}
-	s := &Simulator{opts: opts, key: key, mux: http.NewServeMux()}
+	s := &Simulator{opts: opts, key: key, mux: http.NewServeMux(), password: sealPassword(opts.Password)}
+	s.opts.Password = "" // kept sealed: fmt prints s.opts's fields when it reaches them
 	s.resetLocked()
 	h := handlers{s}
 	for _, base := range []string{"", "/v1"} {

@@ -9,21 +9,39 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+
+	"github.com/csconnect/csconnect/internal/secret"
 )
 
 // FixtureWriter is an http.RoundTripper that saves every response it carries as a
 // wire fixture (status line, headers, blank line, body), with secrets removed: the
-// request's credentials are never written, tokens in bodies are replaced, and
-// headers that can carry secrets or session state are dropped. Put it under the
-// validating transport (as Target.Base) to keep what a live run saw.
+// password of an authenticate request, the bearer token of a request, a token an
+// answer carries, anything shaped like a JWT, and Secrets are looked for in every
+// escaping (JSON, HTML, URL) and each header value or body value that holds one is
+// replaced whole (see Sanitize). Put it under the validating transport (as
+// Target.Base) to keep what a live run saw. Safe for concurrent use.
 type FixtureWriter struct {
-	Dir  string            // directory for the .snap files; created if missing
-	Base http.RoundTripper // nil means http.DefaultTransport
-	n    atomic.Int64
+	Dir     string            // directory for the .snap files; created if missing
+	Base    http.RoundTripper // nil means http.DefaultTransport
+	Secrets []string          // more values never to write (the password is found in the request)
+	n       atomic.Int64
+
+	mu   sync.Mutex
+	seen []string // secrets learnt from earlier exchanges (tokens, passwords)
 }
+
+// maxFixtureBody caps how much of a body is saved; cappedTail is what is dropped from
+// the end of a capped one: more than the longest password in its longest escaping.
+const (
+	maxFixtureBody = 1 << 20
+	cappedTail     = 1 << 10
+)
 
 // jwtPattern matches anything shaped like a JWT, wherever it appears in a body.
 var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
@@ -32,8 +50,15 @@ var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0
 // pattern, so a fixture stays a valid example.
 const redactedToken = "eyJredacted.eyJredacted.redacted"
 
-// dropHeaders are never written to a fixture.
-var dropHeaders = map[string]bool{"Set-Cookie": true, "Authorization": true, "Date": true, "Cookie": true}
+// keepHeaders are the only headers written to a fixture: what the contract and the
+// client read. Any other header (a cookie, a session, a server's echo of the
+// request) is dropped, and a kept value that holds a secret is replaced.
+var keepHeaders = map[string]bool{
+	"Content-Type": true, "Retry-After": true, "Www-Authenticate": true, "X-Request-Id": true,
+	"X-Correlation-Id": true, "Correlation-Id": true, "Request-Id": true, "Cache-Control": true,
+	"Ratelimit-Limit": true, "Ratelimit-Remaining": true, "Ratelimit-Reset": true,
+	"X-Ratelimit-Limit": true, "X-Ratelimit-Remaining": true, "X-Ratelimit-Reset": true,
+}
 
 // RoundTrip forwards req and saves the response; a fixture that cannot be written
 // does not fail the request.
@@ -42,47 +67,130 @@ func (f *FixtureWriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	f.learn(requestSecrets(req)...)
 	resp, err := base.RoundTrip(req)
 	if err != nil {
 		return resp, err
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFixtureBody))
+	// The caller gets the same bytes followed by any unread rest.
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
 	if err != nil {
 		return resp, nil
 	}
+	if len(body) == maxFixtureBody {
+		// Cut, perhaps inside an echoed secret: drop the tail its first characters
+		// could sit in, whatever it holds, so the cut says nothing about the secret.
+		body = append(body[:maxFixtureBody-cappedTail:maxFixtureBody-cappedTail], "…"...)
+	}
+	f.learn(tokenOf(body))
+	f.mu.Lock()
+	secrets := append(append([]string(nil), f.Secrets...), f.seen...)
+	f.mu.Unlock()
 	n := f.n.Add(1)
 	slug := strings.Trim(strings.ReplaceAll(req.URL.Path, "/", "-"), "-")
 	name := fmt.Sprintf("%03d-%s-%s-%d.snap", n, strings.ToLower(req.Method), slug, resp.StatusCode)
 	_ = os.MkdirAll(f.Dir, 0o755)
-	_ = os.WriteFile(filepath.Join(f.Dir, name), Sanitize(resp, body), 0o644)
+	_ = os.WriteFile(filepath.Join(f.Dir, name), Sanitize(resp, body, secrets...), 0o644)
 	return resp, nil
 }
 
-// Sanitize renders resp with body as a fixture without secrets.
-func Sanitize(resp *http.Response, body []byte) []byte {
+func (f *FixtureWriter) learn(secrets ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range secrets {
+		if s != "" && !slices.Contains(f.seen, s) {
+			f.seen = append(f.seen, s)
+		}
+	}
+}
+
+// requestSecrets returns the bearer token and the password a request carries.
+func requestSecrets(req *http.Request) []string {
+	var out []string
+	if h := req.Header.Get("Authorization"); h != "" {
+		out = append(out, h)
+		if _, tok, ok := strings.Cut(h, " "); ok {
+			out = append(out, strings.TrimSpace(tok))
+		}
+	}
+	if req.Body == nil || req.Body == http.NoBody {
+		return out
+	}
+	var body []byte
+	if req.GetBody != nil {
+		if rc, err := req.GetBody(); err == nil {
+			body, _ = io.ReadAll(io.LimitReader(rc, 1<<16))
+			rc.Close()
+		}
+	} else {
+		// Read it and put back the same bytes followed by any unread rest.
+		body, _ = io.ReadAll(io.LimitReader(req.Body, 1<<16))
+		req.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(body), req.Body), req.Body}
+	}
+	var creds map[string]any
+	if json.Unmarshal(body, &creds) == nil {
+		for k, v := range creds {
+			if s, ok := v.(string); ok && strings.EqualFold(k, "password") {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// tokenOf returns the "token" member of a JSON body, if any.
+func tokenOf(body []byte) string {
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if json.Unmarshal(body, &tok) == nil {
+		return tok.Token
+	}
+	return ""
+}
+
+// Sanitize renders resp with body as a fixture without secrets: the given secrets, a
+// token in the body and anything shaped like a JWT, each in every escaping. Only the
+// headers in keepHeaders are written, each value that holds a secret as
+// "[redacted]"; a JSON body keeps its structure, with each value that holds a secret
+// replaced whole (a token by a placeholder that still matches the spec's pattern);
+// any other body that holds one is replaced whole. A secret inside the vendor's
+// documented text (a password "Please") changes nothing.
+func Sanitize(resp *http.Response, body []byte, secrets ...string) []byte {
+	secrets = append(secrets, tokenOf(body))
+	for _, d := range secret.Decodings(string(body)) {
+		secrets = append(secrets, jwtPattern.FindAllString(d, 64)...)
+	}
+	r := secret.New(secret.VendorText, secrets...)
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "HTTP/1.1 %s\n", resp.Status)
-	keys := make([]string, 0, len(resp.Header))
-	for k := range resp.Header {
-		if !dropHeaders[http.CanonicalHeaderKey(k)] {
+	reason := strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
+	fmt.Fprintf(&b, "HTTP/1.1 %d %s\n", resp.StatusCode, r.Value(reason))
+	h := r.Header(resp.Header)
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		if keepHeaders[http.CanonicalHeaderKey(k)] {
 			keys = append(keys, k)
 		}
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		for _, v := range resp.Header[k] {
+		for _, v := range h[k] {
 			fmt.Fprintf(&b, "%s: %s\n", k, v)
 		}
 	}
 	b.WriteString("\n")
-	var tok struct {
-		Token string `json:"token"`
-	}
-	if json.Unmarshal(body, &tok) == nil && tok.Token != "" {
-		body = bytes.ReplaceAll(body, []byte(tok.Token), []byte(redactedToken))
-	}
-	b.Write(jwtPattern.ReplaceAll(body, []byte(redactedToken)))
+	b.Write(r.BodyMarked(body, func(member string) string {
+		if strings.EqualFold(member, "token") {
+			return redactedToken
+		}
+		return secret.Marker
+	}))
 	return b.Bytes()
 }

@@ -1,12 +1,19 @@
 package suite_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/csconnect/csconnect/conformance/suite"
+	"github.com/csconnect/csconnect/internal/secret/secrettest"
 )
 
 func TestSanitize(t *testing.T) {
@@ -47,5 +54,86 @@ func TestFormattingNeverPrintsPassword(t *testing.T) {
 				t.Errorf("Sprintf(%s, %s) = %q; want no password", verb, name, got)
 			}
 		}
+	}
+}
+
+// TestFixtureWriterRedactsEchoes: a server that echoes the password or the token, in
+// a header or escaped in the body, leaves neither in any .snap file.
+func TestFixtureWriterRedactsEchoes(t *testing.T) {
+	const pw = `p@ss w/rd+<&>"'é`
+	const tok = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+	for _, esc := range secrettest.Escapes {
+		t.Run(esc.Name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+				if r.URL.Path == "/v1/authenticate" {
+					var in struct{ Password string }
+					_ = json.NewDecoder(r.Body).Decode(&in)
+					w.Header().Set("X-Echo", esc.F(in.Password))
+					w.Header().Set("Content-Type", "application/json")
+					fmt.Fprintf(w, `{"token":"%s","echo":"%s"}`, tok, quoted.Replace(esc.F(in.Password)))
+					return
+				}
+				bearer := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+				w.Header().Set("X-Seen", esc.F(bearer))
+				w.Header().Set("Content-Type", "text/plain")
+				w.WriteHeader(http.StatusUnauthorized)
+				fmt.Fprintf(w, "Invalid token %s", esc.F(bearer))
+			}))
+			t.Cleanup(srv.Close)
+			dir := t.TempDir()
+			c := &http.Client{Transport: &suite.FixtureWriter{Dir: dir}}
+			body, _ := json.Marshal(map[string]string{"username": "u", "password": pw})
+			resp, err := c.Post(srv.URL+"/v1/authenticate", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/datecheck/company", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if resp, err = c.Do(req); err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			files, _ := filepath.Glob(filepath.Join(dir, "*.snap"))
+			if len(files) != 2 {
+				t.Fatalf("fixtures = %v; want 2", files)
+			}
+			for _, f := range files {
+				raw, _ := os.ReadFile(f)
+				secrettest.AssertNone(t, filepath.Base(f), string(raw), pw, tok)
+			}
+		})
+	}
+}
+
+// TestSanitizeKeepsFixedText: a password that is part of the fixed text ("p",
+// "Please", "authenticate") changes nothing in a fixture of a documented answer.
+func TestSanitizeKeepsFixedText(t *testing.T) {
+	resp := &http.Response{Status: "401 Unauthorized", StatusCode: 401,
+		Header: http.Header{"Content-Type": {"application/json"}, "Retry-After": {"300"}}}
+	body := []byte(`{"message": "Access denied - Please check that your username and password are correct. Please be aware that usernames and passwords are case sensitive. If the problem persists, please contact your Creditsafe account manager."}`)
+	want := string(suite.Sanitize(resp, body))
+	for _, pw := range []string{"p", "Please", "authenticate", "Access", "message", "json"} {
+		if got := string(suite.Sanitize(resp, body, pw)); got != want {
+			t.Errorf("Sanitize(password %q) = %q; want %q unchanged", pw, got, want)
+		}
+	}
+}
+
+// TestFixtureWriterPassesWholeBody: a body larger than what a fixture keeps still
+// reaches the caller whole.
+func TestFixtureWriterPassesWholeBody(t *testing.T) {
+	want := strings.Repeat("x", 1<<20+100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, want) }))
+	t.Cleanup(srv.Close)
+	c := &http.Client{Transport: &suite.FixtureWriter{Dir: t.TempDir()}}
+	resp, err := c.Get(srv.URL + "/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if got, _ := io.ReadAll(resp.Body); len(got) != len(want) {
+		t.Errorf("body read through FixtureWriter = %d bytes; want %d", len(got), len(want))
 	}
 }

@@ -1,8 +1,10 @@
 package suite
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 )
 
 // String describes the target without the password.
@@ -26,3 +28,15 @@ func (c StackConfig) GoString() string { return c.String() }
 
 // Format makes every verb print String.
 func (c StackConfig) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// MarshalJSON encodes String, so a Target in a JSON report or log has no password.
+func (t Target) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }
+
+// LogValue logs String.
+func (t Target) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// MarshalJSON encodes String.
+func (c StackConfig) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
+
+// LogValue logs String.
+func (c StackConfig) LogValue() slog.Value { return slog.StringValue(c.String()) }

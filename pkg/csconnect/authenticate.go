@@ -147,7 +147,7 @@ type Authenticator struct {
 	// Content-Type, JSON body), built once: the credentials never change, so each
 	// attempt clones it instead of encoding the body and parsing URLs again.
 	request  *http.Request
-	body     []byte // request's body: the credentials as JSON
+	body     sealedBytes // request's body: the credentials as JSON, out of fmt's reach
 	http     *http.Client
 	endpoint string
 	guard    *guard
@@ -213,9 +213,9 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	req.Body, req.GetBody = nil, nil
 	req.Header.Set("Accept", "application/json")
 	return &Authenticator{
-		cfg:      cfg,
+		cfg:      withoutPassword(cfg), // fmt prints a.cfg's fields when it reaches them
 		request:  req,
-		body:     body,
+		body:     seal(body),
 		http:     hc,
 		endpoint: endpointName(http.MethodPost, req.URL),
 		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, cfg.StoreTimeout, cfg.Logger),
@@ -415,8 +415,9 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 	defer cancel()
 	start := a.now()
 	req := a.request.Clone(ctx)
-	req.Body = io.NopCloser(bytes.NewReader(a.body))
-	req.ContentLength = int64(len(a.body))
+	body := a.body()
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
 	resp, err := a.http.Do(req)
 	if err != nil {
 		if a.log.Enabled(ctx, slog.LevelDebug) { // spares the hot path the arguments' allocations

@@ -36,7 +36,9 @@ func decodeServiceError(resp *http.Response) *APIError {
 	if req := resp.Request; req != nil {
 		e.Endpoint = endpointName(req.Method, req.URL)
 		if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
-			newRedactor(strings.TrimSpace(tok)).apiError(e)
+			r := newRedactor(strings.TrimSpace(tok))
+			r.apiError(e)
+			e.Endpoint = r.string(e.Endpoint) // the caller's URL: a token in its path goes whole
 		}
 	}
 	return e

@@ -1,12 +1,17 @@
 package csconnect
 
 import (
-	"bytes"
 	"encoding/json"
-	"net/url"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/csconnect/csconnect/internal/secret"
 )
 
 const (
@@ -15,70 +20,58 @@ const (
 	maxMessageRunes = 300
 	// maxCodeRunes caps codes and request IDs in Error().
 	maxCodeRunes = 80
-	redacted     = "[redacted]"
+	redacted     = secret.Marker
+	// cappedTail is how much of a body cut at maxErrorBody is dropped: more than the
+	// longest password (30 characters) in its longest escaping (~15 bytes a
+	// character, e.g. %26%2365533%3B), so no prefix of it survives the cut.
+	cappedTail = 1 << 10
 )
 
-// redactor removes secrets (the password, the token) from text a server sent back,
-// in the forms a server could echo them: as is, JSON-escaped and URL-encoded.
-type redactor []string
+// redactor removes secrets (the password, the token) from what a server sent back,
+// with the mechanism the conformance packages share (internal/secret): a value that
+// holds a secret in any escaping (raw, JSON, HTML, URL, nested) is replaced whole, and
+// an occurrence inside the vendor's fixed text is not an echo, so a short or common
+// password never rewrites that text.
+type redactor struct{ r *secret.Redactor }
 
 // newRedactor returns a redactor for the non-empty secrets.
 func newRedactor(secrets ...string) redactor {
-	var r redactor
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		r = append(r, s)
-		if j, err := json.Marshal(s); err == nil {
-			if e := string(j[1 : len(j)-1]); e != s {
-				r = append(r, e)
-			}
-		}
-		if q := url.QueryEscape(s); q != s {
-			r = append(r, q)
-		}
-	}
-	return r
+	return redactor{secret.New(secret.VendorText, secrets...)}
 }
 
-func (r redactor) string(s string) string {
-	for _, secret := range r {
-		s = strings.ReplaceAll(s, secret, redacted)
-	}
-	return s
-}
+// string returns s, or "[redacted]" when s holds a secret.
+func (r redactor) string(s string) string { return r.r.Value(s) }
 
-func (r redactor) bytes(b []byte) []byte {
-	for _, secret := range r {
-		b = bytes.ReplaceAll(b, []byte(secret), []byte(redacted))
-	}
-	return b
-}
-
-// apiError redacts every text field of e in place.
+// apiError redacts e in place: every text field that holds a secret becomes
+// "[redacted]", the body keeps its JSON structure with each value that holds one
+// replaced (any other body that holds one is dropped), and so do header values. The
+// Endpoint is left alone: it is built from the configured URL, not from the answer.
 func (r redactor) apiError(e *APIError) {
-	if len(r) == 0 || e == nil {
+	if r.r.Empty() || e == nil {
 		return
 	}
-	decodedHadSecret := false
-	for _, f := range []*string{&e.Code, &e.Message, &e.Detail, &e.Hint, &e.RequestID, &e.WWWAuthenticate, &e.Endpoint} {
-		if red := r.string(*f); red != *f {
-			*f, decodedHadSecret = red, true
-		}
+	if n := len(e.Body) - cappedTail; n >= maxErrorBody-cappedTail {
+		// The read was capped, perhaps inside an echoed secret: drop the tail in which
+		// its first characters, in any escaping, could sit. Always, whatever the tail
+		// holds, so that the cut says nothing about the secret.
+		e.Body = append(e.Body[:n:n], "…"...)
 	}
-	e.Body = r.bytes(e.Body)
-	if t := bytes.TrimSpace(e.Body); decodedHadSecret && len(t) > 0 && (t[0] == '{' || t[0] == '[') {
-		// A JSON body echoed a secret, and may spell it in an escaping we cannot
-		// predict (\u002B from another JSON encoder): keep none of it. (A text body
-		// is the decoded text itself, which the replacement above has cleaned.)
-		e.Body = []byte(redacted)
-	}
+	// A field was capped (oneLine ends it with "…") where the answer may have held a
+	// secret: the cap may have cut the secret, leaving its first characters, which no
+	// search for the whole secret finds. Such a field goes whole.
+	sourceReveals := r.r.Reveals(string(e.Body))
 	for k, vs := range e.Header {
-		for i, v := range vs {
-			e.Header[k][i] = r.string(v)
+		sourceReveals = sourceReveals || r.r.Reveals(k) || slices.ContainsFunc(vs, r.r.Reveals)
+	}
+	for _, f := range []*string{&e.Code, &e.Message, &e.Detail, &e.Hint, &e.RequestID, &e.WWWAuthenticate} {
+		if *f = r.r.Value(*f); sourceReveals && strings.HasSuffix(*f, "…") {
+			*f = redacted
 		}
 	}
+	if e.Body = r.r.Body(e.Body); len(e.Body) > maxErrorBody {
+		e.Body = []byte(redacted) // rewritten past the cap: keep the cap
+	}
+	e.Header = r.r.Header(e.Header)
 }
 
 // oneLine flattens s to one line of printable text (control characters and runs of
@@ -106,3 +99,74 @@ func oneLine(s string, max int) string {
 	}
 	return b.String()
 }
+
+// sealedBytes holds bytes (the authenticate body, with the password) in a closure:
+// fmt, when it reaches an *Authenticator through an unexported field (where it calls
+// none of its methods), prints a func as an address, never what it captured.
+type sealedBytes func() []byte
+
+func seal(b []byte) sealedBytes { return func() []byte { return b } }
+
+// withoutPassword is c with Password cleared: the Authenticator keeps the password
+// only in its sealed body, its guard's fingerprint and its redactor.
+func withoutPassword(c AuthConfig) AuthConfig {
+	c.Password = ""
+	return c
+}
+
+// Printing the types that reach the password or the token. fmt does not call the
+// methods of values it reaches through unexported fields, and for a verb that does
+// not fit (%s of a pointer) it prints the pointed-to struct field by field; so every
+// type that holds an *Authenticator, a token or a Store says what it is itself, for
+// every verb, for encoding/json and for slog.
+
+// String describes the cache without its token: the current token's expiry, if any.
+func (c *Cache) String() string {
+	if c == nil {
+		return "csconnect.Cache(nil)"
+	}
+	expiry := "none"
+	if e := c.cur.Load(); e != nil && e.tok != nil {
+		expiry = e.tok.Expiry.UTC().Format(time.RFC3339)
+	}
+	return "csconnect.Cache{token expiry: " + expiry + "}"
+}
+
+// GoString is String.
+func (c *Cache) GoString() string { return c.String() }
+
+// Format makes every verb print String.
+func (c *Cache) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// LogValue logs String.
+func (c *Cache) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// MarshalJSON encodes String.
+func (c *Cache) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
+
+// String describes the client without its credentials or token.
+func (c Client) String() string {
+	auth := "none"
+	if c.auth != nil {
+		auth = c.auth.String()
+	}
+	return "csconnect.Client{auth: " + auth + ", tokens: " + c.Tokens.String() + "}"
+}
+
+// GoString is String.
+func (c Client) GoString() string { return c.String() }
+
+// Format makes every verb print String.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// LogValue logs String.
+func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// MarshalJSON encodes String.
+func (c Client) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
+
+// LogValue logs String.
+func (a *Authenticator) LogValue() slog.Value { return slog.StringValue(a.String()) }
+
+// MarshalJSON encodes String.
+func (a *Authenticator) MarshalJSON() ([]byte, error) { return json.Marshal(a.String()) }
