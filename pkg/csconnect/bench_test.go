@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -101,6 +103,93 @@ func BenchmarkToken(b *testing.B) {
 			})
 		})
 	}
+
+	// The comparisons the targets are stated in, paired block by block (see
+	// runPairedBlocks): cached against each floor, serially and in parallel.
+	for _, floor := range cases[1:] {
+		if floor.name != "oauth2-reuse" { // the serial target is against the atomic floor only
+			runPairedBlocks(b, "paired-"+floor.name, cache, floor.src, false)
+		}
+		runPairedBlocks(b, "paired-"+floor.name+"-parallel", cache, floor.src, true)
+	}
+}
+
+// tokenBlock is how many Token calls each goroutine makes per timed block in
+// runPairedBlocks: ~50-100 µs of cached calls, long enough that the clock reads and
+// the wake-ups of the parallel workers (a few µs) stay small beside it.
+const tokenBlock = 2000
+
+// runPairedBlocks is the sub-benchmark name, which times ours and floor alternately
+// (ours then floor, floor then ours, ...) in blocks of tokenBlock calls, a call being
+// too short (~50 ns) to time on its own, and keeps the ratio ours/floor of each pair
+// of blocks; one iteration is one pair. It reports the median and quartiles of those
+// ratios as ratio-median, ratio-p25 and ratio-p75, and each side's median ns per
+// call as ours-ns and floor-ns (in parallel, per call of all goroutines together, as
+// RunParallel's ns/op). In parallel, a block is tokenBlock calls on each of
+// GOMAXPROCS goroutines, timed from releasing them until the last finishes.
+func runPairedBlocks(b *testing.B, name string, ours, floor TokenSource, parallel bool) {
+	b.Run(name, func(b *testing.B) {
+		ctx := context.Background()
+		block := func(src TokenSource) {
+			for range tokenBlock {
+				if _, err := src.Token(ctx); err != nil {
+					panic(err)
+				}
+			}
+		}
+		sides := [2]TokenSource{ours, floor}
+		run, calls := func(j int) { block(sides[j]) }, float64(tokenBlock)
+		if parallel {
+			// GOMAXPROCS-1 workers and this goroutine run each block together. The
+			// workers spin on gen between blocks instead of parking, so that all start
+			// at once: a parked goroutine's wake-up took longer than the block.
+			procs := runtime.GOMAXPROCS(0)
+			calls *= float64(procs)
+			var gen atomic.Uint64
+			var side, pending atomic.Int32
+			var stop atomic.Bool
+			var workers sync.WaitGroup
+			for range procs - 1 {
+				workers.Go(func() {
+					for seen := uint64(0); ; {
+						g := gen.Load()
+						if g == seen {
+							if stop.Load() {
+								return
+							}
+							runtime.Gosched()
+							continue
+						}
+						seen = g
+						block(sides[side.Load()])
+						pending.Add(-1)
+					}
+				})
+			}
+			defer workers.Wait()
+			defer stop.Store(true)
+			run = func(j int) {
+				pending.Store(int32(procs - 1))
+				side.Store(int32(j))
+				gen.Add(1)
+				block(sides[j])
+				for pending.Load() != 0 {
+					runtime.Gosched()
+				}
+			}
+		}
+		var ratios, oursNs, floorNs []float64
+		for i := 0; b.Loop(); i++ {
+			var d [2]float64
+			for _, j := range [2]int{i % 2, 1 - i%2} {
+				start := time.Now()
+				run(j)
+				d[j] = float64(time.Since(start))
+			}
+			ratios, oursNs, floorNs = append(ratios, d[0]/d[1]), append(oursNs, d[0]/calls), append(floorNs, d[1]/calls)
+		}
+		reportPaired(b, ratios, oursNs, floorNs)
+	})
 }
 
 // BenchmarkTransport sends the same authenticated GET to the same loopback server
@@ -283,12 +372,18 @@ func runPaired(b *testing.B, ours, floor func(*testing.B)) {
 			}
 			ratios, oursNs, floorNs = append(ratios, o/f), append(oursNs, o), append(floorNs, f)
 		}
-		b.ReportMetric(percentile(ratios, 0.50), "ratio-median")
-		b.ReportMetric(percentile(ratios, 0.25), "ratio-p25")
-		b.ReportMetric(percentile(ratios, 0.75), "ratio-p75")
-		b.ReportMetric(percentile(oursNs, 0.50), "ours-ns")
-		b.ReportMetric(percentile(floorNs, 0.50), "floor-ns")
+		reportPaired(b, ratios, oursNs, floorNs)
 	})
+}
+
+// reportPaired reports the median and quartiles of the per-pair ratios and each
+// side's median time.
+func reportPaired(b *testing.B, ratios, oursNs, floorNs []float64) {
+	b.ReportMetric(percentile(ratios, 0.50), "ratio-median")
+	b.ReportMetric(percentile(ratios, 0.25), "ratio-p25")
+	b.ReportMetric(percentile(ratios, 0.75), "ratio-p75")
+	b.ReportMetric(percentile(oursNs, 0.50), "ours-ns")
+	b.ReportMetric(percentile(floorNs, 0.50), "floor-ns")
 }
 
 // percentile returns the p-th quantile of xs (0 ≤ p ≤ 1), interpolating linearly
