@@ -213,21 +213,27 @@ func initTrace(bin string) (trace, error) {
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("%s: %w: %s", filepath.Base(bin), err, stderr.Bytes())
 	}
+	t := parseTrace(stderr.String())
+	if len(t) == 0 {
+		return nil, fmt.Errorf("%s: no init trace on stderr", filepath.Base(bin))
+	}
+	return t, nil
+}
+
+// parseTrace sums the init trace lines in s by package.
+func parseTrace(s string) trace {
 	t := trace{}
-	for _, line := range strings.Split(stderr.String(), "\n") {
+	for _, line := range strings.Split(s, "\n") {
 		m := initLine.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
 		ms, _ := strconv.ParseFloat(m[2], 64)
 		allocs, _ := strconv.ParseFloat(m[3], 64)
-		s := t[m[1]]
-		t[m[1]] = initSum{s.ms + ms, s.allocs + allocs}
+		sum := t[m[1]]
+		t[m[1]] = initSum{sum.ms + ms, sum.allocs + allocs}
 	}
-	if len(t) == 0 {
-		return nil, fmt.Errorf("%s: no init trace on stderr", filepath.Base(bin))
-	}
-	return t, nil
+	return t
 }
 
 // measureToken starts the simulator, then runs `csconnect token` and min-token as
@@ -320,10 +326,19 @@ func (c *apiCount) load(pkg string) error {
 	if len(f) < 2 {
 		return fmt.Errorf("go list %s: no Go files", pkg)
 	}
+	var paths []string
+	for _, name := range f[1:] {
+		paths = append(paths, filepath.Join(f[0], name))
+	}
+	return c.count(pkg, paths)
+}
+
+// count counts the exported identifiers of the package made of the given files.
+func (c *apiCount) count(pkg string, paths []string) error {
 	fset := token.NewFileSet()
 	var files []*ast.File
-	for _, name := range f[1:] {
-		file, err := parser.ParseFile(fset, filepath.Join(f[0], name), nil, parser.ParseComments)
+	for _, path := range paths {
+		file, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
 		if err != nil {
 			return err
 		}
