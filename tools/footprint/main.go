@@ -19,6 +19,7 @@ import (
 	"go/doc"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,7 +137,10 @@ func run(n int) error {
 		"first New (µs)", q[1]/1e3, "", "", mark(q[1] <= 200e3, "first New")+" <= 200 µs", q[0]/1e3, q[2]/1e3, median(allocsNew), n)
 
 	// `csconnect token` cold, against the simulator, paired with min-token.
-	return measureToken(n, bin("csconnect"), bin("min-token"))
+	if err := measureToken(n, bin("csconnect"), bin("min-token")); err != nil {
+		return err
+	}
+	return measureCLIInit(n, bin("csconnect"), bin("min-token"))
 }
 
 // measureInit runs the two hello worlds with GODEBUG=inittrace=1 in pairs (A B, then
@@ -181,9 +185,64 @@ func measureInit(n int, bare, ours, theirs string) error {
 	report("package init (ms)", ms(median(msA)), ms(median(msB)), 1.5, q[1],
 		fmt.Sprintf("beyond bare hello; median of %d paired ratios, IQR %.2f–%.2f", n, q[0], q[2]))
 	report("package init (allocs)", median(allocA), median(allocB), 1.5, 0, "beyond bare hello; medians")
+	tr, err := initTrace(ours)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-40s %s\n", "  heaviest inits, csconnect hello", heaviest(tr, 3))
 	report("package init, total (ms)", ms(median(totalMsA)), ms(median(totalMsB)), 0, 0, "bare hello's packages included; not judged")
 	report("package init, total (allocs)", median(totalAllocA), median(totalAllocB), 0, 0, "not judged")
 	return nil
+}
+
+// measureCLIInit reports the package init of the whole csconnect CLI (`csconnect
+// help`) beside min-token's, and how much of it the kin-openapi packages and their
+// non-standard dependencies take: `csconnect token` must not pay for them at start.
+// Medians of n runs each; not judged (the cold-process figure is).
+func measureCLIInit(n int, cli, floor string) error {
+	out, err := goOutput("list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "github.com/getkin/kin-openapi/openapi3")
+	if err != nil {
+		return err
+	}
+	kin := map[string]bool{}
+	for _, p := range strings.Fields(out) {
+		kin[p] = true
+	}
+	var ms0, allocs0, ms1, allocs1, kinMs, kinAllocs []float64
+	for range n {
+		a, err := initTrace(cli, "help")
+		if err != nil {
+			return err
+		}
+		b, err := initTrace(floor)
+		if err != nil {
+			return err
+		}
+		ta, tb := a.sum(nil), b.sum(nil)
+		var k initSum
+		for p, v := range a {
+			if kin[p] {
+				k.ms, k.allocs = k.ms+v.ms, k.allocs+v.allocs
+			}
+		}
+		ms0, allocs0, ms1, allocs1 = append(ms0, ta.ms), append(allocs0, ta.allocs), append(ms1, tb.ms), append(allocs1, tb.allocs)
+		kinMs, kinAllocs = append(kinMs, k.ms), append(kinAllocs, k.allocs)
+	}
+	report("CLI package init, total (ms)", ms(median(ms0)), ms(median(ms1)), 0, 0,
+		fmt.Sprintf("x/oauth2 column: min-token; kin-openapi and its deps: %.2f ms; not judged", median(kinMs)))
+	report("CLI package init, total (allocs)", median(allocs0), median(allocs1), 0, 0,
+		fmt.Sprintf("kin-openapi and its deps: %.0f allocs; not judged", median(kinAllocs)))
+	return nil
+}
+
+// heaviest lists the k packages of t with the most init allocations.
+func heaviest(t trace, k int) string {
+	pkgs := slices.SortedFunc(maps.Keys(t), func(a, b string) int { return cmp.Compare(t[b].allocs, t[a].allocs) })
+	var parts []string
+	for _, p := range pkgs[:min(k, len(pkgs))] {
+		parts = append(parts, fmt.Sprintf("%s %.2f ms %.0f allocs", p, t[p].ms, t[p].allocs))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // initLine is one line of GODEBUG=inittrace=1:
@@ -205,17 +264,18 @@ func (t trace) sum(skip map[string]bool) initSum {
 	return s
 }
 
-func initTrace(bin string) (trace, error) {
-	cmd := exec.Command(bin)
+// initTrace runs bin with args under GODEBUG=inittrace=1 and sums its trace by
+// package. The exit status is not checked (min-token without a server fails after
+// its init); a run that prints no trace is an error.
+func initTrace(bin string, args ...string) (trace, error) {
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s: %w: %s", filepath.Base(bin), err, stderr.Bytes())
-	}
+	err := cmd.Run()
 	t := parseTrace(stderr.String())
 	if len(t) == 0 {
-		return nil, fmt.Errorf("%s: no init trace on stderr", filepath.Base(bin))
+		return nil, fmt.Errorf("%s: no init trace on stderr (%v): %s", filepath.Base(bin), err, stderr.Bytes())
 	}
 	return t, nil
 }
