@@ -15,7 +15,7 @@
 # the ratio. The targets are judged on the median. Pairing whole rounds before (the
 # ratio of two sub-benchmarks' ns/op, median over rounds) left the Authenticate ratio
 # at 1.05, 1.09 and 1.14 in three reruns, and a Token ratio at 1.46 against < 1 under
-# load; paired by call, two runs at load average 11-12 gave 1.013 and 1.014.
+# load; paired by call, eight runs at load average 7-14 gave 1.013-1.039.
 #
 # The paired sub-benchmarks run once, BENCH_PAIRED_TIME each, after BENCH_COUNT
 # rounds of every other sub-benchmark (each side on its own: ns/op, B/op, allocs/op
