@@ -104,14 +104,21 @@ func DefaultDir() (string, error) {
 // host. Create it with New. Safe for concurrent use, within a process and between
 // processes.
 //
-// A *Store prints without its keys (every fmt verb).
+// A *Store prints without its keys (every fmt verb), and so does a Store value (they sit
+// behind a pointer).
 type Store struct {
 	dir     *dir
-	secret  []byte     // HMAC key of the fingerprints, from Dir/secret
-	sealer  *seal.Keys // nil or no key: values in clear
+	keys    *keyring
 	timeout time.Duration
 	now     func() time.Time
 	pid     int
+}
+
+// keyring holds a Store's key material, behind a pointer so that a Store value
+// printed by a caller's %v shows an address, not the keys.
+type keyring struct {
+	secret []byte     // HMAC key of the fingerprints, from Dir/secret
+	sealer *seal.Keys // nil or no key: values in clear
 }
 
 var (
@@ -146,14 +153,14 @@ func New(opts Options) (*Store, error) {
 	if err := checkPrivate(path, fi); err != nil {
 		return nil, err
 	}
-	s := &Store{dir: &dir{path: path}, timeout: opts.Timeout, now: time.Now, pid: os.Getpid()}
+	s := &Store{dir: &dir{path: path}, keys: &keyring{}, timeout: opts.Timeout, now: time.Now, pid: os.Getpid()}
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
-	if s.secret, err = s.loadSecret(); err != nil {
+	if s.keys.secret, err = s.loadSecret(); err != nil {
 		return nil, err
 	}
-	if s.sealer, err = seal.New(opts.EncryptionKey, opts.DecryptionKeys, s.secret); err != nil {
+	if s.keys.sealer, err = seal.New(opts.EncryptionKey, opts.DecryptionKeys, s.keys.secret); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
 	}
 	return s, nil
@@ -191,7 +198,7 @@ func (s *Store) Dir() string { return s.dir.path }
 
 // String describes the store without its keys.
 func (s *Store) String() string {
-	return fmt.Sprintf("filestore.Store{dir: %q, encrypted: %t, timeout: %v}", s.dir.path, s.sealer.Encrypted(), s.timeout)
+	return fmt.Sprintf("filestore.Store{dir: %q, encrypted: %t, timeout: %v}", s.dir.path, s.keys.sealer.Encrypted(), s.timeout)
 }
 
 // GoString is String.
@@ -204,7 +211,7 @@ func (s *Store) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
 // directory's own (Dir/secret, created once by the first New): the same in every
 // process of the host that uses Dir, and useless to anyone without that file.
 func (s *Store) Fingerprint(parts ...string) string {
-	return csconnect.KeyedHash(s.secret, parts...)
+	return csconnect.KeyedHash(s.keys.secret, parts...)
 }
 
 // fileName returns the file name of kind's value for key: key itself when it is a
@@ -233,7 +240,7 @@ func (s *Store) load(kind, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	doc, err := s.sealer.Open(sealName(kind, key), v)
+	doc, err := s.keys.sealer.Open(sealName(kind, key), v)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, fileName(kind, key), err)
 	}
@@ -242,7 +249,7 @@ func (s *Store) load(kind, key string) ([]byte, error) {
 
 // save seals and writes doc as the value of kind for key. The caller holds its lock.
 func (s *Store) save(kind, key string, doc []byte) error {
-	return s.dir.put(fileName(kind, key), s.sealer.Seal(sealName(kind, key), doc))
+	return s.dir.put(fileName(kind, key), s.keys.sealer.Seal(sealName(kind, key), doc))
 }
 
 // update runs f under the lock of kind's value for key, waiting for the lock at most
