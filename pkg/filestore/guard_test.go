@@ -10,46 +10,49 @@ import (
 
 func TestGuardRoundTrip(t *testing.T) {
 	s := newTestStore(t, Options{})
-	if got, err := s.LoadGuard(t.Context(), "fp"); got != (csconnect.GuardState{}) || err != nil {
+	if got, err := s.LoadGuard(t.Context(), "fp"); !sameGuard(got, csconnect.GuardState{}) || err != nil {
 		t.Fatalf("LoadGuard of nothing = %+v, %v; want zero, nil", got, err)
 	}
-	want := sampleGuard()
-	want.LockedUntil = time.Now().Add(time.Minute).UTC().Round(0)
+	want := sampleGuard().Merge(lockedUntil(time.Now().Add(time.Minute)))
 	if err := s.SaveGuard(t.Context(), "fp", want); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.LoadGuard(t.Context(), "fp")
-	if err != nil || got.RejectedPair != want.RejectedPair || !got.RejectedUntil.Equal(want.RejectedUntil) || !got.LockedUntil.Equal(want.LockedUntil) {
+	if got, err := newStoreOn(t, s.Dir()).LoadGuard(t.Context(), "fp"); err != nil || !sameGuard(got, want) {
 		t.Errorf("LoadGuard = %+v, %v; want %+v", got, err, want)
 	}
 	// SaveGuard replaces (ResetGuard saves the zero state).
 	if err := s.SaveGuard(t.Context(), "fp", csconnect.GuardState{}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.LoadGuard(t.Context(), "fp"); got != (csconnect.GuardState{}) || err != nil {
+	if got, err := s.LoadGuard(t.Context(), "fp"); !sameGuard(got, csconnect.GuardState{}) || err != nil {
 		t.Errorf("LoadGuard after saving the zero state = %+v, %v; want zero", got, err)
 	}
 }
 
+// MergeGuard stores stored.Merge(new): an earlier lockout recorded later, with a
+// rejected pair, does not shorten the stored lockout.
 func TestMergeGuard(t *testing.T) {
 	s := newTestStore(t, Options{})
-	now := time.Now().UTC().Round(0)
-	if err := s.MergeGuard(t.Context(), "fp", csconnect.GuardState{LockedUntil: now.Add(time.Hour)}); err != nil {
-		t.Fatal(err)
+	now := time.Now()
+	first := lockedUntil(now.Add(time.Hour))
+	second := lockedUntil(now.Add(time.Minute)).Merge(rejected("pair", now.Add(time.Hour)))
+	for _, st := range []csconnect.GuardState{first, second} {
+		if err := s.MergeGuard(t.Context(), "fp", st); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// An earlier lockout and a rejected pair, recorded later: the lockout stays.
-	if err := s.MergeGuard(t.Context(), "fp", csconnect.GuardState{LockedUntil: now.Add(time.Minute), RejectedPair: "pair", RejectedUntil: now.Add(time.Hour)}); err != nil {
-		t.Fatal(err)
+	want := first.Merge(second)
+	if sameGuard(want, second) || sameGuard(want, first) {
+		t.Fatalf("test states do not exercise the merge: %+v", want)
 	}
-	got, err := s.LoadGuard(t.Context(), "fp")
-	if err != nil || !got.LockedUntil.Equal(now.Add(time.Hour)) || got.RejectedPair != "pair" {
-		t.Errorf("LoadGuard after two merges = %+v, %v; want the later lockout and the pair", got, err)
+	if got, err := s.LoadGuard(t.Context(), "fp"); err != nil || !sameGuard(got, want) {
+		t.Errorf("LoadGuard after two merges = %+v, %v; want %+v", got, err, want)
 	}
 }
 
 // Processes (stores with their own file descriptions) merging at the same instant
 // lose no record: every round, one records a rejected pair while the others record
-// lockouts, and the stored state has the pair and the latest lockout.
+// lockouts, and the stored state is the merge of them all.
 func TestMergeGuardConcurrent(t *testing.T) {
 	const writers, rounds = 6, 20
 	dirPath := newTestStore(t, Options{}).Dir()
@@ -61,25 +64,29 @@ func TestMergeGuardConcurrent(t *testing.T) {
 		}
 		stores[i] = s
 	}
-	base := time.Now().UTC().Round(0).Add(time.Hour)
+	base := time.Now().Add(time.Hour)
+	states := make([]csconnect.GuardState, writers)
+	want := csconnect.GuardState{}
+	for i := range states {
+		states[i] = lockedUntil(base.Add(time.Duration(i) * time.Second))
+		if i == 0 {
+			states[i] = rejected("pair", base)
+		}
+		want = want.Merge(states[i])
+	}
 	for round := range rounds {
 		key := "fp" + string(rune('a'+round))
 		var wg sync.WaitGroup
 		for i, s := range stores {
 			wg.Go(func() {
-				st := csconnect.GuardState{LockedUntil: base.Add(time.Duration(i) * time.Second)}
-				if i == 0 {
-					st = csconnect.GuardState{RejectedPair: "pair", RejectedUntil: base}
-				}
-				if err := s.MergeGuard(t.Context(), key, st); err != nil {
+				if err := s.MergeGuard(t.Context(), key, states[i]); err != nil {
 					t.Errorf("MergeGuard = %v", err)
 				}
 			})
 		}
 		wg.Wait()
-		got, err := stores[0].LoadGuard(t.Context(), key)
-		if want := base.Add((writers - 1) * time.Second); err != nil || got.RejectedPair != "pair" || !got.LockedUntil.Equal(want) {
-			t.Fatalf("round %d: LoadGuard = %+v, %v; want LockedUntil %v and the rejected pair", round, got, err, want)
+		if got, err := stores[0].LoadGuard(t.Context(), key); err != nil || !sameGuard(got, want) {
+			t.Fatalf("round %d: LoadGuard = %+v, %v; want %+v", round, got, err, want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
 var (
@@ -263,6 +266,27 @@ func childCache(ctx context.Context, s *Store, in *bufio.Scanner) error {
 	return nil
 }
 
+// The guard helpers below are the only place these tests name GuardState's fields:
+// expectations are computed with GuardState.Merge and compared by JSON encoding, so
+// the tests follow GuardState whatever fields it grows.
+
+// lockedUntil is the state of a lockout until until.
+func lockedUntil(until time.Time) csconnect.GuardState {
+	return csconnect.GuardState{LockedUntil: until.UTC().Round(0)}
+}
+
+// rejected is the state of a rejected pair, remembered until until.
+func rejected(pair string, until time.Time) csconnect.GuardState {
+	return csconnect.GuardState{RejectedPair: pair, RejectedUntil: until.UTC().Round(0)}
+}
+
+// sameGuard reports whether a and b encode alike (as the store keeps them).
+func sameGuard(a, b csconnect.GuardState) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+}
+
 // osFileMode is the permission bits of path.
 func osFileMode(t *testing.T, path string) os.FileMode {
 	t.Helper()
@@ -279,4 +303,12 @@ func noSecretIn(t *testing.T, what, s string) {
 	if strings.Contains(s, sampleToken) {
 		t.Errorf("%s quotes the token: %q", what, s)
 	}
+}
+
+// must returns v, and panics on err (a test fails on the panic, with its stack).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
 // With a key the files are ciphertext, and every mismatch (tampering, a file moved to
@@ -98,7 +96,7 @@ func TestMergeGuardKeepsUnreadableFile(t *testing.T) {
 	if err := os.WriteFile(path, planted, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MergeGuard(t.Context(), "fp", csconnect.GuardState{LockedUntil: time.Now().Add(time.Hour)}); !errors.Is(err, ErrCorrupt) {
+	if err := s.MergeGuard(t.Context(), "fp", lockedUntil(time.Now().Add(time.Hour))); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("MergeGuard over an unreadable file = %v; want ErrCorrupt", err)
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, planted) {

@@ -18,7 +18,7 @@ func sampleTok() *csconnect.Token {
 }
 
 func sampleGuard() csconnect.GuardState {
-	return csconnect.GuardState{RejectedPair: "pairfp", RejectedUntil: time.Now().Add(time.Hour).UTC().Round(0)}
+	return rejected("pairfp", time.Now().Add(time.Hour))
 }
 
 func TestTokenRoundTrip(t *testing.T) {
