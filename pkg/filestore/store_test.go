@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -140,5 +141,29 @@ func TestFileNameOfOddKeys(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(s.Dir(), "..", "escape")); err == nil {
 		t.Errorf("a key wrote outside the directory")
+	}
+}
+
+// Stores opened together on a new directory (processes starting at once) create one
+// secret between them: their fingerprints agree.
+func TestNewTogetherAgreeOnSecret(t *testing.T) {
+	d := filepath.Join(t.TempDir(), "store")
+	fps := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range fps {
+		wg.Go(func() {
+			s, err := New(Options{Dir: d})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			fps[i] = s.Fingerprint("user")
+		})
+	}
+	wg.Wait()
+	for i, fp := range fps {
+		if fp != fps[0] {
+			t.Errorf("store %d fingerprint = %s; want %s (one secret)", i, fp, fps[0])
+		}
 	}
 }
