@@ -3,8 +3,6 @@ package redisstore
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/csconnect/csconnect/internal/seal"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -106,9 +105,8 @@ type Store struct {
 
 // keyring holds a Store's key material.
 type keyring struct {
-	secret  []byte        // HMAC key of the fingerprints
-	aead    cipher.AEAD   // seals and opens values; nil: values stored in clear
-	decrypt []cipher.AEAD // Options.DecryptionKeys: open values, never seal them
+	secret []byte     // HMAC key of the fingerprints
+	sealer *seal.Keys // Options.EncryptionKey and DecryptionKeys; nil or no key: values in clear
 }
 
 var _ csconnect.Store = (*Store)(nil)
@@ -142,40 +140,12 @@ func New(opts Options) (*Store, error) {
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
-	if opts.EncryptionKey == nil && len(opts.DecryptionKeys) > 0 {
-		return nil, fmt.Errorf("%w: DecryptionKeys without EncryptionKey", ErrInvalidOptions)
+	sealer, err := seal.New(opts.EncryptionKey, opts.DecryptionKeys, opts.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
 	}
-	if opts.EncryptionKey != nil {
-		var err error
-		if s.keys.aead, err = newAEAD("EncryptionKey", opts.EncryptionKey, opts.Secret); err != nil {
-			return nil, err
-		}
-	}
-	for i, key := range opts.DecryptionKeys {
-		aead, err := newAEAD(fmt.Sprintf("DecryptionKeys[%d]", i), key, opts.Secret)
-		if err != nil {
-			return nil, err
-		}
-		s.keys.decrypt = append(s.keys.decrypt, aead)
-	}
+	s.keys.sealer = sealer
 	return s, nil
-}
-
-// newAEAD returns AES-GCM with key, refusing a key of the wrong length or equal to the
-// fingerprint secret. name says which option the key came from.
-func newAEAD(name string, key, secret []byte) (cipher.AEAD, error) {
-	if bytes.Equal(key, secret) {
-		return nil, fmt.Errorf("%w: %s equals Secret; use independent keys", ErrInvalidOptions, name)
-	}
-	block, err := aes.NewCipher(bytes.Clone(key))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s has %d bytes; want 16, 24 or 32", ErrInvalidOptions, name, len(key))
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidOptions, name, err)
-	}
-	return aead, nil
 }
 
 // checkClient refuses the go-redis clients whose socket I/O would ignore our
@@ -198,7 +168,7 @@ func checkClient(c redis.UniversalClient) error {
 
 // String describes the store without its secrets.
 func (s *Store) String() string {
-	return fmt.Sprintf("redisstore.Store{prefix: %q, encrypted: %t, timeout: %v}", s.prefix, s.keys.aead != nil, s.timeout)
+	return fmt.Sprintf("redisstore.Store{prefix: %q, encrypted: %t, timeout: %v}", s.prefix, s.keys.sealer.Encrypted(), s.timeout)
 }
 
 // GoString is String.

@@ -46,8 +46,8 @@ func TestNewDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New = %v", err)
 	}
-	if s.prefix != DefaultPrefix || s.timeout != DefaultTimeout || s.keys.aead != nil {
-		t.Errorf("New defaults = prefix %q timeout %v encrypted %t; want %q %v false", s.prefix, s.timeout, s.keys.aead != nil, DefaultPrefix, DefaultTimeout)
+	if s.prefix != DefaultPrefix || s.timeout != DefaultTimeout || s.keys.sealer.Encrypted() {
+		t.Errorf("New defaults = prefix %q timeout %v encrypted %t; want %q %v false", s.prefix, s.timeout, s.keys.sealer.Encrypted(), DefaultPrefix, DefaultTimeout)
 	}
 }
 

@@ -1,0 +1,150 @@
+// Package storetest is the contract every csconnect.Store keeps, run by the tests of
+// each implementation (MemoryStore, pkg/redisstore, pkg/filestore) against a fresh
+// store, so that the stores cannot drift apart on what csconnect relies on.
+package storetest
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/csconnect/csconnect/pkg/csconnect"
+)
+
+// Run runs the contract. newStore returns a new, empty store; when reopen is not nil
+// it returns another store on the same state (another process's view), which must see
+// what the first wrote.
+func Run(t *testing.T, newStore func(t *testing.T) csconnect.Store, reopen func(t *testing.T, s csconnect.Store) csconnect.Store) {
+	if reopen == nil {
+		reopen = func(_ *testing.T, s csconnect.Store) csconnect.Store { return s }
+	}
+	t.Run("token", func(t *testing.T) { testToken(t, newStore(t), reopen) })
+	t.Run("lease", func(t *testing.T) { testLease(t, newStore(t), reopen) })
+	t.Run("guard", func(t *testing.T) { testGuard(t, newStore(t), reopen) })
+	t.Run("fingerprint", func(t *testing.T) { testFingerprint(t, newStore(t), reopen) })
+}
+
+const token = "eyJhbGciOiJSUzI1NiIsImtpZCI6Im.contract.hPeGE7Ak8YtKFbA"
+
+func testToken(t *testing.T, s csconnect.Store, reopen func(*testing.T, csconnect.Store) csconnect.Store) {
+	ctx := t.Context()
+	if got, err := s.LoadToken(ctx, "fp"); got != nil || err != nil {
+		t.Fatalf("LoadToken of nothing = %v, %v; want nil, nil", got, err)
+	}
+	now := time.Now().UTC().Round(0)
+	want := &csconnect.Token{Value: token, Expiry: now.Add(time.Hour), Fetched: now}
+	if err := s.SaveToken(ctx, "fp", want); err != nil {
+		t.Fatalf("SaveToken = %v", err)
+	}
+	got, err := reopen(t, s).LoadToken(ctx, "fp")
+	if err != nil || got == nil || got.Value != want.Value || !got.Expiry.Equal(want.Expiry) {
+		t.Errorf("LoadToken after SaveToken = %v, %v; want %v", got, err, want)
+	}
+	if got, err := s.LoadToken(ctx, "other"); got != nil || err != nil {
+		t.Errorf("LoadToken of another key = %v, %v; want nil, nil", got, err)
+	}
+	if err := s.SaveToken(ctx, "expired", &csconnect.Token{Value: token, Expiry: now.Add(-time.Second)}); err != nil {
+		t.Errorf("SaveToken(expired) = %v", err)
+	}
+	if got, err := s.LoadToken(ctx, "expired"); got != nil || err != nil {
+		t.Errorf("LoadToken of an expired token = %v, %v; want nil, nil", got, err)
+	}
+}
+
+func testLease(t *testing.T, s csconnect.Store, reopen func(*testing.T, csconnect.Store) csconnect.Store) {
+	ctx := t.Context()
+	other := reopen(t, s)
+	release, ok, err := s.AcquireLease(ctx, "fp", time.Minute)
+	if !ok || err != nil {
+		t.Fatalf("AcquireLease of a free lease = %t, %v; want true, nil", ok, err)
+	}
+	if _, ok, err := other.AcquireLease(ctx, "fp", time.Minute); ok || err != nil {
+		t.Errorf("AcquireLease of a held lease = %t, %v; want false, nil", ok, err)
+	}
+	r2, ok, err := other.AcquireLease(ctx, "other", time.Minute)
+	if !ok || err != nil {
+		t.Errorf("AcquireLease of another key = %t, %v; want true, nil", ok, err)
+	} else {
+		r2()
+	}
+	release()
+	release() // a second release is harmless
+	r3, ok, err := other.AcquireLease(ctx, "fp", time.Minute)
+	if !ok || err != nil {
+		t.Fatalf("AcquireLease after release = %t, %v; want true, nil", ok, err)
+	}
+	release() // the first holder's stale release must not free the new holder's lease
+	if _, ok, _ := s.AcquireLease(ctx, "fp", time.Minute); ok {
+		t.Errorf("AcquireLease after a stale release = true; want false (still held)")
+	}
+	r3()
+}
+
+// The guard states below are built from fields in one place; expectations come from
+// GuardState.Merge and are compared as JSON, whatever GuardState holds.
+func lockedUntil(until time.Time) csconnect.GuardState {
+	return csconnect.GuardState{LockedUntil: until.UTC().Round(0)}
+}
+
+func rejected(pair string, until time.Time) csconnect.GuardState {
+	return csconnect.GuardState{RejectedPair: pair, RejectedUntil: until.UTC().Round(0)}
+}
+
+func same(a, b csconnect.GuardState) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+}
+
+func testGuard(t *testing.T, s csconnect.Store, reopen func(*testing.T, csconnect.Store) csconnect.Store) {
+	ctx := t.Context()
+	zero := csconnect.GuardState{}
+	if got, err := s.LoadGuard(ctx, "fp"); err != nil || !same(got, zero) {
+		t.Fatalf("LoadGuard of nothing = %+v, %v; want the zero state", got, err)
+	}
+	now := time.Now()
+	first := lockedUntil(now.Add(time.Hour))
+	if err := s.SaveGuard(ctx, "fp", first); err != nil {
+		t.Fatalf("SaveGuard = %v", err)
+	}
+	if got, err := reopen(t, s).LoadGuard(ctx, "fp"); err != nil || !same(got, first) {
+		t.Errorf("LoadGuard after SaveGuard = %+v, %v; want %+v", got, err, first)
+	}
+	m, ok := s.(csconnect.GuardMerger)
+	if !ok {
+		t.Fatalf("%T is not a GuardMerger", s)
+	}
+	second := lockedUntil(now.Add(time.Minute)).Merge(rejected("pair", now.Add(time.Hour)))
+	if err := m.MergeGuard(ctx, "fp", second); err != nil {
+		t.Fatalf("MergeGuard = %v", err)
+	}
+	if got, want := mustGuard(t, reopen(t, s), "fp"), first.Merge(second); !same(got, want) {
+		t.Errorf("LoadGuard after MergeGuard = %+v; want stored.Merge(new) = %+v", got, want)
+	}
+	if err := s.SaveGuard(ctx, "fp", zero); err != nil {
+		t.Fatalf("SaveGuard(zero) = %v", err)
+	}
+	if got := mustGuard(t, s, "fp"); !same(got, zero) {
+		t.Errorf("LoadGuard after SaveGuard(zero) = %+v; want the zero state", got)
+	}
+}
+
+func mustGuard(t *testing.T, s csconnect.Store, key string) csconnect.GuardState {
+	t.Helper()
+	g, err := s.LoadGuard(t.Context(), key)
+	if err != nil {
+		t.Fatalf("LoadGuard = %v", err)
+	}
+	return g
+}
+
+func testFingerprint(t *testing.T, s csconnect.Store, reopen func(*testing.T, csconnect.Store) csconnect.Store) {
+	fp := s.Fingerprint("user")
+	if got := reopen(t, s).Fingerprint("user"); got != fp {
+		t.Errorf("Fingerprint on the same state = %s; want %s", got, fp)
+	}
+	if s.Fingerprint("user", "pw") == fp || s.Fingerprint("use", "rpw") == s.Fingerprint("user", "pw") {
+		t.Errorf("Fingerprint does not separate its parts")
+	}
+}
