@@ -84,11 +84,11 @@ func testLease(t *testing.T, s csconnect.Store, reopen func(*testing.T, csconnec
 // The guard states below are built from fields in one place; expectations come from
 // GuardState.Merge and are compared as JSON, whatever GuardState holds.
 func lockedUntil(until time.Time) csconnect.GuardState {
-	return csconnect.GuardState{LockedUntil: until.UTC().Round(0)}
+	return csconnect.GuardState{LockedUntil: until.UTC().Round(0), LockedAt: until.Add(-5 * time.Minute).UTC().Round(0)}
 }
 
 func rejected(pair string, until time.Time) csconnect.GuardState {
-	return csconnect.GuardState{RejectedPair: pair, RejectedUntil: until.UTC().Round(0)}
+	return csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: pair, At: until.UTC().Round(0)}}}
 }
 
 func same(a, b csconnect.GuardState) bool {
@@ -105,28 +105,27 @@ func testGuard(t *testing.T, s csconnect.Store, reopen func(*testing.T, csconnec
 	}
 	now := time.Now()
 	first := lockedUntil(now.Add(time.Hour))
-	if err := s.SaveGuard(ctx, "fp", first); err != nil {
-		t.Fatalf("SaveGuard = %v", err)
+	if got, err := s.MergeGuard(ctx, "fp", first); err != nil || !same(got, zero.Merge(first)) {
+		t.Fatalf("MergeGuard into nothing = %+v, %v; want %+v", got, err, zero.Merge(first))
 	}
-	if got, err := reopen(t, s).LoadGuard(ctx, "fp"); err != nil || !same(got, first) {
-		t.Errorf("LoadGuard after SaveGuard = %+v, %v; want %+v", got, err, first)
+	if got, err := reopen(t, s).LoadGuard(ctx, "fp"); err != nil || !same(got, zero.Merge(first)) {
+		t.Errorf("LoadGuard after MergeGuard = %+v, %v; want %+v", got, err, first)
 	}
-	m, ok := s.(csconnect.GuardMerger)
-	if !ok {
-		t.Fatalf("%T is not a GuardMerger", s)
+	second := lockedUntil(now.Add(time.Minute)).Merge(rejected("pair", now))
+	want := zero.Merge(first).Merge(second)
+	if got, err := s.MergeGuard(ctx, "fp", second); err != nil || !same(got, want) {
+		t.Fatalf("MergeGuard = %+v, %v; want stored.Merge(new) = %+v", got, err, want)
 	}
-	second := lockedUntil(now.Add(time.Minute)).Merge(rejected("pair", now.Add(time.Hour)))
-	if err := m.MergeGuard(ctx, "fp", second); err != nil {
-		t.Fatalf("MergeGuard = %v", err)
-	}
-	if got, want := mustGuard(t, reopen(t, s), "fp"), first.Merge(second); !same(got, want) {
+	if got := mustGuard(t, reopen(t, s), "fp"); !same(got, want) {
 		t.Errorf("LoadGuard after MergeGuard = %+v; want stored.Merge(new) = %+v", got, want)
 	}
-	if err := s.SaveGuard(ctx, "fp", zero); err != nil {
-		t.Fatalf("SaveGuard(zero) = %v", err)
+	// A reset is recorded by a merge too, and what it cleared stays cleared.
+	reset := csconnect.GuardState{ResetAt: now.Add(time.Second).UTC().Round(0)}
+	if _, err := s.MergeGuard(ctx, "fp", reset); err != nil {
+		t.Fatalf("MergeGuard(reset) = %v", err)
 	}
-	if got := mustGuard(t, s, "fp"); !same(got, zero) {
-		t.Errorf("LoadGuard after SaveGuard(zero) = %+v; want the zero state", got)
+	if got, want := mustGuard(t, reopen(t, s), "fp"), want.Merge(reset); !same(got, want) {
+		t.Errorf("LoadGuard after a reset = %+v; want %+v", got, want)
 	}
 }
 

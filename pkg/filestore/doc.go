@@ -2,7 +2,7 @@
 // the processes of one host that use one Creditsafe account (a CLI run, cron jobs,
 // workers) share one token and one guard, with no server to run: the embedded default
 // on one machine, as pkg/redisstore is for a fleet. A *Store implements
-// csconnect.Store and csconnect.GuardMerger.
+// csconnect.Store.
 //
 // # Files
 //

@@ -50,28 +50,22 @@ func (s *Store) saveGuard(key string, st csconnect.GuardState) error {
 	return s.save("guard", key, doc)
 }
 
-// SaveGuard replaces the guard state stored for key, under its lock.
-func (s *Store) SaveGuard(ctx context.Context, key string, st csconnect.GuardState) error {
-	if err := s.update(ctx, "guard", key, func() error { return s.saveGuard(key, st) }); err != nil {
-		return fmt.Errorf("filestore: save guard: %w", err)
-	}
-	return nil
-}
-
 // MergeGuard replaces the guard state stored for key with stored.Merge(st), under the
 // file's exclusive lock (lock, load, merge, save, unlock), so that processes recording
 // at the same instant never erase each other's records. A stored file it cannot read
-// is an error, as for LoadGuard, and is not overwritten.
-func (s *Store) MergeGuard(ctx context.Context, key string, st csconnect.GuardState) error {
+// is an error, as for LoadGuard, and is not overwritten. It returns the merged state.
+func (s *Store) MergeGuard(ctx context.Context, key string, st csconnect.GuardState) (csconnect.GuardState, error) {
+	var merged csconnect.GuardState
 	err := s.update(ctx, "guard", key, func() error {
 		cur, err := s.loadGuard(key)
 		if err != nil {
 			return err
 		}
-		return s.saveGuard(key, cur.Merge(st))
+		merged = cur.Merge(st)
+		return s.saveGuard(key, merged)
 	})
 	if err != nil {
-		return fmt.Errorf("filestore: merge guard: %w", err)
+		return csconnect.GuardState{}, fmt.Errorf("filestore: merge guard: %w", err)
 	}
-	return nil
+	return merged, nil
 }

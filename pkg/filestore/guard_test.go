@@ -14,18 +14,19 @@ func TestGuardRoundTrip(t *testing.T) {
 		t.Fatalf("LoadGuard of nothing = %+v, %v; want zero, nil", got, err)
 	}
 	want := sampleGuard().Merge(lockedUntil(time.Now().Add(time.Minute)))
-	if err := s.SaveGuard(t.Context(), "fp", want); err != nil {
+	if _, err := s.MergeGuard(t.Context(), "fp", want); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := newStoreOn(t, s.Dir()).LoadGuard(t.Context(), "fp"); err != nil || !sameGuard(got, want) {
 		t.Errorf("LoadGuard = %+v, %v; want %+v", got, err, want)
 	}
-	// SaveGuard replaces (ResetGuard saves the zero state).
-	if err := s.SaveGuard(t.Context(), "fp", csconnect.GuardState{}); err != nil {
+	// A reset is a merge too: what it cleared stays cleared.
+	reset := csconnect.GuardState{ResetAt: time.Now().Add(2 * time.Minute).UTC().Round(0)}
+	if _, err := s.MergeGuard(t.Context(), "fp", reset); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.LoadGuard(t.Context(), "fp"); !sameGuard(got, csconnect.GuardState{}) || err != nil {
-		t.Errorf("LoadGuard after saving the zero state = %+v, %v; want zero", got, err)
+	if got, err := s.LoadGuard(t.Context(), "fp"); !sameGuard(got, want.Merge(reset)) || err != nil {
+		t.Errorf("LoadGuard after a reset = %+v, %v; want %+v", got, err, want.Merge(reset))
 	}
 }
 
@@ -37,7 +38,7 @@ func TestMergeGuard(t *testing.T) {
 	first := lockedUntil(now.Add(time.Hour))
 	second := lockedUntil(now.Add(time.Minute)).Merge(rejected("pair", now.Add(time.Hour)))
 	for _, st := range []csconnect.GuardState{first, second} {
-		if err := s.MergeGuard(t.Context(), "fp", st); err != nil {
+		if _, err := s.MergeGuard(t.Context(), "fp", st); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -79,7 +80,7 @@ func TestMergeGuardConcurrent(t *testing.T) {
 		var wg sync.WaitGroup
 		for i, s := range stores {
 			wg.Go(func() {
-				if err := s.MergeGuard(t.Context(), key, states[i]); err != nil {
+				if _, err := s.MergeGuard(t.Context(), key, states[i]); err != nil {
 					t.Errorf("MergeGuard = %v", err)
 				}
 			})

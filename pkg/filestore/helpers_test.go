@@ -242,7 +242,8 @@ func childCrashWrite(ctx context.Context, s *Store) error {
 	case "token":
 		return s.SaveToken(ctx, "fp", crashToken())
 	case "guard":
-		return s.MergeGuard(ctx, "fp", crashGuard())
+		_, err := s.MergeGuard(ctx, "fp", crashGuard())
+		return err
 	default:
 		return fmt.Errorf("FS_KIND %q", kind)
 	}
@@ -272,12 +273,12 @@ func childCache(ctx context.Context, s *Store, in *bufio.Scanner) error {
 
 // lockedUntil is the state of a lockout until until.
 func lockedUntil(until time.Time) csconnect.GuardState {
-	return csconnect.GuardState{LockedUntil: until.UTC().Round(0)}
+	return csconnect.GuardState{LockedUntil: until.UTC().Round(0), LockedAt: until.Add(-5 * time.Minute).UTC().Round(0)}
 }
 
 // rejected is the state of a rejected pair, remembered until until.
 func rejected(pair string, until time.Time) csconnect.GuardState {
-	return csconnect.GuardState{RejectedPair: pair, RejectedUntil: until.UTC().Round(0)}
+	return csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: pair, At: until.UTC().Round(0)}}}
 }
 
 // sameGuard reports whether a and b encode alike (as the store keeps them).

@@ -94,7 +94,7 @@ func writeAll(t *testing.T, s *Store) {
 	if err := s.SaveToken(t.Context(), "fp", sampleTok()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveGuard(t.Context(), "fp", sampleGuard()); err != nil {
+	if _, err := s.MergeGuard(t.Context(), "fp", sampleGuard()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -96,7 +96,7 @@ func TestKilledMidWriteKeepsPreviousValue(t *testing.T) {
 			if err := s.SaveToken(t.Context(), "fp", old); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.SaveGuard(t.Context(), "fp", oldGuard); err != nil {
+			if _, err := s.MergeGuard(t.Context(), "fp", oldGuard); err != nil {
 				t.Fatal(err)
 			}
 			c := startChild(t, "crash-write", "FS_DIR="+s.Dir(), "FS_KIND="+kind)
@@ -118,7 +118,7 @@ func TestKilledMidWriteKeepsPreviousValue(t *testing.T) {
 			if err := s.SaveToken(t.Context(), "fp", crashToken()); err != nil {
 				t.Errorf("SaveToken after the crash = %v", err)
 			}
-			if err := s.MergeGuard(t.Context(), "fp", crashGuard()); err != nil {
+			if _, err := s.MergeGuard(t.Context(), "fp", crashGuard()); err != nil {
 				t.Errorf("MergeGuard after the crash = %v", err)
 			}
 			if got, want := must(s.LoadGuard(t.Context(), "fp")), oldGuard.Merge(crashGuard()); !sameGuard(got, want) {

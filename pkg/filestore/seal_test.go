@@ -96,7 +96,7 @@ func TestMergeGuardKeepsUnreadableFile(t *testing.T) {
 	if err := os.WriteFile(path, planted, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MergeGuard(t.Context(), "fp", lockedUntil(time.Now().Add(time.Hour))); !errors.Is(err, ErrCorrupt) {
+	if _, err := s.MergeGuard(t.Context(), "fp", lockedUntil(time.Now().Add(time.Hour))); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("MergeGuard over an unreadable file = %v; want ErrCorrupt", err)
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, planted) {

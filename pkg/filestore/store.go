@@ -121,10 +121,7 @@ type keyring struct {
 	sealer *seal.Keys // nil or no key: values in clear
 }
 
-var (
-	_ csconnect.Store       = (*Store)(nil)
-	_ csconnect.GuardMerger = (*Store)(nil)
-)
+var _ csconnect.Store = (*Store)(nil)
 
 // New checks opts, creates the directory (0700) and its fingerprint secret when they
 // are missing, and returns a Store. It refuses (*InsecureError) a directory or secret
