@@ -53,9 +53,7 @@ spec-consumers: deps-npm ## Generate TypeScript types from the spec and type-che
 	$(NPX)/openapi-typescript openapi.yaml --output consumers/typescript/schema.d.ts
 	$(NPX)/tsc -p consumers/typescript/tsconfig.json
 
-.PHONY: docs
-docs: deps-npm ## Render the HTML API reference into docs/index.html.
-	$(NPX)/redocly build-docs openapi.yaml --config redocly.yaml --output docs/index.html
+# docs and docs-check live in mk/docs.mk.
 
 .PHONY: ci
 ci: ## What .ci/run runs: $(CI_TARGETS).
