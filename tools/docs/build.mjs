@@ -92,9 +92,16 @@ const options = {
 const init = `(function () {
   var options = ${JSON.stringify(options)};
   var blocks = document.querySelectorAll('script.openapi-doc');
+  var pending = blocks.length;
+  // A link to one of the documents (#doc-...) is followed once all are rendered.
+  function rendered() {
+    if (--pending > 0) return;
+    var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target && target.classList.contains('api-doc')) target.scrollIntoView();
+  }
   for (var i = 0; i < blocks.length; i++) {
     var spec = JSON.parse(blocks[i].textContent);
-    Redoc.init(spec, options, document.getElementById(blocks[i].getAttribute('data-target')));
+    Redoc.init(spec, options, document.getElementById(blocks[i].getAttribute('data-target')), rendered);
   }
 })();`;
 const sha256 = (s) => `'sha256-${createHash("sha256").update(s, "utf8").digest("base64")}'`;
