@@ -59,8 +59,12 @@ spec-java: deps-npm ## AutoRest (@autorest/java, offline) generates Java from ea
 		log=$(JAVA_OUT)/$$name.autorest.log; \
 		case "$$spec" in /*) input=$$spec;; *) input=$(CURDIR)/$$spec;; esac; \
 		if ! $(JAVA_OFFLINE) $(AUTOREST) --input-file=$$input \
-			--output-folder=$(CURDIR)/$(JAVA_OUT)/$$name --namespace=io.csconnect.$$name > $$log 2>&1; then \
-			grep -E '^(error|fatal)|Exception' $$log | head -20; echo "spec-java: AutoRest failed on $$spec (full log: $$log)"; exit 1; \
+			--output-folder=$(abspath $(JAVA_OUT))/$$name --namespace=io.csconnect.$$name > $$log 2>&1; then \
+			grep -E '^(error|fatal)|Exception' $$log | head -20; echo "spec-java: AutoRest failed on $$spec (full log: $$log)"; \
+			! grep -q 'Unknown wire type TokenCredential' $$log || \
+				echo "spec-java: @autorest/java turns a string with 'format: password' into a credential it cannot serialize: drop that format"; \
+			! grep -q 'must match pattern "^3\\.0' $$log || echo "spec-java: AutoRest reads OpenAPI 3.0 documents only"; \
+			exit 1; \
 		fi; \
 		grep -E '^warning' $$log || true; \
 		n=$$(find $(JAVA_OUT)/$$name -name '*.java' | wc -l); \
