@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -257,9 +258,11 @@ type operation struct {
 }
 
 type errorResponse struct {
-	status string
-	descr  string
-	fields []string // the first media type's top-level property names, or variant names
+	status   string
+	descr    string
+	media    string   // the first media type, whose body Redoc shows
+	mediaAll []string // every media type of the body
+	fields   []string // its schema's top-level property names, or its variants' names
 }
 
 // expectations reads the spec documents (the JSON bundles `make docs` renders, written
@@ -308,6 +311,8 @@ func expectations(t *testing.T, files []string) []operation {
 					er := errorResponse{status: status, descr: str(r["description"])}
 					if content, ok := r["content"].(map[string]any); ok && len(content) > 0 {
 						first := firstMediaType(content)
+						er.media = first
+						er.mediaAll, _ = content[orderKey].([]string)
 						schema := resolve(doc, get(content, first, "schema"))
 						er.fields = fieldsOf(doc, get(content, first, "schema"), schema)
 					}
@@ -581,18 +586,47 @@ func TestDocsOpenOffline(t *testing.T) {
 			if len(op.errors) == 0 {
 				t.Errorf("%s: no error response documented", op.id)
 			}
+			// Each response is a button with its status and description, followed by
+			// its expanded body: the check reads that part of the page only.
+			var shown map[string]struct {
+				Text  string   `json:"text"`
+				Names []string `json:"names"`
+			}
+			js := fmt.Sprintf(`JSON.stringify(Object.fromEntries(Array.from(%s.querySelectorAll('button[aria-expanded]'))
+				.filter(b => b.querySelector('strong'))
+				.map(b => [b.querySelector('strong').innerText.trim(), {
+					text: b.parentElement.innerText,
+					names: Array.from(b.parentElement.querySelectorAll('.property-name, button')).map(e => e.innerText.trim()),
+				}])))`, opSel(op))
+			if err := json.Unmarshal([]byte(s.eval(t, js)), &shown); err != nil {
+				t.Fatalf("%s: reading its responses: %v", op.id, err)
+			}
 			for _, er := range op.errors {
-				if !strings.Contains(text, er.status+" ") {
+				r, ok := shown[er.status]
+				if !ok {
 					t.Errorf("%s: error status %s is not shown", op.id, er.status)
+					continue
 				}
+				rtext := norm(r.Text)
 				for _, c := range chunks(er.descr) {
-					if !strings.Contains(text, c) {
+					if !strings.Contains(rtext, c) {
 						t.Errorf("%s %s: its description is not shown: %q", op.id, er.status, c)
 					}
 				}
+				// "Response Schema: <first media type>", then the others in its menu
+				// (the heading is upper case by CSS, which innerText applies).
+				lower := strings.ToLower(rtext)
+				if er.media != "" && !strings.Contains(lower, strings.ToLower("Response Schema: "+er.media)) {
+					t.Errorf("%s %s: the body's media type %s is not shown first", op.id, er.status, er.media)
+				}
+				for _, mt := range er.mediaAll {
+					if !strings.Contains(lower, strings.ToLower(mt)) {
+						t.Errorf("%s %s: the body's media type %s is not offered", op.id, er.status, mt)
+					}
+				}
 				for _, f := range er.fields {
-					if !strings.Contains(text, f) {
-						t.Errorf("%s %s: the error body's %q is not shown", op.id, er.status, f)
+					if !slices.Contains(r.Names, f) {
+						t.Errorf("%s %s: the error body's %q is not shown (shown: %q)", op.id, er.status, f, r.Names)
 					}
 				}
 			}
