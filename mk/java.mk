@@ -49,7 +49,7 @@ AUTOREST := $(NPX)/autorest \
 	--java --skip-upgrade-check --verbose=false
 
 .PHONY: spec-java
-spec-java: deps-npm ## AutoRest (@autorest/java, offline) generates Java from each of JAVA_SPECS; javac compiles it.
+spec-java: deps-npm ## AutoRest (@autorest/java, offline) generates Java from each of JAVA_SPECS; javac compiles it when JAVA_CLASSPATH has azure-core, azure-json, reactor-core.
 	@command -v java >/dev/null || { echo "spec-java: java is missing (make deps installs it)"; exit 1; }
 	@rm -rf $(JAVA_OUT) && mkdir -p $(JAVA_OUT)
 	@$(if $(JAVA_OFFLINE),echo "spec-java: AutoRest runs with no network ($(JAVA_OFFLINE))",echo "spec-java: no private network namespace here; AutoRest runs with the machine's network")
