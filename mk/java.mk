@@ -13,12 +13,20 @@
 # here does not serve; the pinned 4.27.3 is passed with --use and is the one loaded.
 #
 # The generated code needs azure-core, azure-json and reactor-core (and, through them,
-# reactive-streams and jackson). Debian packages reactive-streams and jackson (mk/deps.sh
-# installs them) but not the other three, the @autorest/java jars do not contain them
-# (they are minimized to the generator's own needs), and Maven Central cannot be reached
-# from here. So javac runs when JAVA_CLASSPATH provides every library (drop the jars into
-# lib/java/ or set JAVA_CLASSPATH); otherwise the target says exactly which are missing
-# and, unless JAVA_REQUIRE_COMPILE=1, stops after the generation step.
+# reactive-streams and jackson). Maven Central cannot be reached from here, Debian does
+# not package the first three, and the 4.1.63 jars are minimized to the generator's own
+# needs (no com/azure/core classes). @autorest/java up to 4.1.30 shipped its generator as
+# an unminimized jar-with-dependencies, which carries azure-core 1.49.1, azure-json 1.1.0,
+# reactor-core and reactive-streams and jackson, unrelocated (4.1.39 onwards are
+# minimized). package.json pins that release under the alias autorest-java-libs. The
+# target takes from its javagen jar only those libraries' packages (JAVA_LIB_PACKAGES,
+# not the generator's own guava, javaparser, ...) into $(JAVA_OUT)/azure-libs, and javac
+# compiles against that. azure-core 1.49.1 is older than the 1.57.1 that 4.1.63 generates
+# for, so an API the generated code takes from a newer azure-core fails the compile; it
+# cannot make it pass wrongly.
+#
+# javac must run: a missing library on JAVA_CLASSPATH fails the target, as does any
+# compile error.
 
 CI_TARGETS += spec-java
 
@@ -27,13 +35,17 @@ JAVA_SPECS    ?= openapi.yaml
 JAVA_OUT      ?= build/java
 JAVAC         ?= javac
 JAVAP         ?= javap
-JAVA_LIB_DIR  ?= lib/java
-# Debian's jars (mk/deps.sh) and every jar in JAVA_LIB_DIR.
-JAVA_CLASSPATH ?= /usr/share/java/reactive-streams.jar:/usr/share/java/jackson-core.jar:/usr/share/java/jackson-databind.jar:/usr/share/java/jackson-annotations.jar:/usr/share/java/slf4j-api.jar:$(JAVA_LIB_DIR)/*
-JAVA_REQUIRE_COMPILE ?=
+JAR           ?= jar
+# @autorest/java 4.1.30's jar-with-dependencies (see above), pinned in package-lock.json,
+# and the packages of it that are azure-core and its dependencies.
+JAVA_LIBS_JAR ?= $(CURDIR)/node_modules/autorest-java-libs/javagen/target/azure-autorest-javagen-jar-with-dependencies.jar
+JAVA_LIB_PACKAGES := com/azure/core com/azure/json com/azure/xml reactor org/reactivestreams \
+	com/fasterxml/jackson org/slf4j
+JAVA_CLASSPATH ?= $(abspath $(JAVA_OUT))/azure-libs
 
 # class:library pairs the generated code cannot compile without.
 JAVA_REQUIRED := com.azure.core.http.rest.RestProxy:azure-core \
+	com.azure.core.http.HttpPipeline:azure-core \
 	com.azure.json.JsonSerializable:azure-json \
 	reactor.core.publisher.Mono:reactor-core \
 	org.reactivestreams.Publisher:reactive-streams \
@@ -49,8 +61,9 @@ AUTOREST := $(NPX)/autorest \
 	--java --skip-upgrade-check --verbose=false
 
 .PHONY: spec-java
-spec-java: deps-npm ## AutoRest (@autorest/java, offline) generates Java from each of JAVA_SPECS; javac compiles it when JAVA_CLASSPATH has azure-core, azure-json, reactor-core.
+spec-java: deps-npm ## AutoRest (@autorest/java, offline) generates Java from each of JAVA_SPECS; javac compiles it (against npm-pinned azure-core); any error fails.
 	@command -v java >/dev/null || { echo "spec-java: java is missing (make deps installs it)"; exit 1; }
+	@[ -f '$(JAVA_LIBS_JAR)' ] || { echo "spec-java: $(JAVA_LIBS_JAR) is missing (make deps-npm installs it)"; exit 1; }
 	@rm -rf $(JAVA_OUT) && mkdir -p $(JAVA_OUT)
 	@$(if $(JAVA_OFFLINE),echo "spec-java: AutoRest runs with no network ($(JAVA_OFFLINE))",echo "spec-java: no private network namespace here; AutoRest runs with the machine's network")
 	@set -e; for spec in $(JAVA_SPECS); do \
@@ -71,16 +84,23 @@ spec-java: deps-npm ## AutoRest (@autorest/java, offline) generates Java from ea
 		[ "$$n" -gt 0 ] || { echo "spec-java: AutoRest wrote no Java for $$spec (log: $$log)"; exit 1; }; \
 		echo "    $$n Java files"; \
 	done
+	@mkdir -p $(JAVA_OUT)/azure-libs && cd $(JAVA_OUT)/azure-libs && $(JAR) xf '$(abspath $(JAVA_LIBS_JAR))' $(JAVA_LIB_PACKAGES)
 	@missing=; for pair in $(JAVA_REQUIRED); do \
-		$(JAVAP) -cp '$(JAVA_CLASSPATH)' $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+		$(JAVAP) -cp '$(JAVA_CLASSPATH)' $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}($${pair%%:*})"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-		echo "spec-java: javac NOT run: the classpath lacks$$missing (JAVA_CLASSPATH=$(JAVA_CLASSPATH))."; \
-		echo "spec-java: azure-core, azure-json and reactor-core come from Maven Central only (no Debian or npm package ships them);"; \
-		echo "spec-java: put their jars in $(JAVA_LIB_DIR)/ or set JAVA_CLASSPATH to compile."; \
-		[ -z "$(JAVA_REQUIRE_COMPILE)" ] || exit 1; exit 0; \
+		echo "spec-java: the classpath lacks$$missing (JAVA_CLASSPATH=$(JAVA_CLASSPATH))"; \
+		echo "spec-java: they come from $(JAVA_LIBS_JAR) (autorest-java-libs, @autorest/java 4.1.30)"; \
+		exit 1; \
+	fi
+	@find $(JAVA_OUT) -path $(JAVA_OUT)/azure-libs -prune -o -name '*.java' -print | sort > $(JAVA_OUT)/sources.txt; \
+	echo "==> javac ($$(wc -l < $(JAVA_OUT)/sources.txt) files) against $(JAVA_CLASSPATH)"; \
+	if ! $(JAVAC) -Xlint:all -proc:none -d $(JAVA_OUT)/classes -cp '$(JAVA_CLASSPATH)' @$(JAVA_OUT)/sources.txt \
+		> $(JAVA_OUT)/javac.log 2>&1; then \
+		cat $(JAVA_OUT)/javac.log; echo "spec-java: javac failed on the generated Java (log: $(JAVA_OUT)/javac.log)"; \
+		! grep -q 'variable host is already defined' $(JAVA_OUT)/javac.log || \
+			echo "spec-java: a path or operation with servers of its own makes @autorest/java add a second client parameter named host beside the document's: give that host a spec document of its own"; \
+		exit 1; \
 	fi; \
-	find $(JAVA_OUT) -name '*.java' > $(JAVA_OUT)/sources.txt; \
-	echo "==> javac ($$(wc -l < $(JAVA_OUT)/sources.txt) files)"; \
-	$(JAVAC) -Xlint:all -proc:none -d $(JAVA_OUT)/classes -cp '$(JAVA_CLASSPATH)' @$(JAVA_OUT)/sources.txt && \
-		echo "spec-java: javac compiled the generated Java for $(JAVA_SPECS)"
+	cat $(JAVA_OUT)/javac.log; \
+	echo "spec-java: javac compiled the generated Java of $(JAVA_SPECS) ($$(find $(JAVA_OUT)/classes -name '*.class' | wc -l) classes)"
