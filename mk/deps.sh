@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that some tests and targets need: redis-server for the
-# shared-store tests and `make fleet`; chromium for `make docs-check`; a JDK and the
-# generated Java client's Debian-packaged libraries for `make spec-java`. Idempotent: a
+# shared-store tests and `make fleet`; chromium for `make docs-check`; a JDK for
+# `make spec-java` (the libraries its javac compiles against come from npm). Idempotent: a
 # no-op when every binary or file is already present;
 # otherwise runs `apt-get update` once and installs what is missing. Needs root (CI and
 # the dev machines are root); without it, it says what to install and exits 0 so the
@@ -13,8 +13,6 @@ want=(
 	redis-server:redis-server
 	chromium:chromium
 	javac:openjdk-17-jdk-headless
-	/usr/share/java/jackson-databind.jar:libjackson2-databind-java
-	/usr/share/java/reactive-streams.jar:libreactive-streams-java
 )
 
 missing=()
