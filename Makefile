@@ -54,9 +54,7 @@ lint-spec: deps-npm ## Lint each document and its bundle with Spectral (spectral
 		if [ $$rc -ne 0 ] || echo "$$out" | grep -qiE '[0-9]+ (warning|error)s?'; then echo "redocly: problems found in $$d"; exit 1; fi; \
 	done
 
-.PHONY: docs
-docs: deps-npm ## Render the HTML API reference into docs/index.html.
-	$(NPX)/redocly build-docs openapi.yaml --config redocly.yaml --output docs/index.html
+# docs and docs-check live in mk/docs.mk.
 
 .PHONY: ci
 ci: ## What .ci/run runs: $(CI_TARGETS).

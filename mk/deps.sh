@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that some tests and `make fleet` need (redis-server for
-# the shared-store tests). Idempotent: a no-op when every binary is already present;
+# Installs the Debian packages that some tests and targets need: redis-server for the
+# shared-store tests and `make fleet`; chromium for `make docs-check`; a JDK for
+# `make spec-java` (the libraries its javac compiles against come from npm). Idempotent: a
+# no-op when every binary or file is already present;
 # otherwise runs `apt-get update` once and installs what is missing. Needs root (CI and
 # the dev machines are root); without it, it says what to install and exits 0 so the
 # tests that need the package skip with their own message.
 set -euo pipefail
 
-# binary:package pairs.
-want=(redis-server:redis-server)
+# binary:package pairs; a binary given as an absolute path is a file to look for.
+want=(
+	redis-server:redis-server
+	chromium:chromium
+	javac:openjdk-17-jdk-headless
+)
 
 missing=()
 for pair in "${want[@]}"; do
 	bin=${pair%%:*} pkg=${pair#*:}
-	command -v "$bin" >/dev/null 2>&1 || missing+=("$pkg")
+	case $bin in
+	/*) [ -e "$bin" ] || missing+=("$pkg") ;;
+	*) command -v "$bin" >/dev/null 2>&1 || missing+=("$pkg") ;;
+	esac
 done
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
