@@ -2,7 +2,7 @@
 # (issue 6). See the "fleet" section of README.md.
 
 .PHONY: deps
-deps: ## Install the Debian packages some tests need (redis-server); needs root, no-op when present.
+deps: ## Install the Debian packages some tests and targets need (mk/deps.sh: redis-server, chromium, a JDK); needs root, no-op when present.
 	bash mk/deps.sh
 
 FLEET_N         ?= 20
