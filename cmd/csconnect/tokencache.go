@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/csconnect/csconnect/pkg/csconnect"
@@ -76,7 +78,12 @@ func cachedToken(ctx context.Context, cfg csconnect.AuthConfig, store *filestore
 		Logger:   log,
 	})
 	defer cache.Close()
-	return cache.Token(ctx)
+	tok, err := cache.Token(ctx)
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		// The cache returns the bare context error; say what ended it (a signal).
+		err = fmt.Errorf("authenticate: %w", context.Cause(ctx))
+	}
+	return tok, err
 }
 
 // resetGuard records a reset of the guard of username in store: every rejection and
@@ -90,35 +97,56 @@ func resetGuard(ctx context.Context, store *filestore.Store, username string) er
 	return err
 }
 
-// storeWarnings returns a logger that writes to w the library's warnings about the
-// store (a failing or slow store makes an invocation fall back to its own state,
-// which the user should hear about) and nothing else: the other warnings repeat the
-// error the command prints anyway. The library never logs the password or the token.
+// storeWarnings returns a logger that writes to w, one line each, the library's
+// warnings about the store (a failing or slow store makes an invocation fall back to
+// its own state, which the user should hear about) and nothing else: the other
+// warnings repeat the error the command prints anyway. The library never logs the
+// password or the token.
 func storeWarnings(w io.Writer) *slog.Logger {
-	text := slog.NewTextHandler(w, &slog.HandlerOptions{
-		Level: slog.LevelWarn,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
-				return slog.Attr{}
-			}
-			return a
-		},
-	})
-	return slog.New(storeOnly{text})
+	return slog.New(&storeWarner{mu: new(sync.Mutex), w: w})
 }
 
-// storeOnly passes on the records whose message is about the store.
-type storeOnly struct{ slog.Handler }
+// storeWarner is the slog.Handler of storeWarnings.
+type storeWarner struct {
+	mu    *sync.Mutex // shared with the handlers WithAttrs derives: one line at a time
+	w     io.Writer
+	attrs []slog.Attr
+}
 
-func (h storeOnly) Handle(ctx context.Context, r slog.Record) error {
+func (h *storeWarner) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+
+func (h *storeWarner) Handle(_ context.Context, r slog.Record) error {
 	if !strings.Contains(r.Message, "store") {
 		return nil
 	}
-	return h.Handler.Handle(ctx, r)
+	var b strings.Builder
+	b.WriteString("csconnect token: warning: ")
+	b.WriteString(strings.TrimPrefix(r.Message, "csconnect: "))
+	sep := " ("
+	add := func(a slog.Attr) bool {
+		fmt.Fprintf(&b, "%s%s: %v", sep, a.Key, a.Value.Resolve())
+		sep = "; "
+		return true
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	if sep == "; " {
+		b.WriteString(")")
+	}
+	b.WriteString("\n")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := io.WriteString(h.w, b.String())
+	return err
 }
 
-func (h storeOnly) WithAttrs(as []slog.Attr) slog.Handler { return storeOnly{h.Handler.WithAttrs(as)} }
-func (h storeOnly) WithGroup(name string) slog.Handler    { return storeOnly{h.Handler.WithGroup(name)} }
+func (h *storeWarner) WithAttrs(as []slog.Attr) slog.Handler {
+	return &storeWarner{mu: h.mu, w: h.w, attrs: append(slices.Clip(h.attrs), as...)}
+}
+
+func (h *storeWarner) WithGroup(string) slog.Handler { return h }
 
 // storeOpenHint says what to do when the cache directory cannot be used.
 func storeOpenHint(err error) string {

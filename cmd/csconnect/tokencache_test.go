@@ -385,3 +385,49 @@ func TestTokenCacheDefaultDir(t *testing.T) {
 		t.Errorf("token in %s: %v; want the one printed", want, err)
 	}
 }
+
+// TestTokenCacheLockout: a 429's lockout is kept in the cache directory too: the next
+// run is refused with no request (exit 4) until --reset-guard.
+func TestTokenCacheLockout(t *testing.T) {
+	srv := newTokenServer(t, respond(429, `{"error":{"code":"429","text":"Too many requests"}}`, "Retry-After: 300"))
+	dir := newCacheDir(t)
+	vars := map[string]string{"CREDITSAFE_USERNAME": "myUsername", "CREDITSAFE_PASSWORD": testPassword,
+		"CREDITSAFE_BASE_URL": srv.URL + "/v1", cacheDirEnv: dir}
+	for i, want := range []struct {
+		args []string
+		code int
+		hits int64
+	}{{nil, exitTokenLimited, 1}, {nil, exitTokenLimited, 1}, {[]string{"--reset-guard"}, 0, 1}, {nil, exitTokenLimited, 2}} {
+		code, out, errOut := runTokenCmd(t, vars, "", want.args...)
+		if code != want.code || out != "" || srv.hits.Load() != want.hits {
+			t.Errorf("run %d %v: exit %d, stdout %q, %d requests so far; want %d, nothing, %d (stderr: %s)",
+				i+1, want.args, code, out, srv.hits.Load(), want.code, want.hits, errOut)
+		}
+	}
+}
+
+// TestTokenCacheCorruptFile: a token file that does not read back is not used: the
+// run warns on stderr (without the token), authenticates, and replaces it.
+func TestTokenCacheCorruptFile(t *testing.T) {
+	is := newIssuer(t)
+	dir := newCacheDir(t)
+	store, err := openTokenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, "token."+tokenStoreKey(store, "myUsername", testPassword))
+	planted := testJWT(9, time.Hour)
+	if err := os.WriteFile(name, []byte(`{"token":"`+planted+`","expiry":"2999-01-01T00:00:00Z"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runTokenCmd(t, is.vars(testPassword, dir), "")
+	checkRun(t, is, "corrupt file", code, out, errOut, 0, is.last(t), 1)
+	if !strings.HasPrefix(errOut, "csconnect token: warning: token store failed") || strings.Contains(errOut, planted) {
+		t.Errorf("stderr %q; want a warning about the store, without the token", errOut)
+	}
+	code, out, errOut = runTokenCmd(t, is.vars(testPassword, dir), "")
+	checkRun(t, is, "next run", code, out, errOut, 0, is.last(t), 1)
+	if errOut != "" {
+		t.Errorf("next run: stderr %q; want nothing", errOut)
+	}
+}
