@@ -142,7 +142,13 @@ func TestTokenCacheReuses(t *testing.T) {
 	}
 	fi, err := os.Stat(dir)
 	if err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("cache dir: %v, %v; want 0700", fi.Mode(), err)
+		t.Fatalf("cache dir: %v; want 0700", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s is %v; want 0600", e.Name(), fi.Mode().Perm())
+		}
 	}
 	checkNoPasswordStored(t, dir)
 }
@@ -213,6 +219,12 @@ func TestTokenCacheRejectedPassword(t *testing.T) {
 	// --reset-guard needs the User Key only, prints nothing, sends nothing.
 	vars := is.vars("", dir)
 	delete(vars, "CREDITSAFE_PASSWORD")
+	delete(vars, "CREDITSAFE_USERNAME")
+	code, out, errOut = runTokenCmd(t, vars, "", "--reset-guard")
+	checkRun(t, is, "--reset-guard without a User Key", code, out, errOut, exitUsage, "", 2)
+	code, out, errOut = runTokenCmd(t, is.vars(wrongPassword, dir), "")
+	checkRun(t, is, "after the refused --reset-guard", code, out, errOut, exitTokenRejected, "", 2)
+	vars["CREDITSAFE_USERNAME"] = "myUsername"
 	code, out, errOut = runTokenCmd(t, vars, "", "--reset-guard")
 	checkRun(t, is, "--reset-guard", code, out, errOut, 0, "", 2)
 	code, out, errOut = runTokenCmd(t, is.vars(wrongPassword, dir), "")
