@@ -158,11 +158,12 @@ func runToken(ctx context.Context, args []string, env environ) int {
 	fmt.Fprintf(env.stderr, "csconnect token: %s\n", strings.TrimPrefix(err.Error(), "csconnect: "))
 	code := tokenExitCode(err)
 	hint := tokenHints[code]
-	if store != nil && code == exitTokenRejected {
+	switch {
+	case store == nil || code != exitTokenRejected:
+	case errors.As(err, new(*csconnect.GuardError)):
+		hint = refusedCachedHint
+	case errors.Is(err, csconnect.ErrInvalidCredentials): // a 401; a 403 pauses (exit 4) instead
 		hint = rejectedCachedHint
-		if errors.As(err, new(*csconnect.GuardError)) {
-			hint = refusedCachedHint
-		}
 	}
 	if hint != "" {
 		fmt.Fprintf(env.stderr, "csconnect token: %s\n", hint)

@@ -443,3 +443,19 @@ func TestTokenCacheCorruptFile(t *testing.T) {
 		t.Errorf("next run: stderr %q; want nothing", errOut)
 	}
 }
+
+// TestTokenCacheInactive: after a 403 (exit 3) the next run is paused with no request
+// (exit 4), and the 403's hint does not promise a refusal until --reset-guard.
+func TestTokenCacheInactive(t *testing.T) {
+	srv := newTokenServer(t, respond(403, "Customer or user is not active in the Creditsafe system"))
+	vars := map[string]string{"CREDITSAFE_USERNAME": "myUsername", "CREDITSAFE_PASSWORD": testPassword,
+		"CREDITSAFE_BASE_URL": srv.URL + "/v1", cacheDirEnv: newCacheDir(t)}
+	code, _, errOut := runTokenCmd(t, vars, "")
+	if code != exitTokenRejected || srv.hits.Load() != 1 || strings.Contains(errOut, "refused without sending") {
+		t.Errorf("403: exit %d, %d requests, stderr %q; want %d, 1, no promise of a refusal", code, srv.hits.Load(), errOut, exitTokenRejected)
+	}
+	code, _, errOut = runTokenCmd(t, vars, "")
+	if code != exitTokenLimited || srv.hits.Load() != 1 {
+		t.Errorf("after a 403: exit %d, %d requests, stderr %q; want %d, 1", code, srv.hits.Load(), errOut, exitTokenLimited)
+	}
+}
