@@ -18,7 +18,7 @@
 #                          time ratio is the median of the per-pair ratios (IQR shown)
 #   first New              first-new: time and allocations of one csconnect.New in a
 #                          fresh process; median of FOOTPRINT_RUNS processes
-#   token, cold            `csconnect token` against min-token (one net/http POST and
+#   token, cold            `csconnect token --no-cache` against min-token (one net/http POST and
 #                          encoding/json decode), both against `csconnect sim --addr
 #                          127.0.0.1:0` (the binary `go run ./cmd/csconnect` builds),
 #                          FOOTPRINT_RUNS pairs alternating A B / B A, each process

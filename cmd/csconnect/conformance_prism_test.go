@@ -28,7 +28,7 @@ func TestTokenAgainstPrismMock(t *testing.T) {
 	}
 	t.Cleanup(func() { p.Close() })
 
-	vars := map[string]string{"CREDITSAFE_USERNAME": "myUsername", "CREDITSAFE_PASSWORD": "myS3cretP@ssw0rd999!"}
+	vars := map[string]string{"CREDITSAFE_USERNAME": "myUsername", "CREDITSAFE_PASSWORD": "myS3cretP@ssw0rd999!", cacheDirEnv: newCacheDir(t)}
 	code, out, errOut := runCmd(t, context.Background(), vars, "token", "--base-url", p.URL)
 	if code != 0 {
 		t.Fatalf("csconnect token --base-url <prism mock> = %d; stderr %q", code, errOut)

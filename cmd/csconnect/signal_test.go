@@ -94,7 +94,7 @@ func TestTokenSignalExec(t *testing.T) {
 				<-r.Context().Done() // never answers
 			})
 			cmd := exec.Command(bin, "token", "--base-url", srv.URL+"/v1", "--timeout", "10m")
-			cmd.Env = append(os.Environ(), "CREDITSAFE_USERNAME=myUsername", "CREDITSAFE_PASSWORD="+testPassword)
+			cmd.Env = append(os.Environ(), "CREDITSAFE_USERNAME=myUsername", "CREDITSAFE_PASSWORD="+testPassword, cacheDirEnv+"="+newCacheDir(t))
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Start(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/csconnect/csconnect/pkg/csconnect"
+	"github.com/csconnect/csconnect/pkg/filestore"
 )
 
 // Exit codes of `csconnect token` beyond the shared 0 and 2 (exitUsage).
@@ -30,23 +31,35 @@ func init() {
 }
 
 const tokenUsage = `usage: csconnect token [--base-url URL] [--timeout DURATION] [--username USER --password-stdin]
+                       [--cache-dir DIR | --no-cache] [--reset-guard]
 
 Authenticates with Creditsafe CONNECT and prints the token and a newline on stdout,
 nothing else; messages go to stderr. Credentials come from CREDITSAFE_USERNAME and
 CREDITSAFE_PASSWORD, or --username with the password read from the first line of
 standard input (--password-stdin). CREDITSAFE_BASE_URL also sets the base URL.
 
-Exit codes: 0 token printed; 2 usage error or input refused before sending;
-3 credentials or account rejected (401, 403); 4 rate limited or locked out (429, or
-the guard); 5 anything else (server error after retries, network, timeout);
-6 request or answer refused as invalid (a 400, or an answer that breaks the
-contract): do not retry; 130 stopped by SIGINT, 143 by SIGTERM.
+By default it remembers, in a private cache directory (--cache-dir, else
+$CSCONNECT_CACHE_DIR, else the user cache directory's csconnect, ~/.cache/csconnect
+on Linux): the token, printed again with no request until 5 minutes before it
+expires (the vendor's advice: refresh after 55 minutes), and the lockout guard. A
+password that was rejected (401) is refused by every later run, with nothing sent
+(exit 3), until the credentials change or csconnect token --reset-guard clears it;
+a lockout (429, 403) likewise until it ends (exit 4). Runs that start together
+(cron jobs) send one request between them. The directory holds the token in clear
+in a 0600 file, never the password; a directory that group or others can access is
+refused (exit 2). --no-cache uses no directory: each run authenticates, and its
+guard lasts that run only.
 
-Exit code 3 means stop. The lockout guard that keeps a rejected password from being
-sent again lasts one invocation: a shell loop, cron job or retry wrapper that runs
-csconnect token again sends the rejected password again every time, and the vendor
-can lock the account after three invalid requests. Fix the credentials (or ask
-Creditsafe) before running it again.
+Exit codes: 0 token printed (or guard reset); 2 usage error, input refused before
+sending, or cache directory unusable; 3 credentials or account rejected (401, 403),
+or refused because they were before; 4 rate limited or locked out (429, or the
+guard); 5 anything else (server error after retries, network, timeout); 6 request
+or answer refused as invalid (a 400, or an answer that breaks the contract): do not
+retry; 130 stopped by SIGINT, 143 by SIGTERM.
+
+Exit code 3 means stop: fix the credentials (or ask Creditsafe) before running it
+again, then run csconnect token --reset-guard if the same password is right after
+all (the account was fixed).
 
 flags:
 `
@@ -59,6 +72,9 @@ func runToken(ctx context.Context, args []string, env environ) int {
 	timeout := fs.Duration("timeout", csconnect.DefaultTimeout, "how long the whole command may take, retries included")
 	username := fs.String("username", "", "the User Key (default $CREDITSAFE_USERNAME)")
 	passwordStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	cacheDir := fs.String("cache-dir", "", "the cache directory (default $"+cacheDirEnv+", else the user cache directory's csconnect)")
+	noCache := fs.Bool("no-cache", false, "use no cache directory: authenticate every time, remember nothing")
+	resetGuardFlag := fs.Bool("reset-guard", false, "forget a rejected password or a lockout for the User Key, print nothing, send nothing")
 	fs.Usage = func() {
 		fmt.Fprint(env.stderr, tokenUsage)
 		fs.PrintDefaults()
@@ -79,6 +95,9 @@ func runToken(ctx context.Context, args []string, env environ) int {
 	if *timeout <= 0 {
 		return usageErr("--timeout must be positive")
 	}
+	if *noCache && (*cacheDir != "" || *resetGuardFlag) {
+		return usageErr("--no-cache uses no cache directory: it goes with neither --cache-dir nor --reset-guard")
+	}
 	cfg := csconnect.AuthConfig{
 		BaseURL:  cmp.Or(*baseURL, env.getenv("CREDITSAFE_BASE_URL")),
 		Username: cmp.Or(*username, env.getenv("CREDITSAFE_USERNAME")),
@@ -92,30 +111,72 @@ func runToken(ctx context.Context, args []string, env environ) int {
 		}
 		cfg.Password = pw
 	}
-	if cfg.Username == "" || cfg.Password == "" {
+	if *resetGuardFlag && cfg.Username == "" {
+		return usageErr("--reset-guard needs the User Key: set CREDITSAFE_USERNAME or use --username")
+	}
+	if !*resetGuardFlag && (cfg.Username == "" || cfg.Password == "") {
 		return usageErr("set CREDITSAFE_USERNAME and CREDITSAFE_PASSWORD, or use --username with --password-stdin")
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	auth, err := csconnect.NewAuthenticator(cfg)
-	if err == nil {
-		var tok *csconnect.Token
-		if tok, err = auth.Token(ctx); err == nil {
-			if _, err := fmt.Fprintln(env.stdout, tok.Value); err != nil {
-				fmt.Fprintf(env.stderr, "csconnect token: writing the token: %v\n", err)
-				return exitTokenFailed
-			}
-			return 0
+	var store *filestore.Store
+	if !*noCache {
+		var err error
+		if store, err = openTokenStore(cmp.Or(*cacheDir, env.getenv(cacheDirEnv))); err != nil {
+			fmt.Fprintf(env.stderr, "csconnect token: cache directory: %s\n", strings.TrimPrefix(err.Error(), "filestore: "))
+			fmt.Fprintf(env.stderr, "csconnect token: %s\n", storeOpenHint(err))
+			return exitUsage
 		}
+	}
+	if *resetGuardFlag {
+		if err := resetGuard(ctx, store, cfg.Username); err != nil {
+			fmt.Fprintf(env.stderr, "csconnect token: resetting the guard in %s: %v\n", store.Dir(), err)
+			return exitTokenFailed
+		}
+		fmt.Fprintf(env.stderr, "csconnect token: guard reset in %s: the next run sends a request\n", store.Dir())
+		return 0
+	}
+
+	var tok *csconnect.Token
+	var err error
+	if store != nil {
+		tok, err = cachedToken(ctx, cfg, store, *timeout, storeWarnings(env.stderr))
+	} else {
+		var auth *csconnect.Authenticator
+		if auth, err = csconnect.NewAuthenticator(cfg); err == nil {
+			tok, err = auth.Token(ctx)
+		}
+	}
+	if err == nil {
+		if _, err := fmt.Fprintln(env.stdout, tok.Value); err != nil {
+			fmt.Fprintf(env.stderr, "csconnect token: writing the token: %v\n", err)
+			return exitTokenFailed
+		}
+		return 0
 	}
 	fmt.Fprintf(env.stderr, "csconnect token: %s\n", strings.TrimPrefix(err.Error(), "csconnect: "))
 	code := tokenExitCode(err)
-	if hint := tokenHints[code]; hint != "" {
+	hint := tokenHints[code]
+	switch {
+	case store == nil || code != exitTokenRejected:
+	case errors.As(err, new(*csconnect.GuardError)):
+		hint = refusedCachedHint
+	case errors.Is(err, csconnect.ErrInvalidCredentials): // a 401; a 403 pauses (exit 4) instead
+		hint = rejectedCachedHint
+	}
+	if hint != "" {
 		fmt.Fprintf(env.stderr, "csconnect token: %s\n", hint)
 	}
 	return code
 }
+
+// The exit-3 hints when the guard is kept in the cache directory: after the 401, and
+// when a later run refuses to send the rejected password again.
+const (
+	rejectedCachedHint = "do not retry: repeated invalid requests lock the account; check the User Key and password (case-sensitive) or ask Creditsafe integration support; later runs with this password are refused without sending until you run csconnect token --reset-guard"
+	refusedCachedHint  = "nothing sent: an earlier run's request with this password was rejected; fix the credentials, or if they are right after all (the account was fixed), run csconnect token --reset-guard and try again"
+)
 
 // tokenHints tell a shell user what to do for each failing exit code.
 var tokenHints = map[int]string{
@@ -128,6 +189,10 @@ var tokenHints = map[int]string{
 func tokenExitCode(err error) int {
 	var guardErr *csconnect.GuardError
 	switch {
+	case errors.As(err, &guardErr) && guardErr.Reason == csconnect.GuardRejected:
+		// A password rejected before (this run or, through the cache directory, an
+		// earlier one): the verdict is the 401's.
+		return exitTokenRejected
 	case errors.Is(err, csconnect.ErrInvalidInput):
 		return exitUsage
 	case errors.Is(err, csconnect.ErrBadRequest), errors.Is(err, csconnect.ErrContract):

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -63,9 +65,17 @@ func okToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // runTokenCmd runs `csconnect token args…` in process with the given environment
-// and stdin; it returns the exit code, stdout and stderr.
+// and stdin; it returns the exit code, stdout and stderr. Unless vars sets
+// CSCONNECT_CACHE_DIR, the cache directory is a new temporary one, never the user's.
 func runTokenCmd(t *testing.T, vars map[string]string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
+	if _, ok := vars[cacheDirEnv]; !ok {
+		vars = maps.Clone(vars)
+		if vars == nil {
+			vars = map[string]string{}
+		}
+		vars[cacheDirEnv] = newCacheDir(t)
+	}
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), append([]string{"token"}, args...), environ{
 		stdin:  strings.NewReader(stdin),
@@ -167,7 +177,8 @@ func TestTokenCommandExitCodes(t *testing.T) {
 
 func TestTokenCommandHelp(t *testing.T) {
 	code, stdout, stderr := runTokenCmd(t, nil, "", "-h")
-	if code != 0 || stdout != "" || !strings.Contains(stderr, "Exit codes") || !strings.Contains(stderr, "lasts one invocation") {
+	if code != 0 || stdout != "" || !strings.Contains(stderr, "Exit codes") || !strings.Contains(stderr, "--reset-guard") ||
+		!strings.Contains(stderr, "--no-cache") || !strings.Contains(stderr, "--cache-dir") || !strings.Contains(stderr, cacheDirEnv) {
 		t.Errorf("csconnect token -h = %d, stdout %q, stderr %q; want 0, nothing on stdout, usage on stderr", code, stdout, stderr)
 	}
 }
@@ -183,7 +194,7 @@ func TestTokenBinary(t *testing.T) {
 	srv := newTokenServer(t, okToken)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestTokenBinary$")
 	cmd.Env = append(os.Environ(), "CSCONNECT_TEST_MAIN=1", "CSCONNECT_TEST_ARGS=token --base-url "+srv.URL+"/v1",
-		"CREDITSAFE_USERNAME=myUsername", "CREDITSAFE_PASSWORD="+testPassword)
+		"CREDITSAFE_USERNAME=myUsername", "CREDITSAFE_PASSWORD="+testPassword, cacheDirEnv+"="+newCacheDir(t))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -198,7 +209,7 @@ func TestTokenBinary(t *testing.T) {
 	srv401 := newTokenServer(t, respond(401, "Access denied"))
 	cmd = exec.Command(os.Args[0], "-test.run=^TestTokenBinary$")
 	cmd.Env = append(os.Environ(), "CSCONNECT_TEST_MAIN=1", "CSCONNECT_TEST_ARGS=token --base-url "+srv401.URL+"/v1",
-		"CREDITSAFE_USERNAME=myUsername", "CREDITSAFE_PASSWORD="+testPassword)
+		"CREDITSAFE_USERNAME=myUsername", "CREDITSAFE_PASSWORD="+testPassword, cacheDirEnv+"="+newCacheDir(t))
 	stdout.Reset()
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	_ = cmd.Run()
@@ -219,4 +230,11 @@ func switchingProtocols(w http.ResponseWriter, r *http.Request) {
 	_, _ = buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
 	_ = buf.Flush()
 	_, _ = io.Copy(io.Discard, conn) // until the client closes
+}
+
+// newCacheDir returns a cache directory path for one test: not yet created, in a
+// temporary directory (t.TempDir is 0755, which the store refuses).
+func newCacheDir(t *testing.T) string {
+	t.Helper()
+	return filepath.Join(t.TempDir(), "csconnect")
 }
