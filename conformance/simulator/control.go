@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"time"
@@ -176,6 +177,12 @@ func decodeControl(w http.ResponseWriter, r *http.Request, what string, v any) b
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		writeText(w, http.StatusBadRequest, "bad "+what+" request: "+err.Error())
+		return false
+	}
+	// One JSON value and nothing after it: applying the first of two objects and
+	// ignoring the second would answer 204 to a request only half applied.
+	if _, err := dec.Token(); err != io.EOF {
+		writeText(w, http.StatusBadRequest, "bad "+what+" request: data after the JSON value")
 		return false
 	}
 	return true

@@ -291,3 +291,29 @@ func (ts *testSim) control(t *testing.T, body string) {
 		t.Fatalf("POST /_sim/faults %s = %d %q; want 204", body, resp.StatusCode, msg)
 	}
 }
+
+// TestControlRefusesTrailingData: a control body is one JSON value. A body with more
+// after it (a second object, garbage) is malformed and answers 400 with nothing
+// applied, rather than applying the first value and silently ignoring the rest.
+func TestControlRefusesTrailingData(t *testing.T) {
+	for _, body := range []string{
+		`{"fail":2} {"drop":1}`,
+		`{"fail":2}garbage`,
+		`{"fail":2}]`,
+	} {
+		ts := newTestServer(t, nil)
+		resp, err := http.Post(ts.url+"/_sim/faults", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("POST /_sim/faults %s = %d %q; want 400", body, resp.StatusCode, msg)
+		}
+		if r := ts.login(t, creds(testUser, testPass)); r.status != http.StatusOK {
+			t.Errorf("after refused %s: login = %d; want 200 (no fault applied)", body, r.status)
+		}
+	}
+}
+
