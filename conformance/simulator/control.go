@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"time"
 )
@@ -188,13 +189,22 @@ func decodeControl(w http.ResponseWriter, r *http.Request, what string, v any) b
 	return true
 }
 
-// optDuration parses an optional duration field that must be at least lo.
+// durationPattern is the pattern of the Duration schema in control.openapi.yaml (a
+// test keeps the two equal): the spellings of time.ParseDuration the document
+// allows. ParseDuration alone also takes "+5s", ".5s", "5.s", "-0s" and "5μs" (Greek
+// mu), which a client checked against the served document would be told are invalid.
+const durationPattern = `^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$`
+
+var durationRE = regexp.MustCompile(durationPattern)
+
+// optDuration parses an optional duration field that must be at least lo and be
+// spelt as the control API's Duration schema says.
 func optDuration(name, v string, lo time.Duration) (*time.Duration, error) {
 	if v == "" {
 		return nil, nil
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d < lo {
+	if err != nil || d < lo || !durationRE.MatchString(v) {
 		return nil, fmt.Errorf("%s %q: want a duration of at least %v", name, v, lo)
 	}
 	return &d, nil

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -317,3 +318,26 @@ func TestControlRefusesTrailingData(t *testing.T) {
 	}
 }
 
+// TestControlDurationsMatchSpec: the server accepts a duration exactly when the
+// control API's Duration pattern does, so a client checked against the served
+// document and the server agree on what is valid.
+func TestControlDurationsMatchSpec(t *testing.T) {
+	pattern := loadControlSpec(t).Components.Schemas["Duration"].Value.Pattern
+	if pattern != simulator.DurationPattern {
+		t.Errorf("Duration pattern: control.openapi.yaml has %q, the server checks %q", pattern, simulator.DurationPattern)
+	}
+	re := regexp.MustCompile(pattern)
+	ts := newTestServer(t, nil)
+	for _, d := range []string{"0", "0s", "250ms", "1h30m", "1.5s", "+5s", ".5s", "5.s", "-0s", "5μs", "5µs", "00", "1", "5S", "99999999999h"} {
+		resp, err := http.Post(ts.url+"/_sim/faults", "application/json", strings.NewReader(`{"latency":`+quote(d)+`}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		ts.Reset()
+		accepted := resp.StatusCode == http.StatusNoContent
+		if want := re.MatchString(d); accepted != want && !(want && d == "99999999999h") {
+			t.Errorf("latency %q: server accepted = %t; the served Duration pattern matches = %t", d, accepted, want)
+		}
+	}
+}
