@@ -29,13 +29,29 @@ type Fixture struct {
 // body, and headers are small.
 const maxFixture = 2 << 20
 
-// ReadFixture reads and parses the .snap file at path.
+// ReadFixture reads and parses the .snap file at path, which must be a regular file:
+// a fixture directory may come from elsewhere (a CI artifact, a pull request), so a
+// symbolic link is not followed (it could name the process's environment or a
+// credentials file, whose first line an error would quote) and a named pipe or a
+// device is not opened (a pipe would block the read forever).
 func ReadFixture(path string) (Fixture, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return Fixture{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return Fixture{}, fmt.Errorf("%s: not a regular file (%v); a fixture is a file FixtureWriter wrote", path, fi.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Fixture{}, err
 	}
 	defer f.Close()
+	// The name may have been replaced between the Lstat and the Open: read only the
+	// file that was checked.
+	if opened, err := f.Stat(); err != nil || !os.SameFile(fi, opened) {
+		return Fixture{}, fmt.Errorf("%s: not a regular file (replaced while being opened)", path)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxFixture+1))
 	if err != nil {
 		return Fixture{}, err
