@@ -137,3 +137,21 @@ func TestFixtureWriterPassesWholeBody(t *testing.T) {
 		t.Errorf("body read through FixtureWriter = %d bytes; want %d", len(got), len(want))
 	}
 }
+
+// TestSanitizeRemovesEveryJWT: "anything shaped like a JWT" is removed however many
+// there are: a hostile server that sends decoys first must not push a real one (a
+// refresh token, a token of another account) past a count.
+func TestSanitizeRemovesEveryJWT(t *testing.T) {
+	const real = "eyJhbGciOiJSUzI1NiJ9.eyJyZWZyZXNoIjp0cnVlfQ.cmVhbC1zaWduYXR1cmU"
+	var decoys []string
+	for i := range 100 {
+		decoys = append(decoys, fmt.Sprintf("eyJ%d.eyJ%d.x", i, i))
+	}
+	doc, _ := json.Marshal(map[string]any{"a_decoys": decoys, "refresh_token": real})
+	resp := &http.Response{Status: "200 OK", StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}}
+	for name, body := range map[string]string{"json": string(doc), "text": strings.Join(decoys, " ") + " " + real} {
+		if got := string(suite.Sanitize(resp, []byte(body))); strings.Contains(got, real) {
+			t.Errorf("Sanitize(%s body with %d JWT-shaped decoys first) kept the real JWT", name, len(decoys))
+		}
+	}
+}
