@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/csconnect/csconnect/internal/secret"
 )
@@ -84,7 +85,17 @@ func (f *FixtureWriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	if len(body) == maxFixtureBody {
 		// Cut, perhaps inside an echoed secret: drop the tail its first characters
 		// could sit in, whatever it holds, so the cut says nothing about the secret.
-		body = append(body[:maxFixtureBody-cappedTail:maxFixtureBody-cappedTail], "…"...)
+		cut := body[: maxFixtureBody-cappedTail : maxFixtureBody-cappedTail]
+		// Not inside a character either, or the body would read as not UTF-8.
+		for k := 1; k <= utf8.UTFMax && k <= len(cut); k++ {
+			if utf8.RuneStart(cut[len(cut)-k]) {
+				if !utf8.FullRune(cut[len(cut)-k:]) {
+					cut = cut[:len(cut)-k]
+				}
+				break
+			}
+		}
+		body = append(cut, "…"...)
 	}
 	f.learn(tokenOf(body))
 	f.mu.Lock()
@@ -185,6 +196,10 @@ func Sanitize(resp *http.Response, body []byte, secrets ...string) []byte {
 		}
 	}
 	b.WriteString("\n")
+	if !inspectable(resp.Header, body) {
+		b.WriteString(secret.Marker)
+		return b.Bytes()
+	}
 	b.Write(r.BodyMarked(body, func(member string) string {
 		if strings.EqualFold(member, "token") {
 			return redactedToken
@@ -192,4 +207,18 @@ func Sanitize(resp *http.Response, body []byte, secrets ...string) []byte {
 		return secret.Marker
 	}))
 	return b.Bytes()
+}
+
+// inspectable reports whether body is text the redactor can search: not in a
+// Content-Encoding (a server may compress a body unasked, and the transport passes
+// such bytes through), valid UTF-8 and free of NUL bytes (UTF-16 and other
+// encodings put a secret's characters apart). A body that is not would be written
+// as it came with every secret in it, so Sanitize replaces it whole.
+func inspectable(h http.Header, body []byte) bool {
+	for _, enc := range h.Values("Content-Encoding") {
+		if e := strings.TrimSpace(enc); e != "" && !strings.EqualFold(e, "identity") {
+			return false
+		}
+	}
+	return utf8.Valid(body) && bytes.IndexByte(body, 0) < 0
 }
