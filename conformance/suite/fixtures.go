@@ -104,9 +104,35 @@ func (f *FixtureWriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	n := f.n.Add(1)
 	slug := strings.Trim(strings.ReplaceAll(req.URL.Path, "/", "-"), "-")
 	name := fmt.Sprintf("%03d-%s-%s-%d.snap", n, strings.ToLower(req.Method), slug, resp.StatusCode)
-	_ = os.MkdirAll(f.Dir, 0o755)
-	_ = os.WriteFile(filepath.Join(f.Dir, name), Sanitize(resp, body, secrets...), 0o644)
+	_ = writeFixture(f.Dir, name, Sanitize(resp, body, secrets...))
 	return resp, nil
+}
+
+// writeFixture writes data as dir/name by writing a new file and renaming it over
+// name. Fixture names are predictable and a fixture directory is often checked in,
+// where a symbolic link can be committed under such a name: writing to the name
+// would write through the link to the file it names, while a rename replaces the
+// link itself.
+func writeFixture(dir, name string, data []byte) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".fixture-*") // O_EXCL: a new file, never a link
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644) // CreateTemp makes 0600; fixtures are checked-in files and hold no secret
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, name))
 }
 
 func (f *FixtureWriter) learn(secrets ...string) {
