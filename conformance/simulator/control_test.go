@@ -341,3 +341,31 @@ func TestControlDurationsMatchSpec(t *testing.T) {
 		}
 	}
 }
+
+// TestControlRefusesNull: the document declares no field nullable, so a null (a
+// caller's unset variable serialised as null) is an invalid field: 400 with nothing
+// applied, not a 204 that silently applies nothing.
+func TestControlRefusesNull(t *testing.T) {
+	ts := newTestServer(t, nil)
+	for _, c := range []struct{ path, body string }{
+		{"/_sim/faults", `{"fail":null}`},
+		{"/_sim/faults", `{"fail":1,"latency":null}`},
+		{"/_sim/faults", `{"formats":{"unauthorized":null}}`},
+		{"/_sim/faults", `{"formats":null}`},
+		{"/_sim/faults", `null`},
+		{"/_sim/clock", `{"advance":null}`},
+	} {
+		resp, err := http.Post(ts.url+c.path, "application/json", strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("POST %s %s = %d %q; want 400", c.path, c.body, resp.StatusCode, msg)
+		}
+	}
+	if r := ts.login(t, creds(testUser, testPass)); r.status != http.StatusOK {
+		t.Errorf("after refused requests: login = %d; want 200 (nothing applied)", r.status)
+	}
+}
