@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -74,13 +75,13 @@ func ParseFixture(b []byte) (Fixture, error) {
 	}
 	lines := strings.Split(string(head), "\n")
 	proto, status, ok := strings.Cut(lines[0], " ")
-	if !ok || !strings.HasPrefix(proto, "HTTP/") || status == "" {
+	if !ok || !strings.HasPrefix(proto, "HTTP/") || status == "" || hasControl(status) {
 		return Fixture{}, fmt.Errorf("not a fixture: first line %q is not a status line", lines[0])
 	}
 	fx := Fixture{Status: status, Header: http.Header{}, Body: body}
 	for _, l := range lines[1:] {
 		k, v, ok := strings.Cut(l, ":")
-		if !ok || k == "" {
+		if !ok || !isToken(k) {
 			return Fixture{}, fmt.Errorf("not a fixture: header line %q", l)
 		}
 		fx.Header.Add(k, strings.TrimSpace(v))
@@ -164,6 +165,12 @@ func readFixtureDir(dir string) (map[string]Fixture, error) {
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".snap") {
 			continue
+		}
+		// The names, statuses and header names of fixtures are printed as they are:
+		// none may carry a control character (a newline forging a line of output, an
+		// escape sequence) from a directory that came from elsewhere.
+		if hasControl(e.Name()) {
+			return nil, fmt.Errorf("%s: fixture name %q holds control characters", dir, e.Name())
 		}
 		key := strings.TrimSuffix(e.Name(), ".snap")
 		if m := snapName.FindStringSubmatch(e.Name()); m != nil {
@@ -277,4 +284,24 @@ func jsonShape(v any) string {
 		return "null"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// hasControl reports whether s holds a control character (C0, DEL, C1) or is not
+// UTF-8.
+func hasControl(s string) bool {
+	return !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 tchar), as a header name is.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -53,3 +53,30 @@ func TestDiffFixturesRefusesWhatIsNotAFile(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffOutputHasNoControlCharacters: a fixture directory is untrusted, and the
+// text diff goes to a terminal or a CI log. A file name, status or header name
+// holding control characters (a newline that forges a "no drift" line, an escape
+// sequence) is printed escaped or refused, never raw.
+func TestDiffOutputHasNoControlCharacters(t *testing.T) {
+	const forged = "\x1b[2K\rno drift between a and b\n"
+	old := writeSnaps(t, map[string]string{"001-x-200.snap": snap200})
+	cur := writeSnaps(t, map[string]string{
+		"001-x-200.snap":                snap200,
+		"002-" + forged + "-y-200.snap": snap200,
+		"003-z-" + "200.snap":           "HTTP/1.1 200 OK" + forged + "Content-Type: application/json\n\n{}",
+	})
+	changes, err := suite.DiffFixtures(old, cur)
+	for _, c := range changes {
+		if s := c.String(); strings.ContainsAny(s, "\x1b\r\n") {
+			t.Errorf("FixtureChange.String() = %q; want control characters escaped", s)
+		}
+	}
+	if err != nil && strings.ContainsAny(err.Error(), "\x1b\r") {
+		t.Errorf("DiffFixtures error = %q; want control characters escaped", err)
+	}
+	hdr := writeSnaps(t, map[string]string{"001-x-200.snap": "HTTP/1.1 200 OK\nX-A\x1b[31m: 1\n\n{}"})
+	if _, err := suite.DiffFixtures(old, hdr); err == nil || strings.ContainsAny(err.Error(), "\x1b") {
+		t.Errorf("DiffFixtures(header name with an escape sequence) = %v; want it refused, escaped", err)
+	}
+}

@@ -102,7 +102,14 @@ func (f *FixtureWriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	secrets := append(append([]string(nil), f.Secrets...), f.seen...)
 	f.mu.Unlock()
 	n := f.n.Add(1)
-	slug := strings.Trim(strings.ReplaceAll(req.URL.Path, "/", "-"), "-")
+	// The name keeps letters, digits, '.' and '_' of the path, and '-' for anything
+	// else: a decoded path may hold a newline or a control character.
+	slug := strings.Trim(strings.Map(func(r rune) rune {
+		if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_') {
+			return r
+		}
+		return '-'
+	}, req.URL.Path), "-")
 	name := fmt.Sprintf("%03d-%s-%s-%d.snap", n, strings.ToLower(req.Method), slug, resp.StatusCode)
 	_ = writeFixture(f.Dir, name, Sanitize(resp, body, secrets...))
 	return resp, nil

@@ -47,3 +47,22 @@ func TestFixtureWriterReplacesPlantedLinks(t *testing.T) {
 		t.Errorf("fixture %s: %v, %v; want a regular file replacing the link", planted, fi, err)
 	}
 }
+
+// TestFixtureNamesArePlain: a request path holding a newline or an escape sequence
+// (decoded from %0A, %1B) does not put it in the fixture's file name, which the
+// diff prints.
+func TestFixtureNamesArePlain(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	c := &http.Client{Transport: &suite.FixtureWriter{Dir: dir}}
+	resp, err := c.Get(srv.URL + "/a%0Ab%1B[2K/c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.snap"))
+	if len(files) != 1 || filepath.Base(files[0]) != "001-get-a-b--2K-c-200.snap" {
+		t.Errorf("fixtures = %q; want 001-get-a-b--2K-c-200.snap", files)
+	}
+}
