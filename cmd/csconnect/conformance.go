@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -196,11 +197,17 @@ func runAndReport(ctx context.Context, cfg suite.Config, scenarios []suite.Scena
 	}
 	var junitFile *os.File
 	if out.junit != "" {
-		f, err := os.Create(out.junit)
+		// The report is written to a new file beside it and renamed over the name at
+		// the end: CI often passes a fixed name in a checkout, where a symbolic link
+		// can be committed under it, and a rename replaces the link where a write
+		// would go through it. Created now, so an unwritable place fails before
+		// anything is sent.
+		f, err := os.CreateTemp(filepath.Dir(out.junit), "."+filepath.Base(out.junit)+".*")
 		if err != nil {
 			fmt.Fprintf(env.stderr, "csconnect conformance: --junit: %v\n", err)
 			return exitUsage
 		}
+		defer os.Remove(f.Name()) // nothing to remove once renamed
 		defer f.Close()
 		junitFile = f
 	}
@@ -218,6 +225,12 @@ func runAndReport(ctx context.Context, cfg suite.Config, scenarios []suite.Scena
 		err := suite.WriteJUnit(junitFile, rep, external)
 		if cerr := junitFile.Close(); err == nil {
 			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(junitFile.Name(), 0o644) // CreateTemp makes 0600; a report holds no secret
+		}
+		if err == nil {
+			err = os.Rename(junitFile.Name(), out.junit)
 		}
 		if err != nil {
 			fmt.Fprintf(env.stderr, "csconnect conformance: --junit: %v\n", err)

@@ -92,6 +92,37 @@ func TestConformanceJUnit(t *testing.T) {
 	}
 }
 
+// TestConformanceJUnitReplacesPlantedLink: CI runs the suite in a checkout, often
+// with a fixed --junit name (conformance.xml), where a pull request can commit a
+// symbolic link under that name. The report replaces the link; the file it names
+// (an authorized_keys, a shell profile) is never written.
+func TestConformanceJUnitReplacesPlantedLink(t *testing.T) {
+	victim := filepath.Join(t.TempDir(), "authorized_keys")
+	const original = "ssh-ed25519 AAAA the user's own key\n"
+	if err := os.WriteFile(victim, []byte(original), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "conformance.xml")
+	if err := os.Symlink(victim, path); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	code, out, errOut := runCmd(t, context.Background(), nil, "conformance", "--run", "^login-valid$", "--junit", path)
+	if code != 0 {
+		t.Fatalf("conformance --junit = %d\n%s%s", code, out, errOut)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != original {
+		t.Errorf("the file a planted link named now holds %q; want it untouched", got)
+	}
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("--junit %s: %v, %v; want a regular file replacing the link", path, fi, err)
+	} else if b, _ := os.ReadFile(path); !strings.Contains(string(b), "<testsuites") {
+		t.Errorf("--junit %s = %q; want the report", path, b)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*")); len(left) != 0 {
+		t.Errorf("temporary files left beside the report: %v", left)
+	}
+}
+
 func TestConformanceUsage(t *testing.T) {
 	tests := map[string]struct {
 		vars map[string]string

@@ -1,10 +1,14 @@
 package simulator
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"time"
 )
@@ -172,22 +176,64 @@ func (s *Simulator) serveClock(w http.ResponseWriter, r *http.Request) {
 // decodeControl decodes the JSON body of a control request (at most 4 KiB, no
 // unknown fields) into v, or answers 400 and reports false.
 func decodeControl(w http.ResponseWriter, r *http.Request, what string, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<10))
+	if err != nil {
+		writeText(w, http.StatusBadRequest, "bad "+what+" request: "+err.Error())
+		return false
+	}
+	// control.openapi.yaml declares no field nullable and every body an object; a
+	// null would otherwise decode as "field not set" and answer 204 having applied
+	// nothing, to a caller who meant to set it.
+	if err := refuseNull(body); err != nil {
+		writeText(w, http.StatusBadRequest, "bad "+what+" request: "+err.Error())
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		writeText(w, http.StatusBadRequest, "bad "+what+" request: "+err.Error())
 		return false
 	}
+	// One JSON value and nothing after it: applying the first of two objects and
+	// ignoring the second would answer 204 to a request only half applied.
+	if _, err := dec.Token(); err != io.EOF {
+		writeText(w, http.StatusBadRequest, "bad "+what+" request: data after the JSON value")
+		return false
+	}
 	return true
 }
 
-// optDuration parses an optional duration field that must be at least lo.
+// durationPattern is the pattern of the Duration schema in control.openapi.yaml (a
+// test keeps the two equal): the spellings of time.ParseDuration the document
+// allows. ParseDuration alone also takes "+5s", ".5s", "5.s", "-0s" and "5μs" (Greek
+// mu), which a client checked against the served document would be told are invalid.
+const durationPattern = `^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$`
+
+var durationRE = regexp.MustCompile(durationPattern)
+
+// refuseNull reports a null anywhere in the JSON text b (a syntax error is left to
+// the decoder, which says where it is).
+func refuseNull(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		if tok == nil {
+			return errors.New("null is not a value of any field (leave the field out)")
+		}
+	}
+}
+
+// optDuration parses an optional duration field that must be at least lo and be
+// spelt as the control API's Duration schema says.
 func optDuration(name, v string, lo time.Duration) (*time.Duration, error) {
 	if v == "" {
 		return nil, nil
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d < lo {
+	if err != nil || d < lo || !durationRE.MatchString(v) {
 		return nil, fmt.Errorf("%s %q: want a duration of at least %v", name, v, lo)
 	}
 	return &d, nil

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -289,5 +290,82 @@ func (ts *testSim) control(t *testing.T, body string) {
 	if resp.StatusCode != http.StatusNoContent {
 		msg, _ := io.ReadAll(resp.Body)
 		t.Fatalf("POST /_sim/faults %s = %d %q; want 204", body, resp.StatusCode, msg)
+	}
+}
+
+// TestControlRefusesTrailingData: a control body is one JSON value. A body with more
+// after it (a second object, garbage) is malformed and answers 400 with nothing
+// applied, rather than applying the first value and silently ignoring the rest.
+func TestControlRefusesTrailingData(t *testing.T) {
+	for _, body := range []string{
+		`{"fail":2} {"drop":1}`,
+		`{"fail":2}garbage`,
+		`{"fail":2}]`,
+	} {
+		ts := newTestServer(t, nil)
+		resp, err := http.Post(ts.url+"/_sim/faults", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("POST /_sim/faults %s = %d %q; want 400", body, resp.StatusCode, msg)
+		}
+		if r := ts.login(t, creds(testUser, testPass)); r.status != http.StatusOK {
+			t.Errorf("after refused %s: login = %d; want 200 (no fault applied)", body, r.status)
+		}
+	}
+}
+
+// TestControlDurationsMatchSpec: the server accepts a duration exactly when the
+// control API's Duration pattern does, so a client checked against the served
+// document and the server agree on what is valid.
+func TestControlDurationsMatchSpec(t *testing.T) {
+	pattern := loadControlSpec(t).Components.Schemas["Duration"].Value.Pattern
+	if pattern != simulator.DurationPattern {
+		t.Errorf("Duration pattern: control.openapi.yaml has %q, the server checks %q", pattern, simulator.DurationPattern)
+	}
+	re := regexp.MustCompile(pattern)
+	ts := newTestServer(t, nil)
+	for _, d := range []string{"0", "0s", "250ms", "1h30m", "1.5s", "+5s", ".5s", "5.s", "-0s", "5μs", "5µs", "00", "1", "5S", "99999999999h"} {
+		resp, err := http.Post(ts.url+"/_sim/faults", "application/json", strings.NewReader(`{"latency":`+quote(d)+`}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		ts.Reset()
+		accepted := resp.StatusCode == http.StatusNoContent
+		if want := re.MatchString(d); accepted != want && !(want && d == "99999999999h") {
+			t.Errorf("latency %q: server accepted = %t; the served Duration pattern matches = %t", d, accepted, want)
+		}
+	}
+}
+
+// TestControlRefusesNull: the document declares no field nullable, so a null (a
+// caller's unset variable serialised as null) is an invalid field: 400 with nothing
+// applied, not a 204 that silently applies nothing.
+func TestControlRefusesNull(t *testing.T) {
+	ts := newTestServer(t, nil)
+	for _, c := range []struct{ path, body string }{
+		{"/_sim/faults", `{"fail":null}`},
+		{"/_sim/faults", `{"fail":1,"latency":null}`},
+		{"/_sim/faults", `{"formats":{"unauthorized":null}}`},
+		{"/_sim/faults", `{"formats":null}`},
+		{"/_sim/faults", `null`},
+		{"/_sim/clock", `{"advance":null}`},
+	} {
+		resp, err := http.Post(ts.url+c.path, "application/json", strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("POST %s %s = %d %q; want 400", c.path, c.body, resp.StatusCode, msg)
+		}
+	}
+	if r := ts.login(t, creds(testUser, testPass)); r.status != http.StatusOK {
+		t.Errorf("after refused requests: login = %d; want 200 (nothing applied)", r.status)
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/csconnect/csconnect/conformance"
 	"github.com/csconnect/csconnect/conformance/simulator"
+	"github.com/csconnect/csconnect/internal/secret"
 )
 
 // Target is what a run talks to.
@@ -57,6 +59,43 @@ type Env struct {
 	problems []string
 	skip     string
 	closers  []func()
+	secrets  []string // every password and bearer token the scenario's requests carried
+}
+
+// learn adds secrets to what the scenario's report must never hold.
+func (e *Env) learn(secrets ...string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range secrets {
+		if s != "" && !slices.Contains(e.secrets, s) {
+			e.secrets = append(e.secrets, s)
+		}
+	}
+}
+
+// redactor finds, in any escaping, the target's password, every secret the
+// scenario's requests carried, and anything shaped like a JWT.
+func (e *Env) redactor() *secret.Redactor {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return secret.New(secret.VendorText, append([]string{e.target.Password}, e.secrets...)...).WithShapes(jwtPattern)
+}
+
+// learnSecrets is the RoundTripper under the validating transport that learns the
+// password and the bearer token of every request the scenario sends (its own, the
+// client stack's), before the request can fail with an error that quotes them.
+type learnSecrets struct {
+	base  http.RoundTripper // nil: http.DefaultTransport
+	learn func(...string)
+}
+
+func (l learnSecrets) RoundTrip(req *http.Request) (*http.Response, error) {
+	l.learn(requestSecrets(req)...)
+	base := l.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(req)
 }
 
 // Context is the scenario's context; it ends when the run is cancelled.

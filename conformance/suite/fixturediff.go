@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -29,13 +30,29 @@ type Fixture struct {
 // body, and headers are small.
 const maxFixture = 2 << 20
 
-// ReadFixture reads and parses the .snap file at path.
+// ReadFixture reads and parses the .snap file at path, which must be a regular file:
+// a fixture directory may come from elsewhere (a CI artifact, a pull request), so a
+// symbolic link is not followed (it could name the process's environment or a
+// credentials file, whose first line an error would quote) and a named pipe or a
+// device is not opened (a pipe would block the read forever).
 func ReadFixture(path string) (Fixture, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return Fixture{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return Fixture{}, fmt.Errorf("%s: not a regular file (%v); a fixture is a file FixtureWriter wrote", path, fi.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Fixture{}, err
 	}
 	defer f.Close()
+	// The name may have been replaced between the Lstat and the Open: read only the
+	// file that was checked.
+	if opened, err := f.Stat(); err != nil || !os.SameFile(fi, opened) {
+		return Fixture{}, fmt.Errorf("%s: not a regular file (replaced while being opened)", path)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxFixture+1))
 	if err != nil {
 		return Fixture{}, err
@@ -58,13 +75,13 @@ func ParseFixture(b []byte) (Fixture, error) {
 	}
 	lines := strings.Split(string(head), "\n")
 	proto, status, ok := strings.Cut(lines[0], " ")
-	if !ok || !strings.HasPrefix(proto, "HTTP/") || status == "" {
+	if !ok || !strings.HasPrefix(proto, "HTTP/") || status == "" || hasControl(status) {
 		return Fixture{}, fmt.Errorf("not a fixture: first line %q is not a status line", lines[0])
 	}
 	fx := Fixture{Status: status, Header: http.Header{}, Body: body}
 	for _, l := range lines[1:] {
 		k, v, ok := strings.Cut(l, ":")
-		if !ok || k == "" {
+		if !ok || !isToken(k) {
 			return Fixture{}, fmt.Errorf("not a fixture: header line %q", l)
 		}
 		fx.Header.Add(k, strings.TrimSpace(v))
@@ -148,6 +165,12 @@ func readFixtureDir(dir string) (map[string]Fixture, error) {
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".snap") {
 			continue
+		}
+		// The names, statuses and header names of fixtures are printed as they are:
+		// none may carry a control character (a newline forging a line of output, an
+		// escape sequence) from a directory that came from elsewhere.
+		if hasControl(e.Name()) {
+			return nil, fmt.Errorf("%s: fixture name %q holds control characters", dir, e.Name())
 		}
 		key := strings.TrimSuffix(e.Name(), ".snap")
 		if m := snapName.FindStringSubmatch(e.Name()); m != nil {
@@ -261,4 +284,24 @@ func jsonShape(v any) string {
 		return "null"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// hasControl reports whether s holds a control character (C0, DEL, C1) or is not
+// UTF-8.
+func hasControl(s string) bool {
+	return !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 tchar), as a header name is.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/csconnect/csconnect/internal/secret"
 )
@@ -84,18 +85,61 @@ func (f *FixtureWriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	if len(body) == maxFixtureBody {
 		// Cut, perhaps inside an echoed secret: drop the tail its first characters
 		// could sit in, whatever it holds, so the cut says nothing about the secret.
-		body = append(body[:maxFixtureBody-cappedTail:maxFixtureBody-cappedTail], "…"...)
+		cut := body[: maxFixtureBody-cappedTail : maxFixtureBody-cappedTail]
+		// Not inside a character either, or the body would read as not UTF-8.
+		for k := 1; k <= utf8.UTFMax && k <= len(cut); k++ {
+			if utf8.RuneStart(cut[len(cut)-k]) {
+				if !utf8.FullRune(cut[len(cut)-k:]) {
+					cut = cut[:len(cut)-k]
+				}
+				break
+			}
+		}
+		body = append(cut, "…"...)
 	}
 	f.learn(tokenOf(body))
 	f.mu.Lock()
 	secrets := append(append([]string(nil), f.Secrets...), f.seen...)
 	f.mu.Unlock()
 	n := f.n.Add(1)
-	slug := strings.Trim(strings.ReplaceAll(req.URL.Path, "/", "-"), "-")
+	// The name keeps letters, digits, '.' and '_' of the path, and '-' for anything
+	// else: a decoded path may hold a newline or a control character.
+	slug := strings.Trim(strings.Map(func(r rune) rune {
+		if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_') {
+			return r
+		}
+		return '-'
+	}, req.URL.Path), "-")
 	name := fmt.Sprintf("%03d-%s-%s-%d.snap", n, strings.ToLower(req.Method), slug, resp.StatusCode)
-	_ = os.MkdirAll(f.Dir, 0o755)
-	_ = os.WriteFile(filepath.Join(f.Dir, name), Sanitize(resp, body, secrets...), 0o644)
+	_ = writeFixture(f.Dir, name, Sanitize(resp, body, secrets...))
 	return resp, nil
+}
+
+// writeFixture writes data as dir/name by writing a new file and renaming it over
+// name. Fixture names are predictable and a fixture directory is often checked in,
+// where a symbolic link can be committed under such a name: writing to the name
+// would write through the link to the file it names, while a rename replaces the
+// link itself.
+func writeFixture(dir, name string, data []byte) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".fixture-*") // O_EXCL: a new file, never a link
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644) // CreateTemp makes 0600; fixtures are checked-in files and hold no secret
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, name))
 }
 
 func (f *FixtureWriter) learn(secrets ...string) {
@@ -165,10 +209,9 @@ func tokenOf(body []byte) string {
 // documented text (a password "Please") changes nothing.
 func Sanitize(resp *http.Response, body []byte, secrets ...string) []byte {
 	secrets = append(secrets, tokenOf(body))
-	for _, d := range secret.Decodings(string(body)) {
-		secrets = append(secrets, jwtPattern.FindAllString(d, 64)...)
-	}
-	r := secret.New(secret.VendorText, secrets...)
+	// A JWT is found by its shape in every value, not collected from the body first:
+	// a count of collected ones would let decoys push a real one past it.
+	r := secret.New(secret.VendorText, secrets...).WithShapes(jwtPattern)
 	var b bytes.Buffer
 	reason := strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
 	fmt.Fprintf(&b, "HTTP/1.1 %d %s\n", resp.StatusCode, r.Value(reason))
@@ -186,6 +229,10 @@ func Sanitize(resp *http.Response, body []byte, secrets ...string) []byte {
 		}
 	}
 	b.WriteString("\n")
+	if !inspectable(resp.Header, body) {
+		b.WriteString(secret.Marker)
+		return b.Bytes()
+	}
 	b.Write(r.BodyMarked(body, func(member string) string {
 		if strings.EqualFold(member, "token") {
 			return redactedToken
@@ -193,4 +240,18 @@ func Sanitize(resp *http.Response, body []byte, secrets ...string) []byte {
 		return secret.Marker
 	}))
 	return b.Bytes()
+}
+
+// inspectable reports whether body is text the redactor can search: not in a
+// Content-Encoding (a server may compress a body unasked, and the transport passes
+// such bytes through), valid UTF-8 and free of NUL bytes (UTF-16 and other
+// encodings put a secret's characters apart). A body that is not would be written
+// as it came with every secret in it, so Sanitize replaces it whole.
+func inspectable(h http.Header, body []byte) bool {
+	for _, enc := range h.Values("Content-Encoding") {
+		if e := strings.TrimSpace(enc); e != "" && !strings.EqualFold(e, "identity") {
+			return false
+		}
+	}
+	return utf8.Valid(body) && bytes.IndexByte(body, 0) < 0
 }

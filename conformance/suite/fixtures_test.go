@@ -2,6 +2,7 @@ package suite_test
 
 import (
 	"bytes"
+	"compress/flate"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/csconnect/csconnect/conformance/suite"
 	"github.com/csconnect/csconnect/internal/secret/secrettest"
@@ -135,5 +137,95 @@ func TestFixtureWriterPassesWholeBody(t *testing.T) {
 	defer resp.Body.Close()
 	if got, _ := io.ReadAll(resp.Body); len(got) != len(want) {
 		t.Errorf("body read through FixtureWriter = %d bytes; want %d", len(got), len(want))
+	}
+}
+
+// TestSanitizeRemovesEveryJWT: "anything shaped like a JWT" is removed however many
+// there are: a hostile server that sends decoys first must not push a real one (a
+// refresh token, a token of another account) past a count.
+func TestSanitizeRemovesEveryJWT(t *testing.T) {
+	const real = "eyJhbGciOiJSUzI1NiJ9.eyJyZWZyZXNoIjp0cnVlfQ.cmVhbC1zaWduYXR1cmU"
+	var decoys []string
+	for i := range 100 {
+		decoys = append(decoys, fmt.Sprintf("eyJ%d.eyJ%d.x", i, i))
+	}
+	doc, _ := json.Marshal(map[string]any{"a_decoys": decoys, "refresh_token": real})
+	resp := &http.Response{Status: "200 OK", StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}}
+	for name, body := range map[string]string{"json": string(doc), "text": strings.Join(decoys, " ") + " " + real} {
+		if got := string(suite.Sanitize(resp, []byte(body))); strings.Contains(got, real) {
+			t.Errorf("Sanitize(%s body with %d JWT-shaped decoys first) kept the real JWT", name, len(decoys))
+		}
+	}
+}
+
+// TestSanitizeEncodedBody: a body in a Content-Encoding the fixture writer does not
+// decode (a server may compress though not asked) cannot be searched for secrets, so
+// it is not written as it came: its bytes decode to the echoed password.
+func TestSanitizeEncodedBody(t *testing.T) {
+	const pw = "correct-horse-battery-staple"
+	var z bytes.Buffer
+	fw, _ := flate.NewWriter(&z, flate.BestCompression)
+	fmt.Fprintf(fw, `{"message":"wrong password %s for user u"}`, pw)
+	fw.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "deflate")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write(z.Bytes())
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	c := &http.Client{Transport: &suite.FixtureWriter{Dir: dir}}
+	body, _ := json.Marshal(map[string]string{"username": "u", "password": pw})
+	resp, err := c.Post(srv.URL+"/v1/authenticate", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.snap"))
+	if len(files) != 1 {
+		t.Fatalf("fixtures = %v; want 1", files)
+	}
+	raw, _ := os.ReadFile(files[0])
+	_, snapBody, _ := bytes.Cut(raw, []byte("\n\n"))
+	if plain, err := io.ReadAll(flate.NewReader(bytes.NewReader(snapBody))); err == nil && bytes.Contains(plain, []byte(pw)) {
+		t.Errorf("fixture body inflates to %q: the password is in the fixture", plain)
+	}
+
+	// The same for a body in UTF-16, which no decoding of UTF-8 text finds.
+	u16 := []byte{}
+	for _, r := range "wrong password " + pw {
+		u16 = append(u16, byte(r), 0)
+	}
+	resp401 := &http.Response{Status: "401 Unauthorized", StatusCode: 401, Header: http.Header{"Content-Type": {"text/plain; charset=utf-16le"}}}
+	got := suite.Sanitize(resp401, u16, pw)
+	if _, b, _ := bytes.Cut(got, []byte("\n\n")); bytes.Equal(b, u16) {
+		t.Errorf("Sanitize(UTF-16 body echoing the password) kept it as it came: %q", got)
+	}
+}
+
+// TestFixtureWriterCutsBetweenCharacters: a body over the cap is cut between two
+// characters, so the fixture stays UTF-8 text (and is kept, not replaced whole as a
+// body that cannot be searched).
+func TestFixtureWriterCutsBetweenCharacters(t *testing.T) {
+	big := "a" + strings.Repeat("é", 1<<19+10) // odd offset: the cap falls inside an é
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, big) }))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	c := &http.Client{Transport: &suite.FixtureWriter{Dir: dir}}
+	resp, err := c.Get(srv.URL + "/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.snap"))
+	if len(files) != 1 {
+		t.Fatalf("fixtures = %v; want 1", files)
+	}
+	raw, _ := os.ReadFile(files[0])
+	_, body, _ := bytes.Cut(raw, []byte("\n\n"))
+	if !utf8.Valid(body) || !strings.HasPrefix(string(body), "aéé") || !strings.HasSuffix(string(body), "é…") {
+		t.Errorf("fixture of a cut body = %d bytes, valid UTF-8 %t, starts %q; want the text cut between characters and ending in …", len(body), utf8.Valid(body), body[:min(len(body), 8)])
 	}
 }

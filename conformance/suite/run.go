@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/csconnect/csconnect/conformance"
+	"github.com/csconnect/csconnect/internal/secret"
 )
 
 // DefaultTimeout bounds each request a scenario makes when Config.Timeout is zero.
@@ -120,7 +121,7 @@ func runOne(ctx context.Context, cfg Config, sc Scenario, shared *runState) (res
 	if cfg.Live {
 		e.shared = shared
 	}
-	e.transport = &conformance.Transport{Base: cfg.Target.Base, OnExchange: e.rec.Record}
+	e.transport = &conformance.Transport{Base: learnSecrets{base: cfg.Target.Base, learn: e.learn}, OnExchange: e.rec.Record}
 	start := time.Now()
 	func() {
 		defer func() {
@@ -153,5 +154,25 @@ func runOne(ctx context.Context, cfg Config, sc Scenario, shared *runState) (res
 	if res.Verdict == Fail && ctx.Err() != nil {
 		res.Problems = append(res.Problems, fmt.Sprintf("scenario cut short: %v", ctx.Err()))
 	}
+	scrubResult(&res, e.redactor())
 	return res
+}
+
+// scrubResult replaces whole every text of res that holds a secret of the run: a
+// failed check may quote an error, and a hostile server can put the password or the
+// token it was sent where Go's client quotes it (a malformed status line). Each
+// exchange's violations and error were scrubbed of that exchange's secrets when
+// recorded; this also removes a secret learnt from another exchange.
+func scrubResult(res *Result, r *secret.Redactor) {
+	for i, p := range res.Problems {
+		res.Problems[i] = r.Value(p)
+	}
+	res.Reason = r.Value(res.Reason)
+	for i := range res.Detail {
+		x := &res.Detail[i]
+		x.Err = r.Value(x.Err)
+		for j := range x.Violations {
+			x.Violations[j].Message = r.Value(x.Violations[j].Message)
+		}
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,7 @@ const (
 type Redactor struct {
 	secrets func() []string
 	fixed   []string
+	shapes  []*regexp.Regexp // patterns that are a secret wherever they match (WithShapes)
 }
 
 // New returns a Redactor for the non-empty secrets. An occurrence of a secret inside
@@ -66,8 +68,21 @@ func New(fixed []string, secrets ...string) *Redactor {
 	return &Redactor{secrets: func() []string { return list }, fixed: fixed}
 }
 
+// WithShapes returns a copy of r that also counts as a secret any text matching one
+// of the patterns (a JWT, whatever its value), in any decoding, however many times
+// it occurs: what has the shape of a secret is found without being collected first,
+// so no number of decoys hides one.
+func (r *Redactor) WithShapes(shapes ...*regexp.Regexp) *Redactor {
+	c := &Redactor{}
+	if r != nil {
+		*c = *r
+	}
+	c.shapes = append(slices.Clip(c.shapes), shapes...)
+	return c
+}
+
 // Empty reports whether r has no secret to look for.
-func (r *Redactor) Empty() bool { return r == nil || r.secrets == nil }
+func (r *Redactor) Empty() bool { return r == nil || r.secrets == nil && len(r.shapes) == 0 }
 
 // Reveals reports whether text holds a secret in any decoding, outside the fixed
 // texts.
@@ -75,10 +90,18 @@ func (r *Redactor) Reveals(text string) bool {
 	if r.Empty() || text == "" {
 		return false
 	}
-	secrets := r.secrets()
+	var secrets []string
+	if r.secrets != nil {
+		secrets = r.secrets()
+	}
 	for _, d := range Decodings(text) {
 		if r.revealsIn(d, secrets) {
 			return true
+		}
+		for _, re := range r.shapes {
+			if re.MatchString(d) {
+				return true
+			}
 		}
 	}
 	return false
@@ -322,7 +345,7 @@ func (r *Redactor) Header(h http.Header) http.Header {
 	if h == nil || r.Empty() {
 		return h
 	}
-	names := &Redactor{secrets: r.secrets, fixed: HeaderNames}
+	names := &Redactor{secrets: r.secrets, fixed: HeaderNames, shapes: r.shapes}
 	out := make(http.Header, len(h))
 	for k, vs := range h {
 		if names.Reveals(k) {

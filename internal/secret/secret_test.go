@@ -7,6 +7,7 @@ import (
 	"github.com/csconnect/csconnect/internal/secret/secrettest"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -174,4 +175,35 @@ func FuzzRedact(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWithShapes: a shape counts wherever it matches, in every escaping, in every
+// value of a JSON body however many there are, and in a header; a Redactor with
+// shapes only is not Empty.
+func TestWithShapes(t *testing.T) {
+	jwt := regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
+	r := New(nil).WithShapes(jwt)
+	if r.Empty() {
+		t.Fatal("New(nil).WithShapes(jwt).Empty() = true; want false")
+	}
+	const tok = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"
+	for _, e := range secrettest.Escapes {
+		if text := "seen " + e.F(tok); r.Value(text) != Marker {
+			t.Errorf("%s: Value(%q) = %q; want %q", e.Name, text, r.Value(text), Marker)
+		}
+	}
+	var vals []string
+	for i := range 200 {
+		vals = append(vals, fmt.Sprintf("eyJ%d.eyJ.x", i))
+	}
+	body, _ := json.Marshal(map[string]any{"a": vals, "z": tok})
+	if got := r.Body(body); bytes.Contains(got, []byte(tok)) {
+		t.Errorf("Body(200 shapes then the token) kept the token: %s", got)
+	}
+	if h := r.Header(http.Header{"X-Seen": {tok}}); h.Get("X-Seen") != Marker {
+		t.Errorf("Header(X-Seen: token) = %v; want %q", h, Marker)
+	}
+	if got := New(nil, "other").Value("plain text"); got != "plain text" {
+		t.Errorf("Value without shapes = %q", got)
+	}
 }

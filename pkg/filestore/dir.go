@@ -45,7 +45,7 @@ func (d *dir) file(name string) string { return filepath.Join(d.path, name) }
 // with flock(2), which the kernel releases when its holder dies, so the lock of a
 // killed process is free at once). It waits for a busy lock until ctx ends.
 func (d *dir) locked(ctx context.Context, name string, f func() error) error {
-	l := flock.New(d.file(name+".lock"), flock.SetFlag(os.O_CREATE|os.O_RDONLY|noFollow), flock.SetPermissions(0o600))
+	l := flock.New(d.file(name+".lock"), flock.SetFlag(os.O_CREATE|os.O_RDONLY|safeOpen), flock.SetPermissions(0o600))
 	ok, err := l.TryLockContext(ctx, lockRetry)
 	if err != nil || !ok {
 		if err == nil || ctx.Err() != nil {
@@ -60,7 +60,7 @@ func (d *dir) locked(ctx context.Context, name string, f func() error) error {
 // get returns the value stored under name, errNotExist, an *InsecureError when the
 // file's owner or mode are not this user's alone, or an ErrCorrupt error.
 func (d *dir) get(name string) ([]byte, error) {
-	f, err := os.OpenFile(d.file(name), os.O_RDONLY|noFollow, 0)
+	f, err := os.OpenFile(d.file(name), os.O_RDONLY|safeOpen, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errNotExist
 	}
@@ -103,7 +103,7 @@ func (d *dir) put(name string, v []byte) (err error) {
 	sum := sha256.Sum256(v)
 	data := append(bytes.Clone(v), sum[:]...)
 	tmp := d.file(name + ".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow, 0o600)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|safeOpen, 0o600)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func (s *Store) AcquireLease(ctx context.Context, key string, ttl time.Duration)
 			return err
 		}
 		s.sweepHolders(name) // the files of dead holders
-		l := flock.New(holderPath, flock.SetFlag(os.O_CREATE|os.O_RDONLY|noFollow), flock.SetPermissions(0o600))
+		l := flock.New(holderPath, flock.SetFlag(os.O_CREATE|os.O_RDONLY|safeOpen), flock.SetPermissions(0o600))
 		if ok, err := l.TryLock(); err != nil || !ok {
 			return fmt.Errorf("lock holder file: %v", err)
 		}
@@ -124,7 +124,7 @@ func (s *Store) loadLease(key string) (leaseDoc, error) {
 // holderAlive reports whether the holder file of owner is locked, by its holder (in
 // this process or another). The caller holds the record's lock.
 func (s *Store) holderAlive(name, owner string) bool {
-	l := flock.New(s.dir.file(name+".holder."+owner), flock.SetFlag(os.O_RDONLY|noFollow))
+	l := flock.New(s.dir.file(name+".holder."+owner), flock.SetFlag(os.O_RDONLY|safeOpen))
 	ok, err := l.TryLock()
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -147,7 +147,7 @@ func (s *Store) sweepHolders(name string) {
 			continue
 		}
 		p := s.dir.file(e.Name())
-		l := flock.New(p, flock.SetFlag(os.O_RDONLY|noFollow))
+		l := flock.New(p, flock.SetFlag(os.O_RDONLY|safeOpen))
 		if ok, err := l.TryLock(); err == nil && ok {
 			_ = os.Remove(p)
 			_ = l.Unlock()

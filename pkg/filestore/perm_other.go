@@ -7,8 +7,9 @@ import (
 	"os"
 )
 
-// noFollow is not available here: files are opened as they are.
-const noFollow = 0
+// safeOpen has no flags to add here (no O_NOFOLLOW, no named pipes in a directory):
+// files are opened as they are.
+const safeOpen = 0
 
 // checkPrivate does nothing where permissions are not Unix modes (Windows: the user's
 // cache directory is private by its ACL).

@@ -8,9 +8,13 @@ import (
 	"syscall"
 )
 
-// noFollow makes opening a symbolic link fail: every file of the store is a regular
-// file in its directory.
-const noFollow = syscall.O_NOFOLLOW
+// safeOpen is added to every open of a file of the store. O_NOFOLLOW makes opening
+// a symbolic link fail: every file of the store is a regular file in its directory.
+// O_NONBLOCK keeps open(2) from waiting: opening a named pipe put in the directory
+// would otherwise wait for its other end forever, past every Timeout and context (a
+// read open of a pipe succeeds and the file is then refused as not regular, a write
+// open fails); on a regular file, and for flock(2), it changes nothing.
+const safeOpen = syscall.O_NOFOLLOW | syscall.O_NONBLOCK
 
 // checkPrivate refuses a file or directory that group or others have any permission
 // on, or that another user owns: what it holds (a live token, the fingerprint
