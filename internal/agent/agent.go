@@ -135,7 +135,8 @@ type Config struct {
 	// file; never the token or the password. Default: discard.
 	Logger *slog.Logger
 
-	lib libOptions // for tests: cache windows, the service transport
+	lib     libOptions   // for tests: cache windows, retries
+	written chan<- *Token // for tests: each token written to TokenFile
 }
 
 // Agent is the proxy: an http.Handler. Build it with New, serve it with Serve (or
@@ -219,6 +220,7 @@ func New(cfg Config) (*Agent, error) {
 	cfg.lib.Logger = cfg.Logger
 	cfg.lib.MaxResponseBody = cfg.MaxResponseBody
 	cfg.lib.ServiceTimeout = cfg.RequestTimeout
+	cfg.lib.OnToken = a.noteToken
 	a.cfg = cfg
 	creds, err := cfg.Credentials()
 	if err != nil {
@@ -278,17 +280,19 @@ func (a *Agent) stats() libStats {
 	return a.retired.add(a.lib.Load().stats())
 }
 
-// token returns a valid token and notes it for the token file, readyz and metrics.
-func (a *Agent) token(ctx context.Context) (*Token, error) {
-	tok, err := a.lib.Load().token(ctx)
-	if err == nil && a.last.Load() != tok {
-		a.last.Store(tok)
-		select {
-		case a.changed <- struct{}{}:
-		default:
-		}
+// token returns a valid token, fetching one if needed.
+func (a *Agent) token(ctx context.Context) (*Token, error) { return a.lib.Load().token(ctx) }
+
+// noteToken records tok, the token just handed out, for the token file and metrics.
+func (a *Agent) noteToken(tok *Token) {
+	if a.last.Load() == tok {
+		return
 	}
-	return tok, err
+	a.last.Store(tok)
+	select {
+	case a.changed <- struct{}{}:
+	default:
+	}
 }
 
 // ServeHTTP serves the agent's own endpoints under /_agent/ and forwards the
@@ -409,20 +413,7 @@ func (a *Agent) newProxy(rt *route) *httputil.ReverseProxy {
 type agentTransport struct{ a *Agent }
 
 func (t agentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	lib := t.a.lib.Load()
-	// Note the token the request will carry: the cache's fast path, then the
-	// Transport gets the same one.
-	if _, err := t.a.token(r.Context()); err != nil {
-		closeBody(r)
-		return nil, err
-	}
-	return lib.transport.RoundTrip(r)
-}
-
-func closeBody(r *http.Request) {
-	if r.Body != nil {
-		_ = r.Body.Close()
-	}
+	return t.a.lib.Load().transport.RoundTrip(r)
 }
 
 // proxyError answers a request the proxy could not complete.

@@ -40,6 +40,7 @@ type Token = csconnect.Token
 type library struct {
 	auth      *csconnect.Authenticator
 	cache     *csconnect.Cache
+	src       tracked
 	transport *csconnect.Transport
 	base      *http.Transport
 }
@@ -52,8 +53,28 @@ type libOptions struct {
 	MaxResponseBody int64
 	ServiceTimeout  time.Duration
 	Cache           csconnect.CacheOptions // for tests: windows and backoffs
+	Retry           csconnect.RetryPolicy  // for tests: short backoffs
 	Base            *http.Transport        // nil: a clone of http.DefaultTransport
+	OnToken         func(*Token)           // called with every token handed out
 }
+
+// tracked is the Cache as the Transport sees it, telling onToken of every token
+// handed out (the replay's renewed one included).
+type tracked struct {
+	cache   *csconnect.Cache
+	onToken func(*Token)
+}
+
+func (t tracked) Token(ctx context.Context) (*Token, error) {
+	tok, err := t.cache.Token(ctx)
+	if err == nil && t.onToken != nil {
+		t.onToken(tok)
+	}
+	return tok, err
+}
+
+// Invalidate passes the Transport's "token expired" on to the cache.
+func (t tracked) Invalidate(rejected *Token) { t.cache.Invalidate(rejected) }
 
 // newLibrary builds the stack for creds. It sends nothing: a bad credential's form or
 // an insecure URL is refused here (errors.Is ErrInvalidInput).
@@ -85,12 +106,13 @@ func newLibrary(creds Credentials, o libOptions) (*library, error) {
 		base.DisableCompression = true // pass the client's Accept-Encoding and the body through as they are
 	}
 	cache := csconnect.NewCache(auth, opts)
-	tr := &csconnect.Transport{Source: cache, Base: base, MaxResponseBody: o.MaxResponseBody, Logger: o.Logger}
-	return &library{auth: auth, cache: cache, transport: tr, base: base}, nil
+	src := tracked{cache: cache, onToken: o.OnToken}
+	tr := &csconnect.Transport{Source: src, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody, Logger: o.Logger}
+	return &library{auth: auth, cache: cache, src: src, transport: tr, base: base}, nil
 }
 
 // token returns a valid token, fetching one if needed.
-func (l *library) token(ctx context.Context) (*Token, error) { return l.cache.Token(ctx) }
+func (l *library) token(ctx context.Context) (*Token, error) { return l.src.Token(ctx) }
 
 // close stops background refreshes and idle connections.
 func (l *library) close() {

@@ -115,6 +115,9 @@ func (a *Agent) run(ctx context.Context, tick <-chan time.Time) error {
 				continue
 			}
 			written = tok
+			if a.cfg.written != nil {
+				a.cfg.written <- tok
+			}
 			a.cfg.Logger.Info("csconnect agent: token file written", "path", a.cfg.TokenFile, "expiry", tok.Expiry)
 		}
 	}
