@@ -131,11 +131,15 @@ type Config struct {
 	RequestTimeout time.Duration
 	// RefreshEvery is how often Run asks for the token; default DefaultRefreshEvery.
 	RefreshEvery time.Duration
+	// Cache sets the token cache's windows and backoffs; the zero value means the
+	// library's defaults (renew 5 minutes before expiry). Its Store, StoreKey and
+	// Logger are set from the fields above.
+	Cache CacheOptions
 	// Logger receives one line per agent-made error and per renewal of the token
 	// file; never the token or the password. Default: discard.
 	Logger *slog.Logger
 
-	lib     libOptions   // for tests: cache windows, retries
+	lib     libOptions    // for tests: cache windows, retries
 	written chan<- *Token // for tests: each token written to TokenFile
 }
 
@@ -221,6 +225,7 @@ func New(cfg Config) (*Agent, error) {
 	cfg.lib.MaxResponseBody = cfg.MaxResponseBody
 	cfg.lib.ServiceTimeout = cfg.RequestTimeout
 	cfg.lib.OnToken = a.noteToken
+	cfg.lib.Cache = cfg.Cache
 	a.cfg = cfg
 	creds, err := cfg.Credentials()
 	if err != nil {

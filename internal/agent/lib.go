@@ -32,6 +32,10 @@ func (c Credentials) GoString() string { return c.String() }
 // in-memory default).
 type Store = csconnect.Store
 
+// CacheOptions are the token cache's windows and backoffs (zero: the library's
+// defaults).
+type CacheOptions = csconnect.CacheOptions
+
 // Token is a bearer token with its expiry; its formatting never prints the value.
 type Token = csconnect.Token
 
@@ -52,10 +56,10 @@ type libOptions struct {
 	Logger          *slog.Logger
 	MaxResponseBody int64
 	ServiceTimeout  time.Duration
-	Cache           csconnect.CacheOptions // for tests: windows and backoffs
-	Retry           csconnect.RetryPolicy  // for tests: short backoffs
-	Base            *http.Transport        // nil: a clone of http.DefaultTransport
-	OnToken         func(*Token)           // called with every token handed out
+	Cache           CacheOptions          // windows and backoffs
+	Retry           csconnect.RetryPolicy // for tests: short backoffs
+	Base            *http.Transport       // nil: a clone of http.DefaultTransport
+	OnToken         func(*Token)          // called with every token handed out
 }
 
 // tracked is the Cache as the Transport sees it, telling onToken of every token
