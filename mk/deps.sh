@@ -6,8 +6,8 @@
 # tests that need the package skip with their own message.
 set -euo pipefail
 
-# binary:package pairs.
-want=(redis-server:redis-server)
+# binary:package pairs (nginx: the reference proxy of make bench-agent).
+want=(redis-server:redis-server nginx:nginx)
 
 missing=()
 for pair in "${want[@]}"; do
