@@ -32,8 +32,8 @@ const (
 	// DefaultMaxResponseBody caps a response body passed back: the largest documented
 	// reports are well under a megabyte.
 	DefaultMaxResponseBody = 64 << 20
-	// DefaultRequestTimeout bounds one proxied request from its headers to the end
-	// of Creditsafe's answer headers, retries and a token renewal included.
+	// DefaultRequestTimeout bounds the wait for Creditsafe's answer headers to one
+	// attempt of a proxied request.
 	DefaultRequestTimeout = 60 * time.Second
 	// DefaultRefreshEvery is how often an idle agent asks its cache for the token, so
 	// the cache renews it in the background and --token-file and readyz stay fresh.
@@ -127,7 +127,8 @@ type Config struct {
 	// MaxResponseBody caps response bodies (the response is cut beyond); default
 	// DefaultMaxResponseBody.
 	MaxResponseBody int64
-	// RequestTimeout bounds one proxied request; default DefaultRequestTimeout.
+	// RequestTimeout bounds the wait for Creditsafe's answer headers (the service
+	// transport's ResponseHeaderTimeout); default DefaultRequestTimeout.
 	RequestTimeout time.Duration
 	// RefreshEvery is how often Run asks for the token; default DefaultRefreshEvery.
 	RefreshEvery time.Duration
@@ -355,7 +356,9 @@ func (a *Agent) forward(w http.ResponseWriter, r *http.Request, rt *route) {
 		a.refuse(w, r, http.StatusRequestEntityTooLarge, codeRequestTooLarge, fmt.Sprintf("request body over %d bytes", a.cfg.MaxRequestBody))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxRequestBody)
+	if r.ContentLength != 0 { // a GET's http.NoBody needs no cap
+		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxRequestBody)
+	}
 	if r.ContentLength > 0 && r.ContentLength <= replayableBody {
 		// Small enough to keep, so a Token Expired answer can be replayed with it.
 		buf := make([]byte, r.ContentLength)
@@ -366,12 +369,15 @@ func (a *Agent) forward(w http.ResponseWriter, r *http.Request, rt *route) {
 		r.Body = io.NopCloser(bytes.NewReader(buf))
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.RequestTimeout)
-	defer cancel()
+	// The request's context ends when the client goes away or the server shuts
+	// down; Creditsafe's answer headers are bounded by the service transport's
+	// ResponseHeaderTimeout (RequestTimeout) and the whole exchange by the server's
+	// WriteTimeout. No per-request timer on the hot path.
+	ctx := r.Context()
 	sw := &statusWriter{ResponseWriter: w}
 	a.metrics.begin(ctx)
-	defer func() { a.metrics.end(ctx, rt.name, sw.status) }()
-	rt.proxy.ServeHTTP(sw, r.WithContext(ctx))
+	defer func() { a.metrics.end(ctx, rt.name, sw.status) }() // also when the proxy aborts a response mid-body
+	rt.proxy.ServeHTTP(sw, r)
 }
 
 // bodyError answers a request whose body could not be read.
