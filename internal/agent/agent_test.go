@@ -176,6 +176,18 @@ func TestWrongPasswordOneProblemOneAuthenticate(t *testing.T) {
 	if s := e.sim.Stats(); s.Authenticate != 1 || s.DateCheck != 0 {
 		t.Errorf("simulator: authenticate=%d datecheck=%d; want 1 and 0", s.Authenticate, s.DateCheck)
 	}
+	_, _, metrics := e.get(t, "/_agent/metrics")
+	for _, want := range []string{
+		`csconnect_authenticate_requests_total{outcome="error"} 1`,
+		`csconnect_authenticate_requests_total{outcome="ok"} 0`,
+		`csconnect_guard_locked{reason="rejected"} 1`,
+		`csconnect_agent_requests_total{route="se",status="502"} 10`,
+		`csconnect_token_time_to_expiry_seconds 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
 }
 
 func TestLockoutProblemCarriesRetryAfter(t *testing.T) {

@@ -88,7 +88,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // every RefreshEvery (so it renews in the background), and rewrites TokenFile at
 // every new token. It returns ctx's error.
 func (a *Agent) Run(ctx context.Context) error {
-	return a.run(ctx, time.NewTicker(a.cfg.RefreshEvery).C)
+	t := time.NewTicker(a.cfg.RefreshEvery)
+	defer t.Stop()
+	return a.run(ctx, t.C)
 }
 
 func (a *Agent) run(ctx context.Context, tick <-chan time.Time) error {
