@@ -46,7 +46,7 @@ type countingServer struct {
 	hits atomic.Int64
 }
 
-func newCounting(t *testing.T, h http.HandlerFunc) *countingServer {
+func newCounting(t testing.TB, h http.HandlerFunc) *countingServer {
 	c := &countingServer{}
 	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.hits.Add(1)
@@ -56,7 +56,7 @@ func newCounting(t *testing.T, h http.HandlerFunc) *countingServer {
 	return c
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	sim, err := simulator.New(simulator.Options{Username: testUser, Password: testPassword})
 	if err != nil {
@@ -102,7 +102,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	return &env{sim: sim, simURL: simSrv.URL, agent: a, srv: srv, upstream: up}
 }
 
-func mustRoute(t *testing.T, s string) Route {
+func mustRoute(t testing.TB, s string) Route {
 	t.Helper()
 	r, err := ParseRoute(s)
 	if err != nil {
@@ -112,12 +112,12 @@ func mustRoute(t *testing.T, s string) Route {
 }
 
 // get sends a GET through the agent and returns the status and body.
-func (e *env) get(t *testing.T, path string) (int, http.Header, string) {
+func (e *env) get(t testing.TB, path string) (int, http.Header, string) {
 	t.Helper()
 	return e.do(t, http.MethodGet, path, nil, nil)
 }
 
-func (e *env) do(t *testing.T, method, path string, body io.Reader, hdr http.Header) (int, http.Header, string) {
+func (e *env) do(t testing.TB, method, path string, body io.Reader, hdr http.Header) (int, http.Header, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, body)
 	if err != nil {
@@ -143,7 +143,7 @@ func (e *env) do(t *testing.T, method, path string, body io.Reader, hdr http.Hea
 const datecheckPath = "/se/datecheck/company?searchnumber=" + company
 
 // problem decodes a problem+json answer, failing the test on any other.
-func problem(t *testing.T, hdr http.Header, body string) Problem {
+func problem(t testing.TB, hdr http.Header, body string) Problem {
 	t.Helper()
 	if ct := hdr.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("Content-Type = %q; want application/problem+json (body %q)", ct, body)
@@ -157,7 +157,7 @@ func problem(t *testing.T, hdr http.Header, body string) Problem {
 
 // raw writes req as it is on a new connection to the agent and reads one answer;
 // a closed connection without an answer returns status 0.
-func (e *env) raw(t *testing.T, req string) (int, string) {
+func (e *env) raw(t testing.TB, req string) (int, string) {
 	t.Helper()
 	u, _ := url.Parse(e.srv.URL)
 	c, err := net.Dial("tcp", u.Host)
