@@ -172,14 +172,14 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 		fmt.Fprintf(env.stderr, "csconnect agent: %v\n", err)
 		return 1
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP) // before the address is printed: a SIGHUP after it is handled
+	defer signal.Stop(hup)
 	fmt.Fprintln(env.stdout, ln.Addr().String())
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go func() { _ = a.Run(runCtx) }()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go func() {
 		for {
 			select {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -63,6 +64,86 @@ func TestAgentCommandForwardsWithPasswordFile(t *testing.T) {
 	if s := stats(); s.Authenticate != 1 || s.DateCheckOK != 3 {
 		t.Errorf("simulator: authenticate=%d datecheck_ok=%d; want 1 and 3", s.Authenticate, s.DateCheckOK)
 	}
+}
+
+// TestAgentCommandSIGHUPRereadsPasswordFile: a wrong password in the file gives
+// problem answers; the file fixed and SIGHUP sent, the next call goes through.
+func TestAgentCommandSIGHUPRereadsPasswordFile(t *testing.T) {
+	simBase, stats := startSimCmd(t)
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("wrongPassword1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := make(chan string, 1024)
+	base := startAgentCmdLogs(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
+	call := func() int {
+		resp, err := http.Get(base + "/se/datecheck/company?searchnumber=5565144408")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := call(); st != http.StatusBadGateway {
+		t.Fatalf("wrong password: %d; want 502", st)
+	}
+	if err := os.WriteFile(pwFile, []byte("livePassword1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for line := range logs {
+		if strings.Contains(line, "credentials reloaded") {
+			break
+		}
+	}
+	if st := call(); st != http.StatusOK {
+		t.Fatalf("after SIGHUP: %d; want 200", st)
+	}
+	if s := stats(); s.Authenticate != 2 || s.Unauthorized != 1 {
+		t.Errorf("simulator: authenticate=%d unauthorized=%d; want 2 and 1", s.Authenticate, s.Unauthorized)
+	}
+}
+
+// startAgentCmdLogs is startAgentCmd with the agent's stderr lines sent to logs.
+func startAgentCmdLogs(t *testing.T, simBase string, vars map[string]string, logs chan<- string, flags ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	er, ew := io.Pipe()
+	done := make(chan int, 1)
+	args := append([]string{"agent", "--listen", "127.0.0.1:0", "--cache-dir", filepath.Join(t.TempDir(), "cache"),
+		"--base-url", simBase + "/v1", "--route", "/se/=" + simBase + "/"}, flags...)
+	go func() {
+		done <- run(ctx, args, environ{stdout: pw, stderr: ew, getenv: func(k string) string { return vars[k] }})
+		pw.Close()
+		ew.Close()
+	}()
+	go func() {
+		defer close(logs)
+		sc := bufio.NewScanner(er)
+		for sc.Scan() {
+			select {
+			case logs <- sc.Text():
+			default: // nobody is waiting for this line
+			}
+		}
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		<-done
+		t.Fatalf("agent printed nothing: %v", err)
+	}
+	go io.Copy(io.Discard, pr)
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("agent exit after cancel = %d; want 0", code)
+		}
+	})
+	return "http://" + strings.TrimSpace(line)
 }
 
 func TestAgentCommandUsageErrors(t *testing.T) {
