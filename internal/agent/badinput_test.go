@@ -160,9 +160,7 @@ func TestSlowClientsTimedOut(t *testing.T) {
 			t.Errorf("answer %q; want 408 or a closed connection", b)
 		}
 	})
-	t.Run("reader that stops reading", func(t *testing.T) {
-		// WriteTimeout ends an answer the client does not read; the agent's own
-		// limits say so (ServerLimits.WriteTimeout, default 120 s).
+	t.Run("defaults", func(t *testing.T) {
 		srv := NewServer(e.agent, ServerLimits{})
 		if srv.WriteTimeout <= 0 || srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.MaxHeaderBytes <= 0 || srv.IdleTimeout <= 0 {
 			t.Errorf("server limits not all set: %+v", srv)
@@ -180,5 +178,35 @@ func TestBodiesWithinLimitStillForwarded(t *testing.T) {
 	st, _, _ := e.do(t, http.MethodPost, "/up/a/b", strings.NewReader(strings.Repeat("a", 1024)), http.Header{"Connection": {"keep-alive"}})
 	if st != http.StatusOK || e.upstream.hits.Load() != 1 {
 		t.Errorf("a body at the limit: %d, upstream hits %d; want 200 and 1", st, e.upstream.hits.Load())
+	}
+}
+
+// TestClientThatStopsReadingIsCutOff: WriteTimeout ends an answer the client does
+// not read, and the agent lets go of Creditsafe's connection (the upstream's write
+// fails) instead of holding it.
+func TestClientThatStopsReadingIsCutOff(t *testing.T) {
+	upstreamGaveUp := make(chan error, 1)
+	e := newEnv(t, envOptions{
+		limits: ServerLimits{WriteTimeout: 300 * time.Millisecond},
+		upstream: func(w http.ResponseWriter, r *http.Request) {
+			_, err := io.CopyN(w, zeros{}, 1<<30)
+			upstreamGaveUp <- err
+		},
+	})
+	c, err := net.Dial("tcp", hostOf(e.srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = io.WriteString(c, "GET /up/big HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	// Read nothing: the agent's socket buffers fill, its write blocks, WriteTimeout
+	// fires, the proxy aborts and closes the upstream request.
+	select {
+	case err := <-upstreamGaveUp:
+		if err == nil {
+			t.Error("the upstream wrote 1 GiB to a client that reads nothing; want its write cut")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the upstream is still writing 30 s after the client stopped reading")
 	}
 }
