@@ -116,8 +116,9 @@ type Config struct {
 	// (compared in constant time); required when the agent listens beyond loopback.
 	ClientToken []byte
 	// Hosts are the Host header values accepted besides localhost and loopback
-	// addresses (the agent's own name when it listens beyond loopback). Any other
-	// Host is refused with 421, which also defeats DNS rebinding.
+	// addresses. Any other Host is refused with 421, which also defeats DNS
+	// rebinding. With ClientToken set (an agent reachable from other hosts, by
+	// whatever name) every Host is accepted: the client token is the access check.
 	Hosts []string
 	// TokenFile, when set, is rewritten atomically, mode 0600, with the token and a
 	// newline at every renewal.
@@ -475,6 +476,9 @@ func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
 
 // hostAllowed reports whether host (the request's Host header) names the agent.
 func (a *Agent) hostAllowed(host string) bool {
+	if a.clients != nil {
+		return true
+	}
 	h := host
 	if hh, _, err := net.SplitHostPort(host); err == nil {
 		h = hh

@@ -311,8 +311,14 @@ func TestClientTokenComparedAndRequired(t *testing.T) {
 	if st, _, _ := e.do(t, http.MethodGet, datecheckPath, nil, http.Header{ClientTokenHeader: {"the-client-token-123"}}); st != http.StatusOK {
 		t.Errorf("right client token = %d; want 200", st)
 	}
-	if s := e.sim.Stats(); s.DateCheck != 1 {
-		t.Errorf("datecheck = %d; want 1 (only the authorised call)", s.DateCheck)
+	// Reached from another host by its own name: the Host is whatever the client
+	// used; the client token is the check.
+	status, body := e.raw(t, "GET "+datecheckPath+" HTTP/1.1\r\nHost: agent.internal:8787\r\n"+ClientTokenHeader+": the-client-token-123\r\nConnection: close\r\n\r\n")
+	if status != http.StatusOK {
+		t.Errorf("right client token, another Host = %d %s; want 200", status, body)
+	}
+	if s := e.sim.Stats(); s.DateCheck != 2 {
+		t.Errorf("datecheck = %d; want 2 (only the authorised calls)", s.DateCheck)
 	}
 }
 
