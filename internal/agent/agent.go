@@ -328,6 +328,11 @@ func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, http.StatusNotFound, codeNotFound, "no configured prefix matches this path")
 		return
 	}
+	if strings.HasSuffix(strings.ToLower(strings.TrimSuffix(r.URL.Path, "/")), "/authenticate") {
+		// Credentials sent through the agent would pass by its lockout guard.
+		a.refuse(w, r, http.StatusBadRequest, codeClientAuth, "do not call authenticate through the agent: it authenticates every request itself")
+		return
+	}
 	a.forward(w, r, rt)
 }
 

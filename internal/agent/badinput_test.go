@@ -26,6 +26,8 @@ func TestBadInputRefusedBeforeForwarding(t *testing.T) {
 	}{
 		{"client Authorization", req("GET /up/x HTTP/1.1", "Host: "+host, "Authorization: Bearer stolen"), 400, codeClientAuth},
 		{"client Authorization, lower case", req("GET /up/x HTTP/1.1", "Host: "+host, "authorization: Basic dXNlcjpwYXNz"), 400, codeClientAuth},
+		{"authenticate through the agent", req("POST /up/authenticate HTTP/1.1", "Host: "+host, "Content-Type: application/json", "Content-Length: 2") + "{}", 400, codeClientAuth},
+		{"authenticate through the agent, upper case", req("POST /up/v1/Authenticate/ HTTP/1.1", "Host: "+host, "Content-Length: 0"), 400, codeClientAuth},
 		{"Proxy-Authorization", req("GET /up/x HTTP/1.1", "Host: "+host, "Proxy-Authorization: Basic eDp5"), 400, codeHopByHop},
 		{"foreign Host", req("GET /up/x HTTP/1.1", "Host: connect.creditsafe.com"), 421, codeMisdirected},
 		{"rebinding Host", req("GET /up/x HTTP/1.1", "Host: attacker.example:"+strings.Split(host, ":")[1]), 421, codeMisdirected},
