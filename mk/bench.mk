@@ -46,3 +46,14 @@ bench: ## Run the token/transport/authenticate benchmarks into bench/bench.txt; 
 	$(GO) run golang.org/x/perf/cmd/benchstat bench/bench.txt
 	@cat bench/paired.txt
 	@awk -f mk/bench-ratios.awk bench/bench.txt bench/paired.txt
+
+# make bench-agent (issue 13): the agent against a bare httputil.ReverseProxy with a
+# static Authorization (the Go floor) and nginx, paired round by round on loopback.
+BENCH_AGENT_ROUNDS   ?= 7
+BENCH_AGENT_DURATION ?= 1s
+
+.PHONY: bench-agent
+bench-agent: deps ## Requests/s and p50/p99 through csconnect agent vs the Go floor and nginx at 1/16/64 connections (paired medians and IQR), and heap per request in flight at 1,000.
+	$(GO) build -o bin/csconnect ./cmd/csconnect
+	$(GO) build -o bin/benchagent ./tools/benchagent
+	bin/benchagent -csconnect bin/csconnect -rounds $(BENCH_AGENT_ROUNDS) -duration $(BENCH_AGENT_DURATION)

@@ -8,11 +8,13 @@
 # tests that need the package skip with their own message.
 set -euo pipefail
 
-# binary:package pairs; a binary given as an absolute path is a file to look for.
+# binary:package pairs; a binary given as an absolute path is a file to look for
+# (nginx: the reference proxy of make bench-agent).
 want=(
 	redis-server:redis-server
 	chromium:chromium
 	javac:openjdk-17-jdk-headless
+	nginx:nginx
 )
 
 missing=()

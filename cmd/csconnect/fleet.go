@@ -31,6 +31,7 @@ func runFleet(ctx context.Context, args []string, env environ) int {
 	lifetimes := fs.Int("lifetimes", envInt(env, "FLEET_LIFETIMES", 5), "token lifetimes measured (env FLEET_LIFETIMES)")
 	ttl := fs.Duration("token-ttl", 15*time.Second, "the simulator's token lifetime")
 	faults := fs.Bool("faults", false, "run the fault scenarios instead: redis killed, lease holder killed, bad password")
+	agentMode := fs.Bool("agent", env.getenv("FLEET_MODE") == "agent", "workers are csconnect agents, called over HTTP (env FLEET_MODE=agent)")
 	verbose := fs.Bool("v", false, "show progress and the workers' logs on stderr")
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "usage: csconnect fleet [flags]\n\nRuns the fleet demonstration: N processes, the Redis store, the simulator, all on loopback.\nThe last line is: processes=N lifetimes=L authenticate_calls=C per_lifetime=R\n\nflags:")
@@ -54,6 +55,7 @@ func runFleet(ctx context.Context, args []string, env environ) int {
 		TokenTTL:  *ttl,
 		Worker:    func(a ...string) *exec.Cmd { return exec.Command(self, append([]string{"fleet", "worker"}, a...)...) },
 		Out:       env.stdout,
+		Agent:     *agentMode,
 	}
 	if *verbose {
 		cfg.Log = env.stderr

@@ -38,7 +38,11 @@ func holderReplaced(r result) error {
 // misses a target: R > 1.2, a failed protected call, or a 429.
 func Demo(ctx context.Context, cfg Config) error {
 	cfg = cfg.withDefaults()
-	fmt.Fprintf(cfg.Out, "fleet: %d processes, token lifetime %v, simulator and redis on loopback\n", cfg.Processes, cfg.TokenTTL)
+	kind := "processes"
+	if cfg.Agent {
+		kind = "agents (each its own process, called over loopback HTTP)"
+	}
+	fmt.Fprintf(cfg.Out, "fleet: %d %s, token lifetime %v, simulator and redis on loopback\n", cfg.Processes, kind, cfg.TokenTTL)
 	mem, err := cfg.fleetRun(ctx, run{store: "memory", lifetimes: cfg.MemoryLifetimes})
 	if err != nil {
 		return fmt.Errorf("memory run: %w", err)

@@ -33,6 +33,9 @@ type Config struct {
 	// Worker returns the command that runs one worker with args; the driver sets its
 	// environment, stdin and stdout.
 	Worker func(args ...string) *exec.Cmd
+	// Agent makes every worker run a `csconnect agent` and call through it over
+	// loopback HTTP (FLEET_MODE=agent): N agents instead of N library processes.
+	Agent bool
 	// Out receives the report; Log receives progress and the workers' stderr.
 	Out, Log io.Writer
 }
@@ -240,6 +243,9 @@ func (c Config) fleetRun(ctx context.Context, r run) (res result, err error) {
 
 	args := []string{"-sim", sim.url, "-store", r.store, "-token-ttl", c.TokenTTL.String(),
 		"-max-run", (time.Duration(r.lifetimes+4)*c.TokenTTL + time.Minute).String()}
+	if c.Agent {
+		args = append(args, "-agent")
+	}
 	var rs *redistest.Server
 	if r.store == "redis" {
 		if rs, err = redistest.Start(ctx); err != nil {

@@ -109,3 +109,21 @@ func TestFleetRedisKilled(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestFleetOfAgentsSharesOneToken(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Agent = true
+	r, err := cfg.fleetRun(t.Context(), run{store: "redis", lifetimes: cfg.Lifetimes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if maxCalls := int64(2*cfg.Lifetimes + 1); r.startupCalls > 2 || r.calls > maxCalls {
+		t.Errorf("agents: startup calls %d, calls over %d lifetimes %d; want ≤2 and ≤%d (one shared token)", r.startupCalls, cfg.Lifetimes, r.calls, maxCalls)
+	}
+	if r.ok == 0 {
+		t.Errorf("protected calls ok = 0; want some")
+	}
+	if err := healthy(r, cfg.Processes); err != nil {
+		t.Error(err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/csconnect/csconnect/internal/agent"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -63,6 +64,55 @@ func newPod(cfg workerConfig, store csconnect.Store, ev *eventWriter, ready *ato
 	})
 	hc = &http.Client{Transport: &csconnect.Transport{Source: cache}}
 	return hc, func() { _ = cache.Close() }, nil
+}
+
+// newAgentPod runs a `csconnect agent` in this process, in front of the simulator
+// and sharing tokens through store with the pod's cache windows, and returns a
+// plain http.Client (no token code) and the agent's base URL for the service.
+func newAgentPod(ctx context.Context, cfg workerConfig, store csconnect.Store, logger *slog.Logger) (hc *http.Client, base string, stopPod func(), err error) {
+	route, err := agent.ParseRoute("/se/=" + cfg.simURL + "/")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	a, err := agent.New(agent.Config{
+		Routes: []agent.Route{route},
+		Credentials: func() (agent.Credentials, error) {
+			return agent.Credentials{Username: cfg.username, Password: cfg.password}, nil
+		},
+		AuthURL: cfg.simURL + "/v1",
+		Store:   store,
+		Logger:  logger,
+		Cache: csconnect.CacheOptions{
+			AdvisoryWindow:    podAdvisoryWindow,
+			AdvisoryJitter:    podAdvisoryJitter,
+			MandatoryWindow:   podMandatoryWindow,
+			MinBackoff:        200 * time.Millisecond,
+			MaxBackoff:        2 * time.Second,
+			LeaseTTL:          podLeaseTTL,
+			StorePollInterval: podPollInterval,
+		},
+	})
+	if err != nil {
+		return nil, "", nil, err
+	}
+	ln, err := agent.Listen("127.0.0.1:0", false)
+	if err != nil {
+		_ = a.Close()
+		return nil, "", nil, err
+	}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = agent.Serve(sctx, agent.NewServer(a, agent.ServerLimits{}), ln, time.Second)
+	}()
+	hc = &http.Client{}
+	return hc, "http://" + ln.Addr().String() + "/se", func() {
+		stop()
+		<-served
+		hc.CloseIdleConnections()
+		_ = a.Close()
+	}, nil
 }
 
 // holdOnRefresh is the fault injected into the -hold worker: fetches before the

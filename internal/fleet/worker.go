@@ -40,6 +40,7 @@ type workerConfig struct {
 	callEvery time.Duration // pause between protected calls
 	maxRun    time.Duration // hard bound on the worker's life
 	hold      bool          // on its first refresh, report eventRefreshing and hang (to be killed)
+	agent     bool          // call through an in-process `csconnect agent` over loopback HTTP
 
 	username, password string
 	secret, encryptKey []byte
@@ -81,6 +82,7 @@ func parseWorker(args []string, getenv func(string) string, stderr io.Writer) (w
 	fs.DurationVar(&cfg.callEvery, "call-every", 50*time.Millisecond, "pause between protected calls")
 	fs.DurationVar(&cfg.maxRun, "max-run", 5*time.Minute, "stop after this long whatever happens")
 	fs.BoolVar(&cfg.hold, "hold", false, "hang on the first refresh (fault injection)")
+	fs.BoolVar(&cfg.agent, "agent", false, "run a csconnect agent and make the calls through it")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -149,13 +151,20 @@ func runWorker(ctx context.Context, cfg workerConfig, ev *eventWriter, logger *s
 	}
 	defer closeStore()
 	var ready atomic.Bool
-	hc, closePod, err := newPod(cfg, store, ev, &ready, logger)
+	base := cfg.simURL
+	var hc *http.Client
+	var closePod func()
+	if cfg.agent {
+		hc, base, closePod, err = newAgentPod(ctx, cfg, store, logger)
+	} else {
+		hc, closePod, err = newPod(cfg, store, ev, &ready, logger)
+	}
 	if err != nil {
 		return err
 	}
 	defer closePod()
 
-	call := cfg.simURL + "/datecheck/company?searchnumber=5565144408&referencedate=2020-08-29&transactionid=fleet&language=sv"
+	call := base + "/datecheck/company?searchnumber=5565144408&referencedate=2020-08-29&transactionid=fleet&language=sv"
 	var ok, failed atomic.Int64
 	errs := map[string]int{}
 	tick := time.NewTicker(cfg.callEvery)

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+// startAgentCmd runs `csconnect agent` in front of a `csconnect sim` and returns
+// the agent's base URL; it is stopped (like SIGTERM) at cleanup and must exit 0.
+func startAgentCmd(t *testing.T, simBase string, vars map[string]string, flags ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	args := append([]string{"agent", "--listen", "127.0.0.1:0", "--cache-dir", filepath.Join(t.TempDir(), "cache"),
+		"--base-url", simBase + "/v1", "--route", "/se/=" + simBase + "/"}, flags...)
+	stderr := &lockedWriter{w: &bytes.Buffer{}}
+	go func() {
+		done <- run(ctx, args, environ{stdout: pw, stderr: stderr, getenv: func(k string) string { return vars[k] }})
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		<-done
+		t.Fatalf("agent printed nothing: %v; stderr %s", err, stderr.String())
+	}
+	go io.Copy(io.Discard, pr)
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("agent exit after cancel = %d; want 0", code)
+		}
+	})
+	return "http://" + strings.TrimSpace(line)
+}
+
+func TestAgentCommandForwardsWithPasswordFile(t *testing.T) {
+	simBase, stats := startSimCmd(t)
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("livePassword1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := startAgentCmd(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, "--password-file", pwFile)
+	for range 3 {
+		resp, err := http.Get(base + "/se/datecheck/company?searchnumber=5565144408")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("through the agent: %d", resp.StatusCode)
+		}
+	}
+	if s := stats(); s.Authenticate != 1 || s.DateCheckOK != 3 {
+		t.Errorf("simulator: authenticate=%d datecheck_ok=%d; want 1 and 3", s.Authenticate, s.DateCheckOK)
+	}
+}
+
+// TestAgentCommandSIGHUPRereadsPasswordFile: a wrong password in the file gives
+// problem answers; the file fixed and SIGHUP sent, the next call goes through.
+func TestAgentCommandSIGHUPRereadsPasswordFile(t *testing.T) {
+	simBase, stats := startSimCmd(t)
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("wrongPassword1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := make(chan string, 1024)
+	base := startAgentCmdLogs(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
+	call := func() int {
+		resp, err := http.Get(base + "/se/datecheck/company?searchnumber=5565144408")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := call(); st != http.StatusBadGateway {
+		t.Fatalf("wrong password: %d; want 502", st)
+	}
+	if err := os.WriteFile(pwFile, []byte("livePassword1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for line := range logs {
+		if strings.Contains(line, "credentials reloaded") {
+			break
+		}
+	}
+	if st := call(); st != http.StatusOK {
+		t.Fatalf("after SIGHUP: %d; want 200", st)
+	}
+	if s := stats(); s.Authenticate != 2 || s.Unauthorized != 1 {
+		t.Errorf("simulator: authenticate=%d unauthorized=%d; want 2 and 1", s.Authenticate, s.Unauthorized)
+	}
+}
+
+// startAgentCmdLogs is startAgentCmd with the agent's stderr lines sent to logs.
+func startAgentCmdLogs(t *testing.T, simBase string, vars map[string]string, logs chan<- string, flags ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	er, ew := io.Pipe()
+	done := make(chan int, 1)
+	args := append([]string{"agent", "--listen", "127.0.0.1:0", "--cache-dir", filepath.Join(t.TempDir(), "cache"),
+		"--base-url", simBase + "/v1", "--route", "/se/=" + simBase + "/"}, flags...)
+	go func() {
+		done <- run(ctx, args, environ{stdout: pw, stderr: ew, getenv: func(k string) string { return vars[k] }})
+		pw.Close()
+		ew.Close()
+	}()
+	go func() {
+		defer close(logs)
+		sc := bufio.NewScanner(er)
+		for sc.Scan() {
+			select {
+			case logs <- sc.Text():
+			default: // nobody is waiting for this line
+			}
+		}
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		<-done
+		t.Fatalf("agent printed nothing: %v", err)
+	}
+	go io.Copy(io.Discard, pr)
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("agent exit after cancel = %d; want 0", code)
+		}
+	})
+	return "http://" + strings.TrimSpace(line)
+}
+
+func TestAgentCommandUsageErrors(t *testing.T) {
+	creds := map[string]string{"CREDITSAFE_USERNAME": "u", "CREDITSAFE_PASSWORD": "p"}
+	for name, c := range map[string]struct {
+		args []string
+		vars map[string]string
+		want string
+	}{
+		"no credentials":             {nil, map[string]string{}, "CREDITSAFE_USERNAME"},
+		"remote without allow":       {[]string{"--listen", "0.0.0.0:8787"}, creds, "--allow-remote"},
+		"allow remote without token": {[]string{"--listen", "0.0.0.0:8787", "--allow-remote"}, creds, "--client-token-file"},
+		"plain http route not local": {[]string{"--route", "/x/=http://example.com/"}, creds, "https"},
+		"redis without secret":       {[]string{"--redis", "redis://127.0.0.1:1/0"}, creds, "--redis-secret-file"},
+		"stray argument":             {[]string{"extra"}, creds, "unexpected argument"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(t.Context(), append([]string{"agent", "--cache-dir", filepath.Join(t.TempDir(), "cache")}, c.args...),
+				environ{stdout: io.Discard, stderr: &stderr, getenv: func(k string) string { return c.vars[k] }})
+			if code != exitUsage || !strings.Contains(stderr.String(), c.want) {
+				t.Errorf("exit %d, stderr %q; want %d mentioning %q", code, stderr.String(), exitUsage, c.want)
+			}
+		})
+	}
+}
+
+// lockedWriter serialises writes (the agent logs from several goroutines) and reads.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}

@@ -1,0 +1,510 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of Config. Each says why it has its value.
+const (
+	// DefaultListen is loopback only: the agent hands out a live token's power to
+	// whoever can reach it.
+	DefaultListen = "127.0.0.1:8787"
+	// DefaultMaxRequestBody caps a request body: Creditsafe's requests are small
+	// JSON documents; 10 MiB leaves room for any batch without letting a client
+	// stream without bound.
+	DefaultMaxRequestBody = 10 << 20
+	// DefaultMaxResponseBody caps a response body passed back: the largest documented
+	// reports are well under a megabyte.
+	DefaultMaxResponseBody = 64 << 20
+	// DefaultRequestTimeout bounds the wait for Creditsafe's answer headers to one
+	// attempt of a proxied request.
+	DefaultRequestTimeout = 60 * time.Second
+	// DefaultRefreshEvery is how often an idle agent asks its cache for the token, so
+	// the cache renews it in the background and --token-file and readyz stay fresh.
+	DefaultRefreshEvery = 30 * time.Second
+	// ClientTokenHeader carries the client token when the agent is reachable from
+	// other hosts (--allow-remote). It is never forwarded.
+	ClientTokenHeader = "X-Csconnect-Agent-Token"
+	// replayableBody: a request body up to this size is kept in memory so that a
+	// Token Expired answer can be replayed with it; larger bodies are streamed, and
+	// a Token Expired answer to them is returned as it is.
+	replayableBody = 64 << 10
+)
+
+// DefaultRoutes are the prefixes `csconnect agent` serves without --route.
+var DefaultRoutes = []string{
+	"/connect/=https://connect.creditsafe.com/v1/",
+	"/se/=https://se-webservice.apps.creditsafe.com/",
+}
+
+// Route forwards the requests whose path starts with Prefix to Target, with the
+// prefix replaced by Target's path.
+type Route struct {
+	Prefix string
+	Target *url.URL
+}
+
+// ParseRoute parses "PREFIX=URL". The prefix must start and end with "/" and not
+// be under /_agent/; the URL must be https, or http to a loopback host (tests and
+// the simulator), with no user information, query or fragment.
+func ParseRoute(s string) (Route, error) {
+	prefix, raw, ok := strings.Cut(s, "=")
+	if !ok {
+		return Route{}, fmt.Errorf("route %q: want PREFIX=URL", s)
+	}
+	if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") || len(prefix) < 2 {
+		return Route{}, fmt.Errorf("route %q: the prefix must start and end with /", s)
+	}
+	if strings.HasPrefix(prefix, "/_agent/") || strings.Contains(prefix, "//") || hasDotSegment(prefix) || strings.Contains(prefix, "%") {
+		return Route{}, fmt.Errorf("route %q: the prefix must be a plain path outside /_agent/", s)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Route{}, fmt.Errorf("route %q: %w", s, err)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Host == "" || u.Opaque != "" {
+		return Route{}, fmt.Errorf("route %q: the URL must be scheme://host/path, without user, query or fragment", s)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+	default:
+		return Route{}, fmt.Errorf("route %q: the URL must be https (or http to a loopback host)", s)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	return Route{Prefix: prefix, Target: u}, nil
+}
+
+// Config configures an Agent. Credentials is required; every other zero field
+// means the default documented on it.
+type Config struct {
+	// Routes are the prefixes forwarded; default DefaultRoutes. The longest
+	// matching prefix wins.
+	Routes []Route
+	// Credentials returns the account's User Key and password. It is called by New
+	// and by every Reload (the password file re-read on SIGHUP).
+	Credentials func() (Credentials, error)
+	// AuthURL is the authenticate base URL; default the library's (live).
+	AuthURL string
+	// Store shares tokens and the lockout guard with other processes (filestore,
+	// redisstore); nil means this process alone.
+	Store Store
+	// ExposeToken serves the raw token at GET /_agent/token. Default off.
+	ExposeToken bool
+	// ClientToken, when set, must be sent by every client in ClientTokenHeader
+	// (compared in constant time); required when the agent listens beyond loopback.
+	ClientToken []byte
+	// Hosts are the Host header values accepted besides localhost and loopback
+	// addresses. Any other Host is refused with 421, which also defeats DNS
+	// rebinding. With ClientToken set (an agent reachable from other hosts, by
+	// whatever name) every Host is accepted: the client token is the access check.
+	Hosts []string
+	// TokenFile, when set, is rewritten atomically, mode 0600, with the token and a
+	// newline at every renewal.
+	TokenFile string
+	// MaxRequestBody caps request bodies (413 beyond); default DefaultMaxRequestBody.
+	MaxRequestBody int64
+	// MaxResponseBody caps response bodies (the response is cut beyond); default
+	// DefaultMaxResponseBody.
+	MaxResponseBody int64
+	// RequestTimeout bounds the wait for Creditsafe's answer headers (the service
+	// transport's ResponseHeaderTimeout); default DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// RefreshEvery is how often Run asks for the token; default DefaultRefreshEvery.
+	RefreshEvery time.Duration
+	// Cache sets the token cache's windows and backoffs; the zero value means the
+	// library's defaults (renew 5 minutes before expiry). Its Store, StoreKey and
+	// Logger are set from the fields above.
+	Cache CacheOptions
+	// Logger receives one line per agent-made error and per renewal of the token
+	// file; never the token or the password. Default: discard.
+	Logger *slog.Logger
+
+	lib     libOptions    // for tests: cache windows, retries
+	written chan<- *Token // for tests: each token written to TokenFile
+}
+
+// Agent is the proxy: an http.Handler. Build it with New, serve it with Serve (or
+// any http.Server), run its token keeper with Run, and Close it.
+type Agent struct {
+	cfg     Config
+	routes  []route // longest prefix first
+	clients []byte  // SHA-256 of ClientToken, or nil
+	metrics *metrics
+
+	mu      sync.Mutex // serialises Reload; guards retired
+	lib     atomic.Pointer[library]
+	retired libStats
+
+	last    atomic.Pointer[Token] // the newest token handed to a request
+	changed chan struct{}         // a new token was seen (capacity 1)
+	closed  atomic.Bool
+}
+
+type route struct {
+	Route
+	name  string // the prefix without slashes, for metrics
+	proxy *httputil.ReverseProxy
+}
+
+// New checks cfg and builds the agent. It sends nothing.
+func New(cfg Config) (*Agent, error) {
+	if cfg.Credentials == nil {
+		return nil, errors.New("agent: Config.Credentials is required")
+	}
+	if cfg.Routes == nil {
+		for _, s := range DefaultRoutes {
+			r, err := ParseRoute(s)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Routes = append(cfg.Routes, r)
+		}
+	}
+	if cfg.MaxRequestBody <= 0 {
+		cfg.MaxRequestBody = DefaultMaxRequestBody
+	}
+	if cfg.MaxResponseBody <= 0 {
+		cfg.MaxResponseBody = DefaultMaxResponseBody
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.RefreshEvery <= 0 {
+		cfg.RefreshEvery = DefaultRefreshEvery
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Agent{cfg: cfg, changed: make(chan struct{}, 1)}
+	if len(cfg.ClientToken) > 0 {
+		sum := sha256.Sum256(cfg.ClientToken)
+		a.clients = sum[:]
+	}
+	seen := map[string]bool{}
+	for _, r := range cfg.Routes {
+		if seen[r.Prefix] {
+			return nil, fmt.Errorf("agent: route prefix %s given twice", r.Prefix)
+		}
+		seen[r.Prefix] = true
+		a.routes = append(a.routes, route{Route: r, name: strings.Trim(r.Prefix, "/")})
+	}
+	// Longest prefix first, so /se/v2/ wins over /se/.
+	for i := range a.routes {
+		for j := i + 1; j < len(a.routes); j++ {
+			if len(a.routes[j].Prefix) > len(a.routes[i].Prefix) {
+				a.routes[i], a.routes[j] = a.routes[j], a.routes[i]
+			}
+		}
+	}
+	for i := range a.routes {
+		a.routes[i].proxy = a.newProxy(&a.routes[i])
+	}
+	cfg.lib.AuthURL = cfg.AuthURL
+	cfg.lib.Store = cfg.Store
+	cfg.lib.Logger = cfg.Logger
+	cfg.lib.MaxResponseBody = cfg.MaxResponseBody
+	cfg.lib.ServiceTimeout = cfg.RequestTimeout
+	cfg.lib.OnToken = a.noteToken
+	cfg.lib.Cache = cfg.Cache
+	a.cfg = cfg
+	creds, err := cfg.Credentials()
+	if err != nil {
+		return nil, fmt.Errorf("agent: reading the credentials: %w", err)
+	}
+	lib, err := newLibrary(creds, cfg.lib)
+	if err != nil {
+		return nil, err
+	}
+	a.lib.Store(lib)
+	names := make([]string, len(a.routes))
+	for i, r := range a.routes {
+		names[i] = r.name
+	}
+	if a.metrics, err = newMetrics(a, names); err != nil {
+		lib.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Reload reads the credentials again and, when they read, puts a new
+// Authenticator → Cache → Transport in place for the requests that follow (those in
+// flight finish on the old one). A Store keeps the token across the swap.
+func (a *Agent) Reload() error {
+	creds, err := a.cfg.Credentials()
+	if err != nil {
+		return fmt.Errorf("agent: reading the credentials: %w", err)
+	}
+	lib, err := newLibrary(creds, a.cfg.lib)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	old := a.lib.Swap(lib)
+	a.retired = a.retired.add(old.stats())
+	a.mu.Unlock()
+	a.last.Store(nil)
+	old.close()
+	return nil
+}
+
+// Close stops the token cache's background work. Requests after Close that need a
+// new token get 503.
+func (a *Agent) Close() error {
+	if a.closed.Swap(true) {
+		return nil
+	}
+	a.lib.Load().close()
+	return a.metrics.close()
+}
+
+// stats sums the library counters of every stack the agent has had.
+func (a *Agent) stats() libStats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.retired.add(a.lib.Load().stats())
+}
+
+// token returns a valid token, fetching one if needed.
+func (a *Agent) token(ctx context.Context) (*Token, error) { return a.lib.Load().token(ctx) }
+
+// noteToken records tok, the token just handed out, for the token file and metrics.
+func (a *Agent) noteToken(tok *Token) {
+	if a.last.Load() == tok {
+		return
+	}
+	a.last.Store(tok)
+	select {
+	case a.changed <- struct{}{}:
+	default:
+	}
+}
+
+// ServeHTTP serves the agent's own endpoints under /_agent/ and forwards the
+// requests under the configured prefixes.
+func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !a.hostAllowed(r.Host) {
+		a.refuse(w, r, http.StatusMisdirectedRequest, codeMisdirected, "the Host header must name the agent (localhost or its address)")
+		return
+	}
+	own := strings.HasPrefix(r.URL.Path, "/_agent/")
+	if a.clients != nil && !(own && r.URL.Path == "/_agent/healthz") && !a.clientTokenOK(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="csconnect-agent"`)
+		a.refuse(w, r, http.StatusUnauthorized, codeClientToken, "send the agent's client token in "+ClientTokenHeader)
+		return
+	}
+	if code, detail := checkRequest(r); code != "" {
+		a.refuse(w, r, http.StatusBadRequest, code, detail)
+		return
+	}
+	if own {
+		a.serveOwn(w, r)
+		return
+	}
+	rt := a.match(r.URL.EscapedPath())
+	if rt == nil {
+		a.refuse(w, r, http.StatusNotFound, codeNotFound, "no configured prefix matches this path")
+		return
+	}
+	if strings.HasSuffix(strings.ToLower(strings.TrimSuffix(r.URL.Path, "/")), "/authenticate") {
+		// Credentials sent through the agent would pass by its lockout guard.
+		a.refuse(w, r, http.StatusBadRequest, codeClientAuth, "do not call authenticate through the agent: it authenticates every request itself")
+		return
+	}
+	a.forward(w, r, rt)
+}
+
+// refuse answers an agent-made 4xx before anything is forwarded.
+func (a *Agent) refuse(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
+	a.metrics.refused(r.Context(), status)
+	writeProblem(w, status, code, detail, 0)
+}
+
+func (a *Agent) clientTokenOK(r *http.Request) bool {
+	sum := sha256.Sum256([]byte(r.Header.Get(ClientTokenHeader)))
+	return subtle.ConstantTimeCompare(sum[:], a.clients) == 1
+}
+
+func (a *Agent) match(escapedPath string) *route {
+	for i := range a.routes {
+		if strings.HasPrefix(escapedPath, a.routes[i].Prefix) {
+			return &a.routes[i]
+		}
+	}
+	return nil
+}
+
+// forward streams r to rt's target through the library's Transport.
+func (a *Agent) forward(w http.ResponseWriter, r *http.Request, rt *route) {
+	if r.ContentLength > a.cfg.MaxRequestBody {
+		a.refuse(w, r, http.StatusRequestEntityTooLarge, codeRequestTooLarge, fmt.Sprintf("request body over %d bytes", a.cfg.MaxRequestBody))
+		return
+	}
+	if r.ContentLength != 0 { // a GET's http.NoBody needs no cap
+		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxRequestBody)
+	}
+	if r.ContentLength > 0 && r.ContentLength <= replayableBody {
+		// Small enough to keep, so a Token Expired answer can be replayed with it.
+		buf := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, buf); err != nil {
+			a.bodyError(w, r, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(buf))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
+	}
+	// The request's context ends when the client goes away or the server shuts
+	// down; Creditsafe's answer headers are bounded by the service transport's
+	// ResponseHeaderTimeout (RequestTimeout) and the whole exchange by the server's
+	// WriteTimeout. No per-request timer on the hot path.
+	ctx := r.Context()
+	sw := &statusWriter{ResponseWriter: w}
+	a.metrics.begin(ctx)
+	defer func() { a.metrics.end(ctx, rt.name, sw.status) }() // also when the proxy aborts a response mid-body
+	rt.proxy.ServeHTTP(sw, r)
+}
+
+// bodyError answers a request whose body could not be read.
+func (a *Agent) bodyError(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &mbe):
+		a.refuse(w, r, http.StatusRequestEntityTooLarge, codeRequestTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit))
+	case errors.As(err, &ne) && ne.Timeout():
+		a.refuse(w, r, http.StatusRequestTimeout, codeRequestTimeout, "the request body did not arrive in time")
+	default:
+		a.refuse(w, r, http.StatusBadRequest, codeFraming, "the request body could not be read")
+	}
+}
+
+func (a *Agent) newProxy(rt *route) *httputil.ReverseProxy {
+	target := rt.Target
+	base := target.EscapedPath() // ends with "/"
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			rest := strings.TrimPrefix(pr.In.URL.EscapedPath(), rt.Prefix)
+			raw := base + rest
+			path, err := url.PathUnescape(raw)
+			if err != nil { // checkRequest refused such paths already
+				path = target.Path
+				raw = ""
+			}
+			pr.Out.URL = &url.URL{Scheme: target.Scheme, Host: target.Host, Path: path, RawPath: raw, RawQuery: pr.In.URL.RawQuery}
+			pr.Out.Host = ""
+			h := pr.Out.Header
+			h.Del("Authorization") // the Transport sets the agent's token
+			h.Del("Proxy-Authorization")
+			h.Del(ClientTokenHeader)
+		},
+		Transport:    agentTransport{a},
+		BufferPool:   bufferPool{},
+		ErrorLog:     slog.NewLogLogger(a.cfg.Logger.Handler(), slog.LevelDebug),
+		ErrorHandler: a.proxyError,
+	}
+}
+
+// agentTransport sends each request through the current library stack's Transport.
+type agentTransport struct{ a *Agent }
+
+func (t agentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return t.a.lib.Load().transport.RoundTrip(r)
+}
+
+// proxyError answers a request the proxy could not complete.
+func (a *Agent) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeProblem(w, http.StatusRequestEntityTooLarge, codeRequestTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit), 0)
+		return
+	}
+	status, code, wait := classify(err)
+	if r.Context().Err() != nil && code == codeTimeout && errors.Is(context.Cause(r.Context()), context.DeadlineExceeded) {
+		status = http.StatusGatewayTimeout
+	}
+	a.cfg.Logger.Warn("csconnect agent: request not completed", "method", r.Method, "path", r.URL.Path, "code", code, "error", errorDetail(err))
+	writeProblem(w, status, code, errorDetail(err), wait)
+}
+
+// statusWriter records the status for metrics; Unwrap keeps http.ResponseController
+// (the proxy's flushes) working.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// bufferPool recycles the proxy's 32 KiB copy buffers.
+type bufferPool struct{}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
+
+// hostAllowed reports whether host (the request's Host header) names the agent.
+func (a *Agent) hostAllowed(host string) bool {
+	if a.clients != nil {
+		return true
+	}
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if strings.EqualFold(h, "localhost") || isLoopbackHost(h) {
+		return true
+	}
+	for _, ok := range a.cfg.Hosts {
+		if strings.EqualFold(ok, h) || strings.EqualFold(ok, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// isLoopbackHost reports whether h is "localhost" or a loopback IP address.
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}

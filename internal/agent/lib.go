@@ -1,0 +1,239 @@
+package agent
+
+// lib.go is the one place that names pkg/csconnect's API, so a change there (issue 11
+// renames) is adapted here alone.
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/csconnect/csconnect/pkg/csconnect"
+)
+
+// Credentials are the account the agent authenticates as. String never prints the
+// password.
+type Credentials struct {
+	Username, Password string
+}
+
+// String describes the credentials without the password.
+func (c Credentials) String() string {
+	return "agent.Credentials{Username: " + c.Username + ", Password: [redacted]}"
+}
+
+// GoString is String.
+func (c Credentials) GoString() string { return c.String() }
+
+// Store is the library's shared token and guard store (filestore, redisstore or the
+// in-memory default).
+type Store = csconnect.Store
+
+// CacheOptions are the token cache's windows and backoffs (zero: the library's
+// defaults).
+type CacheOptions = csconnect.CacheOptions
+
+// Token is a bearer token with its expiry; its formatting never prints the value.
+type Token = csconnect.Token
+
+// library is one Authenticator → Cache → Transport stack for one set of
+// credentials. The agent swaps in a new one when the password file is re-read.
+type library struct {
+	auth      *csconnect.Authenticator
+	cache     *csconnect.Cache
+	src       tracked
+	transport *csconnect.Transport
+	base      *http.Transport
+}
+
+// libOptions are what the agent's Config passes to the library.
+type libOptions struct {
+	AuthURL         string
+	Store           Store
+	Logger          *slog.Logger
+	MaxResponseBody int64
+	ServiceTimeout  time.Duration
+	Cache           CacheOptions          // windows and backoffs
+	Retry           csconnect.RetryPolicy // for tests: short backoffs
+	Base            *http.Transport       // nil: a clone of http.DefaultTransport
+	OnToken         func(*Token)          // called with every token handed out
+}
+
+// tracked is the Cache as the Transport sees it, telling onToken of every token
+// handed out (the replay's renewed one included).
+type tracked struct {
+	cache   *csconnect.Cache
+	onToken func(*Token)
+}
+
+func (t tracked) Token(ctx context.Context) (*Token, error) {
+	tok, err := t.cache.Token(ctx)
+	if err == nil && t.onToken != nil {
+		t.onToken(tok)
+	}
+	return tok, err
+}
+
+// Invalidate passes the Transport's "token expired" on to the cache.
+func (t tracked) Invalidate(rejected *Token) { t.cache.Invalidate(rejected) }
+
+// newLibrary builds the stack for creds. It sends nothing: a bad credential's form or
+// an insecure URL is refused here (errors.Is ErrInvalidInput).
+func newLibrary(creds Credentials, o libOptions) (*library, error) {
+	store := o.Store
+	auth, err := csconnect.NewAuthenticator(csconnect.AuthConfig{
+		BaseURL:  o.AuthURL,
+		Username: creds.Username,
+		Password: creds.Password,
+		Store:    store,
+		Logger:   o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	opts := o.Cache
+	opts.Logger = o.Logger
+	if store != nil {
+		opts.Store = store
+		opts.StoreKey = store.Fingerprint(creds.Username)
+	}
+	base := o.Base
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport).Clone()
+		base.Proxy = nil // the agent is the proxy; an environment proxy would see the token
+		base.MaxIdleConnsPerHost = 256
+		base.MaxResponseHeaderBytes = 64 << 10
+		base.ResponseHeaderTimeout = o.ServiceTimeout
+		base.DisableCompression = true // pass the client's Accept-Encoding and the body through as they are
+	}
+	cache := csconnect.NewCache(auth, opts)
+	src := tracked{cache: cache, onToken: o.OnToken}
+	tr := &csconnect.Transport{Source: src, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody, Logger: o.Logger}
+	return &library{auth: auth, cache: cache, src: src, transport: tr, base: base}, nil
+}
+
+// token returns a valid token, fetching one if needed.
+func (l *library) token(ctx context.Context) (*Token, error) { return l.src.Token(ctx) }
+
+// close stops background refreshes and idle connections.
+func (l *library) close() {
+	_ = l.cache.Close()
+	l.base.CloseIdleConnections()
+	l.auth.CloseIdleConnections()
+}
+
+// libStats is what the metrics read from the library, summed over the stacks the
+// agent has had (a password reload starts a new one).
+type libStats struct {
+	Fetches, FetchErrors, GuardRefusals, Refreshes, Invalidations, StoreAdopted uint64
+	Renewals, Retries, RefusedFresh                                             uint64
+}
+
+func (s libStats) add(o libStats) libStats {
+	s.Fetches += o.Fetches
+	s.FetchErrors += o.FetchErrors
+	s.GuardRefusals += o.GuardRefusals
+	s.Refreshes += o.Refreshes
+	s.Invalidations += o.Invalidations
+	s.StoreAdopted += o.StoreAdopted
+	s.Renewals += o.Renewals
+	s.Retries += o.Retries
+	s.RefusedFresh += o.RefusedFresh
+	return s
+}
+
+func (l *library) stats() libStats {
+	c, t := l.cache.Stats(), l.transport.Stats()
+	return libStats{
+		Fetches: c.Fetches, FetchErrors: c.FetchErrors, GuardRefusals: c.GuardRefusals,
+		Refreshes: c.Refreshes, Invalidations: c.Invalidations, StoreAdopted: c.StoreAdopted,
+		Renewals: t.Renewals, Retries: t.Retries, RefusedFresh: t.RefusedFresh,
+	}
+}
+
+// guardState is the lockout guard's state for metrics and readyz.
+type guardState struct {
+	Rejected    bool
+	LockedUntil time.Time
+}
+
+func (l *library) guard() guardState {
+	g := l.auth.GuardStatus()
+	return guardState{Rejected: g.Rejected, LockedUntil: g.LockedUntil}
+}
+
+// Problem codes, named after the library's sentinel errors (csconnect.ErrX → "x" in
+// snake case) and the agent's own refusals. openapi.yaml lists them.
+const (
+	codeInvalidCredentials = "invalid_credentials" // ErrInvalidCredentials (401, or the guard remembering one)
+	codeAccountInactive    = "account_inactive"    // ErrAccountInactive
+	codeLockedOut          = "locked_out"          // ErrLockedOut (429 from authenticate, or the guard)
+	codeRateLimited        = "rate_limited"        // ErrRateLimited (the guard's budget)
+	codeBadRequest         = "bad_request"         // ErrBadRequest from authenticate
+	codeServer             = "server_error"        // ErrServer from authenticate
+	codeContract           = "contract"            // ErrContract
+	codeInvalidInput       = "invalid_input"       // ErrInvalidInput: the agent's own configuration refused
+	codeInsecureURL        = "insecure_url"        // ErrInsecureURL
+	codeResponseTooLarge   = "response_too_large"  // ErrResponseTooLarge
+	codeUnreachable        = "unreachable"         // Creditsafe could not be reached
+	codeTimeout            = "timeout"             // Creditsafe did not answer in time
+	codeCanceled           = "canceled"            // the client went away
+	codeUnavailable        = "unavailable"         // the agent has no token source (closing)
+
+	codeNotFound         = "not_found"            // no configured prefix
+	codeBadPath          = "bad_path"             // a path that escapes its prefix
+	codeClientAuth       = "client_authorization" // the client sent its own Authorization
+	codeMisdirected      = "misdirected_host"     // a Host that is not the agent's
+	codeHopByHop         = "hop_by_hop"           // Upgrade, Connection naming headers, Proxy-*
+	codeFraming          = "framing"              // conflicting Content-Length and Transfer-Encoding
+	codeRequestTooLarge  = "request_too_large"    // body over the limit
+	codeRequestTimeout   = "request_timeout"      // body not received in time
+	codeClientToken      = "client_token"         // missing or wrong client token
+	codeTokenNotExposed  = "token_not_exposed"    // /_agent/token without --expose-token
+	codeMethodNotAllowed = "method_not_allowed"   // an own endpoint called with another method
+)
+
+// classify maps an error from the library (or the network below it) to a problem:
+// status, code and, when known, how long to wait.
+func classify(err error) (status int, code string, retryAfter time.Duration) {
+	var ge *csconnect.GuardError
+	var ae *csconnect.APIError
+	if errors.As(err, &ge) && ge.Wait > 0 {
+		retryAfter = ge.Wait
+	} else if errors.As(err, &ae) && ae.RetryAfter > 0 {
+		retryAfter = ae.RetryAfter
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, csconnect.ErrInvalidCredentials):
+		return http.StatusBadGateway, codeInvalidCredentials, 0
+	case errors.Is(err, csconnect.ErrAccountInactive):
+		return http.StatusBadGateway, codeAccountInactive, retryAfter
+	case errors.Is(err, csconnect.ErrLockedOut):
+		return http.StatusServiceUnavailable, codeLockedOut, retryAfter
+	case errors.Is(err, csconnect.ErrRateLimited):
+		return http.StatusServiceUnavailable, codeRateLimited, retryAfter
+	case errors.Is(err, csconnect.ErrInvalidInput):
+		return http.StatusInternalServerError, codeInvalidInput, 0
+	case errors.Is(err, csconnect.ErrInsecureURL):
+		return http.StatusInternalServerError, codeInsecureURL, 0
+	case errors.Is(err, csconnect.ErrBadRequest):
+		return http.StatusBadGateway, codeBadRequest, 0
+	case errors.Is(err, csconnect.ErrContract):
+		return http.StatusBadGateway, codeContract, 0
+	case errors.Is(err, csconnect.ErrServer):
+		return http.StatusBadGateway, codeServer, retryAfter
+	case errors.Is(err, csconnect.ErrResponseTooLarge):
+		return http.StatusBadGateway, codeResponseTooLarge, 0
+	case errors.Is(err, csconnect.ErrCacheClosed):
+		return http.StatusServiceUnavailable, codeUnavailable, 0
+	case errors.Is(err, context.Canceled):
+		return 499, codeCanceled, 0
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return http.StatusGatewayTimeout, codeTimeout, 0
+	}
+	return http.StatusBadGateway, codeUnreachable, 0
+}
