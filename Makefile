@@ -29,7 +29,7 @@ check-generated: generate ## Fail when gen/ differs from a fresh generation.
 		|| { echo "gen/ is stale: run 'make generate' and commit the result"; exit 1; }
 
 .PHONY: test
-test: ## Run every test that needs no network but loopback, with the race detector.
+test: deps-npm ## Run every test that needs no network but loopback, with the race detector.
 	$(GOTEST) -race -count=1 ./...
 
 .PHONY: lint
