@@ -131,6 +131,12 @@ func FuzzRedact(f *testing.F) {
 		if secret == "" || !utf8.ValidString(secret) || len(secret) > 64 || len(prefix)+len(suffix) > 4096 {
 			return
 		}
+		// Preflight refuses a password with surrounding white space (and a token is
+		// JWT-shaped), so a secret of spaces, or one a space begins or ends, is never
+		// redacted: it would be found in every gap between words.
+		if strings.TrimSpace(secret) != secret {
+			return
+		}
 		esc := secrettest.Escapes[int(choice)%len(secrettest.Escapes)]
 		r := New(nil, secret)
 		// A long secret counts inside a word: glue it to letters. The spaces keep the
