@@ -8,10 +8,10 @@
 // into one self-contained file under ../gen/openapi, which is what other teams'
 // generators read and what oapi-codegen generates and embeds from:
 //
-//	gen/client           authenticate client, models, embedded spec
-//	gen/server           authenticate net/http server interface (the simulator's)
-//	gen/datecheck        protected-service client, models, embedded spec
-//	gen/datecheckserver  protected-service net/http server interface
+//	gen/client           authenticate client, models
+//	gen/server           authenticate net/http server interface (the simulator's), embedded spec
+//	gen/datecheck        protected-service client, models
+//	gen/datecheckserver  protected-service net/http server interface, embedded spec
 package api
 
 //go:generate ../node_modules/.bin/redocly bundle ../openapi.yaml --config ../redocly.yaml --output ../gen/openapi/openapi.yaml

@@ -3,11 +3,9 @@ package csconnect
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
-	"github.com/csconnect/csconnect/gen/client"
 	"github.com/csconnect/csconnect/gen/datecheck"
 )
 
@@ -54,34 +52,21 @@ type Config struct {
 	MaxResponseBody int64
 }
 
-// ErrRawAuthenticate is returned by Client's Authenticate methods, which must not be
-// used: see Client.
-var ErrRawAuthenticate = errors.New("csconnect: Client.Authenticate* is disabled: it would post the credentials to the service URL past preflight and the lockout guard; use Client.Tokens or an Authenticator")
-
-// Client is the generated client of the protected service (gen/datecheck, from
-// datecheck.yaml) wired to the token layer: every call carries a cached token,
-// renewed before it expires and once more when a service says it expired. Its
-// methods are the generated ClientWithResponses's. Safe for concurrent use; Close it
-// when done.
+// Client calls the protected service (gen/datecheck, from datecheck.yaml) with a
+// cached token on every request, renewed before it expires and once more when the
+// service says it expired. Safe for concurrent use; Close it when done. Build it
+// with New; on the zero Client the service methods return ErrInvalidUse.
 //
-// Build it with New. The zero Client has no generated client: its service methods
-// return an error wrapping ErrInvalidUse, its Authenticate methods
-// ErrRawAuthenticate, GuardStatus is empty and Close does nothing.
-//
-// Do not authenticate through it. The authenticate API has its own document and
-// client (gen/client); Client keeps the Authenticate, AuthenticateWithBody,
-// AuthenticateWithResponse and AuthenticateWithBodyWithResponse methods it had when
-// both lived in one client, and they send nothing and return ErrRawAuthenticate.
-// Tokens come from Client.Tokens (the Cache), or from an Authenticator
-// (NewAuthenticator) when you need the call itself.
+// It exposes the service's generated methods and nothing of the authenticate API:
+// tokens come from Tokens, or from an Authenticator when you need the call itself.
 type Client struct {
-	*datecheck.ClientWithResponses
 	// Tokens is the token cache (Stats, Invalidate).
 	Tokens *Cache
 	// HTTPClient is the client the service calls go through; reuse it for services
 	// the generated client does not cover.
 	HTTPClient *http.Client
 
+	svc     *datecheck.ClientWithResponses
 	auth    *Authenticator
 	ownBase *http.Transport // the service transport New built (Config.Base was nil)
 }
@@ -142,46 +127,25 @@ func New(cfg Config) (*Client, error) {
 		_ = cache.Close()
 		return nil, errors.Join(errors.New("csconnect: building the generated client"), err)
 	}
-	return &Client{ClientWithResponses: gen, Tokens: cache, HTTPClient: hc, auth: auth, ownBase: ownBase}, nil
-}
-
-// Authenticate sends nothing and returns ErrRawAuthenticate: see Client.
-func (c *Client) Authenticate(context.Context, client.AuthenticateJSONRequestBody, ...client.RequestEditorFn) (*http.Response, error) {
-	return nil, ErrRawAuthenticate
-}
-
-// AuthenticateWithBody sends nothing and returns ErrRawAuthenticate: see Client.
-func (c *Client) AuthenticateWithBody(context.Context, string, io.Reader, ...client.RequestEditorFn) (*http.Response, error) {
-	return nil, ErrRawAuthenticate
-}
-
-// AuthenticateWithResponse sends nothing and returns ErrRawAuthenticate: see Client.
-func (c *Client) AuthenticateWithResponse(context.Context, client.AuthenticateJSONRequestBody, ...client.RequestEditorFn) (*client.AuthenticateResponse, error) {
-	return nil, ErrRawAuthenticate
-}
-
-// AuthenticateWithBodyWithResponse sends nothing and returns ErrRawAuthenticate: see
-// Client.
-func (c *Client) AuthenticateWithBodyWithResponse(context.Context, string, io.Reader, ...client.RequestEditorFn) (*client.AuthenticateResponse, error) {
-	return nil, ErrRawAuthenticate
+	return &Client{svc: gen, Tokens: cache, HTTPClient: hc, auth: auth, ownBase: ownBase}, nil
 }
 
 // DateCheckCompany is the generated method, over the token layer. On the zero
 // Client it sends nothing and returns ErrInvalidUse.
 func (c *Client) DateCheckCompany(ctx context.Context, params *datecheck.DateCheckCompanyParams, reqEditors ...datecheck.RequestEditorFn) (*http.Response, error) {
-	if c.ClientWithResponses == nil {
+	if c.svc == nil {
 		return nil, errZeroClient
 	}
-	return c.ClientWithResponses.DateCheckCompany(ctx, params, reqEditors...)
+	return c.svc.DateCheckCompany(ctx, params, reqEditors...)
 }
 
 // DateCheckCompanyWithResponse is the generated method, over the token layer. On
 // the zero Client it sends nothing and returns ErrInvalidUse.
 func (c *Client) DateCheckCompanyWithResponse(ctx context.Context, params *datecheck.DateCheckCompanyParams, reqEditors ...datecheck.RequestEditorFn) (*datecheck.DateCheckCompanyResponse, error) {
-	if c.ClientWithResponses == nil {
+	if c.svc == nil {
 		return nil, errZeroClient
 	}
-	return c.ClientWithResponses.DateCheckCompanyWithResponse(ctx, params, reqEditors...)
+	return c.svc.DateCheckCompanyWithResponse(ctx, params, reqEditors...)
 }
 
 // GuardStatus reports the Authenticator's lockout guard (see
