@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/csconnect/csconnect/gen/client"
 )
 
 const (
@@ -761,5 +763,36 @@ func TestGuardLockoutShared(t *testing.T) {
 	var ge *GuardError
 	if !errors.As(err, &ge) || ge.Reason != GuardLockedOut || ge.Wait != 30*time.Second || !errors.Is(err, ErrLockedOut) {
 		t.Errorf("other Authenticator's Token() = %v; want a lockout GuardError with 30s left", err)
+	}
+}
+
+// TestAuthenticateBodyIsTheGeneratedJSON: the hand-written body decodes to the same
+// AuthenticateRequest as the generated type's encoding/json encoding, for credentials
+// that need escaping.
+func TestAuthenticateBodyIsTheGeneratedJSON(t *testing.T) {
+	t.Parallel()
+	for _, c := range [][2]string{
+		{"myUsername", "myPassword"}, {`qu"ote`, `back\slash`}, {"<tag>&amp;", "\u2028é🔑"},
+		{"tab\there", "nul\x00ctl\x1f"}, {"", ""},
+	} {
+		ours, err := authenticateBody(c[0], c[1])
+		if err != nil {
+			t.Fatalf("authenticateBody(%q, …) = %v", c[0], err)
+		}
+		pw := c[1]
+		theirs, err := json.Marshal(client.AuthenticateRequest{Username: c[0], Password: &pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b client.AuthenticateRequest
+		if err := json.Unmarshal(ours, &a); err != nil {
+			t.Fatalf("authenticateBody(%q, …) is not JSON: %v", c[0], err)
+		}
+		if err := json.Unmarshal(theirs, &b); err != nil {
+			t.Fatal(err)
+		}
+		if a.Username != b.Username || a.Password == nil || *a.Password != *b.Password {
+			t.Errorf("authenticateBody(%q, …) decodes differently from the generated encoding", c[0])
+		}
 	}
 }
