@@ -15,10 +15,10 @@ func TestAuthConfigNonPositiveDurations(t *testing.T) {
 	})
 	got := a.cfg
 	for name, tt := range map[string]struct{ got, want time.Duration }{
-		"Timeout":        {got.Timeout, DefaultTimeout},
-		"StoreTimeout":   {got.StoreTimeout, DefaultStoreTimeout},
-		"RetryBaseDelay": {got.RetryBaseDelay, DefaultRetryBaseDelay},
-		"RetryMaxDelay":  {got.RetryMaxDelay, DefaultRetryMaxDelay},
+		"Timeout":        {got.Timeout, defaultTimeout},
+		"StoreTimeout":   {got.StoreTimeout, defaultStoreTimeout},
+		"RetryBaseDelay": {got.RetryBaseDelay, defaultRetryBaseDelay},
+		"RetryMaxDelay":  {got.RetryMaxDelay, defaultRetryMaxDelay},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("NewAuthenticator(%s: -1s).%s = %v; want the default %v", name, name, tt.got, tt.want)

@@ -25,8 +25,8 @@ import (
 // DefaultBaseURL is the live Creditsafe CONNECT server.
 const DefaultBaseURL = "https://connect.creditsafe.com/v1"
 
-// DefaultTimeout bounds one authenticate attempt (connection, request and response).
-const DefaultTimeout = 30 * time.Second
+// defaultTimeout bounds one authenticate attempt (connection, request and response).
+const defaultTimeout = 30 * time.Second
 
 // maxTokenBody caps how much of a 200 answer is read: the token response is a JWT of
 // a kilobyte or two, so 1 MiB is plenty and a broken server cannot exhaust memory.
@@ -57,25 +57,25 @@ type AuthConfig struct {
 	// per-attempt Timeout over http.Client.Timeout.
 	HTTPClient *http.Client
 	// Timeout bounds each attempt, reading the answer's body included, whatever
-	// HTTPClient is given; default DefaultTimeout (30s; zero or negative means
+	// HTTPClient is given; default defaultTimeout (30s; zero or negative means
 	// the default, as for every duration here). The caller's context
 	// bounds the whole call, retries included.
 	Timeout time.Duration
 	// Store holds the guard's state, shared with other processes; default
 	// NewMemoryStore(). It sees only fingerprints, never the password.
 	Store Store
-	// StoreTimeout bounds each Store call, default DefaultStoreTimeout (250ms). A Store
+	// StoreTimeout bounds each Store call, default defaultStoreTimeout (250ms). A Store
 	// that fails or is slow is logged and the guard carries on with its local copy.
 	StoreTimeout time.Duration
 	// Logger receives debug lines for each attempt and warnings for retries, guard
 	// refusals and Store failures; never the password or the token. Default: discard.
 	Logger *slog.Logger
 	// Budget is how many authenticate requests (attempts, retries included) this
-	// Authenticator may send per 5 minutes, default DefaultBudget (100); negative
+	// Authenticator may send per 5 minutes, default defaultBudget (100); negative
 	// means no budget. The vendor locks the endpoint beyond 10,000 per 5 minutes.
 	Budget int
 	// MaxAttempts is how many attempts one Token call may make for transient failures
-	// (5xx, connection errors, timeouts), default DefaultMaxAttempts (3); 1 disables
+	// (5xx, connection errors, timeouts), default defaultMaxAttempts (3); 1 disables
 	// retries. 400, 401, 403 and 429 are never retried.
 	MaxAttempts int
 	// RetryBaseDelay and RetryMaxDelay shape the backoff between attempts: full
@@ -175,12 +175,12 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	}
 	// Durations follow CacheOptions' rule: zero or negative means the default (a
 	// negative timeout would fail every attempt, a negative delay remove the backoff).
-	positiveOr(&cfg.Timeout, DefaultTimeout)
-	positiveOr(&cfg.StoreTimeout, DefaultStoreTimeout)
-	positiveOr(&cfg.RetryBaseDelay, DefaultRetryBaseDelay)
-	positiveOr(&cfg.RetryMaxDelay, DefaultRetryMaxDelay)
-	setDefault(&cfg.MaxAttempts, DefaultMaxAttempts)
-	setDefault(&cfg.Budget, DefaultBudget)
+	positiveOr(&cfg.Timeout, defaultTimeout)
+	positiveOr(&cfg.StoreTimeout, defaultStoreTimeout)
+	positiveOr(&cfg.RetryBaseDelay, defaultRetryBaseDelay)
+	positiveOr(&cfg.RetryMaxDelay, defaultRetryMaxDelay)
+	setDefault(&cfg.MaxAttempts, defaultMaxAttempts)
+	setDefault(&cfg.Budget, defaultBudget)
 	if cfg.Store == nil {
 		cfg.Store = NewMemoryStore()
 	}

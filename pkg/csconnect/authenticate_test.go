@@ -246,7 +246,7 @@ func TestGuardRejectedPair(t *testing.T) {
 		}
 		reply(401, "Access denied")(w, r)
 	})
-	store := NewMemoryStore()
+	store := newMemoryStore()
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 	_, first := a.Token(context.Background())
 	if !errors.Is(first, ErrInvalidCredentials) {
@@ -693,7 +693,7 @@ func TestTokenConcurrentInvalidSendsOnce(t *testing.T) {
 
 // brokenStore fails (or hangs until its context ends) on every guard call.
 type brokenStore struct {
-	*MemoryStore
+	*memoryStore
 	hang bool
 }
 
@@ -714,8 +714,8 @@ func (s brokenStore) MergeGuard(ctx context.Context, _ string, _ GuardState) (Gu
 // TestGuardSurvivesBrokenStore: a failing or slow Store does not stop the guard.
 func TestGuardSurvivesBrokenStore(t *testing.T) {
 	for name, store := range map[string]Store{
-		"failing": brokenStore{MemoryStore: NewMemoryStore()},
-		"hanging": brokenStore{MemoryStore: NewMemoryStore(), hang: true},
+		"failing": brokenStore{memoryStore: newMemoryStore()},
+		"hanging": brokenStore{memoryStore: newMemoryStore(), hang: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var sent atomic.Bool
@@ -752,7 +752,7 @@ func TestGuardLockoutShared(t *testing.T) {
 		}
 		reply(429, "Too many requests", "Retry-After: 60")(w, r)
 	})
-	store := NewMemoryStore()
+	store := newMemoryStore()
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 	b := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store; c.Password = "another-password" })
 	if _, err := a.Token(context.Background()); !errors.Is(err, ErrLockedOut) {

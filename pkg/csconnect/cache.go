@@ -112,9 +112,6 @@ func (c *Cache) Token(ctx context.Context) (*Token, error) {
 	if e := c.cur.Load(); e != nil {
 		now := c.now()
 		if now.Before(e.refreshAt) {
-			if c.opts.CountHits {
-				c.stats.hits.Add(1)
-			}
 			return e.tok, nil
 		}
 		return c.slow(ctx, e, now)
@@ -137,9 +134,6 @@ func (c *Cache) slow(ctx context.Context, e *entry, now time.Time) (*Token, erro
 		// Advisory window, or a failed refresh to wait out on the old token.
 		if !backoff && e.refreshing.CompareAndSwap(false, true) {
 			c.startRefresh(ctx, e)
-		}
-		if c.opts.CountHits {
-			c.stats.hits.Add(1)
 		}
 		return e.tok, nil
 	case backoff:
@@ -316,8 +310,9 @@ func (c *Cache) renewAt(tok *Token) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// Stats returns a snapshot of the cache's counters.
-func (c *Cache) Stats() CacheStats { return c.stats.snapshot() }
+// counts returns a snapshot of the cache's counters (for tests; metrics go through
+// the observer).
+func (c *Cache) counts() cacheStats { return c.stats.snapshot() }
 
 // Close stops any background refresh and waits for it to end. The fetch's context
 // is cancelled: a Store call in flight is abandoned at once (even by a Store that

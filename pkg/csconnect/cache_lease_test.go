@@ -29,7 +29,7 @@ func (s *racingStore) AcquireLease(ctx context.Context, key string, ttl time.Dur
 func TestCacheStoreRechecksAfterLease(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		other := &Token{Value: fakeJWT(`{"sub":"saved-in-the-gap"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
-		store := &racingStore{Store: NewMemoryStore(), other: other}
+		store := &racingStore{Store: newMemoryStore(), other: other}
 		src := nowSource()
 		c := newTestCache(t, src, nil, storeOpts(store))
 		if got := mustToken(t, c); got.Value != other.Value {
@@ -46,7 +46,7 @@ func TestCacheStoreRechecksAfterLease(t *testing.T) {
 // fetches once and shares the token.
 func TestCacheStoreTakesOverLapsedLease(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		if _, ok, _ := store.AcquireLease(context.Background(), storeKey, time.Second); !ok { // the dead holder's
 			t.Fatal("AcquireLease() on an empty store: not held")
 		}

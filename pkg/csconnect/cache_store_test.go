@@ -64,7 +64,7 @@ func storeOpts(s Store) CacheOptions { return CacheOptions{Store: s, StoreKey: s
 
 func TestCacheStoreAdoptsSavedToken(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		saved := &Token{Value: fakeJWT(`{"sub":"from-another-process"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
 		_ = store.SaveToken(context.Background(), storeKey, saved)
 		src := nowSource()
@@ -75,7 +75,7 @@ func TestCacheStoreAdoptsSavedToken(t *testing.T) {
 		if n := src.calls.Load(); n != 0 {
 			t.Errorf("source calls = %d; want 0", n)
 		}
-		if s := c.Stats(); s.StoreAdopted != 1 {
+		if s := c.counts(); s.StoreAdopted != 1 {
 			t.Errorf("Stats().StoreAdopted = %d; want 1", s.StoreAdopted)
 		}
 	})
@@ -89,7 +89,7 @@ func TestCacheStoreSkipsUnusableTokens(t *testing.T) {
 	for name, left := range tests {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				store := NewMemoryStore()
+				store := newMemoryStore()
 				store.now = func() time.Time { return time.Now().Add(-time.Hour) } // keep expired tokens loadable
 				_ = store.SaveToken(context.Background(), storeKey, &Token{Value: "stale", Expiry: time.Now().Add(left)})
 				src := nowSource()
@@ -104,7 +104,7 @@ func TestCacheStoreSkipsUnusableTokens(t *testing.T) {
 
 func TestCacheStoreLeaseHolderFetchesAndSaves(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		src := nowSource()
 		c := newTestCache(t, src, nil, storeOpts(store))
 		got := mustToken(t, c)
@@ -122,7 +122,7 @@ func TestCacheStoreLeaseHolderFetchesAndSaves(t *testing.T) {
 // polls the store and adopts the holder's token instead of authenticating.
 func TestCacheStoreWaitsForHolder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		release, ok, _ := store.AcquireLease(context.Background(), storeKey, time.Minute)
 		if !ok {
 			t.Fatal("AcquireLease() on an empty store: not held")
@@ -148,7 +148,7 @@ func TestCacheStoreWaitsForHolder(t *testing.T) {
 // once the lease TTL has passed.
 func TestCacheStoreHolderGone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		_, _, _ = store.AcquireLease(context.Background(), storeKey, time.Hour)
 		src := nowSource()
 		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, LeaseTTL: 3 * time.Second})
@@ -166,7 +166,7 @@ func TestCacheStoreHolderGone(t *testing.T) {
 // outage; the cache fetches locally and rejoins when the store recovers.
 func TestCacheStoreFailureFallsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := &flakyStore{Store: NewMemoryStore()}
+		store := &flakyStore{Store: newMemoryStore()}
 		store.down.Store(true)
 		logger, logs := newTestLogger()
 		src := nowSource()
@@ -191,7 +191,7 @@ func TestCacheStoreFailureFallsBack(t *testing.T) {
 		if n := countLines(logs, "token store recovered"); n != 1 {
 			t.Errorf("store recovery logged %d times; want once\n%s", n, logs)
 		}
-		if s := c.Stats(); s.StoreErrors != 9 {
+		if s := c.counts(); s.StoreErrors != 9 {
 			t.Errorf("Stats().StoreErrors = %d; want 9 (load, lease and save per fetch)", s.StoreErrors)
 		}
 	})
@@ -199,7 +199,7 @@ func TestCacheStoreFailureFallsBack(t *testing.T) {
 
 func TestCacheStoreTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := &flakyStore{Store: NewMemoryStore()}
+		store := &flakyStore{Store: newMemoryStore()}
 		store.hang.Store(true)
 		src := nowSource()
 		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, StoreTimeout: 100 * time.Millisecond})
@@ -216,7 +216,7 @@ func TestCacheStoreTimeout(t *testing.T) {
 // from the store, where another process may still have it.
 func TestCacheStoreNeverReadoptsRejected(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		shared := &Token{Value: fakeJWT(`{"sub":"shared"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
 		_ = store.SaveToken(context.Background(), storeKey, shared)
 		src := nowSource()
@@ -230,7 +230,7 @@ func TestCacheStoreNeverReadoptsRejected(t *testing.T) {
 
 func TestCacheStoreWithoutKeyIsUnused(t *testing.T) {
 	logger, logs := newTestLogger()
-	store := &flakyStore{Store: NewMemoryStore()}
+	store := &flakyStore{Store: newMemoryStore()}
 	c := newTestCache(t, clockSource(newFakeClock()), newFakeClock(), CacheOptions{Store: store, Logger: logger})
 	mustToken(t, c)
 	if n := store.calls.Load(); n != 0 {

@@ -84,7 +84,7 @@ func tryToken(t *testing.T, c TokenSource) *Token {
 func TestCacheHitsAfterOneFetch(t *testing.T) {
 	clock := newFakeClock()
 	src := clockSource(clock)
-	c := newTestCache(t, src, clock, CacheOptions{CountHits: true})
+	c := newTestCache(t, src, clock, CacheOptions{})
 	first := mustToken(t, c)
 	for range 100 {
 		if got := mustToken(t, c); got != first {
@@ -94,8 +94,8 @@ func TestCacheHitsAfterOneFetch(t *testing.T) {
 	if n := src.calls.Load(); n != 1 {
 		t.Errorf("source calls = %d; want 1", n)
 	}
-	if s := c.Stats(); s.Hits != 100 || s.Fetches != 1 || s.Waits != 1 {
-		t.Errorf("Stats() = %+v; want 100 hits, 1 fetch, 1 wait", s)
+	if s := c.counts(); s.Fetches != 1 || s.Waits != 1 {
+		t.Errorf("counts() = %+v; want 1 fetch, 1 wait", s)
 	}
 }
 
@@ -176,8 +176,8 @@ func TestCacheAdvisoryJitter(t *testing.T) {
 	if want := t0.Add(55*time.Minute - 15*time.Second); !e.refreshAt.Equal(want) {
 		t.Errorf("refreshAt with a quarter-minute draw = %v; want %v", e.refreshAt, want)
 	}
-	if len(draws) != 1 || draws[0] != int64(DefaultAdvisoryJitter) {
-		t.Errorf("rand draws = %v; want one draw over %d", draws, int64(DefaultAdvisoryJitter))
+	if len(draws) != 1 || draws[0] != int64(defaultAdvisoryJitter) {
+		t.Errorf("rand draws = %v; want one draw over %d", draws, int64(defaultAdvisoryJitter))
 	}
 	if want := t0.Add(59 * time.Minute); !e.mandatoryAt.Equal(want) {
 		t.Errorf("mandatoryAt = %v; want %v", e.mandatoryAt, want)
@@ -343,7 +343,7 @@ func TestCacheFailedRefreshKeepsToken(t *testing.T) {
 	if got := mustToken(t, c); got.Value != "tok-4" {
 		t.Errorf("Token() once the source recovers = %v; want tok-4", got)
 	}
-	if s := c.Stats(); s.FetchErrors != 2 || s.Fetches != 4 {
+	if s := c.counts(); s.FetchErrors != 2 || s.Fetches != 4 {
 		t.Errorf("Stats() = %+v; want 2 fetch errors in 4 fetches", s)
 	}
 }
@@ -375,7 +375,7 @@ func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 			if n := src.calls.Load() - calls; n != 1 {
 				t.Errorf("source calls for 3 Token calls = %d; want 1 (not retried)", n)
 			}
-			setClock(clock, t0.Add(at+DefaultPermanentBackoff))
+			setClock(clock, t0.Add(at+defaultPermanentBackoff))
 			_, _ = c.Token(context.Background())
 			if n := src.calls.Load() - calls; n != 2 {
 				t.Errorf("source calls after PermanentBackoff = %d; want 2", n)
@@ -393,13 +393,13 @@ func TestCachePermanentErrorsNotResent(t *testing.T) {
 		err   error
 		quiet time.Duration // how long after the failure the source must not be called
 	}{
-		"invalid credentials": {err: &APIError{StatusCode: 401, kind: ErrInvalidCredentials}, quiet: DefaultPermanentBackoff},
-		"account inactive":    {err: &APIError{StatusCode: 403, kind: ErrAccountInactive}, quiet: DefaultPermanentBackoff},
-		"bad request":         {err: &APIError{StatusCode: 400, kind: ErrBadRequest}, quiet: DefaultPermanentBackoff},
-		"contract":            {err: fmt.Errorf("authenticate: 200 without a token: %w", ErrContract), quiet: DefaultPermanentBackoff},
-		"invalid input":       {err: fmt.Errorf("preflight: %w", ErrInvalidInput), quiet: DefaultPermanentBackoff},
-		"locked out":          {err: &APIError{StatusCode: 429, kind: ErrLockedOut}, quiet: DefaultPermanentBackoff},
-		"guard rejected":      {err: &GuardError{Reason: GuardRejected}, quiet: DefaultPermanentBackoff},
+		"invalid credentials": {err: &APIError{StatusCode: 401, kind: ErrInvalidCredentials}, quiet: defaultPermanentBackoff},
+		"account inactive":    {err: &APIError{StatusCode: 403, kind: ErrAccountInactive}, quiet: defaultPermanentBackoff},
+		"bad request":         {err: &APIError{StatusCode: 400, kind: ErrBadRequest}, quiet: defaultPermanentBackoff},
+		"contract":            {err: fmt.Errorf("authenticate: 200 without a token: %w", ErrContract), quiet: defaultPermanentBackoff},
+		"invalid input":       {err: fmt.Errorf("preflight: %w", ErrInvalidInput), quiet: defaultPermanentBackoff},
+		"locked out":          {err: &APIError{StatusCode: 429, kind: ErrLockedOut}, quiet: defaultPermanentBackoff},
+		"guard rejected":      {err: &GuardError{Reason: GuardRejected}, quiet: defaultPermanentBackoff},
 		"guard lockout":       {err: &GuardError{Reason: GuardLockedOut, Wait: 4 * time.Minute}, quiet: 4 * time.Minute},
 		"lockout retry-after": {err: &APIError{StatusCode: 429, kind: ErrLockedOut, RetryAfter: 5 * time.Minute}, quiet: 5 * time.Minute},
 	}
@@ -512,7 +512,7 @@ func TestCacheConcurrentInvalidate(t *testing.T) {
 	if got := src.calls.Load(); got != 2 {
 		t.Errorf("source calls after %d concurrent invalidations = %d; want 2", n, got)
 	}
-	if s := c.Stats(); s.Invalidations != 1 {
+	if s := c.counts(); s.Invalidations != 1 {
 		t.Errorf("Stats().Invalidations = %d; want 1", s.Invalidations)
 	}
 }
@@ -608,7 +608,7 @@ func TestCacheGuardWait(t *testing.T) {
 	if n := src.calls.Load(); n != 1 {
 		t.Errorf("source calls during the guard's wait = %d; want 1", n)
 	}
-	if s := c.Stats(); s.GuardRefusals != 1 {
+	if s := c.counts(); s.GuardRefusals != 1 {
 		t.Errorf("Stats().GuardRefusals = %d; want 1", s.GuardRefusals)
 	}
 }

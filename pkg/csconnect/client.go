@@ -13,15 +13,15 @@ import (
 // documented protected call (GET /datecheck/company) lives.
 const DefaultServiceURL = "https://se-webservice.apps.creditsafe.com"
 
-// DefaultServiceTimeout bounds the wait for a service's response headers when Config
+// defaultServiceTimeout bounds the wait for a service's response headers when Config
 // gives no Base transport. A context deadline bounds a whole call.
-const DefaultServiceTimeout = 30 * time.Second
+const defaultServiceTimeout = 30 * time.Second
 
-// DefaultMaxResponseBody caps a service response body in the client New builds: the
+// defaultMaxResponseBody caps a service response body in the client New builds: the
 // generated client reads whole bodies into memory, and the largest documented
 // reports are well under a megabyte, so 16 MiB leaves room without letting a broken
 // or hostile server make us buffer without bound.
-const DefaultMaxResponseBody = 16 << 20
+const defaultMaxResponseBody = 16 << 20
 
 // Config configures New. Only Auth.Username and Auth.Password are required; every
 // other zero field means the default documented on it.
@@ -44,11 +44,11 @@ type Config struct {
 	// of response headers.
 	Base http.RoundTripper
 	// ServiceTimeout bounds the wait for response headers on the default Base.
-	// Default DefaultServiceTimeout (30 s); ignored when Base is set.
+	// Default defaultServiceTimeout (30 s); ignored when Base is set.
 	ServiceTimeout time.Duration
 	// MaxResponseBody caps every service response body: reading past it fails with
 	// ErrResponseTooLarge (the generated methods return that error) instead of
-	// buffering without bound. Zero or negative means DefaultMaxResponseBody (16 MiB).
+	// buffering without bound. Zero or negative means defaultMaxResponseBody (16 MiB).
 	MaxResponseBody int64
 }
 
@@ -111,7 +111,7 @@ func New(cfg Config) (*Client, error) {
 		ownBase = http.DefaultTransport.(*http.Transport).Clone()
 		ownBase.ResponseHeaderTimeout = cfg.ServiceTimeout
 		if ownBase.ResponseHeaderTimeout <= 0 {
-			ownBase.ResponseHeaderTimeout = DefaultServiceTimeout
+			ownBase.ResponseHeaderTimeout = defaultServiceTimeout
 		}
 		ownBase.MaxResponseHeaderBytes = maxResponseHeaderBytes
 		base = ownBase
@@ -119,7 +119,7 @@ func New(cfg Config) (*Client, error) {
 	cache := NewCache(auth, opts)
 	maxBody := cfg.MaxResponseBody
 	if maxBody <= 0 {
-		maxBody = DefaultMaxResponseBody
+		maxBody = defaultMaxResponseBody
 	}
 	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody, Logger: cfg.Auth.Logger}}
 	gen, err := datecheck.NewClientWithResponses(cfg.ServiceURL, datecheck.WithHTTPClient(hc))

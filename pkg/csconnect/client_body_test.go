@@ -62,8 +62,8 @@ func TestNewCapsResponseBody(t *testing.T) {
 func TestNewDefaultMaxResponseBody(t *testing.T) {
 	for _, set := range []int64{0, -1} {
 		c := newTestClient(t, newAuthServer(t), "https://se-webservice.apps.creditsafe.com", func(cfg *Config) { cfg.MaxResponseBody = set })
-		if got := c.HTTPClient.Transport.(*Transport).MaxResponseBody; got != DefaultMaxResponseBody {
-			t.Errorf("New(MaxResponseBody: %d): Transport.MaxResponseBody = %d; want %d", set, got, DefaultMaxResponseBody)
+		if got := c.HTTPClient.Transport.(*Transport).MaxResponseBody; got != defaultMaxResponseBody {
+			t.Errorf("New(MaxResponseBody: %d): Transport.MaxResponseBody = %d; want %d", set, got, defaultMaxResponseBody)
 		}
 	}
 }

@@ -76,8 +76,8 @@ func TestNewEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(seen[0].auth, "Bearer ey") || seen[0].path != "/datecheck/company" {
 		t.Errorf("service saw %s with Authorization %.12q…; want /datecheck/company with a bearer JWT", seen[0].path, seen[0].auth)
 	}
-	if s := c.Tokens.Stats(); s.Fetches != 1 {
-		t.Errorf("Tokens.Stats().Fetches = %d; want 1", s.Fetches)
+	if s := c.Tokens.counts(); s.Fetches != 1 {
+		t.Errorf("Tokens.counts().Fetches = %d; want 1", s.Fetches)
 	}
 }
 
@@ -141,8 +141,8 @@ func TestNewNoClientTimeout(t *testing.T) {
 		t.Fatalf("HTTPClient.Transport = %T; want *Transport", c.HTTPClient.Transport)
 	}
 	base, ok := tr.Base.(*http.Transport)
-	if !ok || base.ResponseHeaderTimeout != DefaultServiceTimeout {
-		t.Errorf("base transport = %T with ResponseHeaderTimeout %v; want *http.Transport with %v", tr.Base, base.ResponseHeaderTimeout, DefaultServiceTimeout)
+	if !ok || base.ResponseHeaderTimeout != defaultServiceTimeout {
+		t.Errorf("base transport = %T with ResponseHeaderTimeout %v; want *http.Transport with %v", tr.Base, base.ResponseHeaderTimeout, defaultServiceTimeout)
 	}
 	if tr.Source != c.Tokens {
 		t.Errorf("Transport.Source is not the client's cache")
@@ -154,7 +154,7 @@ func TestNewNoClientTimeout(t *testing.T) {
 func TestNewSharesTokensThroughStore(t *testing.T) {
 	auth := newAuthServer(t)
 	svc := newServiceServer(t, ok200)
-	store := NewMemoryStore()
+	store := newMemoryStore()
 	withStore := func(cfg *Config) { cfg.Auth.Store = store }
 	for i := range 2 {
 		c := newTestClient(t, auth, svc.URL, withStore)
@@ -188,8 +188,8 @@ func TestNewInvalidCredentialsNotRetried(t *testing.T) {
 	if n := len(svc.requests()); n != 0 {
 		t.Errorf("service requests = %d; want 0", n)
 	}
-	if s := c.Tokens.Stats(); s.Fetches != 1 || s.GuardRefusals != 0 {
-		t.Errorf("Tokens.Stats() = %+v; want 1 fetch, no guard refusal yet (the backoff answered)", s)
+	if s := c.Tokens.counts(); s.Fetches != 1 || s.GuardRefusals != 0 {
+		t.Errorf("Tokens.counts() = %+v; want 1 fetch, no guard refusal yet (the backoff answered)", s)
 	}
 }
 

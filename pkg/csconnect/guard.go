@@ -22,10 +22,10 @@ const (
 	// budgetWindow is the window of the vendor's authenticate threshold (more than
 	// 10,000 requests in 5 minutes locks the endpoint).
 	budgetWindow = 5 * time.Minute
-	// DefaultBudget is the default number of authenticate requests per budgetWindow:
+	// defaultBudget is the default number of authenticate requests per budgetWindow:
 	// a token lasts an hour, so even a busy fleet needs a handful; 100 is 1% of the
 	// vendor's threshold.
-	DefaultBudget = 100
+	defaultBudget = 100
 	// maxClockSkew is how far ahead of the local clock a time read from the Store may
 	// be and still be believed: a fleet keeps its clocks in sync (NTP), so a record
 	// from further ahead was planted, and obeying it could hold the guard for ever.

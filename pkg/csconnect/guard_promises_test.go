@@ -19,7 +19,7 @@ import (
 
 // forgetGuards drops every guard record of an in-process store: what FLUSHALL, a
 // Redis restart without persistence, an eviction or a TTL does to a shared record.
-func forgetGuards(m *MemoryStore) {
+func forgetGuards(m *memoryStore) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	clear(m.guards)
@@ -64,12 +64,12 @@ func TestGuardNeverForgetsRejectedPair(t *testing.T) {
 	const rounds = 5
 	t.Run("record lost", func(t *testing.T) {
 		srv := newPasswordServer(t, "right-password")
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 		for range rounds {
 			_, _ = a.Token(context.Background())
 			forgetGuards(store) // FLUSHALL, eviction, TTL, restart without persistence
-			a.clock.advance(DefaultPermanentBackoff)
+			a.clock.advance(defaultPermanentBackoff)
 		}
 		if got := srv.count(testPassword); got != 1 {
 			t.Errorf("rejected password sent %d times in %d rounds with the store losing its record; want 1", got, rounds)
@@ -77,14 +77,14 @@ func TestGuardNeverForgetsRejectedPair(t *testing.T) {
 	})
 	t.Run("two wrong passwords", func(t *testing.T) {
 		srv := newPasswordServer(t, "right-password")
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store; c.Password = "wrong-one" })
 		b := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store; c.Password = "wrong-two" })
 		for range rounds {
 			_, _ = a.Token(context.Background())
 			_, _ = b.Token(context.Background())
-			a.clock.advance(DefaultPermanentBackoff)
-			b.clock.advance(DefaultPermanentBackoff)
+			a.clock.advance(defaultPermanentBackoff)
+			b.clock.advance(defaultPermanentBackoff)
 		}
 		for _, pw := range []string{"wrong-one", "wrong-two"} {
 			if got := srv.count(pw); got != 1 {
@@ -94,7 +94,7 @@ func TestGuardNeverForgetsRejectedPair(t *testing.T) {
 		// A third process learns both rejections from the shared record.
 		for _, pw := range []string{"wrong-one", "wrong-two"} {
 			c := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store; c.Password = pw })
-			c.clock.advance(rounds * DefaultPermanentBackoff)
+			c.clock.advance(rounds * defaultPermanentBackoff)
 			if _, err := c.Token(context.Background()); !errors.As(err, new(*GuardError)) {
 				t.Errorf("third process with %s: Token() = %v; want a *GuardError from the shared record", pw, err)
 			}
@@ -105,7 +105,7 @@ func TestGuardNeverForgetsRejectedPair(t *testing.T) {
 	})
 	t.Run("reset is recorded", func(t *testing.T) {
 		srv := newPasswordServer(t, "right-password")
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 		b := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 		_, _ = a.Token(context.Background())
@@ -129,7 +129,7 @@ func TestGuardNeverForgetsRejectedPair(t *testing.T) {
 
 // stallingStore ignores its context: every call blocks until the test ends.
 type stallingStore struct {
-	*MemoryStore
+	*memoryStore
 	stall chan struct{}
 }
 
@@ -157,7 +157,7 @@ func (s stallingStore) LoadGuard(context.Context, string) (GuardState, error) {
 // Token call a few StoreTimeouts, not the caller's deadline, and Close returns.
 func TestStoreIgnoringContextCannotStall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := stallingStore{MemoryStore: NewMemoryStore(), stall: make(chan struct{})}
+		store := stallingStore{memoryStore: newMemoryStore(), stall: make(chan struct{})}
 		defer close(store.stall) // lets the abandoned calls end with the bubble
 		src := nowSource()
 		c := NewCache(src, CacheOptions{Store: store, StoreKey: storeKey})
@@ -168,8 +168,8 @@ func TestStoreIgnoringContextCannotStall(t *testing.T) {
 		// LoadToken, AcquireLease and SaveToken each give up after StoreTimeout.
 		d := time.Since(start)
 		t.Logf("Token() over a store that ignores its context: %v", d)
-		if err != nil || d > 3*DefaultStoreTimeout {
-			t.Fatalf("Token() over a stalling store = %v after %v; want a token within %v", err, d, 3*DefaultStoreTimeout)
+		if err != nil || d > 3*defaultStoreTimeout {
+			t.Fatalf("Token() over a stalling store = %v after %v; want a token within %v", err, d, 3*defaultStoreTimeout)
 		}
 
 		// A refresh stalls in the store; Close must still return, within StoreTimeout.
@@ -185,8 +185,8 @@ func TestStoreIgnoringContextCannotStall(t *testing.T) {
 		select {
 		case d := <-closed:
 			t.Logf("Close() with a fetch stalled in the store: returned after %v", d)
-			if d > DefaultStoreTimeout {
-				t.Errorf("Close() returned after %v; want within StoreTimeout (%v)", d, DefaultStoreTimeout)
+			if d > defaultStoreTimeout {
+				t.Errorf("Close() returned after %v; want within StoreTimeout (%v)", d, defaultStoreTimeout)
 			}
 		case <-time.After(time.Hour):
 			t.Errorf("Close() over a stalling store has not returned after an hour")
@@ -209,7 +209,7 @@ func TestGuardIdenticalRequestLimit(t *testing.T) {
 				mu.Unlock()
 				reply(http.StatusInternalServerError, "oops")(w, r)
 			})
-			store := NewMemoryStore()
+			store := newMemoryStore()
 			auths := make([]*testAuth, procs)
 			for i := range auths {
 				auths[i] = newTestAuth(t, srv.URL, func(c *AuthConfig) {
@@ -252,7 +252,7 @@ func TestGuardIdenticalRequestLimit(t *testing.T) {
 // whose tokens are short-lived (the fleet demonstration's last 15 s) is not held up.
 func TestGuardIdenticalLimitSparesSuccesses(t *testing.T) {
 	srv := newTestServer(t, tokenReply())
-	store := NewMemoryStore()
+	store := newMemoryStore()
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 	for i := range 3 * MaxIdentical {
 		if _, err := a.Token(context.Background()); err != nil {
@@ -286,7 +286,7 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 	}
 	for name, tok := range planted {
 		t.Run("token "+name, func(t *testing.T) {
-			store := NewMemoryStore()
+			store := newMemoryStore()
 			_ = store.SaveToken(context.Background(), storeKey, tok)
 			src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 				now := time.Now()
@@ -298,7 +298,7 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 			c := newTestCache(t, src, nil, opts)
 			for range 2 {
 				got := mustToken(t, c)
-				if got.Value == tok.Value || strings.ContainsAny(got.Value, "\r\n") || !isJWTShape(got.Value) || got.Expiry.After(time.Now().Add(TokenLifetime)) {
+				if got.Value == tok.Value || strings.ContainsAny(got.Value, "\r\n") || !isJWTShape(got.Value) || got.Expiry.After(time.Now().Add(tokenLifetime)) {
 					t.Errorf("Token() with a planted token (%s) = %v; want it ignored", name, got)
 				}
 				c.Invalidate(got)
@@ -313,9 +313,9 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 		})
 	}
 	t.Run("token legitimately shared", func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		now := time.Now()
-		shared := &Token{Value: fakeJWT(`{"n":2}`), Fetched: now.Add(-time.Minute), Expiry: now.Add(-time.Minute).Add(TokenLifetime)}
+		shared := &Token{Value: fakeJWT(`{"n":2}`), Fetched: now.Add(-time.Minute), Expiry: now.Add(-time.Minute).Add(tokenLifetime)}
 		_ = store.SaveToken(context.Background(), storeKey, shared)
 		src := &fakeSource{fn: func(context.Context, int64) (*Token, error) { return nil, errors.New("not called") }}
 		if got := mustToken(t, newTestCache(t, src, nil, storeOpts(store))); got != shared {
@@ -323,7 +323,7 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 		}
 	})
 	t.Run("lockout until 9999", func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		srv := newTestServer(t, tokenReply())
 		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 		store.MergeGuard(context.Background(), store.Fingerprint(testUser), GuardState{LockedUntil: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), LockedAt: a.clock.now()})
@@ -354,8 +354,8 @@ func TestBudgetSpentOnlyBySentRequests(t *testing.T) {
 	for range 400 {
 		_, _ = a.Token(ctx)
 	}
-	if got := a.GuardStatus().BudgetLeft; got != DefaultBudget {
-		t.Errorf("budget after 400 calls with a cancelled context = %d of %d; want %d", got, DefaultBudget, DefaultBudget)
+	if got := a.GuardStatus().BudgetLeft; got != defaultBudget {
+		t.Errorf("budget after 400 calls with a cancelled context = %d of %d; want %d", got, defaultBudget, defaultBudget)
 	}
 	if _, err := a.Token(context.Background()); err != nil {
 		t.Errorf("Token() after the cancelled calls = %v; want a token", err)
@@ -367,7 +367,7 @@ func TestBudgetSpentOnlyBySentRequests(t *testing.T) {
 	for range 40 {
 		_, _ = b.Token(context.Background())
 	}
-	if got := b.GuardStatus().BudgetLeft; got != DefaultBudget {
-		t.Errorf("budget after 40 calls refused at connection = %d of %d; want %d", got, DefaultBudget, DefaultBudget)
+	if got := b.GuardStatus().BudgetLeft; got != defaultBudget {
+		t.Errorf("budget after 40 calls refused at connection = %d of %d; want %d", got, defaultBudget, defaultBudget)
 	}
 }

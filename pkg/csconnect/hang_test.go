@@ -121,7 +121,7 @@ func TestTokenBodyReadBoundedByAttemptTimeout(t *testing.T) {
 func TestTransport101IsContractError(t *testing.T) {
 	srv := httptest.NewServer(switchingProtocols(t))
 	t.Cleanup(srv.Close)
-	tr := &Transport{Source: TokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil })}
+	tr := &Transport{Source: tokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil })}
 	hc := &http.Client{Transport: tr}
 	err := within(t, "a service call answered 101", func() error {
 		resp, err := hc.Get(srv.URL + "/datecheck/company")
@@ -146,7 +146,7 @@ func TestTransportBodyHonoursContext(t *testing.T) {
 	for _, status := range []int{200, 503} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			tr := &Transport{
-				Source: TokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil }),
+				Source: tokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil }),
 				Base:   ignoringTransport{status},
 				Retry:  RetryPolicy{MaxAttempts: 1},
 			}

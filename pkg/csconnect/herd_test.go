@@ -92,7 +92,7 @@ func TestHerd(t *testing.T) {
 			if tok := mustToken(t, c); tok.Value != "tok-2" {
 				t.Errorf("Token() after the refresh = %v; want tok-2", tok)
 			}
-			if s := c.Stats(); s.Refreshes != 1 {
+			if s := c.counts(); s.Refreshes != 1 {
 				t.Errorf("Stats().Refreshes = %d; want 1", s.Refreshes)
 			}
 		})

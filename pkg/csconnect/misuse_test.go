@@ -40,7 +40,7 @@ func TestNewCacheNilSource(t *testing.T) {
 			})
 			noPanic(t, name+".Invalidate, Stats, Close", func() {
 				c.Invalidate(&Token{Value: "x"})
-				_ = c.Stats()
+				_ = c.counts()
 				if err := c.Close(); err != nil {
 					t.Errorf("%s.Close() = %v; want nil", name, err)
 				}
@@ -80,18 +80,18 @@ func testCacheSourcePanics(t *testing.T) {
 		t.Errorf("Token() in the advisory window = %v, %v; want the current token", got, err)
 	}
 	synctest.Wait() // the background refresh, which panics, has ended
-	if n := c.Stats().FetchErrors; n != 2 {
+	if n := c.counts().FetchErrors; n != 2 {
 		t.Errorf("Stats().FetchErrors = %d; want 2 (both panics recorded as failures)", n)
 	}
 }
 
 // staticSource returns tok, err.
 func staticSource(tok *Token, err error) TokenSource {
-	return TokenSourceFunc(func(context.Context) (*Token, error) { return tok, err })
+	return tokenSourceFunc(func(context.Context) (*Token, error) { return tok, err })
 }
 
 func panickingSource() TokenSource {
-	return TokenSourceFunc(func(context.Context) (*Token, error) { panic("source exploded") })
+	return tokenSourceFunc(func(context.Context) (*Token, error) { panic("source exploded") })
 }
 
 // adapters calls src through every adapter csconnect offers, returning each one's error.
@@ -242,13 +242,13 @@ func TestZeroValues(t *testing.T) {
 			})
 		}
 	})
-	t.Run("MemoryStore", func(t *testing.T) {
-		var m MemoryStore
-		noPanic(t, "zero MemoryStore", func() {
+	t.Run("memoryStore", func(t *testing.T) {
+		var m memoryStore
+		noPanic(t, "zero memoryStore", func() {
 			ctx := context.Background()
 			key := m.Fingerprint("u")
 			if key == "" || key == KeyedHash(nil, "u") {
-				t.Errorf("zero MemoryStore.Fingerprint() = %q; want a keyed hash under a random secret", key)
+				t.Errorf("zero memoryStore.Fingerprint() = %q; want a keyed hash under a random secret", key)
 			}
 			tok := tokenAt(1, time.Now())
 			if err := m.SaveToken(ctx, key, tok); err != nil {
@@ -278,7 +278,7 @@ func TestZeroValues(t *testing.T) {
 			if _, err := tr.RoundTrip(req); !errors.Is(err, ErrInvalidUse) {
 				t.Errorf("zero Transport.RoundTrip() = %v; want ErrInvalidUse", err)
 			}
-			_ = tr.Stats()
+			_ = tr.counts()
 		})
 	})
 }

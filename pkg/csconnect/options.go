@@ -7,40 +7,40 @@ import (
 
 // Defaults for CacheOptions. Each one says why it has its value.
 const (
-	// DefaultAdvisoryWindow: the vendor documents one-hour tokens and recommends
+	// defaultAdvisoryWindow: the vendor documents one-hour tokens and recommends
 	// refreshing "about 55 minutes after" the fetch, i.e. 5 minutes before expiry.
-	DefaultAdvisoryWindow = 5 * time.Minute
-	// DefaultAdvisoryJitter spreads the advisory point of a fleet started together
+	defaultAdvisoryWindow = 5 * time.Minute
+	// defaultAdvisoryJitter spreads the advisory point of a fleet started together
 	// over one minute, so its processes do not all authenticate at the same second.
-	DefaultAdvisoryJitter = time.Minute
-	// DefaultMandatoryWindow: one minute before expiry a token is too close to its
+	defaultAdvisoryJitter = time.Minute
+	// defaultMandatoryWindow: one minute before expiry a token is too close to its
 	// end to start a service call with, so callers wait for the new one.
-	DefaultMandatoryWindow = time.Minute
-	// DefaultFetchTimeout bounds one shared fetch (store lookups, the wait for another
+	defaultMandatoryWindow = time.Minute
+	// defaultFetchTimeout bounds one shared fetch (store lookups, the wait for another
 	// process's lease and the authenticate call with its own retries).
-	DefaultFetchTimeout = 30 * time.Second
-	// DefaultMinBackoff and DefaultMaxBackoff bound the full-jitter backoff after a
+	defaultFetchTimeout = 30 * time.Second
+	// defaultMinBackoff and defaultMaxBackoff bound the full-jitter backoff after a
 	// failed fetch: the authenticate endpoint locks out after too many requests in five
 	// minutes, so a failing refresh must slow down, not spin.
-	DefaultMinBackoff = time.Second
-	DefaultMaxBackoff = 30 * time.Second
-	// DefaultPermanentBackoff is how long a permanent fetch failure (rejected
+	defaultMinBackoff = time.Second
+	defaultMaxBackoff = 30 * time.Second
+	// defaultPermanentBackoff is how long a permanent fetch failure (rejected
 	// credentials, an inactive account, a refused request) is remembered before the
 	// source is asked again: long enough that a process with wrong credentials sends
 	// them about once per two of the vendor's five-minute lockout windows, short
 	// enough that a reactivated account recovers without a restart.
-	DefaultPermanentBackoff = 10 * time.Minute
-	// DefaultStoreTimeout bounds each Store call, the cache's and the guard's: a slow
+	defaultPermanentBackoff = 10 * time.Minute
+	// defaultStoreTimeout bounds each Store call, the cache's and the guard's: a slow
 	// shared store must cost a caller less than the authenticate call it is meant to
 	// save.
-	DefaultStoreTimeout = 250 * time.Millisecond
-	// DefaultLeaseTTL is how long a refresh lease is held at most; a process that does
+	defaultStoreTimeout = 250 * time.Millisecond
+	// defaultLeaseTTL is how long a refresh lease is held at most; a process that does
 	// not hold it waits for the holder's token at most this long, taking the lease
 	// over if it lapses meanwhile (its holder died), then fetches itself.
-	DefaultLeaseTTL = 10 * time.Second
-	// DefaultStorePollInterval is how often a process waiting on another's lease looks
+	defaultLeaseTTL = 10 * time.Second
+	// defaultStorePollInterval is how often a process waiting on another's lease looks
 	// for the new token in the store.
-	DefaultStorePollInterval = 200 * time.Millisecond
+	defaultStorePollInterval = 200 * time.Millisecond
 )
 
 // CacheOptions configures a Cache. The zero value gives every documented default.
@@ -56,18 +56,18 @@ const (
 type CacheOptions struct {
 	// AdvisoryWindow: from this long before expiry the first caller starts one
 	// background refresh and every caller keeps getting the current token without
-	// waiting. Default DefaultAdvisoryWindow (5 minutes).
+	// waiting. Default defaultAdvisoryWindow (5 minutes).
 	AdvisoryWindow time.Duration
 	// AdvisoryJitter moves each token's advisory point earlier by a random duration
-	// in [0, AdvisoryJitter). Default DefaultAdvisoryJitter (1 minute); negative
+	// in [0, AdvisoryJitter). Default defaultAdvisoryJitter (1 minute); negative
 	// disables jitter.
 	AdvisoryJitter time.Duration
 	// MandatoryWindow: from this long before expiry callers wait for the new token
-	// (each on its own context). Default DefaultMandatoryWindow (1 minute).
+	// (each on its own context). Default defaultMandatoryWindow (1 minute).
 	MandatoryWindow time.Duration
 	// FetchTimeout bounds one shared fetch. The fetch is detached from the caller
 	// that started it, so one caller giving up does not cancel it for the others.
-	// Default DefaultFetchTimeout (30 s).
+	// Default defaultFetchTimeout (30 s).
 	FetchTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait after a failed fetch before the next
 	// one: a random duration in [0, min(MaxBackoff, MinBackoff·2^(n-1))) after the
@@ -76,7 +76,7 @@ type CacheOptions struct {
 	// PermanentBackoff is how long a permanent failure (see Cache) is returned to
 	// callers without asking the source again. A failure that gives its own wait (a
 	// lockout's Retry-After) is retried after that wait instead, but not before
-	// MaxBackoff. Default DefaultPermanentBackoff (10 minutes).
+	// MaxBackoff. Default defaultPermanentBackoff (10 minutes).
 	PermanentBackoff time.Duration
 
 	// Store, when set, shares tokens between the processes that use one account:
@@ -89,7 +89,7 @@ type CacheOptions struct {
 	StoreKey string
 	// StoreTimeout bounds each Store call; a failing or slow store is ignored (the
 	// cache falls back to fetching locally and logs once). Default
-	// DefaultStoreTimeout (250 ms).
+	// defaultStoreTimeout (250 ms).
 	StoreTimeout time.Duration
 	// LeaseTTL is how long the refresh lease is held at most. Default 10 s.
 	LeaseTTL time.Duration
@@ -100,25 +100,22 @@ type CacheOptions struct {
 	// Logger receives refresh, failure and store events at Debug, Warn and Info.
 	// Tokens are logged by expiry only, never by value. Default: discard.
 	Logger *slog.Logger
-	// CountHits makes Stats count cache hits. Off by default: a shared atomic counter
-	// on the fast path costs more than the rest of it under parallel load.
-	CountHits bool
 }
 
 // withDefaults returns o with every zero field set to its default.
 func (o CacheOptions) withDefaults() CacheOptions {
-	positiveOr(&o.AdvisoryWindow, DefaultAdvisoryWindow)
-	positiveOr(&o.MandatoryWindow, DefaultMandatoryWindow)
-	positiveOr(&o.FetchTimeout, DefaultFetchTimeout)
-	positiveOr(&o.MinBackoff, DefaultMinBackoff)
-	positiveOr(&o.MaxBackoff, DefaultMaxBackoff)
-	positiveOr(&o.PermanentBackoff, DefaultPermanentBackoff)
-	positiveOr(&o.StoreTimeout, DefaultStoreTimeout)
-	positiveOr(&o.LeaseTTL, DefaultLeaseTTL)
-	positiveOr(&o.StorePollInterval, DefaultStorePollInterval)
+	positiveOr(&o.AdvisoryWindow, defaultAdvisoryWindow)
+	positiveOr(&o.MandatoryWindow, defaultMandatoryWindow)
+	positiveOr(&o.FetchTimeout, defaultFetchTimeout)
+	positiveOr(&o.MinBackoff, defaultMinBackoff)
+	positiveOr(&o.MaxBackoff, defaultMaxBackoff)
+	positiveOr(&o.PermanentBackoff, defaultPermanentBackoff)
+	positiveOr(&o.StoreTimeout, defaultStoreTimeout)
+	positiveOr(&o.LeaseTTL, defaultLeaseTTL)
+	positiveOr(&o.StorePollInterval, defaultStorePollInterval)
 	switch {
 	case o.AdvisoryJitter == 0:
-		o.AdvisoryJitter = DefaultAdvisoryJitter
+		o.AdvisoryJitter = defaultAdvisoryJitter
 	case o.AdvisoryJitter < 0:
 		o.AdvisoryJitter = 0
 	}

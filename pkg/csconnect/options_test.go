@@ -15,15 +15,15 @@ func TestCacheOptionsNonPositiveDurations(t *testing.T) {
 		field func(*CacheOptions) *time.Duration
 		def   time.Duration
 	}{
-		"AdvisoryWindow":    {func(o *CacheOptions) *time.Duration { return &o.AdvisoryWindow }, DefaultAdvisoryWindow},
-		"MandatoryWindow":   {func(o *CacheOptions) *time.Duration { return &o.MandatoryWindow }, DefaultMandatoryWindow},
-		"FetchTimeout":      {func(o *CacheOptions) *time.Duration { return &o.FetchTimeout }, DefaultFetchTimeout},
-		"MinBackoff":        {func(o *CacheOptions) *time.Duration { return &o.MinBackoff }, DefaultMinBackoff},
-		"MaxBackoff":        {func(o *CacheOptions) *time.Duration { return &o.MaxBackoff }, DefaultMaxBackoff},
-		"PermanentBackoff":  {func(o *CacheOptions) *time.Duration { return &o.PermanentBackoff }, DefaultPermanentBackoff},
-		"StoreTimeout":      {func(o *CacheOptions) *time.Duration { return &o.StoreTimeout }, DefaultStoreTimeout},
-		"LeaseTTL":          {func(o *CacheOptions) *time.Duration { return &o.LeaseTTL }, DefaultLeaseTTL},
-		"StorePollInterval": {func(o *CacheOptions) *time.Duration { return &o.StorePollInterval }, DefaultStorePollInterval},
+		"AdvisoryWindow":    {func(o *CacheOptions) *time.Duration { return &o.AdvisoryWindow }, defaultAdvisoryWindow},
+		"MandatoryWindow":   {func(o *CacheOptions) *time.Duration { return &o.MandatoryWindow }, defaultMandatoryWindow},
+		"FetchTimeout":      {func(o *CacheOptions) *time.Duration { return &o.FetchTimeout }, defaultFetchTimeout},
+		"MinBackoff":        {func(o *CacheOptions) *time.Duration { return &o.MinBackoff }, defaultMinBackoff},
+		"MaxBackoff":        {func(o *CacheOptions) *time.Duration { return &o.MaxBackoff }, defaultMaxBackoff},
+		"PermanentBackoff":  {func(o *CacheOptions) *time.Duration { return &o.PermanentBackoff }, defaultPermanentBackoff},
+		"StoreTimeout":      {func(o *CacheOptions) *time.Duration { return &o.StoreTimeout }, defaultStoreTimeout},
+		"LeaseTTL":          {func(o *CacheOptions) *time.Duration { return &o.LeaseTTL }, defaultLeaseTTL},
+		"StorePollInterval": {func(o *CacheOptions) *time.Duration { return &o.StorePollInterval }, defaultStorePollInterval},
 	}
 	for name, f := range fields {
 		for _, in := range []time.Duration{0, -1, -time.Hour, 7 * time.Millisecond} {
@@ -38,7 +38,7 @@ func TestCacheOptionsNonPositiveDurations(t *testing.T) {
 			}
 		}
 	}
-	for in, want := range map[time.Duration]time.Duration{0: DefaultAdvisoryJitter, -1: 0, -time.Hour: 0, time.Second: time.Second} {
+	for in, want := range map[time.Duration]time.Duration{0: defaultAdvisoryJitter, -1: 0, -time.Hour: 0, time.Second: time.Second} {
 		if got := (CacheOptions{AdvisoryJitter: in}).withDefaults().AdvisoryJitter; got != want {
 			t.Errorf("CacheOptions{AdvisoryJitter: %v}.withDefaults().AdvisoryJitter = %v; want %v", in, got, want)
 		}
@@ -50,7 +50,7 @@ func TestCacheOptionsNonPositiveDurations(t *testing.T) {
 // default interval and adopts the lease holder's token.
 func TestCacheNegativeStorePollInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		release, ok, _ := store.AcquireLease(context.Background(), storeKey, time.Minute)
 		if !ok {
 			t.Fatal("AcquireLease() on an empty store: not held")

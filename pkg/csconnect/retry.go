@@ -12,9 +12,9 @@ import (
 // identical invalid requests in 2 minutes" even if every transient failure hid a
 // counted request; backoff doubles from 1s (the 1s, 2s, 4s of the vendor's guide).
 const (
-	DefaultMaxAttempts    = 3
-	DefaultRetryBaseDelay = time.Second
-	DefaultRetryMaxDelay  = 30 * time.Second
+	defaultMaxAttempts    = 3
+	defaultRetryBaseDelay = time.Second
+	defaultRetryMaxDelay  = 30 * time.Second
 )
 
 // retryPolicy decides whether and how long to wait before another authenticate

@@ -63,16 +63,16 @@ type TokenSource interface {
 	Token(ctx context.Context) (*Token, error)
 }
 
-// TokenSourceFunc adapts a function to TokenSource.
-type TokenSourceFunc func(ctx context.Context) (*Token, error)
+// tokenSourceFunc adapts a function to TokenSource.
+type tokenSourceFunc func(ctx context.Context) (*Token, error)
 
 // Token calls f(ctx).
-func (f TokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
+func (f tokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
 
 // checkStoredToken checks a token read from a Store as a fresh one from the wire is
 // checked: JWT-shaped (so only base64url characters and dots, safe in a header),
 // with readable time claims, and expiring no later than TokenFromJWT would make it
-// for its fetch time (never after now, so at most TokenLifetime from now). A Store
+// for its fetch time (never after now, so at most tokenLifetime from now). A Store
 // that others can write (Redis without EncryptionKey) must not be able to plant a
 // token that breaks every call or outlives its hour. The error never contains the
 // token.

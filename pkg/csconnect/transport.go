@@ -81,7 +81,7 @@ type Transport struct {
 	// reading past that many bytes fails with ErrResponseTooLarge, so a caller that
 	// reads the whole body (the generated client does, with io.ReadAll) cannot be
 	// made to buffer without bound. Zero or negative: no cap (New sets
-	// Config.MaxResponseBody, default DefaultMaxResponseBody).
+	// Config.MaxResponseBody, default defaultMaxResponseBody).
 	MaxResponseBody int64
 	// Logger receives a Debug line for each renewal-and-replay and each retry, and a
 	// Warn line when a service refuses even a freshly renewed token; never the token.
@@ -168,10 +168,10 @@ func (t *Transport) needsCap(resp *http.Response) bool {
 	return !(declared && (t.Base == nil || stdBase))
 }
 
-// TransportStats counts the Transport's exceptional events, for metrics (requests
+// transportStats counts the Transport's exceptional events, for metrics (requests
 // themselves are not counted: a shared counter on every request would cost more
 // than it tells).
-type TransportStats struct {
+type transportStats struct {
 	// Renewals counts requests replayed with a renewed token after a service said
 	// the token expired.
 	Renewals uint64
@@ -184,9 +184,9 @@ type TransportStats struct {
 
 type transportCounters struct{ renewals, retries, refusedFresh atomic.Uint64 }
 
-// Stats returns the Transport's counters.
-func (t *Transport) Stats() TransportStats {
-	return TransportStats{Renewals: t.stats.renewals.Load(), Retries: t.stats.retries.Load(), RefusedFresh: t.stats.refusedFresh.Load()}
+// counts returns the Transport's counters (for tests).
+func (t *Transport) counts() transportStats {
+	return transportStats{Renewals: t.stats.renewals.Load(), Retries: t.stats.retries.Load(), RefusedFresh: t.stats.refusedFresh.Load()}
 }
 
 // mayRetry reports whether req may have another attempt after attempt: the policy

@@ -268,7 +268,7 @@ func TestTransportRenewalErrorReturned(t *testing.T) {
 
 func TestTransportSameTokenNotReplayed(t *testing.T) {
 	srv := newServiceServer(t, connectInvalid, ok200)
-	static := TokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil })
+	static := tokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil })
 	tr := &Transport{Source: static}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/svc", nil)
 	resp, err := tr.RoundTrip(req)
@@ -451,7 +451,7 @@ func TestTransportRefusesPlainHTTP(t *testing.T) {
 	for url, allowed := range tests {
 		t.Run(url, func(t *testing.T) {
 			base := &countingTransport{}
-			tr := &Transport{Source: TokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil }), Base: base}
+			tr := &Transport{Source: tokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil }), Base: base}
 			req, _ := http.NewRequest(http.MethodGet, url, nil)
 			_, err := tr.RoundTrip(req)
 			if allowed && err != nil || !allowed && !errors.Is(err, ErrInsecureURL) {
@@ -529,7 +529,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 		return &Token{Value: fmt.Sprint(secret, n), Fetched: clock.now(), Expiry: clock.now().Add(hour)}, nil
 	}}
 	logger, logs := newTestLogger()
-	store := &flakyStore{Store: NewMemoryStore()}
+	store := &flakyStore{Store: newMemoryStore()}
 	store.down.Store(true)
 	c := newTestCache(t, src, clock, CacheOptions{Logger: logger, Store: store, StoreKey: storeKey})
 	srv := newServiceServer(t, connectInvalid, ok200)
@@ -554,7 +554,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 		t.Errorf("log contains a token value:\n%s", logs)
 	}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-		for _, v := range []any{tok, errs[0], errs[1], c.Stats()} {
+		for _, v := range []any{tok, errs[0], errs[1], c.counts()} {
 			if s := fmtSprintf(verb, v); strings.Contains(s, secret) {
 				t.Errorf("Sprintf(%s, %T) = %q; want no token value", verb, v, s)
 			}
@@ -718,7 +718,7 @@ func TestTransportStatsAndLogs(t *testing.T) {
 	}
 	// svc: renewal (tok-1 → tok-2), retry after the 503. refusing: renewal (tok-2 →
 	// tok-3), then tok-3 refused too.
-	if got, want := tr.Stats(), (TransportStats{Renewals: 2, Retries: 1, RefusedFresh: 1}); got != want {
+	if got, want := tr.counts(), (transportStats{Renewals: 2, Retries: 1, RefusedFresh: 1}); got != want {
 		t.Errorf("Stats() = %+v; want %+v", got, want)
 	}
 	out := logs.String()
