@@ -108,9 +108,6 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// GoString is String, so %#v does not print the password either.
-func (c AuthConfig) GoString() string { return c.String() }
-
 // Format makes every verb print String.
 func (c AuthConfig) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
@@ -254,9 +251,6 @@ func noRedirects(hc *http.Client) *http.Client {
 func (a *Authenticator) String() string {
 	return fmt.Sprintf("csconnect.Authenticator{endpoint: %q, username: %q, password: %s}", a.endpoint, a.cfg.Username, redacted)
 }
-
-// GoString is String.
-func (a *Authenticator) GoString() string { return a.String() }
 
 // Format makes every verb print String.
 func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }

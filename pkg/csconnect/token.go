@@ -34,9 +34,6 @@ func (t Token) String() string {
 	return fmt.Sprintf("csconnect.Token{expiry: %s, value: %s}", t.Expiry.UTC().Format(time.RFC3339), redacted)
 }
 
-// GoString is String, so %#v does not print the value either.
-func (t Token) GoString() string { return t.String() }
-
 // Format makes every verb (%v, %+v, %s, %q, %#v, %x…) print String.
 func (t Token) Format(f fmt.State, verb rune) { fmt.Fprint(f, t.String()) }
 
