@@ -266,7 +266,7 @@ func TestGuardRejectedPair(t *testing.T) {
 	for name, auth := range map[string]*testAuth{"same authenticator": a, "other authenticator, shared store": b} {
 		_, err := auth.Token(context.Background())
 		var ge *GuardError
-		if !errors.As(err, &ge) || ge.Reason != GuardRejected || !errors.Is(err, ErrInvalidCredentials) {
+		if !errors.As(err, &ge) || ge.reason != guardRejected || !errors.Is(err, ErrInvalidCredentials) {
 			t.Errorf("%s: Token() = %v; want a *GuardError (rejected) matching ErrInvalidCredentials", name, err)
 		}
 	}
@@ -322,7 +322,7 @@ func TestGuardLockout(t *testing.T) {
 			a.clock.advance(tt.lock - time.Second)
 			_, err := a.Token(context.Background())
 			var ge *GuardError
-			if !errors.As(err, &ge) || ge.Reason != GuardLockedOut || ge.Wait != time.Second || !errors.Is(err, ErrLockedOut) {
+			if !errors.As(err, &ge) || ge.reason != guardLockedOut || ge.Wait != time.Second || !errors.Is(err, ErrLockedOut) {
 				t.Fatalf("Token() 1s before the end = %v; want GuardError locked out, 1s left", err)
 			}
 			locked.Store(false)
@@ -346,7 +346,7 @@ func TestGuardBudget(t *testing.T) {
 	}
 	_, err := a.Token(context.Background())
 	var ge *GuardError
-	if !errors.As(err, &ge) || ge.Reason != GuardBudget || !errors.Is(err, ErrRateLimited) || ge.Wait != 150*time.Second {
+	if !errors.As(err, &ge) || ge.reason != guardBudget || !errors.Is(err, ErrRateLimited) || ge.Wait != 150*time.Second {
 		t.Fatalf("Token() #3 = %v; want a budget GuardError with 2m30s to wait", err)
 	}
 	if n := srv.hits.Load(); n != 2 {
@@ -761,7 +761,7 @@ func TestGuardLockoutShared(t *testing.T) {
 	b.clock.advance(30 * time.Second)
 	_, err := b.Token(context.Background())
 	var ge *GuardError
-	if !errors.As(err, &ge) || ge.Reason != GuardLockedOut || ge.Wait != 30*time.Second || !errors.Is(err, ErrLockedOut) {
+	if !errors.As(err, &ge) || ge.reason != guardLockedOut || ge.Wait != 30*time.Second || !errors.Is(err, ErrLockedOut) {
 		t.Errorf("other Authenticator's Token() = %v; want a lockout GuardError with 30s left", err)
 	}
 }

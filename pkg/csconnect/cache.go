@@ -3,6 +3,7 @@ package csconnect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -12,8 +13,9 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// ErrCacheClosed is returned by a Cache that must fetch after Close.
-var ErrCacheClosed = errors.New("csconnect: token cache closed")
+// errCacheClosed is returned by a Cache that must fetch after Close: a use that
+// cannot work.
+var errCacheClosed = fmt.Errorf("%w: token cache closed", ErrInvalidUse)
 
 // Cache is a TokenSource that keeps the current token of another TokenSource
 // (typically an *Authenticator) and renews it before it expires, so that a service
@@ -177,7 +179,7 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return nil, ErrCacheClosed
+		return nil, errCacheClosed
 	}
 	c.wg.Add(1)
 	c.mu.Unlock()
@@ -189,7 +191,7 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 
 	tok, err := c.obtainSafe(ctx)
 	if err != nil && c.closeCtx.Err() != nil {
-		err = ErrCacheClosed // cancelled by Close, not by a failure worth reporting
+		err = errCacheClosed // cancelled by Close, not by a failure worth reporting
 	}
 	now := c.now()
 	if err == nil && tok.Expired(now) {
@@ -319,7 +321,7 @@ func (c *Cache) counts() cacheStats { return c.stats.snapshot() }
 // ignores its context), so Close waits only for the source to honour the
 // cancellation (an Authenticator does, after at most its StoreTimeout to share what
 // it learned) and at most StoreTimeout more to release the refresh lease. Later
-// calls that need a fetch get ErrCacheClosed; a still-valid token is still served.
+// calls that need a fetch get errCacheClosed; a still-valid token is still served.
 // Close is idempotent and always returns nil.
 func (c *Cache) Close() error {
 	c.mu.Lock()

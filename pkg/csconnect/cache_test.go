@@ -399,8 +399,8 @@ func TestCachePermanentErrorsNotResent(t *testing.T) {
 		"contract":            {err: fmt.Errorf("authenticate: 200 without a token: %w", ErrContract), quiet: defaultPermanentBackoff},
 		"invalid input":       {err: fmt.Errorf("preflight: %w", ErrInvalidInput), quiet: defaultPermanentBackoff},
 		"locked out":          {err: &APIError{StatusCode: 429, kind: ErrLockedOut}, quiet: defaultPermanentBackoff},
-		"guard rejected":      {err: &GuardError{Reason: GuardRejected}, quiet: defaultPermanentBackoff},
-		"guard lockout":       {err: &GuardError{Reason: GuardLockedOut, Wait: 4 * time.Minute}, quiet: 4 * time.Minute},
+		"guard rejected":      {err: &GuardError{reason: guardRejected}, quiet: defaultPermanentBackoff},
+		"guard lockout":       {err: &GuardError{reason: guardLockedOut, Wait: 4 * time.Minute}, quiet: 4 * time.Minute},
 		"lockout retry-after": {err: &APIError{StatusCode: 429, kind: ErrLockedOut, RetryAfter: 5 * time.Minute}, quiet: 5 * time.Minute},
 	}
 	for name, tc := range tests {
@@ -558,8 +558,8 @@ func TestCacheClose(t *testing.T) {
 		}
 		setClock(clock, t0.Add(hour))
 		calls := src.calls.Load()
-		if _, err := c.Token(context.Background()); !errors.Is(err, ErrCacheClosed) {
-			t.Errorf("Token() needing a fetch after Close error = %v; want ErrCacheClosed", err)
+		if _, err := c.Token(context.Background()); !errors.Is(err, errCacheClosed) {
+			t.Errorf("Token() needing a fetch after Close error = %v; want errCacheClosed", err)
 		}
 		if n := src.calls.Load() - calls; n != 0 {
 			t.Errorf("source called %d times after Close; want 0", n)
@@ -596,7 +596,7 @@ func TestCacheHonoursServerWait(t *testing.T) {
 func TestCacheGuardWait(t *testing.T) {
 	clock := newFakeClock()
 	src := &fakeSource{fn: func(context.Context, int64) (*Token, error) {
-		return nil, &GuardError{Reason: GuardLockedOut, Wait: 4 * time.Minute, Err: ErrLockedOut}
+		return nil, &GuardError{reason: guardLockedOut, Wait: 4 * time.Minute, Err: ErrLockedOut}
 	}}
 	c := newTestCache(t, src, clock, CacheOptions{})
 	for _, at := range []time.Duration{0, 3 * time.Minute, 4*time.Minute - time.Second} {

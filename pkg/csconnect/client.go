@@ -40,12 +40,9 @@ type Config struct {
 	// Retry configures retries of transient service failures (see RetryPolicy).
 	Retry RetryPolicy
 	// Base sends the service requests. Default: a clone of http.DefaultTransport
-	// whose ResponseHeaderTimeout is ServiceTimeout and that accepts at most 64 KiB
-	// of response headers.
+	// that waits at most 30 s for response headers and accepts at most 64 KiB of
+	// them.
 	Base http.RoundTripper
-	// ServiceTimeout bounds the wait for response headers on the default Base.
-	// Default defaultServiceTimeout (30 s); ignored when Base is set.
-	ServiceTimeout time.Duration
 	// MaxResponseBody caps every service response body: reading past it fails with
 	// ErrResponseTooLarge (the generated methods return that error) instead of
 	// buffering without bound. Zero or negative means defaultMaxResponseBody (16 MiB).
@@ -109,10 +106,7 @@ func New(cfg Config) (*Client, error) {
 	var ownBase *http.Transport
 	if base == nil {
 		ownBase = http.DefaultTransport.(*http.Transport).Clone()
-		ownBase.ResponseHeaderTimeout = cfg.ServiceTimeout
-		if ownBase.ResponseHeaderTimeout <= 0 {
-			ownBase.ResponseHeaderTimeout = defaultServiceTimeout
-		}
+		ownBase.ResponseHeaderTimeout = defaultServiceTimeout
 		ownBase.MaxResponseHeaderBytes = maxResponseHeaderBytes
 		base = ownBase
 	}
@@ -121,7 +115,7 @@ func New(cfg Config) (*Client, error) {
 	if maxBody <= 0 {
 		maxBody = defaultMaxResponseBody
 	}
-	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody, Logger: cfg.Auth.Logger}}
+	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody, logger: cfg.Auth.Logger}}
 	gen, err := datecheck.NewClientWithResponses(cfg.ServiceURL, datecheck.WithHTTPClient(hc))
 	if err != nil {
 		_ = cache.Close()

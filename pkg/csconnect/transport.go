@@ -21,9 +21,10 @@ var ErrInsecureURL = errors.New("csconnect: refusing to send a token over plain 
 // Transport.MaxResponseBody (Config.MaxResponseBody for the client New builds).
 var ErrResponseTooLarge = errors.New("csconnect: response body larger than the limit")
 
-// Invalidator is implemented by token sources that can drop a token a service
-// rejected, such as *Cache. Transport calls it before replaying a request.
-type Invalidator interface {
+// invalidator is implemented by token sources that can drop a token a service
+// rejected, such as *Cache: any Source with an Invalidate(*Token) method. Transport
+// calls it before replaying a request.
+type invalidator interface {
 	Invalidate(rejected *Token)
 }
 
@@ -42,7 +43,7 @@ type Invalidator interface {
 //     host or scheme, which is sent without the token;
 //   - when CheckResponse says the token expired or is invalid (ErrTokenExpired: the
 //     Sweden services' 403 "Token Expired", the Connect services' 401), invalidates
-//     that token (if Source is an Invalidator), gets a new one and replays the request
+//     that token (if Source is an invalidator), gets a new one and replays the request
 //     once, only if its body can be replayed (no body, or GetBody) and the new token
 //     differs; if the renewal fails its error is returned. Any other 403 is
 //     returned as it is: replaying a refused call could bill the customer twice;
@@ -83,10 +84,10 @@ type Transport struct {
 	// made to buffer without bound. Zero or negative: no cap (New sets
 	// Config.MaxResponseBody, default defaultMaxResponseBody).
 	MaxResponseBody int64
-	// Logger receives a Debug line for each renewal-and-replay and each retry, and a
+	// logger receives a Debug line for each renewal-and-replay and each retry, and a
 	// Warn line when a service refuses even a freshly renewed token; never the token.
 	// Nil: no logging. New sets AuthConfig.Logger.
-	Logger *slog.Logger
+	logger *slog.Logger
 
 	stats        transportCounters
 	bearer       bearerMemo
@@ -201,14 +202,14 @@ func mayRetry(p RetryPolicy, attempt int, req *http.Request) bool {
 // context ended, or no token) it closes req's body.
 func (t *Transport) waitRetry(ctx context.Context, req *http.Request, attempt int, d time.Duration, status int, failure error) (*Token, error) {
 	t.stats.retries.Add(1)
-	if t.Logger != nil && t.Logger.Enabled(ctx, slog.LevelDebug) {
+	if t.logger != nil && t.logger.Enabled(ctx, slog.LevelDebug) {
 		args := []any{"endpoint", endpointName(req.Method, req.URL), "attempt", attempt, "wait", d}
 		if failure != nil {
 			args = append(args, "err", failure)
 		} else {
 			args = append(args, "status", status)
 		}
-		t.Logger.DebugContext(ctx, "csconnect: service call failed, retrying", args...)
+		t.logger.DebugContext(ctx, "csconnect: service call failed, retrying", args...)
 	}
 	if err := t.sleepFn()(ctx, d); err != nil {
 		closeRequestBody(req)
@@ -302,8 +303,8 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 				// the type's doc) and say so to the later requests that carry it.
 				t.refusedFresh.Store(req.URL.Host, tok)
 				t.stats.refusedFresh.Add(1)
-				if t.Logger != nil {
-					t.Logger.WarnContext(ctx, "csconnect: service refuses even a freshly renewed token; not renewing again for this host",
+				if t.logger != nil {
+					t.logger.WarnContext(ctx, "csconnect: service refuses even a freshly renewed token; not renewing again for this host",
 						"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
 				}
 				return resp, nil
@@ -311,7 +312,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			if r, ok := t.refusedFresh.Load(req.URL.Host); ok && r.(*Token).Value == tok.Value {
 				return resp, nil
 			}
-			if inv, ok := t.Source.(Invalidator); ok {
+			if inv, ok := t.Source.(invalidator); ok {
 				inv.Invalidate(tok)
 			}
 			if !replayable(req) {
@@ -330,8 +331,8 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			}
 			drain(ctx, resp)
 			t.stats.renewals.Add(1)
-			if t.Logger != nil && t.Logger.Enabled(ctx, slog.LevelDebug) {
-				t.Logger.DebugContext(ctx, "csconnect: service says the token expired; renewed, replaying",
+			if t.logger != nil && t.logger.Enabled(ctx, slog.LevelDebug) {
+				t.logger.DebugContext(ctx, "csconnect: service says the token expired; renewed, replaying",
 					"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
 			}
 			tok, renewed = next, true

@@ -707,7 +707,7 @@ func TestTransportStatsAndLogs(t *testing.T) {
 	svc := newServiceServer(t, connectInvalid, canned{status: 503}, ok200)
 	refusing := newServiceServer(t, connectInvalid)
 	tr, _, _ := newTestTransport(t)
-	tr.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tr.logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for _, url := range []string{svc.URL, refusing.URL} {
 		req, _ := http.NewRequest(http.MethodGet, url+"/svc?searchnumber=5565144408", nil)
 		resp, err := tr.RoundTrip(req)
