@@ -146,4 +146,3 @@ func (c Client) String() string {
 
 // Format makes every verb print String.
 func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
-
