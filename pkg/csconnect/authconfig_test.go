@@ -11,14 +11,14 @@ import (
 func TestAuthConfigNonPositiveDurations(t *testing.T) {
 	srv := newTestServer(t, tokenReply())
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) {
-		c.Timeout, c.StoreTimeout, c.RetryBaseDelay, c.RetryMaxDelay = -time.Second, -time.Second, -time.Second, -time.Second
+		c.Timeout, c.StoreTimeout, c.Retry.BaseDelay, c.Retry.MaxDelay = -time.Second, -time.Second, -time.Second, -time.Second
 	})
 	got := a.cfg
 	for name, tt := range map[string]struct{ got, want time.Duration }{
 		"Timeout":        {got.Timeout, defaultTimeout},
 		"StoreTimeout":   {got.StoreTimeout, defaultStoreTimeout},
-		"RetryBaseDelay": {got.RetryBaseDelay, defaultRetryBaseDelay},
-		"RetryMaxDelay":  {got.RetryMaxDelay, defaultRetryMaxDelay},
+		"RetryBaseDelay": {got.Retry.BaseDelay, defaultAuthRetry.BaseDelay},
+		"RetryMaxDelay":  {got.Retry.MaxDelay, defaultAuthRetry.MaxDelay},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("NewAuthenticator(%s: -1s).%s = %v; want the default %v", name, name, tt.got, tt.want)

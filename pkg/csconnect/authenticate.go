@@ -74,14 +74,10 @@ type AuthConfig struct {
 	// Authenticator may send per 5 minutes, default defaultBudget (100); negative
 	// means no budget. The vendor locks the endpoint beyond 10,000 per 5 minutes.
 	Budget int
-	// MaxAttempts is how many attempts one Token call may make for transient failures
-	// (5xx, connection errors, timeouts), default defaultMaxAttempts (3); 1 disables
-	// retries. 400, 401, 403 and 429 are never retried.
-	MaxAttempts int
-	// RetryBaseDelay and RetryMaxDelay shape the backoff between attempts: full
-	// jitter over min(RetryMaxDelay, RetryBaseDelay·2^(n-1)). Defaults 1s and 30s. A
-	// Retry-After longer than RetryMaxDelay ends the retries.
-	RetryBaseDelay, RetryMaxDelay time.Duration
+	// Retry says how a Token call retries transient failures (5xx, connection
+	// errors, timeouts; a 429 is a lockout, not retried). Zero fields mean
+	// RetryPolicy's authenticate defaults: 3 attempts, 1 s to 30 s.
+	Retry RetryPolicy
 
 	now   func() time.Time                           // clock; default time.Now
 	rand  func(int64) int64                          // jitter source in [0, n)
@@ -150,7 +146,9 @@ type Authenticator struct {
 	guard    *guard
 	redact   redactor
 	log      *slog.Logger
-	retry    retryPolicy
+	retry    RetryPolicy
+	rand     func(int64) int64
+	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
 	sem      chan struct{} // one authenticate in flight
 }
@@ -174,9 +172,7 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	// negative timeout would fail every attempt, a negative delay remove the backoff).
 	positiveOr(&cfg.Timeout, defaultTimeout)
 	positiveOr(&cfg.StoreTimeout, defaultStoreTimeout)
-	positiveOr(&cfg.RetryBaseDelay, defaultRetryBaseDelay)
-	positiveOr(&cfg.RetryMaxDelay, defaultRetryMaxDelay)
-	setDefault(&cfg.MaxAttempts, defaultMaxAttempts)
+	cfg.Retry = cfg.Retry.withDefaults(defaultAuthRetry)
 	setDefault(&cfg.Budget, defaultBudget)
 	if cfg.Store == nil {
 		cfg.Store = NewMemoryStore()
@@ -217,7 +213,9 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, cfg.StoreTimeout, cfg.Logger),
 		redact:   newRedactor(cfg.Password),
 		log:      cfg.Logger,
-		retry:    retryPolicy{maxAttempts: cfg.MaxAttempts, baseDelay: cfg.RetryBaseDelay, maxDelay: cfg.RetryMaxDelay, rand: cfg.rand, sleep: cfg.sleep},
+		retry:    cfg.Retry,
+		rand:     cfg.rand,
+		sleep:    cfg.sleep,
 		now:      cfg.now,
 		sem:      make(chan struct{}, 1),
 	}, nil
@@ -340,13 +338,13 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 		if !transient {
 			return nil, err
 		}
-		d, again := a.retry.wait(ctx, n, retryAfter, hasRetryAfter)
+		d, again := a.retry.wait(ctx, n, retryAfter, hasRetryAfter, a.rand)
 		if !again {
 			return nil, err
 		}
 		a.log.WarnContext(ctx, "csconnect: authenticate failed, retrying", "attempt", n, "wait", d, "err", err)
 		last = err
-		if serr := a.retry.sleep(ctx, d); serr != nil {
+		if serr := a.sleep(ctx, d); serr != nil {
 			return nil, fmt.Errorf("csconnect: authenticate: %w (after: %w)", serr, err)
 		}
 	}

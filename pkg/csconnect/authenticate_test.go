@@ -373,11 +373,11 @@ func TestTokenRetries(t *testing.T) {
 		"503 retry-after": {h: sequence(reply(503, "", "Retry-After: 7"), tokenReply()), hits: 2,
 			sleeps: []time.Duration{7 * time.Second}},
 		"retry-after beyond max delay": {h: reply(503, "", "Retry-After: 120"), hits: 1, want: ErrServer},
-		"max attempts 1":               {h: e500, edit: func(c *AuthConfig) { c.MaxAttempts = 1 }, hits: 1, want: ErrServer},
+		"max attempts 1":               {h: e500, edit: func(c *AuthConfig) { c.Retry.MaxAttempts = 1 }, hits: 1, want: ErrServer},
 		"max delay caps backoff": {h: e500, edit: func(c *AuthConfig) {
-			c.MaxAttempts = 4
-			c.RetryBaseDelay = 4 * time.Second
-			c.RetryMaxDelay = 10 * time.Second
+			c.Retry.MaxAttempts = 4
+			c.Retry.BaseDelay = 4 * time.Second
+			c.Retry.MaxDelay = 10 * time.Second
 		},
 			hits: 4, sleeps: []time.Duration{2 * time.Second, 4 * time.Second, 5 * time.Second}, want: ErrServer},
 		"budget stops retries": {h: e500, edit: func(c *AuthConfig) { c.Budget = 2 }, hits: 2,
@@ -408,7 +408,7 @@ func TestTokenRetries(t *testing.T) {
 // TestTokenErrorBodyCapped: an error body is read and kept up to 64 KiB only.
 func TestTokenErrorBodyCapped(t *testing.T) {
 	srv := newTestServer(t, reply(500, strings.Repeat("x", 1<<20)))
-	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.MaxAttempts = 1 })
+	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Retry.MaxAttempts = 1 })
 	_, err := a.Token(context.Background())
 	var apiErr *APIError
 	if want := maxErrorBody - cappedTail + len("…"); !errors.As(err, &apiErr) || len(apiErr.Body) != want { // the tail a cut secret could sit in is dropped
@@ -441,7 +441,7 @@ func TestTokenAttemptTimeout(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { close(release) }) // runs before the server's Close
-	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Timeout = 20 * time.Millisecond; c.MaxAttempts = 2 })
+	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Timeout = 20 * time.Millisecond; c.Retry.MaxAttempts = 2 })
 	_, err := a.Token(context.Background())
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Token() = %v; want a deadline exceeded", err)
@@ -572,7 +572,7 @@ func TestTokenBodyCut(t *testing.T) {
 	})
 	t.Run("out of attempts", func(t *testing.T) {
 		srv := newTestServer(t, cut)
-		_, err := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.MaxAttempts = 1 }).Token(context.Background())
+		_, err := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Retry.MaxAttempts = 1 }).Token(context.Background())
 		if !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrContract) {
 			t.Errorf("Token() = %v; want io.ErrUnexpectedEOF, not ErrContract", err)
 		}

@@ -105,7 +105,7 @@ func TestTokenBodyReadBoundedByAttemptTimeout(t *testing.T) {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			a := newTestAuth(t, "http://127.0.0.1:1", func(c *AuthConfig) {
 				c.Timeout = 50 * time.Millisecond
-				c.MaxAttempts = 1
+				c.Retry.MaxAttempts = 1
 				c.HTTPClient = &http.Client{Transport: ignoringTransport{status}}
 			})
 			err := within(t, "Token()", func() error { _, err := a.Token(context.Background()); return err })
@@ -181,7 +181,7 @@ func TestResponseHeadersCapped(t *testing.T) {
 	}
 	t.Run("authenticate", func(t *testing.T) {
 		srv := newTestServer(t, big(tokenReply()))
-		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.MaxAttempts = 1 })
+		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Retry.MaxAttempts = 1 })
 		if _, err := a.Token(context.Background()); err == nil || !strings.Contains(err.Error(), "headers exceeded") {
 			t.Errorf("Token() over %d bytes of headers = %v; want the header limit", 2*maxResponseHeaderBytes, err)
 		}

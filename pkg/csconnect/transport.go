@@ -97,45 +97,6 @@ type Transport struct {
 	now          func() time.Time
 }
 
-// RetryPolicy configures Transport's retries of transient failures (429 and 5xx
-// answers; connection failures and timeouts, but not certificate errors).
-// A token renewal (one replay after ErrTokenExpired) is not a retry and is not
-// counted here.
-type RetryPolicy struct {
-	// MaxAttempts is the number of attempts including the first. Default 3; 1
-	// disables retries.
-	MaxAttempts int
-	// BaseDelay and MaxDelay bound the full-jitter backoff: before attempt n+1 wait a
-	// random duration in [0, min(MaxDelay, BaseDelay·2^(n-1))). Defaults 250 ms and 5 s.
-	BaseDelay, MaxDelay time.Duration
-	// MaxRetryAfter is the longest Retry-After honoured; an answer asking for a longer
-	// wait is returned to the caller instead of retried. Default 30 s.
-	MaxRetryAfter time.Duration
-	// Retryable reports whether a request may be sent again. Default: the idempotent
-	// methods (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) and requests that carry an
-	// Idempotency-Key or X-Idempotency-Key header, as net/http judges them.
-	Retryable func(*http.Request) bool
-}
-
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = 3
-	}
-	if p.BaseDelay <= 0 {
-		p.BaseDelay = 250 * time.Millisecond
-	}
-	if p.MaxDelay <= 0 {
-		p.MaxDelay = 5 * time.Second
-	}
-	if p.MaxRetryAfter <= 0 {
-		p.MaxRetryAfter = 30 * time.Second
-	}
-	if p.Retryable == nil {
-		p.Retryable = isIdempotent
-	}
-	return p
-}
-
 // isIdempotent mirrors net/http's own judgement of which requests may be resent.
 func isIdempotent(r *http.Request) bool {
 	switch r.Method {
@@ -257,7 +218,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 		return base.RoundTrip(req)
 	}
 	ctx := req.Context()
-	policy := t.Retry.withDefaults()
+	policy := t.Retry.withDefaults(defaultServiceRetry)
 	tok, err := tokenFrom(ctx, t.Source)
 	if err != nil {
 		closeRequestBody(req)
@@ -277,8 +238,8 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			if ctx.Err() != nil || !transientTransportError(err) || !mayRetry(policy, attempt, req) {
 				return nil, err
 			}
-			d := t.backoff(policy, attempt)
-			if !t.fits(ctx, d) {
+			d, ok := policy.wait(ctx, attempt, 0, false, t.random())
+			if !ok {
 				return nil, err
 			}
 			if tok, err = t.waitRetry(ctx, req, attempt, d, 0, err); err != nil {
@@ -367,32 +328,19 @@ func (t *Transport) prepare(req *http.Request, tok *Token, replay bool) (*http.R
 	return out, nil
 }
 
-// delay returns the wait before the next attempt: the server's Retry-After when it
-// gives one, else full jitter. ok is false when the wait is longer than
-// MaxRetryAfter or would outlast the request's context: the answer is then returned
-// rather than waited on in vain.
+// delay returns policy's wait before the next attempt after resp (see
+// RetryPolicy.wait); ok is false when the answer should be returned instead.
 func (t *Transport) delay(ctx context.Context, p RetryPolicy, attempt int, resp *http.Response) (time.Duration, bool) {
-	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock()()); ok {
-		return d, d <= p.MaxRetryAfter && t.fits(ctx, d)
-	}
-	d := t.backoff(p, attempt)
-	return d, t.fits(ctx, d)
+	ra, has := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock()())
+	return p.wait(ctx, attempt, ra, has, t.random())
 }
 
-// backoff is the full-jitter wait before attempt+1.
-func (t *Transport) backoff(p RetryPolicy, attempt int) time.Duration {
-	rnd := t.rand
-	if rnd == nil {
-		rnd = rand.Int64N
+// random is the Transport's random source: rand.Int64N unless a test set one.
+func (t *Transport) random() func(int64) int64 {
+	if t.rand != nil {
+		return t.rand
 	}
-	return fullJitter(attempt, p.BaseDelay, p.MaxDelay, rnd)
-}
-
-// fits reports whether waiting d leaves ctx time for another attempt (on the real
-// clock, which context deadlines run on).
-func (t *Transport) fits(ctx context.Context, d time.Duration) bool {
-	dl, ok := ctx.Deadline()
-	return !ok || time.Until(dl) > d
+	return rand.Int64N
 }
 
 // clock is the Transport's time source: time.Now unless a test set one.
