@@ -306,7 +306,7 @@ func TestCacheFailedRefreshKeepsToken(t *testing.T) {
 		}
 		return tokenAt(n, clock.now()), nil
 	}}
-	c := newTestCache(t, src, clock, CacheOptions{MinBackoff: 30 * time.Second, MaxBackoff: 2 * time.Minute})
+	c := newTestCache(t, src, clock, CacheOptions{Backoff: RetryPolicy{BaseDelay: 30 * time.Second, MaxDelay: 2 * time.Minute}})
 	c.rand = func(n int64) int64 { return n - 1 } // the longest backoff, to check its bound
 	first := mustToken(t, c)
 	fail.Store(true)
@@ -443,7 +443,7 @@ func TestCacheAdvisoryPermanentFailureKeepsServing(t *testing.T) {
 			}
 			return tokenAt(n, clock.now()), nil
 		}}
-		c := newTestCache(t, src, clock, CacheOptions{MaxBackoff: 5 * time.Minute})
+		c := newTestCache(t, src, clock, CacheOptions{Backoff: RetryPolicy{MaxDelay: 5 * time.Minute}})
 		first := mustToken(t, c)
 		setClock(clock, t0.Add(56*time.Minute))
 		if got := mustToken(t, c); got != first {

@@ -19,11 +19,6 @@ const (
 	// defaultFetchTimeout bounds one shared fetch (store lookups, the wait for another
 	// process's lease and the authenticate call with its own retries).
 	defaultFetchTimeout = 30 * time.Second
-	// defaultMinBackoff and defaultMaxBackoff bound the full-jitter backoff after a
-	// failed fetch: the authenticate endpoint locks out after too many requests in five
-	// minutes, so a failing refresh must slow down, not spin.
-	defaultMinBackoff = time.Second
-	defaultMaxBackoff = 30 * time.Second
 	// defaultPermanentBackoff is how long a permanent fetch failure (rejected
 	// credentials, an inactive account, a refused request) is remembered before the
 	// source is asked again: long enough that a process with wrong credentials sends
@@ -69,14 +64,15 @@ type CacheOptions struct {
 	// that started it, so one caller giving up does not cancel it for the others.
 	// Default defaultFetchTimeout (30 s).
 	FetchTimeout time.Duration
-	// MinBackoff and MaxBackoff bound the wait after a failed fetch before the next
-	// one: a random duration in [0, min(MaxBackoff, MinBackoff·2^(n-1))) after the
-	// n-th failure in a row (full jitter). Defaults 1 s and 30 s.
-	MinBackoff, MaxBackoff time.Duration
+	// Backoff's BaseDelay and MaxDelay bound the wait after a failed fetch before the
+	// next one: a random duration in [0, min(MaxDelay, BaseDelay·2^(n-1))) after the
+	// n-th failure in a row (full jitter). Defaults 1 s and 30 s, authenticate's.
+	// Its other fields do not apply: a cache keeps trying, more slowly.
+	Backoff RetryPolicy
 	// PermanentBackoff is how long a permanent failure (see Cache) is returned to
 	// callers without asking the source again. A failure that gives its own wait (a
 	// lockout's Retry-After) is retried after that wait instead, but not before
-	// MaxBackoff. Default defaultPermanentBackoff (10 minutes).
+	// Backoff.MaxDelay. Default defaultPermanentBackoff (10 minutes).
 	PermanentBackoff time.Duration
 
 	// Store, when set, shares tokens between the processes that use one account:
@@ -107,8 +103,8 @@ func (o CacheOptions) withDefaults() CacheOptions {
 	positiveOr(&o.AdvisoryWindow, defaultAdvisoryWindow)
 	positiveOr(&o.MandatoryWindow, defaultMandatoryWindow)
 	positiveOr(&o.FetchTimeout, defaultFetchTimeout)
-	positiveOr(&o.MinBackoff, defaultMinBackoff)
-	positiveOr(&o.MaxBackoff, defaultMaxBackoff)
+	positiveOr(&o.Backoff.BaseDelay, defaultAuthRetry.BaseDelay)
+	positiveOr(&o.Backoff.MaxDelay, defaultAuthRetry.MaxDelay)
 	positiveOr(&o.PermanentBackoff, defaultPermanentBackoff)
 	positiveOr(&o.StoreTimeout, defaultStoreTimeout)
 	positiveOr(&o.LeaseTTL, defaultLeaseTTL)

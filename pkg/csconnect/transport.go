@@ -28,48 +28,18 @@ type invalidator interface {
 	Invalidate(rejected *Token)
 }
 
-// Transport is an http.RoundTripper that authenticates each request with a bearer
-// token from Source, renews the token when a service says it expired, and retries
-// transient failures. Its zero Base means http.DefaultTransport. Use it by pointer;
-// it is safe for concurrent use once in use (do not change fields then). The zero
-// Transport has no Source: its RoundTrip returns an error wrapping ErrInvalidUse.
-// A Source returning (nil, nil) fails the request with ErrContract, and one that
-// panics with an error carrying the panic value.
+// Transport is an http.RoundTripper that sets "Authorization: Bearer <token>" from
+// Source on each request (not on a redirect to another origin) and refuses
+// (ErrInsecureURL) plain http to a host that is not loopback. When a service says
+// the token expired (ErrTokenExpired, see CheckResponse) it invalidates that token
+// and replays the request once with a new one, if the body can be replayed; a
+// service that refuses even the new token gets no further renewals for that token.
+// It retries 429, 5xx and connection failures of idempotent requests as Retry says,
+// and an interim (1xx) answer is ErrContract. README "When a request is replayed" has the details.
 //
-// For each request Transport:
-//   - refuses (ErrInsecureURL) a plain-http URL to a host that is not loopback;
-//   - clones the request and sets "Authorization: Bearer <token>" (the header value
-//     is built once per token, not per request), except on a redirect to another
-//     host or scheme, which is sent without the token;
-//   - when CheckResponse says the token expired or is invalid (ErrTokenExpired: the
-//     Sweden services' 403 "Token Expired", the Connect services' 401), invalidates
-//     that token (if Source is an invalidator), gets a new one and replays the request
-//     once, only if its body can be replayed (no body, or GetBody) and the new token
-//     differs; if the renewal fails its error is returned. Any other 403 is
-//     returned as it is: replaying a refused call could bill the customer twice;
-//   - when the replay with the renewed token is refused as expired too, returns that
-//     answer and keeps the renewed token: a service that refuses a token fetched for
-//     this very request refuses every token (a sandbox token sent to a live
-//     service, a service the account may not use), which is a configuration
-//     problem that more authenticate calls cannot fix. Transport remembers that
-//     token for that host, so later requests to it that the token is refused for
-//     are returned as they are, without invalidating or renewing: such a service
-//     costs one renewal per token, not one authenticate per call, and other hosts
-//     are not affected;
-//   - returns an error wrapping ErrContract for an interim answer (1xx, such as a
-//     101 Switching Protocols, whose body would be the raw connection), closing it
-//     unread;
-//   - reads at most 64 KiB of an error answer to classify it, for at most 5 s and
-//     no longer than the request's context; over a Base other than an
-//     *http.Transport, the body it returns also ends when the request's context does;
-//   - retries 429 and 5xx answers, connection failures and timeouts of idempotent
-//     requests as Retry says, honouring Retry-After; it stops when the request's
-//     context ends, and returns the answer rather than wait past its deadline.
-//
-// Transport sets no timeout of its own: give requests a context deadline, or set
-// the Base transport's timeouts. Do not set http.Client.Timeout over it (see New).
-// With MaxResponseBody set, the body of every response it returns ends in
-// ErrResponseTooLarge after that many bytes instead of going on.
+// It sets no timeout: bound requests with a context deadline or Base's timeouts.
+// Use it by pointer; do not change its fields once in use. The zero Transport's
+// RoundTrip returns an error wrapping ErrInvalidUse.
 type Transport struct {
 	// Source supplies the tokens; usually a *Cache. Required.
 	Source TokenSource
