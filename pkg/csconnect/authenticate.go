@@ -84,9 +84,9 @@ type AuthConfig struct {
 	sleep func(context.Context, time.Duration) error // backoff sleeper
 }
 
-// String describes the configuration without the password (nor one smuggled into
+// describe describes the configuration without the password (nor one smuggled into
 // BaseURL's user information).
-func (c AuthConfig) String() string {
+func (c AuthConfig) describe() string {
 	pw := "unset"
 	if c.Password != "" {
 		pw = redacted
@@ -104,22 +104,17 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// Format makes every verb print String.
-func (c AuthConfig) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+// Format makes every verb print the description, never a secret.
+func (c AuthConfig) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.describe()) }
 
-// MarshalJSON encodes what LogValue logs: never the password.
+// MarshalJSON encodes BaseURL, Username and whether a password is set: never the
+// password (slog's JSON handler logs this).
 func (c AuthConfig) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		BaseURL     string `json:"base_url"`
 		Username    string `json:"username"`
 		PasswordSet bool   `json:"password_set"`
 	}{redactURL(c.BaseURL), c.Username, c.Password != ""})
-}
-
-// LogValue logs the configuration without the password.
-func (c AuthConfig) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("base_url", redactURL(c.BaseURL)), slog.String("username", c.Username),
-		slog.Bool("password_set", c.Password != ""))
 }
 
 // Authenticator turns a username and password into a Token, or into a precise typed
@@ -245,13 +240,13 @@ func noRedirects(hc *http.Client) *http.Client {
 	return &c
 }
 
-// String describes the Authenticator without its password.
-func (a *Authenticator) String() string {
+// describe describes the Authenticator without its password.
+func (a *Authenticator) describe() string {
 	return fmt.Sprintf("csconnect.Authenticator{endpoint: %q, username: %q, password: %s}", a.endpoint, a.cfg.Username, redacted)
 }
 
-// Format makes every verb print String.
-func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
+// Format makes every verb print the description, never a secret.
+func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.describe()) }
 
 // CloseIdleConnections closes the idle connections of the transport the
 // Authenticator built (when AuthConfig.HTTPClient was nil; a client given there is

@@ -73,7 +73,7 @@ type entry struct {
 func NewCache(src TokenSource, opts CacheOptions) *Cache {
 	c := &Cache{src: src, opts: opts.withDefaults(), now: time.Now, rand: rand.Int64N}
 	if c.opts.Store != nil {
-		c.store = newBoundedStore(c.opts.Store, c.opts.StoreTimeout)
+		c.store = newBoundedStore(c.opts.Store, c.opts.storeTimeout)
 	}
 	c.closeCtx, c.closeFn = context.WithCancel(context.Background())
 	return c
@@ -174,14 +174,14 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 			c.stats.guardRefusals.Add(1)
 		}
 		e := c.failed(err, now)
-		c.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: token fetch failed",
+		c.opts.logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: token fetch failed",
 			slog.Any("err", err), slog.Int("failures", e.failures), slog.Bool("permanent", e.permanent),
 			slog.Duration("retry_in", e.retryAt.Sub(now)), tokenAttr(e.tok, now))
 		return nil, err
 	}
 	e := c.fresh(tok, now)
 	c.cur.Store(e)
-	c.opts.Logger.LogAttrs(ctx, slog.LevelDebug, "csconnect: token renewed", tokenAttr(tok, now),
+	c.opts.logger.LogAttrs(ctx, slog.LevelDebug, "csconnect: token renewed", tokenAttr(tok, now),
 		slog.Time("refresh_at", e.refreshAt))
 	return e, nil
 }
@@ -267,7 +267,7 @@ func (c *Cache) Invalidate(rejected *Token) {
 		c.rejected.Store(&v)
 		if c.cur.CompareAndSwap(e, nil) {
 			c.stats.invalidations.Add(1)
-			c.opts.Logger.LogAttrs(context.Background(), slog.LevelInfo, "csconnect: token rejected by a service; refreshing",
+			c.opts.logger.LogAttrs(context.Background(), slog.LevelInfo, "csconnect: token rejected by a service; refreshing",
 				tokenAttr(e.tok, c.now()))
 			return
 		}

@@ -52,11 +52,11 @@ func TestCacheStoreTakesOverLapsedLease(t *testing.T) {
 		}
 		src := nowSource()
 		opts := storeOpts(store)
-		opts.LeaseTTL, opts.StorePollInterval = 10*time.Second, 100*time.Millisecond
+		opts.leaseTTL, opts.pollInterval = 10*time.Second, 100*time.Millisecond
 		c := newTestCache(t, src, nil, opts)
 		start := time.Now()
 		got := mustToken(t, c)
-		if d := time.Since(start); d < time.Second || d > time.Second+opts.StorePollInterval {
+		if d := time.Since(start); d < time.Second || d > time.Second+opts.pollInterval {
 			t.Errorf("Token() fetched after %v; want just after the dead holder's lease lapsed (1s)", d)
 		}
 		if n := src.calls.Load(); n != 1 {

@@ -151,7 +151,7 @@ func TestCacheStoreHolderGone(t *testing.T) {
 		store := newMemoryStore()
 		_, _, _ = store.AcquireLease(context.Background(), storeKey, time.Hour)
 		src := nowSource()
-		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, LeaseTTL: 3 * time.Second})
+		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, leaseTTL: 3 * time.Second})
 		start := time.Now()
 		if got := mustToken(t, c); got.Value != "tok-1" {
 			t.Errorf("Token() = %v; want tok-1", got)
@@ -171,7 +171,7 @@ func TestCacheStoreFailureFallsBack(t *testing.T) {
 		logger, logs := newTestLogger()
 		src := nowSource()
 		opts := storeOpts(store)
-		opts.Logger = logger
+		opts.logger = logger
 		c := newTestCache(t, src, nil, opts)
 		for i := range 3 {
 			tok := mustToken(t, c)
@@ -202,7 +202,7 @@ func TestCacheStoreTimeout(t *testing.T) {
 		store := &flakyStore{Store: newMemoryStore()}
 		store.hang.Store(true)
 		src := nowSource()
-		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, StoreTimeout: 100 * time.Millisecond})
+		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, storeTimeout: 100 * time.Millisecond})
 		start := time.Now()
 		mustToken(t, c)
 		// load, lease and save each wait their 100 ms.
@@ -231,7 +231,7 @@ func TestCacheStoreNeverReadoptsRejected(t *testing.T) {
 func TestCacheStoreWithoutKeyIsUnused(t *testing.T) {
 	logger, logs := newTestLogger()
 	store := &flakyStore{Store: newMemoryStore()}
-	c := newTestCache(t, clockSource(newFakeClock()), newFakeClock(), CacheOptions{Store: store, Logger: logger})
+	c := newTestCache(t, clockSource(newFakeClock()), newFakeClock(), CacheOptions{Store: store, logger: logger})
 	mustToken(t, c)
 	if n := store.calls.Load(); n != 0 {
 		t.Errorf("store calls without a StoreKey = %d; want 0", n)

@@ -26,16 +26,17 @@ const defaultMaxResponseBody = 16 << 20
 // Config configures New. Only Auth.Username and Auth.Password are required; every
 // other zero field means the default documented on it.
 type Config struct {
-	// Auth configures the authenticate call: credentials, BaseURL, its HTTP client
-	// and timeout, the lockout guard's Store and the Logger.
+	// Auth configures the authenticate call (credentials, BaseURL, its HTTP client,
+	// timeout and retries) and what the whole client shares: the Store, its
+	// StoreTimeout and the Logger, set here once.
 	Auth AuthConfig
 	// ServiceURL is the base URL of the services the generated client calls. Default
 	// DefaultServiceURL. It must be https, or http to a loopback host; New refuses
 	// anything else with a *PreflightError (errors.Is ErrInvalidInput).
 	ServiceURL string
-	// Cache configures the token cache. Its Store, StoreKey and Logger default to
-	// Auth.Store, Auth.Store.Fingerprint(Auth.Username) and Auth.Logger, so the
-	// processes that share a Store share tokens too.
+	// Cache configures the token cache. Its Store and StoreKey default to Auth.Store
+	// and the username's fingerprint in it, so the processes that share a Store
+	// share tokens too.
 	Cache CacheOptions
 	// Retry configures retries of transient service failures (see RetryPolicy).
 	Retry RetryPolicy
@@ -99,9 +100,7 @@ func New(cfg Config) (*Client, error) {
 	if opts.Store != nil && opts.StoreKey == "" {
 		opts.StoreKey = opts.Store.Fingerprint(cfg.Auth.Username)
 	}
-	if opts.Logger == nil {
-		opts.Logger = cfg.Auth.Logger
-	}
+	opts.logger, opts.storeTimeout = cfg.Auth.Logger, cfg.Auth.StoreTimeout
 	base := cfg.Base
 	var ownBase *http.Transport
 	if base == nil {

@@ -227,26 +227,21 @@ func ExampleCache_Invalidate() {
 	// Output: false authenticate calls: 2
 }
 
-// Logging goes to a log/slog Logger; tokens appear by their expiry, never by value,
-// and an Authenticator's configuration logs without its password.
-func ExampleCacheOptions_logger() {
-	var calls atomic.Int64
-	drop := func(_ []string, a slog.Attr) slog.Attr { // keep the output stable
-		if a.Key == slog.TimeKey || a.Key == "expiry" || a.Key == "refresh_at" {
-			return slog.Attr{}
-		}
-		return a
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: drop}))
-	cache := csconnect.NewCache(fakeAuthenticate{&calls}, csconnect.CacheOptions{Logger: logger})
-	defer cache.Close()
-	_, _ = cache.Token(context.Background())
-
-	cfg := csconnect.AuthConfig{Username: "myUsername", Password: "myPassword"}
+// Logging goes to AuthConfig.Logger, for the whole client New builds; tokens
+// appear by their expiry, never by value, and a configuration without its password.
+func ExampleAuthConfig_logger() {
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr { // keep the output stable
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	cfg := csconnect.AuthConfig{Username: "myUsername", Password: "myPassword", Logger: logger}
 	logger.Info("configured", "auth", cfg)
 	// Output:
-	// level=DEBUG msg="csconnect: token renewed" token.remaining=1h0m0s
-	// level=INFO msg=configured auth.base_url="" auth.username=myUsername auth.password_set=true
+	// level=INFO msg=configured auth="csconnect.AuthConfig{BaseURL: \"\", Username: \"myUsername\", Password: [redacted]}"
 }
 
 // RetryPolicy bounds the Transport's retries of transient failures: here at most two

@@ -294,7 +294,7 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 			}}
 			logs := &syncBuffer{}
 			opts := storeOpts(store)
-			opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
+			opts.logger = slog.New(slog.NewTextHandler(logs, nil))
 			c := newTestCache(t, src, nil, opts)
 			for range 2 {
 				got := mustToken(t, c)

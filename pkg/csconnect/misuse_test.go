@@ -3,6 +3,7 @@ package csconnect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -200,7 +201,7 @@ func TestZeroValues(t *testing.T) {
 				t.Errorf("zero Authenticator.ResetGuard() = %v; want ErrInvalidUse", err)
 			}
 			a.CloseIdleConnections()
-			_ = a.String()
+			_ = fmt.Sprint(a)
 		})
 	})
 	t.Run("Client", func(t *testing.T) {

@@ -83,19 +83,20 @@ type CacheOptions struct {
 	// Required when Store is set (New derives it); without it the Store is not used,
 	// and NewCache logs a warning, because an empty key would mix accounts.
 	StoreKey string
-	// StoreTimeout bounds each Store call; a failing or slow store is ignored (the
-	// cache falls back to fetching locally and logs once). Default
-	// defaultStoreTimeout (250 ms).
-	StoreTimeout time.Duration
-	// LeaseTTL is how long the refresh lease is held at most. Default 10 s.
-	LeaseTTL time.Duration
-	// StorePollInterval is how often a process that does not hold the lease looks
-	// for the holder's token. Default 200 ms.
-	StorePollInterval time.Duration
+	// storeTimeout bounds each Store call (AuthConfig.StoreTimeout, set by New).
+	storeTimeout time.Duration
+	// leaseTTL and pollInterval time the refresh lease: the Store's LeaseTiming when
+	// it has one, else defaultLeaseTTL and defaultStorePollInterval.
+	leaseTTL, pollInterval time.Duration
 
-	// Logger receives refresh, failure and store events at Debug, Warn and Info.
-	// Tokens are logged by expiry only, never by value. Default: discard.
-	Logger *slog.Logger
+	// logger receives refresh, failure and store events (AuthConfig.Logger, set by
+	// New); tokens by expiry only. Default: discard.
+	logger *slog.Logger
+}
+
+// leaseTimer is a Store that times its own refresh lease (see Store).
+type leaseTimer interface {
+	LeaseTiming() (ttl, poll time.Duration)
 }
 
 // withDefaults returns o with every zero field set to its default.
@@ -106,20 +107,23 @@ func (o CacheOptions) withDefaults() CacheOptions {
 	positiveOr(&o.Backoff.BaseDelay, defaultAuthRetry.BaseDelay)
 	positiveOr(&o.Backoff.MaxDelay, defaultAuthRetry.MaxDelay)
 	positiveOr(&o.PermanentBackoff, defaultPermanentBackoff)
-	positiveOr(&o.StoreTimeout, defaultStoreTimeout)
-	positiveOr(&o.LeaseTTL, defaultLeaseTTL)
-	positiveOr(&o.StorePollInterval, defaultStorePollInterval)
+	positiveOr(&o.storeTimeout, defaultStoreTimeout)
+	if lt, ok := o.Store.(leaseTimer); ok && o.leaseTTL <= 0 && o.pollInterval <= 0 {
+		o.leaseTTL, o.pollInterval = lt.LeaseTiming()
+	}
+	positiveOr(&o.leaseTTL, defaultLeaseTTL)
+	positiveOr(&o.pollInterval, defaultStorePollInterval)
 	switch {
 	case o.AdvisoryJitter == 0:
 		o.AdvisoryJitter = defaultAdvisoryJitter
 	case o.AdvisoryJitter < 0:
 		o.AdvisoryJitter = 0
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Store != nil && o.StoreKey == "" {
-		o.Logger.Warn("csconnect: CacheOptions.Store without StoreKey; the store is not used")
+		o.logger.Warn("csconnect: CacheOptions.Store without StoreKey; the store is not used")
 		o.Store = nil
 	}
 	return o

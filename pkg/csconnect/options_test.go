@@ -21,9 +21,9 @@ func TestCacheOptionsNonPositiveDurations(t *testing.T) {
 		"Backoff.BaseDelay": {func(o *CacheOptions) *time.Duration { return &o.Backoff.BaseDelay }, defaultAuthRetry.BaseDelay},
 		"Backoff.MaxDelay":  {func(o *CacheOptions) *time.Duration { return &o.Backoff.MaxDelay }, defaultAuthRetry.MaxDelay},
 		"PermanentBackoff":  {func(o *CacheOptions) *time.Duration { return &o.PermanentBackoff }, defaultPermanentBackoff},
-		"StoreTimeout":      {func(o *CacheOptions) *time.Duration { return &o.StoreTimeout }, defaultStoreTimeout},
-		"LeaseTTL":          {func(o *CacheOptions) *time.Duration { return &o.LeaseTTL }, defaultLeaseTTL},
-		"StorePollInterval": {func(o *CacheOptions) *time.Duration { return &o.StorePollInterval }, defaultStorePollInterval},
+		"StoreTimeout":      {func(o *CacheOptions) *time.Duration { return &o.storeTimeout }, defaultStoreTimeout},
+		"LeaseTTL":          {func(o *CacheOptions) *time.Duration { return &o.leaseTTL }, defaultLeaseTTL},
+		"StorePollInterval": {func(o *CacheOptions) *time.Duration { return &o.pollInterval }, defaultStorePollInterval},
 	}
 	for name, f := range fields {
 		for _, in := range []time.Duration{0, -1, -time.Hour, 7 * time.Millisecond} {
@@ -57,7 +57,7 @@ func TestCacheNegativeStorePollInterval(t *testing.T) {
 		}
 		defer release()
 		src := nowSource()
-		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, StorePollInterval: -time.Second})
+		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, pollInterval: -time.Second})
 		got := make(chan *Token, 1)
 		go func() { got <- tryToken(t, c) }()
 		synctest.Wait() // the cache is polling, waiting for the holder
@@ -70,4 +70,23 @@ func TestCacheNegativeStorePollInterval(t *testing.T) {
 			t.Errorf("source calls = %d; want 0", n)
 		}
 	})
+}
+
+// leaseTimedStore is a Store that times its own refresh lease.
+type leaseTimedStore struct{ Store }
+
+func (leaseTimedStore) LeaseTiming() (ttl, poll time.Duration) { return 3 * time.Second, 20 * time.Millisecond }
+
+// TestStoreTimesItsLease: the lease timing belongs to the Store; a cache over a Store
+// with LeaseTiming uses it, and the defaults otherwise.
+func TestStoreTimesItsLease(t *testing.T) {
+	t.Parallel()
+	o := CacheOptions{Store: leaseTimedStore{newMemoryStore()}, StoreKey: "k"}.withDefaults()
+	if o.leaseTTL != 3*time.Second || o.pollInterval != 20*time.Millisecond {
+		t.Errorf("lease timing = %v, %v; want the Store's 3s, 20ms", o.leaseTTL, o.pollInterval)
+	}
+	o = CacheOptions{Store: newMemoryStore(), StoreKey: "k"}.withDefaults()
+	if o.leaseTTL != defaultLeaseTTL || o.pollInterval != defaultStorePollInterval {
+		t.Errorf("lease timing = %v, %v; want the defaults", o.leaseTTL, o.pollInterval)
+	}
 }

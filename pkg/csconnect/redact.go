@@ -120,8 +120,8 @@ func withoutPassword(c AuthConfig) AuthConfig {
 // text handler prints through fmt; encoding/json, and so slog's JSON handler, sees
 // no exported field holding a secret.
 
-// String describes the cache without its token: the current token's expiry, if any.
-func (c *Cache) String() string {
+// describe describes the cache without its token: the current token's expiry, if any.
+func (c *Cache) describe() string {
 	if c == nil {
 		return "csconnect.Cache(nil)"
 	}
@@ -132,17 +132,17 @@ func (c *Cache) String() string {
 	return "csconnect.Cache{token expiry: " + expiry + "}"
 }
 
-// Format makes every verb print String.
-func (c *Cache) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+// Format makes every verb print the description, never a secret.
+func (c *Cache) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.describe()) }
 
-// String describes the client without its credentials or token.
-func (c Client) String() string {
+// describe describes the client without its credentials or token.
+func (c Client) describe() string {
 	auth := "none"
 	if c.auth != nil {
-		auth = c.auth.String()
+		auth = c.auth.describe()
 	}
-	return "csconnect.Client{auth: " + auth + ", tokens: " + c.Tokens.String() + "}"
+	return "csconnect.Client{auth: " + auth + ", tokens: " + c.Tokens.describe() + "}"
 }
 
-// Format makes every verb print String.
-func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+// Format makes every verb print the description, never a secret.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.describe()) }

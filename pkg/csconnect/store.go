@@ -15,8 +15,11 @@ import (
 //
 // Implementations must be safe for concurrent use and should honour ctx. A Store that
 // fails (returns an error) never stops the caller: caches and guards fall back to
-// local state; one that does not answer within StoreTimeout, even ignoring ctx, is
-// abandoned for that call, so it cannot hold a caller or Close either.
+// local state; one that does not answer within AuthConfig.StoreTimeout, even
+// ignoring ctx, is abandoned for that call, so it cannot hold a caller or Close
+// either. A Store may also have a method LeaseTiming() (ttl, poll time.Duration)
+// giving how long a cache holds its refresh lease and how often a cache waiting on
+// another's lease looks for the new token (default 10 s and 200 ms).
 type Store interface {
 	// LoadToken returns the shared token for key, or (nil, nil) when there is none.
 	LoadToken(ctx context.Context, key string) (*Token, error)

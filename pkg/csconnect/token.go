@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"time"
 )
 
@@ -36,12 +35,6 @@ func (t Token) String() string {
 
 // Format makes every verb (%v, %+v, %s, %q, %#v, %x…) print String.
 func (t Token) Format(f fmt.State, verb rune) { fmt.Fprint(f, t.String()) }
-
-// LogValue logs the token as its expiry and fetch time, never its value: slog's JSON
-// handler would otherwise marshal Value.
-func (t Token) LogValue() slog.Value {
-	return slog.GroupValue(slog.Time("expiry", t.Expiry), slog.Time("fetched", t.Fetched), slog.String("value", redacted))
-}
 
 // MarshalJSON encodes the expiry and fetch time with the value redacted, so a Token
 // inside a struct that is logged as JSON (slog's JSON handler, an HTTP debug dump)

@@ -531,7 +531,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 	logger, logs := newTestLogger()
 	store := &flakyStore{Store: newMemoryStore()}
 	store.down.Store(true)
-	c := newTestCache(t, src, clock, CacheOptions{Logger: logger, Store: store, StoreKey: storeKey})
+	c := newTestCache(t, src, clock, CacheOptions{logger: logger, Store: store, StoreKey: storeKey})
 	srv := newServiceServer(t, connectInvalid, ok200)
 	tr := &Transport{Source: c}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/svc", nil)
