@@ -45,7 +45,7 @@ const (
 	guardLockedOut guardReason = "locked out"
 	// guardBudget: the per-5-minute budget of authenticate requests is spent.
 	guardBudget guardReason = "budget spent"
-	// guardRepeated: MaxIdentical requests with these credentials were sent in the
+	// guardRepeated: maxIdentical requests with these credentials were sent in the
 	// last IdenticalWindow (by this process or another sharing the Store).
 	guardRepeated guardReason = "identical requests limit"
 )
@@ -76,7 +76,7 @@ func (e *GuardError) Error() string {
 		}
 		return fmt.Sprintf("csconnect: authenticate not sent: locked out for another %s after a 429", e.Wait.Round(time.Second))
 	case guardRepeated:
-		return fmt.Sprintf("csconnect: authenticate not sent: %d identical requests were sent in the last %s (the vendor locks out beyond); room again in %s", MaxIdentical, IdenticalWindow, e.Wait.Round(time.Millisecond))
+		return fmt.Sprintf("csconnect: authenticate not sent: %d identical requests were sent in the last %s (the vendor locks out beyond); room again in %s", maxIdentical, IdenticalWindow, e.Wait.Round(time.Millisecond))
 	default:
 		return fmt.Sprintf("csconnect: authenticate not sent: the budget of authenticate requests is spent; room again in %s", e.Wait.Round(time.Millisecond))
 	}
@@ -104,7 +104,7 @@ func (e *GuardError) Is(target error) bool {
 
 // guard is the lockout guard of one Authenticator: it refuses a request locally after a
 // 401 for the same pair, during a 429 lockout, beyond the budget and beyond
-// MaxIdentical identical requests in IdenticalWindow. Its state lives in the Store
+// maxIdentical identical requests in IdenticalWindow. Its state lives in the Store
 // (shared with other processes) and in a local copy, so a failing or slow Store never
 // stops it from working, and a Store that loses its record resets nothing: only a
 // reset recorded in the Store (GuardState.ResetAt) or this process's ResetGuard
@@ -275,8 +275,8 @@ func (g *guard) refusal(now time.Time, last error) error {
 			window = append(window, s.At)
 		}
 	}
-	if len(window) >= MaxIdentical {
-		oldest := window[len(window)-MaxIdentical]
+	if len(window) >= maxIdentical {
+		oldest := window[len(window)-maxIdentical]
 		return &GuardError{reason: guardRepeated, Wait: oldest.Add(IdenticalWindow).Sub(now), Err: last}
 	}
 	return nil
@@ -305,10 +305,10 @@ func (g *guard) refund(r *rate.Reservation, now time.Time) {
 }
 
 // recordSend counts a request about to be sent with the pair, here and in the Store,
-// and returns a *GuardError when it would be one more than MaxIdentical in
+// and returns a *GuardError when it would be one more than maxIdentical in
 // IdenticalWindow since the pair's last success: the check before it saw room, but processes sharing the Store may
 // have sent meanwhile. The record is merged into the Store first (atomically), so
-// of processes recording at once, at most MaxIdentical go ahead; one refused still
+// of processes recording at once, at most maxIdentical go ahead; one refused still
 // counts (the limit errs on the side of sending less).
 func (g *guard) recordSend(ctx context.Context, now time.Time, last error) error {
 	send := PairEvent{Pair: g.pair, At: now, By: g.id}
@@ -327,7 +327,7 @@ func (g *guard) recordSend(ctx context.Context, now time.Time, last error) error
 			n++
 		}
 	}
-	if n > MaxIdentical || g.rejected != nil || now.Before(g.lockedUntil) {
+	if n > maxIdentical || g.rejected != nil || now.Before(g.lockedUntil) {
 		return g.refusal(now, last)
 	}
 	return nil

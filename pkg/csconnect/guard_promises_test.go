@@ -254,7 +254,7 @@ func TestGuardIdenticalLimitSparesSuccesses(t *testing.T) {
 	srv := newTestServer(t, tokenReply())
 	store := newMemoryStore()
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
-	for i := range 3 * MaxIdentical {
+	for i := range 3 * maxIdentical {
 		if _, err := a.Token(context.Background()); err != nil {
 			t.Fatalf("Token() #%d in the same instant, all answered 200 = %v; want a token", i+1, err)
 		}

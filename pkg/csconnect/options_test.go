@@ -75,7 +75,9 @@ func TestCacheNegativeStorePollInterval(t *testing.T) {
 // leaseTimedStore is a Store that times its own refresh lease.
 type leaseTimedStore struct{ Store }
 
-func (leaseTimedStore) LeaseTiming() (ttl, poll time.Duration) { return 3 * time.Second, 20 * time.Millisecond }
+func (leaseTimedStore) LeaseTiming() (ttl, poll time.Duration) {
+	return 3 * time.Second, 20 * time.Millisecond
+}
 
 // TestStoreTimesItsLease: the lease timing belongs to the Store; a cache over a Store
 // with LeaseTiming uses it, and the defaults otherwise.

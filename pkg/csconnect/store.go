@@ -48,14 +48,14 @@ const (
 	// (the most recent): enough for every process of a fleet that was given a
 	// different wrong password, small enough to keep the record a few hundred bytes.
 	MaxRejectedPairs = 8
-	// IdenticalWindow and MaxIdentical are the vendor's rule on identical requests:
+	// IdenticalWindow and maxIdentical are the vendor's rule on identical requests:
 	// more than 5 identical (invalid) requests within 2 minutes lead to a 429 and a
-	// lockout. The guard sends at most MaxIdentical authenticate requests with the
+	// lockout. The guard sends at most maxIdentical authenticate requests with the
 	// same credentials in any IdenticalWindow, whatever their answers.
 	IdenticalWindow = 2 * time.Minute
-	MaxIdentical    = 5
-	// maxSent bounds the sends a record keeps: MaxIdentical for each of a few pairs.
-	maxSent = MaxIdentical * MaxRejectedPairs
+	maxIdentical    = 5
+	// maxSent bounds the sends a record keeps: maxIdentical for each of a few pairs.
+	maxSent = maxIdentical * MaxRejectedPairs
 	// RejectedMemory is how long a shared record keeps a rejected pair and a reset
 	// (a process keeps its own rejection until a reset). A day is long enough for a
 	// human to notice and short enough that a stale record cannot block a fixed
