@@ -13,12 +13,11 @@ func TestAuthConfigNonPositiveDurations(t *testing.T) {
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) {
 		c.Timeout, c.StoreTimeout, c.Retry.BaseDelay, c.Retry.MaxDelay = -time.Second, -time.Second, -time.Second, -time.Second
 	})
-	got := a.cfg
 	for name, tt := range map[string]struct{ got, want time.Duration }{
-		"Timeout":        {got.Timeout, defaultTimeout},
-		"StoreTimeout":   {got.StoreTimeout, defaultStoreTimeout},
-		"RetryBaseDelay": {got.Retry.BaseDelay, defaultAuthRetry.BaseDelay},
-		"RetryMaxDelay":  {got.Retry.MaxDelay, defaultAuthRetry.MaxDelay},
+		"Timeout":        {a.timeout, defaultTimeout},
+		"StoreTimeout":   {a.guard.store.timeout, defaultStoreTimeout},
+		"RetryBaseDelay": {a.retry.BaseDelay, defaultAuthRetry.BaseDelay},
+		"RetryMaxDelay":  {a.retry.MaxDelay, defaultAuthRetry.MaxDelay},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("NewAuthenticator(%s: -1s).%s = %v; want the default %v", name, name, tt.got, tt.want)

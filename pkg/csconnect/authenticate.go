@@ -130,7 +130,9 @@ func (c AuthConfig) MarshalJSON() ([]byte, error) {
 // Token and ResetGuard return an error wrapping ErrInvalidUse, its GuardStatus is
 // empty and CloseIdleConnections does nothing.
 type Authenticator struct {
-	cfg AuthConfig // with defaults applied
+	username string
+	timeout  time.Duration // of one attempt
+	ownHTTP  bool          // http's transport was built here, not given in AuthConfig
 	// request is POST /authenticate as the generated client builds it (method, URL,
 	// Content-Type, JSON body), built once: the credentials never change, so each
 	// attempt clones it instead of encoding the body and parsing URLs again.
@@ -200,7 +202,9 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	req.Body, req.GetBody = nil, nil
 	req.Header.Set("Accept", "application/json")
 	return &Authenticator{
-		cfg:      withoutPassword(cfg), // fmt prints a.cfg's fields when it reaches them
+		username: cfg.Username,
+		timeout:  cfg.Timeout,
+		ownHTTP:  cfg.HTTPClient == nil,
 		request:  req,
 		body:     seal(body),
 		http:     hc,
@@ -242,7 +246,7 @@ func noRedirects(hc *http.Client) *http.Client {
 
 // describe describes the Authenticator without its password.
 func (a *Authenticator) describe() string {
-	return fmt.Sprintf("csconnect.Authenticator{endpoint: %q, username: %q, password: %s}", a.endpoint, a.cfg.Username, redacted)
+	return fmt.Sprintf("csconnect.Authenticator{endpoint: %q, username: %q, password: %s}", a.endpoint, a.username, redacted)
 }
 
 // Format makes every verb print the description, never a secret.
@@ -252,7 +256,7 @@ func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a
 // Authenticator built (when AuthConfig.HTTPClient was nil; a client given there is
 // the caller's to close). Client.Close calls it.
 func (a *Authenticator) CloseIdleConnections() {
-	if a.cfg.HTTPClient == nil && a.http != nil { // the transport was built here
+	if a.ownHTTP && a.http != nil { // the transport was built here
 		a.http.CloseIdleConnections()
 	}
 }
@@ -397,7 +401,7 @@ func (a *Authenticator) attemptTraced(ctx context.Context, n int) (tok *Token, s
 // attempt sends one POST /authenticate, bounded by the per-attempt timeout, and
 // decodes its answer.
 func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	start := a.now()
 	req := a.request.Clone(ctx)

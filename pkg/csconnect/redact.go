@@ -105,13 +105,6 @@ type sealedBytes func() []byte
 
 func seal(b []byte) sealedBytes { return func() []byte { return b } }
 
-// withoutPassword is c with Password cleared: the Authenticator keeps the password
-// only in its sealed body, its guard's fingerprint and its redactor.
-func withoutPassword(c AuthConfig) AuthConfig {
-	c.Password = ""
-	return c
-}
-
 // Printing the types that reach the password or the token. fmt does not call the
 // methods of values it reaches through unexported fields, and for a verb that does
 // not fit (%s of a pointer) it prints the pointed-to struct field by field; so every
