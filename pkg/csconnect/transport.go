@@ -129,8 +129,8 @@ func mayRetry(p RetryPolicy, attempt int, req *http.Request) bool {
 
 // waitRetry counts and logs (at Debug) a retry of the attempt that failed with
 // status or err, waits d, and returns the token for the next attempt (the source's
-// current one: it may have been renewed meanwhile). On an error (the caller's
-// context ended, or no token) it closes req's body.
+// current one: it may have been renewed meanwhile), or the error that ended the
+// wait (the caller's context) or the token.
 func (t *Transport) waitRetry(ctx context.Context, req *http.Request, attempt int, d time.Duration, status int, failure error) (*Token, error) {
 	t.stats.retries.Add(1)
 	if t.logger != nil && t.logger.Enabled(ctx, slog.LevelDebug) {
@@ -143,20 +143,14 @@ func (t *Transport) waitRetry(ctx context.Context, req *http.Request, attempt in
 		t.logger.DebugContext(ctx, "csconnect: service call failed, retrying", args...)
 	}
 	if err := t.sleepFn()(ctx, d); err != nil {
-		closeRequestBody(req)
 		return nil, err
 	}
-	tok, err := tokenFrom(ctx, t.Source)
-	if err != nil {
-		closeRequestBody(req)
-		return nil, err
-	}
-	return tok, nil
+	return tokenFrom(ctx, t.Source)
 }
 
 // CloseIdleConnections closes the idle connections of Base (of http.DefaultTransport
 // when Base is nil), so that http.Client.CloseIdleConnections reaches them through
-// the Transport, as with x/oauth2's Transport.
+// the Transport.
 func (t *Transport) CloseIdleConnections() {
 	var base http.RoundTripper = http.DefaultTransport
 	if t.Base != nil {
@@ -167,16 +161,24 @@ func (t *Transport) CloseIdleConnections() {
 	}
 }
 
+// roundTrip sends req with a token: one attempt per loop, then the renewal step
+// (renew) or the retry step (retry) decides whether there is another. req's body
+// is closed here only while no attempt has been handed to base, which closes it
+// from then on.
 func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil || req.URL == nil {
 		return nil, invalidUse("Transport given a nil request or URL")
 	}
-	if t.Source == nil {
-		closeRequestBody(req)
+	sent := false
+	defer func() {
+		if !sent {
+			closeRequestBody(req)
+		}
+	}()
+	switch {
+	case t.Source == nil:
 		return nil, invalidUse("Transport.Source is nil")
-	}
-	if !secureURL(req) {
-		closeRequestBody(req)
+	case !secureURL(req):
 		return nil, ErrInsecureURL
 	}
 	base := t.Base
@@ -185,37 +187,37 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if !sameOrigin(req) {
 		// A redirect to another host or scheme: never carry the token there.
+		sent = true
 		return base.RoundTrip(req)
 	}
 	ctx := req.Context()
-	policy := t.Retry.withDefaults(defaultServiceRetry)
 	tok, err := tokenFrom(ctx, t.Source)
 	if err != nil {
-		closeRequestBody(req)
 		return nil, err
 	}
+	policy := t.Retry.withDefaults(defaultServiceRetry)
 	renewed := false
 	for attempt := 1; ; {
-		out, err := t.prepare(req, tok, attempt > 1 || renewed)
+		out, err := t.prepare(req, tok, sent)
 		if err != nil {
-			closeRequestBody(req)
 			return nil, err
 		}
+		sent = true
 		resp, err := base.RoundTrip(out)
 		if err != nil {
 			// No answer: a connection failure or timeout is retried like a 5xx, within
 			// the same bounds; not a certificate error, nor once the caller gave up.
-			if ctx.Err() != nil || !transientTransportError(err) || !mayRetry(policy, attempt, req) {
+			if ctx.Err() != nil || !transientTransportError(err) {
 				return nil, err
 			}
-			d, ok := policy.wait(ctx, attempt, 0, false, t.random())
-			if !ok {
+			next, again, werr := t.retry(ctx, req, policy, attempt, nil, err)
+			if !again {
 				return nil, err
 			}
-			if tok, err = t.waitRetry(ctx, req, attempt, d, 0, err); err != nil {
-				return nil, err
+			if werr != nil {
+				return nil, werr
 			}
-			attempt++
+			tok, attempt = next, attempt+1
 			continue
 		}
 		if interim(resp.StatusCode) {
@@ -226,62 +228,100 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 		}
 		cerr := checkBounded(ctx, resp)
 		switch {
-		case cerr == nil:
-			return resp, nil
 		case errors.Is(cerr, ErrTokenExpired):
-			if renewed {
-				// Even the token fetched for this request is refused: keep it (see
-				// the type's doc) and say so to the later requests that carry it.
-				t.refusedFresh.Store(req.URL.Host, tok)
-				t.stats.refusedFresh.Add(1)
-				if t.logger != nil {
-					t.logger.WarnContext(ctx, "csconnect: service refuses even a freshly renewed token; not renewing again for this host",
-						"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
-				}
-				return resp, nil
-			}
-			if r, ok := t.refusedFresh.Load(req.URL.Host); ok && r.(*Token).Value == tok.Value {
-				return resp, nil
-			}
-			if inv, ok := t.Source.(invalidator); ok {
-				inv.Invalidate(tok)
-			}
-			if !replayable(req) {
-				return resp, nil
-			}
-			next, err := tokenFrom(ctx, t.Source)
+			next, err := t.renew(ctx, req, resp, tok, renewed)
 			if err != nil {
-				// The renewal failed (say, the password was changed): that is the news.
-				drain(ctx, resp)
-				closeRequestBody(req)
 				return nil, err
 			}
-			if next.Value == tok.Value {
-				// The source has no other token: replaying would be refused again.
+			if next == nil {
 				return resp, nil
-			}
-			drain(ctx, resp)
-			t.stats.renewals.Add(1)
-			if t.logger != nil && t.logger.Enabled(ctx, slog.LevelDebug) {
-				t.logger.DebugContext(ctx, "csconnect: service says the token expired; renewed, replaying",
-					"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
 			}
 			tok, renewed = next, true
-			continue
-		case (errors.Is(cerr, ErrServer) || errors.Is(cerr, ErrRateLimited)) && mayRetry(policy, attempt, req):
-			d, ok := t.delay(ctx, policy, attempt, resp)
-			if !ok {
+		case errors.Is(cerr, ErrServer) || errors.Is(cerr, ErrRateLimited):
+			next, again, err := t.retry(ctx, req, policy, attempt, resp, nil)
+			if !again {
 				return resp, nil
 			}
-			drain(ctx, resp)
-			if tok, err = t.waitRetry(ctx, req, attempt, d, resp.StatusCode, nil); err != nil {
+			if err != nil {
 				return nil, err
 			}
-			attempt++
-			continue
+			tok, attempt = next, attempt+1
+		default:
+			return resp, nil
 		}
-		return resp, nil
 	}
+}
+
+// renew is the renewal step, after the service answered resp saying tok expired:
+// it returns the token to replay the request with, or nil when resp is the answer
+// (the request cannot be replayed, the source has no other token, or the service
+// refuses even a token fetched for this request; see Transport), or the renewal's
+// error (resp is then drained and closed).
+func (t *Transport) renew(ctx context.Context, req *http.Request, resp *http.Response, tok *Token, renewed bool) (*Token, error) {
+	if renewed {
+		// Even the token fetched for this request is refused: keep it and say so to
+		// the later requests that carry it.
+		t.refusedFresh.Store(req.URL.Host, tok)
+		t.stats.refusedFresh.Add(1)
+		if t.logger != nil {
+			t.logger.WarnContext(ctx, "csconnect: service refuses even a freshly renewed token; not renewing again for this host",
+				"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
+		}
+		return nil, nil
+	}
+	if r, ok := t.refusedFresh.Load(req.URL.Host); ok && r.(*Token).Value == tok.Value {
+		return nil, nil
+	}
+	if inv, ok := t.Source.(invalidator); ok {
+		inv.Invalidate(tok)
+	}
+	if !replayable(req) {
+		return nil, nil
+	}
+	next, err := tokenFrom(ctx, t.Source)
+	if err != nil {
+		// The renewal failed (say, the password was changed): that is the news.
+		drain(ctx, resp)
+		return nil, err
+	}
+	if next.Value == tok.Value {
+		// The source has no other token: replaying would be refused again.
+		return nil, nil
+	}
+	drain(ctx, resp)
+	t.stats.renewals.Add(1)
+	if t.logger != nil && t.logger.Enabled(ctx, slog.LevelDebug) {
+		t.logger.DebugContext(ctx, "csconnect: service says the token expired; renewed, replaying",
+			"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
+	}
+	return next, nil
+}
+
+// retry is the retry step, after attempt failed with the answer resp (429, 5xx) or,
+// with no answer, with failure: when policy allows another attempt it drains resp,
+// waits (RetryPolicy.wait: Retry-After, else full jitter) and returns the token for
+// the next attempt. again is false when the attempt's outcome is to be returned;
+// err is the wait's or the token's error.
+func (t *Transport) retry(ctx context.Context, req *http.Request, p RetryPolicy, attempt int, resp *http.Response, failure error) (tok *Token, again bool, err error) {
+	if !mayRetry(p, attempt, req) {
+		return nil, false, nil
+	}
+	var retryAfter time.Duration
+	var hasRetryAfter bool
+	status := 0
+	if resp != nil {
+		retryAfter, hasRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), t.clock()())
+		status = resp.StatusCode
+	}
+	d, ok := p.wait(ctx, attempt, retryAfter, hasRetryAfter, t.random())
+	if !ok {
+		return nil, false, nil
+	}
+	if resp != nil {
+		drain(ctx, resp)
+	}
+	tok, err = t.waitRetry(ctx, req, attempt, d, status, failure)
+	return tok, true, err
 }
 
 // prepare clones req with the token set; a replay takes a fresh body from GetBody.
@@ -296,13 +336,6 @@ func (t *Transport) prepare(req *http.Request, tok *Token, replay bool) (*http.R
 	}
 	out.Header["Authorization"] = []string{t.bearer.value(tok)}
 	return out, nil
-}
-
-// delay returns policy's wait before the next attempt after resp (see
-// RetryPolicy.wait); ok is false when the answer should be returned instead.
-func (t *Transport) delay(ctx context.Context, p RetryPolicy, attempt int, resp *http.Response) (time.Duration, bool) {
-	ra, has := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock()())
-	return p.wait(ctx, attempt, ra, has, t.random())
 }
 
 // random is the Transport's random source: rand.Int64N unless a test set one.
