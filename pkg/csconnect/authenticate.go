@@ -57,21 +57,21 @@ type AuthConfig struct {
 	// per-attempt Timeout over http.Client.Timeout.
 	HTTPClient *http.Client
 	// Timeout bounds each attempt, reading the answer's body included, whatever
-	// HTTPClient is given; default defaultTimeout (30s; zero or negative means
-	// the default, as for every duration here). The caller's context
+	// HTTPClient is given; default 30 s (zero or negative
+	// means the default, as for every duration here). The caller's context
 	// bounds the whole call, retries included.
 	Timeout time.Duration
 	// Store holds the guard's state, shared with other processes; default
 	// NewMemoryStore(). It sees only fingerprints, never the password.
 	Store Store
-	// StoreTimeout bounds each Store call, default defaultStoreTimeout (250ms). A Store
+	// StoreTimeout bounds each Store call, default 250ms. A Store
 	// that fails or is slow is logged and the guard carries on with its local copy.
 	StoreTimeout time.Duration
 	// Logger receives debug lines for each attempt and warnings for retries, guard
 	// refusals and Store failures; never the password or the token. Default: discard.
 	Logger *slog.Logger
 	// Budget is how many authenticate requests (attempts, retries included) this
-	// Authenticator may send per 5 minutes, default defaultBudget (100); negative
+	// Authenticator may send per 5 minutes, default 100; negative
 	// means no budget. The vendor locks the endpoint beyond 10,000 per 5 minutes.
 	Budget int
 	// Retry says how a Token call retries transient failures (5xx, connection

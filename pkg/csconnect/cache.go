@@ -292,7 +292,7 @@ func (c *Cache) counts() cacheStats { return c.stats.snapshot() }
 // ignores its context), so Close waits only for the source to honour the
 // cancellation (an Authenticator does, after at most its StoreTimeout to share what
 // it learned) and at most StoreTimeout more to release the refresh lease. Later
-// calls that need a fetch get errCacheClosed; a still-valid token is still served.
+// calls that need a fetch get an error matching ErrInvalidUse; a still-valid token is still served.
 // Close is idempotent and always returns nil.
 func (c *Cache) Close() error {
 	c.mu.Lock()

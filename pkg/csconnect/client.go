@@ -46,7 +46,7 @@ type Config struct {
 	Base http.RoundTripper
 	// MaxResponseBody caps every service response body: reading past it fails with
 	// ErrResponseTooLarge (the generated methods return that error) instead of
-	// buffering without bound. Zero or negative means defaultMaxResponseBody (16 MiB).
+	// buffering without bound. Zero or negative means 16 MiB.
 	MaxResponseBody int64
 }
 

@@ -127,7 +127,7 @@ const maxErrorBody = 64 << 10
 // authenticate). It returns nil for 2xx-3xx; for 1xx (an interim answer, such as a
 // 101 whose body is the raw connection) an error wrapping ErrContract, without
 // reading the body; for a nil resp one wrapping ErrInvalidUse. Otherwise it reads at
-// most maxErrorBody bytes of the body, puts back a resp.Body that yields the same
+// most 64 KiB of the body, puts back a resp.Body that yields the same
 // bytes (followed by any unread rest), and returns an *APIError decoded from whichever documented body shape
 // the response has. Its Is matches ErrTokenExpired only when the response says the
 // token expired or is invalid (a 401 "Invalid token." or "Authorization Token has

@@ -27,7 +27,7 @@ const claimGranularity = time.Second
 // the latest local time the server can have issued the token at, so that the local
 // expiry is never later than the server's. The JWT is read without verifying its
 // signature (we are its bearer, not its audience: the services verify it), to the
-// same claims github.com/golang-jwt/jwt/v5 reads (see readTimeClaims).
+// same claims github.com/golang-jwt/jwt/v5 reads.
 //
 // The expiry is computed so that a skewed server clock neither shortens nor
 // lengthens the token's life:
@@ -38,12 +38,12 @@ const claimGranularity = time.Second
 //     token, issued and expiring in 2020, is thus valid for 59m59s from now. A
 //     lifetime that is not positive is an error.
 //   - exp only: exp is used as is (there is nothing to measure the skew by), but never
-//     later than fetched+tokenLifetime; when exp is not after fetched, the server's
-//     clock is presumed ahead and fetched+tokenLifetime is used: a token the server
+//     later than fetched plus one hour; when exp is not after fetched, the server's
+//     clock is presumed ahead and fetched plus one hour is used: a token the server
 //     just issued is not expired, and if it were, the services' 401/403 says so.
-//   - no exp: fetched+tokenLifetime, the documented lifetime.
+//   - no exp: fetched plus one hour, the documented lifetime.
 //
-// In every case the lifetime is capped at tokenLifetime: refreshing early costs one
+// In every case the lifetime is capped at one hour: refreshing early costs one
 // authenticate; trusting a bogus exp costs failed calls. The error (wrapping
 // ErrContract) never contains the token. Safe for concurrent use.
 func TokenFromJWT(value string, fetched time.Time) (*Token, error) {

@@ -51,18 +51,18 @@ const (
 type CacheOptions struct {
 	// AdvisoryWindow: from this long before expiry the first caller starts one
 	// background refresh and every caller keeps getting the current token without
-	// waiting. Default defaultAdvisoryWindow (5 minutes).
+	// waiting. Default 5 minutes.
 	AdvisoryWindow time.Duration
 	// AdvisoryJitter moves each token's advisory point earlier by a random duration
-	// in [0, AdvisoryJitter). Default defaultAdvisoryJitter (1 minute); negative
+	// in [0, AdvisoryJitter). Default 1 minute; negative
 	// disables jitter.
 	AdvisoryJitter time.Duration
 	// MandatoryWindow: from this long before expiry callers wait for the new token
-	// (each on its own context). Default defaultMandatoryWindow (1 minute).
+	// (each on its own context). Default 1 minute.
 	MandatoryWindow time.Duration
 	// FetchTimeout bounds one shared fetch. The fetch is detached from the caller
 	// that started it, so one caller giving up does not cancel it for the others.
-	// Default defaultFetchTimeout (30 s).
+	// Default 30 s.
 	FetchTimeout time.Duration
 	// Backoff's BaseDelay and MaxDelay bound the wait after a failed fetch before the
 	// next one: a random duration in [0, min(MaxDelay, BaseDelay·2^(n-1))) after the
@@ -72,7 +72,7 @@ type CacheOptions struct {
 	// PermanentBackoff is how long a permanent failure (see Cache) is returned to
 	// callers without asking the source again. A failure that gives its own wait (a
 	// lockout's Retry-After) is retried after that wait instead, but not before
-	// Backoff.MaxDelay. Default defaultPermanentBackoff (10 minutes).
+	// Backoff.MaxDelay. Default 10 minutes.
 	PermanentBackoff time.Duration
 
 	// Store, when set, shares tokens between the processes that use one account:

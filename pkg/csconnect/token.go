@@ -62,7 +62,7 @@ func (f tokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(c
 // checkStoredToken checks a token read from a Store as a fresh one from the wire is
 // checked: JWT-shaped (so only base64url characters and dots, safe in a header),
 // with readable time claims, and expiring no later than TokenFromJWT would make it
-// for its fetch time (never after now, so at most tokenLifetime from now). A Store
+// for its fetch time (never after now, so at most an hour from now). A Store
 // that others can write (Redis without EncryptionKey) must not be able to plant a
 // token that breaks every call or outlives its hour. The error never contains the
 // token.

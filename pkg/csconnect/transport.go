@@ -52,7 +52,7 @@ type Transport struct {
 	// reading past that many bytes fails with ErrResponseTooLarge, so a caller that
 	// reads the whole body (the generated client does, with io.ReadAll) cannot be
 	// made to buffer without bound. Zero or negative: no cap (New sets
-	// Config.MaxResponseBody, default defaultMaxResponseBody).
+	// Config.MaxResponseBody, default 16 MiB).
 	MaxResponseBody int64
 	// logger receives a Debug line for each renewal-and-replay and each retry, and a
 	// Warn line when a service refuses even a freshly renewed token; never the token.
