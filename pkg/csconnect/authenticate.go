@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,100 +21,9 @@ import (
 	"github.com/csconnect/csconnect/gen/client"
 )
 
-// DefaultBaseURL is the live Creditsafe CONNECT server.
-const DefaultBaseURL = "https://connect.creditsafe.com/v1"
-
-// defaultTimeout bounds one authenticate attempt (connection, request and response).
-const defaultTimeout = 30 * time.Second
-
 // maxTokenBody caps how much of a 200 answer is read: the token response is a JWT of
 // a kilobyte or two, so 1 MiB is plenty and a broken server cannot exhaust memory.
 const maxTokenBody = 1 << 20
-
-// AuthConfig configures an Authenticator. The zero value of every field but Username
-// and Password is usable: it means the default given below.
-//
-// AuthConfig's String, GoString, Format and LogValue never print the password.
-type AuthConfig struct {
-	// BaseURL is the server, default DefaultBaseURL (live); the sandbox is
-	// https://connect.sandbox.creditsafe.com/v1. It must be https, or http to a
-	// loopback address (for local simulators), so credentials never travel in clear.
-	BaseURL string
-	// Username is the User Key Creditsafe issued (not the e-mail address used on its
-	// websites); Password is its password. Both are required, 1 to 30 characters, and
-	// sent exactly as given.
-	Username, Password string
-	// AllowEmailUsername sends a username shaped like an e-mail address instead of
-	// refusing it. Default false: the vendor documents that e-mail addresses do not
-	// work here, and each refused attempt counts toward a lockout.
-	AllowEmailUsername bool
-	// HTTPClient sends the request. Default: a client over a clone of
-	// http.DefaultTransport (proxy from the environment, 10s TLS handshake timeout,
-	// at most 64 KiB of response headers).
-	// Whichever client is used, redirects are never followed for authenticate (a 3xx
-	// is a contract error), so credentials cannot be re-sent to another host. Prefer
-	// per-attempt Timeout over http.Client.Timeout.
-	HTTPClient *http.Client
-	// Timeout bounds each attempt, reading the answer's body included, whatever
-	// HTTPClient is given; default 30 s (zero or negative
-	// means the default, as for every duration here). The caller's context
-	// bounds the whole call, retries included.
-	Timeout time.Duration
-	// Store holds the guard's state, shared with other processes; default
-	// NewMemoryStore(). It sees only fingerprints, never the password.
-	Store Store
-	// StoreTimeout bounds each Store call, default 250ms. A Store
-	// that fails or is slow is logged and the guard carries on with its local copy.
-	StoreTimeout time.Duration
-	// Logger receives debug lines for each attempt and warnings for retries, guard
-	// refusals and Store failures; never the password or the token. Default: discard.
-	Logger *slog.Logger
-	// Budget is how many authenticate requests (attempts, retries included) this
-	// Authenticator may send per 5 minutes, default 100; negative
-	// means no budget. The vendor locks the endpoint beyond 10,000 per 5 minutes.
-	Budget int
-	// Retry says how a Token call retries transient failures (5xx, connection
-	// errors, timeouts; a 429 is a lockout, not retried). Zero fields mean
-	// RetryPolicy's authenticate defaults: 3 attempts, 1 s to 30 s.
-	Retry RetryPolicy
-
-	now   func() time.Time                           // clock; default time.Now
-	rand  func(int64) int64                          // jitter source in [0, n)
-	sleep func(context.Context, time.Duration) error // backoff sleeper
-}
-
-// describe describes the configuration without the password (nor one smuggled into
-// BaseURL's user information).
-func (c AuthConfig) describe() string {
-	pw := "unset"
-	if c.Password != "" {
-		pw = redacted
-	}
-	return fmt.Sprintf("csconnect.AuthConfig{BaseURL: %q, Username: %q, Password: %s}", redactURL(c.BaseURL), c.Username, pw)
-}
-
-// redactURL drops the user information of a URL; an unparsable one is not printed.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "[unparsable]"
-	}
-	u.User = nil
-	return u.String()
-}
-
-// Format makes every verb print the description, never a secret.
-func (c AuthConfig) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.describe()) }
-
-// MarshalJSON encodes BaseURL, Username and whether a password is set: never the
-// password (slog's JSON handler logs this).
-func (c AuthConfig) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		BaseURL     string `json:"base_url"`
-		Username    string `json:"username"`
-		PasswordSet bool   `json:"password_set"`
-	}{redactURL(c.BaseURL), c.Username, c.Password != ""})
-}
 
 // Authenticator turns a username and password into a Token, or into a precise typed
 // error, without ever costing the user a lockout: it refuses bad input before sending

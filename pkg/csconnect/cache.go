@@ -3,7 +3,6 @@ package csconnect
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -12,10 +11,6 @@ import (
 
 	"golang.org/x/sync/singleflight"
 )
-
-// errCacheClosed is returned by a Cache that must fetch after Close: a use that
-// cannot work.
-var errCacheClosed = fmt.Errorf("%w: token cache closed", ErrInvalidUse)
 
 // Cache is a TokenSource that keeps the current token of another TokenSource
 // (typically an *Authenticator) and renews it before it expires: one fetch per token

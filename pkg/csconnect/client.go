@@ -4,51 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/csconnect/csconnect/gen/datecheck"
 )
-
-// DefaultServiceURL is the Creditsafe Sweden web services host, where the vendor's
-// documented protected call (GET /datecheck/company) lives.
-const DefaultServiceURL = "https://se-webservice.apps.creditsafe.com"
-
-// defaultServiceTimeout bounds the wait for a service's response headers when Config
-// gives no Base transport. A context deadline bounds a whole call.
-const defaultServiceTimeout = 30 * time.Second
-
-// defaultMaxResponseBody caps a service response body in the client New builds: the
-// generated client reads whole bodies into memory, and the largest documented
-// reports are well under a megabyte, so 16 MiB leaves room without letting a broken
-// or hostile server make us buffer without bound.
-const defaultMaxResponseBody = 16 << 20
-
-// Config configures New. Only Auth.Username and Auth.Password are required; every
-// other zero field means the default documented on it.
-type Config struct {
-	// Auth configures the authenticate call (credentials, BaseURL, its HTTP client,
-	// timeout and retries) and what the whole client shares: the Store, its
-	// StoreTimeout and the Logger, set here once.
-	Auth AuthConfig
-	// ServiceURL is the base URL of the services the generated client calls. Default
-	// DefaultServiceURL. It must be https, or http to a loopback host; New refuses
-	// anything else with a *PreflightError (errors.Is ErrInvalidInput).
-	ServiceURL string
-	// Cache configures the token cache. Its Store and StoreKey default to Auth.Store
-	// and the username's fingerprint in it, so the processes that share a Store
-	// share tokens too.
-	Cache CacheOptions
-	// Retry configures retries of transient service failures (see RetryPolicy).
-	Retry RetryPolicy
-	// Base sends the service requests. Default: a clone of http.DefaultTransport
-	// that waits at most 30 s for response headers and accepts at most 64 KiB of
-	// them.
-	Base http.RoundTripper
-	// MaxResponseBody caps every service response body: reading past it fails with
-	// ErrResponseTooLarge (the generated methods return that error) instead of
-	// buffering without bound. Zero or negative means 16 MiB.
-	MaxResponseBody int64
-}
 
 // Client calls the protected service (gen/datecheck, from datecheck.yaml) with a
 // cached token on every request, renewed before it expires and once more when the

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"html"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -43,20 +42,6 @@ func decodeServiceError(resp *http.Response) *APIError {
 		}
 	}
 	return e
-}
-
-// peekBody reads at most limit bytes of resp.Body and puts back a body that yields
-// the same bytes followed by any unread rest, closing the original on Close.
-func peekBody(resp *http.Response, limit int64) []byte {
-	if resp.Body == nil || resp.Body == http.NoBody {
-		return nil
-	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
-	return body
 }
 
 // endpointName is "METHOD scheme://host/path": no user info, query or fragment, which

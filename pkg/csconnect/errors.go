@@ -153,3 +153,20 @@ func CheckResponse(resp *http.Response) error {
 	}
 	return decodeServiceError(resp)
 }
+
+// ErrInvalidUse: csconnect was called in a way that cannot work: a nil context, a
+// nil TokenSource, the zero value of a type that must come from its constructor, a
+// nil response. A programming error, not a failure to retry; the message says which.
+var ErrInvalidUse = errors.New("csconnect: invalid use")
+
+// ErrInsecureURL is returned, before anything is sent, for a request that would carry
+// the token over plain HTTP to a host that is not loopback.
+var ErrInsecureURL = errors.New("csconnect: refusing to send a token over plain http to a non-loopback host")
+
+// ErrResponseTooLarge is returned by the Read of a response body that goes on past
+// Transport.MaxResponseBody (Config.MaxResponseBody for the client New builds).
+var ErrResponseTooLarge = errors.New("csconnect: response body larger than the limit")
+
+// errCacheClosed is returned by a Cache that must fetch after Close: a use that
+// cannot work.
+var errCacheClosed = fmt.Errorf("%w: token cache closed", ErrInvalidUse)

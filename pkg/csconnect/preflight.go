@@ -3,10 +3,7 @@ package csconnect
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/mail"
-	"net/url"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -114,47 +111,4 @@ func invisible(r rune) bool {
 func emailShaped(s string) bool {
 	_, err := mail.ParseAddress(s)
 	return err == nil
-}
-
-// checkBaseURL parses the base URL and refuses one that would send credentials in
-// clear text (http to anything but loopback) or carry secrets of its own.
-func checkBaseURL(raw string) (*url.URL, error) {
-	bad := func(reason string) error { return &PreflightError{Field: "base URL", Reason: reason} }
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return nil, bad("is not an absolute URL such as https://connect.creditsafe.com/v1")
-	}
-	if u.Hostname() == "" {
-		return nil, bad("is not an absolute URL such as https://connect.creditsafe.com/v1")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, bad("has a port outside 1 to 65535")
-		}
-	}
-	if u.User != nil {
-		return nil, bad("must not contain user information; pass credentials in the configuration")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, bad("must not have a query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return nil, bad("uses plain http to a host that is not loopback; use https (credentials are never sent in clear text)")
-		}
-	default:
-		return nil, bad("must use https")
-	}
-	return u, nil
-}
-
-// isLoopback reports whether host is "localhost" or a loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -5,56 +5,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"net/http"
 	"time"
 )
-
-// RetryPolicy says how transient failures are retried: 429 and 5xx answers,
-// connection failures and timeouts, but not certificate errors. It serves the
-// authenticate call (AuthConfig.Retry) and service calls (Config.Retry,
-// Transport.Retry) alike. A zero or negative field means its default, which differs
-// by use and is given below. A token renewal (one replay after ErrTokenExpired) is
-// not a retry.
-type RetryPolicy struct {
-	// MaxAttempts is the number of attempts including the first; 1 disables retries.
-	// Default 3 for both (three authenticate attempts stay under the vendor's "5
-	// identical invalid requests in 2 minutes" even if every transient failure hid a
-	// counted request).
-	MaxAttempts int
-	// BaseDelay and MaxDelay bound the full-jitter backoff: before attempt n+1 wait a
-	// random duration in [0, min(MaxDelay, BaseDelay·2^(n-1))). Defaults 1 s and 30 s
-	// for authenticate (the 1 s, 2 s, 4 s of the vendor's guide), 250 ms and 5 s for
-	// services.
-	BaseDelay, MaxDelay time.Duration
-	// MaxRetryAfter is the longest Retry-After honoured; an answer asking for a longer
-	// wait is returned to the caller instead of retried. Default 30 s.
-	MaxRetryAfter time.Duration
-	// Retryable reports whether a service request may be sent again (authenticate
-	// ignores it). Default: the idempotent methods (GET, HEAD, OPTIONS, TRACE, PUT,
-	// DELETE) and requests that carry an Idempotency-Key or X-Idempotency-Key header,
-	// as net/http judges them.
-	Retryable func(*http.Request) bool
-}
-
-// The named defaults of RetryPolicy, by use.
-var (
-	defaultAuthRetry    = RetryPolicy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second, MaxRetryAfter: 30 * time.Second}
-	defaultServiceRetry = RetryPolicy{MaxAttempts: 3, BaseDelay: 250 * time.Millisecond, MaxDelay: 5 * time.Second, MaxRetryAfter: 30 * time.Second, Retryable: isIdempotent}
-)
-
-// withDefaults returns p with every zero or negative field taken from def.
-func (p RetryPolicy) withDefaults(def RetryPolicy) RetryPolicy {
-	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = def.MaxAttempts
-	}
-	positiveOr(&p.BaseDelay, def.BaseDelay)
-	positiveOr(&p.MaxDelay, def.MaxDelay)
-	positiveOr(&p.MaxRetryAfter, def.MaxRetryAfter)
-	if p.Retryable == nil {
-		p.Retryable = def.Retryable
-	}
-	return p
-}
 
 // wait is the one wait function of every retry: after failed attempt n, the
 // server's Retry-After when it sent one, else full jitter (fullJitter, drawing from

@@ -3,23 +3,13 @@ package csconnect
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-// ErrInsecureURL is returned, before anything is sent, for a request that would carry
-// the token over plain HTTP to a host that is not loopback.
-var ErrInsecureURL = errors.New("csconnect: refusing to send a token over plain http to a non-loopback host")
-
-// ErrResponseTooLarge is returned by the Read of a response body that goes on past
-// Transport.MaxResponseBody (Config.MaxResponseBody for the client New builds).
-var ErrResponseTooLarge = errors.New("csconnect: response body larger than the limit")
 
 // invalidator is implemented by token sources that can drop a token a service
 // rejected, such as *Cache: any Source with an Invalidate(*Token) method. Transport
@@ -385,40 +375,8 @@ func replayable(req *http.Request) bool {
 	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
 
-// secureURL reports whether a token may travel to req's URL: https, or plain http
-// to a loopback host.
-func secureURL(req *http.Request) bool {
-	switch strings.ToLower(req.URL.Scheme) {
-	case "https":
-		return true
-	case "http":
-		return isLoopback(req.URL.Hostname())
-	}
-	return false
-}
-
-// sameOrigin reports whether req is an original request, or a redirect that stays
-// on the scheme and host of the request that started the chain.
-func sameOrigin(req *http.Request) bool {
-	first := req
-	for first.Response != nil && first.Response.Request != nil {
-		first = first.Response.Request
-	}
-	return first == req || (strings.EqualFold(first.URL.Scheme, req.URL.Scheme) && strings.EqualFold(first.URL.Host, req.URL.Host))
-}
-
 // discard is drain without a caller's context.
 func discard(resp *http.Response) { drain(context.Background(), resp) }
-
-// drain reads a bounded amount of a response we will not return (so its connection
-// can be reused), for at most drainTimeout and no longer than ctx, and closes it.
-func drain(ctx context.Context, resp *http.Response) {
-	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
-	defer cancel()
-	body := newCtxBody(ctx, resp.Body)
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxErrorBody))
-	_ = body.Close()
-}
 
 // checkBounded is CheckResponse with its read of an error body (at most
 // maxErrorBody bytes) bounded by ctx and drainTimeout. If the time runs out the body
@@ -435,53 +393,3 @@ func checkBounded(ctx context.Context, resp *http.Response) error {
 	body.release()
 	return err
 }
-
-// watchBody reports whether resp's body needs a ctxBody so that reading it ends
-// with ctx: not when base is net/http's Transport, which does that itself (except
-// for a 101's body, which Transport refuses), nor when there is no body or ctx can
-// never end. The common cases cost nothing then.
-func watchBody(ctx context.Context, base http.RoundTripper, resp *http.Response) bool {
-	if _, std := base.(*http.Transport); std || ctx.Done() == nil {
-		return false
-	}
-	return resp.Body != nil && resp.Body != http.NoBody
-}
-
-// closeRequestBody closes req.Body, as a RoundTripper must even when it fails.
-func closeRequestBody(req *http.Request) {
-	if req.Body != nil {
-		_ = req.Body.Close()
-	}
-}
-
-// cappedBody is a response body that yields at most left more bytes and then
-// ErrResponseTooLarge if the body goes on (io.EOF if it ends exactly there).
-type cappedBody struct {
-	rc   io.ReadCloser
-	left int64
-	err  error // sticky ErrResponseTooLarge
-}
-
-func (b *cappedBody) Read(p []byte) (int, error) {
-	if b.err != nil {
-		return 0, b.err
-	}
-	if b.left <= 0 {
-		// The limit is reached: the body is fine only if it ends here.
-		var probe [1]byte
-		n, err := b.rc.Read(probe[:])
-		if n > 0 {
-			b.err = ErrResponseTooLarge
-			return 0, b.err
-		}
-		return 0, err
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *cappedBody) Close() error { return b.rc.Close() }
