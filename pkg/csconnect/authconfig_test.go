@@ -9,6 +9,7 @@ import (
 // TestAuthConfigNonPositiveDurations: a negative duration means the default, as in
 // CacheOptions, rather than a timeout that fails every attempt or no backoff at all.
 func TestAuthConfigNonPositiveDurations(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, tokenReply())
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) {
 		c.Timeout, c.StoreTimeout, c.Retry.BaseDelay, c.Retry.MaxDelay = -time.Second, -time.Second, -time.Second, -time.Second

@@ -172,6 +172,7 @@ func newTestAuth(t *testing.T, baseURL string, edit ...func(*AuthConfig)) *testA
 }
 
 func TestTokenSuccess(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		var body map[string]string
 		if r.Method != http.MethodPost || r.URL.Path != "/v1/authenticate" || r.Header.Get("Content-Type") != "application/json" {
@@ -196,6 +197,7 @@ func TestTokenSuccess(t *testing.T) {
 
 // TestTokenNotRetried checks that 400, 401, 403 and 429 are sent once and classified.
 func TestTokenNotRetried(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		h    http.HandlerFunc
 		want error
@@ -231,6 +233,7 @@ func TestTokenNotRetried(t *testing.T) {
 // TestGuardRejectedPair: after a 401 the same pair is refused locally, by this
 // Authenticator and by another sharing its Store, until reset; other credentials go.
 func TestGuardRejectedPair(t *testing.T) {
+	t.Parallel()
 	var allow atomic.Bool
 	allow.Store(true)
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -293,6 +296,7 @@ func TestGuardRejectedPair(t *testing.T) {
 
 // TestGuardLockout: after a 429 nothing is sent until Retry-After (or 5 minutes).
 func TestGuardLockout(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		headers []string
 		lock    time.Duration
@@ -337,6 +341,7 @@ func TestGuardLockout(t *testing.T) {
 
 // TestGuardBudget: the per-5-minute budget refuses without sending.
 func TestGuardBudget(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, tokenReply())
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Budget = 2 })
 	for i := range 2 {
@@ -359,6 +364,7 @@ func TestGuardBudget(t *testing.T) {
 }
 
 func TestTokenRetries(t *testing.T) {
+	t.Parallel()
 	e500 := reply(500, `{"error":{"code":"500","text":"Internal server error"}}`)
 	tests := map[string]struct {
 		h      http.HandlerFunc
@@ -407,6 +413,7 @@ func TestTokenRetries(t *testing.T) {
 
 // TestTokenErrorBodyCapped: an error body is read and kept up to 64 KiB only.
 func TestTokenErrorBodyCapped(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, reply(500, strings.Repeat("x", 1<<20)))
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Retry.MaxAttempts = 1 })
 	_, err := a.Token(context.Background())
@@ -417,6 +424,7 @@ func TestTokenErrorBodyCapped(t *testing.T) {
 }
 
 func TestTokenRetriesConnectionErrors(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, mustNotHit(t))
 	url := srv.URL
 	srv.Close() // connection refused from here on
@@ -432,6 +440,7 @@ func TestTokenRetriesConnectionErrors(t *testing.T) {
 }
 
 func TestTokenAttemptTimeout(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body) // lets the server notice the client hanging up
@@ -452,6 +461,7 @@ func TestTokenAttemptTimeout(t *testing.T) {
 }
 
 func TestTokenHonoursContext(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, reply(500, ""))
 	ctx, cancel := context.WithCancel(context.Background())
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) {
@@ -470,6 +480,7 @@ func TestTokenHonoursContext(t *testing.T) {
 }
 
 func TestTokenNeverFollowsRedirects(t *testing.T) {
+	t.Parallel()
 	other := newTestServer(t, mustNotHit(t))
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, other.URL+"/v1/authenticate", http.StatusTemporaryRedirect)
@@ -488,6 +499,7 @@ func TestTokenNeverFollowsRedirects(t *testing.T) {
 // TestTokenBadSuccessBodies: a 200 without a usable token is ErrContract, not a
 // panic, an empty token or a retry.
 func TestTokenBadSuccessBodies(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"html":              "<html><title>Login</title></html>",
 		"empty":             "",
@@ -522,6 +534,7 @@ func TestTokenBadSuccessBodies(t *testing.T) {
 // members, another case, white space, duplicate names (the last wins), invalid UTF-8
 // in another member.
 func TestTokenTolerantSuccessBodies(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"extra members":      `{"token":"` + prismToken + `","expires_in":3600,"user":{"id":1}}`,
 		"capitalised name":   `{"Token":"` + prismToken + `"}`,
@@ -549,6 +562,7 @@ func TestTokenTolerantSuccessBodies(t *testing.T) {
 // not a contract breach: it is retried like one, and the error (when retries run
 // out) wraps io.ErrUnexpectedEOF and holds nothing of the partial token.
 func TestTokenBodyCut(t *testing.T) {
+	t.Parallel()
 	cut := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", "2000")
@@ -585,6 +599,7 @@ func TestTokenBodyCut(t *testing.T) {
 // TestSecretsNeverPrinted: the password and the token appear in no error, log line
 // or formatted value, even when the server echoes them.
 func TestSecretsNeverPrinted(t *testing.T) {
+	t.Parallel()
 	echo := func(status int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			raw, _ := io.ReadAll(r.Body)
@@ -634,6 +649,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 
 // TestNewAuthenticatorRefuses: bad input is refused before anything is sent.
 func TestNewAuthenticatorRefuses(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, mustNotHit(t))
 	tests := map[string]AuthConfig{
 		"no password":        {BaseURL: srv.URL, Username: testUser},
@@ -660,6 +676,7 @@ func TestNewAuthenticatorRefuses(t *testing.T) {
 // TestTokenConcurrentInvalidSendsOnce: concurrent callers with a wrong password cost
 // one 401, not one per caller; with a right one each call authenticates (uncached).
 func TestTokenConcurrentInvalidSendsOnce(t *testing.T) {
+	t.Parallel()
 	const callers = 8
 	for name, tt := range map[string]struct {
 		h    http.HandlerFunc
@@ -713,6 +730,7 @@ func (s brokenStore) MergeGuard(ctx context.Context, _ string, _ GuardState) (Gu
 
 // TestGuardSurvivesBrokenStore: a failing or slow Store does not stop the guard.
 func TestGuardSurvivesBrokenStore(t *testing.T) {
+	t.Parallel()
 	for name, store := range map[string]Store{
 		"failing": brokenStore{memoryStore: newMemoryStore()},
 		"hanging": brokenStore{memoryStore: newMemoryStore(), hang: true},
@@ -744,6 +762,7 @@ func TestGuardSurvivesBrokenStore(t *testing.T) {
 // TestGuardLockoutShared: a lockout recorded by one Authenticator holds for another
 // sharing its Store, with no request sent.
 func TestGuardLockoutShared(t *testing.T) {
+	t.Parallel()
 	var sent atomic.Bool
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if sent.Swap(true) {

@@ -27,6 +27,7 @@ func (s *racingStore) AcquireLease(ctx context.Context, key string, ttl time.Dur
 // process saved a token adopts that token instead of authenticating (seen in the
 // fleet demonstration as a second authenticate call in one refresh).
 func TestCacheStoreRechecksAfterLease(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		other := &Token{Value: fakeJWT(`{"sub":"saved-in-the-gap"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
 		store := &racingStore{Store: newMemoryStore(), other: other}
@@ -45,6 +46,7 @@ func TestCacheStoreRechecksAfterLease(t *testing.T) {
 // a waiting cache takes it over then (not a whole LeaseTTL after it began waiting),
 // fetches once and shares the token.
 func TestCacheStoreTakesOverLapsedLease(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := newMemoryStore()
 		if _, ok, _ := store.AcquireLease(context.Background(), storeKey, time.Second); !ok { // the dead holder's

@@ -63,6 +63,7 @@ func nowSource() *fakeSource {
 func storeOpts(s Store) CacheOptions { return CacheOptions{Store: s, StoreKey: storeKey} }
 
 func TestCacheStoreAdoptsSavedToken(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := newMemoryStore()
 		saved := &Token{Value: fakeJWT(`{"sub":"from-another-process"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
@@ -82,6 +83,7 @@ func TestCacheStoreAdoptsSavedToken(t *testing.T) {
 }
 
 func TestCacheStoreSkipsUnusableTokens(t *testing.T) {
+	t.Parallel()
 	tests := map[string]time.Duration{ // remaining life of the stored token
 		"expired":   -time.Second,
 		"mandatory": 30 * time.Second,
@@ -103,6 +105,7 @@ func TestCacheStoreSkipsUnusableTokens(t *testing.T) {
 }
 
 func TestCacheStoreLeaseHolderFetchesAndSaves(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := newMemoryStore()
 		src := nowSource()
@@ -147,6 +150,7 @@ func TestCacheStoreWaitsForHolder(t *testing.T) {
 // TestCacheStoreHolderGone: when the holder never saves, the cache fetches itself
 // once the lease TTL has passed.
 func TestCacheStoreHolderGone(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := newMemoryStore()
 		_, _, _ = store.AcquireLease(context.Background(), storeKey, time.Hour)
@@ -165,6 +169,7 @@ func TestCacheStoreHolderGone(t *testing.T) {
 // TestCacheStoreFailureFallsBack: a failing store costs nothing but a log line per
 // outage; the cache fetches locally and rejoins when the store recovers.
 func TestCacheStoreFailureFallsBack(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := &flakyStore{Store: newMemoryStore()}
 		store.down.Store(true)
@@ -198,6 +203,7 @@ func TestCacheStoreFailureFallsBack(t *testing.T) {
 }
 
 func TestCacheStoreTimeout(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := &flakyStore{Store: newMemoryStore()}
 		store.hang.Store(true)
@@ -215,6 +221,7 @@ func TestCacheStoreTimeout(t *testing.T) {
 // TestCacheStoreNeverReadoptsRejected: a token a service rejected is not taken back
 // from the store, where another process may still have it.
 func TestCacheStoreNeverReadoptsRejected(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := newMemoryStore()
 		shared := &Token{Value: fakeJWT(`{"sub":"shared"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
@@ -229,6 +236,7 @@ func TestCacheStoreNeverReadoptsRejected(t *testing.T) {
 }
 
 func TestCacheStoreWithoutKeyIsUnused(t *testing.T) {
+	t.Parallel()
 	logger, logs := newTestLogger()
 	store := &flakyStore{Store: newMemoryStore()}
 	c := newTestCache(t, clockSource(newFakeClock()), newFakeClock(), CacheOptions{Store: store, logger: logger})

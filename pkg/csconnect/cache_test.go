@@ -82,6 +82,7 @@ func tryToken(t *testing.T, c TokenSource) *Token {
 }
 
 func TestCacheHitsAfterOneFetch(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := clockSource(clock)
 	c := newTestCache(t, src, clock, CacheOptions{})
@@ -102,6 +103,7 @@ func TestCacheHitsAfterOneFetch(t *testing.T) {
 // TestCacheWindows checks what a caller gets at each point of a token's life while
 // the refresh it triggers is held open.
 func TestCacheWindows(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		at        time.Duration // after the first fetch
 		wantOld   bool          // the caller gets the first token without waiting
@@ -167,6 +169,7 @@ func TestCacheWindows(t *testing.T) {
 }
 
 func TestCacheAdvisoryJitter(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	c := NewCache(clockSource(clock), CacheOptions{})
 	c.now = clock.now
@@ -185,6 +188,7 @@ func TestCacheAdvisoryJitter(t *testing.T) {
 }
 
 func TestCacheShortTokenClamp(t *testing.T) {
+	t.Parallel()
 	c := NewCache(nil, CacheOptions{AdvisoryJitter: -1})
 	tok := &Token{Value: "short", Fetched: t0, Expiry: t0.Add(4 * time.Minute)}
 	e := c.fresh(tok, t0)
@@ -200,6 +204,7 @@ func TestCacheShortTokenClamp(t *testing.T) {
 // advisory window outlives that caller's context (the Transport passes a request's
 // context, which ends with the request): it completes and installs the new token.
 func TestCacheAdvisoryRefreshDetached(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		clock := newFakeClock()
 		release := make(chan struct{})
@@ -239,6 +244,7 @@ func TestCacheAdvisoryRefreshDetached(t *testing.T) {
 // TestCacheCallerGivesUp: one caller's context ending returns to that caller at once
 // and does not cancel the fetch the others wait for.
 func TestCacheCallerGivesUp(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		var fetchErr atomic.Value
@@ -278,6 +284,7 @@ func TestCacheCallerGivesUp(t *testing.T) {
 
 // TestCacheFetchTimeout: the detached fetch still ends at FetchTimeout.
 func TestCacheFetchTimeout(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		src := &fakeSource{fn: func(ctx context.Context, n int64) (*Token, error) {
 			<-ctx.Done()
@@ -298,6 +305,7 @@ func TestCacheFetchTimeout(t *testing.T) {
 var errFlaky = errors.New("flaky")
 
 func TestCacheFailedRefreshKeepsToken(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	fail := atomic.Bool{}
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
@@ -352,6 +360,7 @@ func TestCacheFailedRefreshKeepsToken(t *testing.T) {
 var errPermanent = fmt.Errorf("authenticate: %w", ErrInvalidCredentials)
 
 func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
+	t.Parallel()
 	for name, at := range map[string]time.Duration{"cold": 0, "mandatory": 59*time.Minute + time.Second} {
 		t.Run(name, func(t *testing.T) {
 			clock := newFakeClock()
@@ -389,6 +398,7 @@ func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 // failure gives), however many callers ask, sequentially or in parallel, over
 // simulated minutes.
 func TestCachePermanentErrorsNotResent(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		err   error
 		quiet time.Duration // how long after the failure the source must not be called
@@ -435,6 +445,7 @@ func TestCachePermanentErrorsNotResent(t *testing.T) {
 }
 
 func TestCacheAdvisoryPermanentFailureKeepsServing(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		clock := newFakeClock()
 		src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
@@ -464,6 +475,7 @@ func TestCacheAdvisoryPermanentFailureKeepsServing(t *testing.T) {
 }
 
 func TestCacheInvalidate(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := clockSource(clock)
 	c := newTestCache(t, src, clock, CacheOptions{})
@@ -491,6 +503,7 @@ func TestCacheInvalidate(t *testing.T) {
 // TestCacheConcurrentInvalidate: N callers that each saw the same token rejected
 // cause one refresh.
 func TestCacheConcurrentInvalidate(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := clockSource(clock)
 	c := newTestCache(t, src, clock, CacheOptions{})
@@ -518,6 +531,7 @@ func TestCacheConcurrentInvalidate(t *testing.T) {
 }
 
 func TestCacheRejectsExpiredFromSource(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := &fakeSource{fn: func(context.Context, int64) (*Token, error) {
 		return &Token{Value: "old", Expiry: t0.Add(-time.Second)}, nil
@@ -531,6 +545,7 @@ func TestCacheRejectsExpiredFromSource(t *testing.T) {
 // TestCacheClose: Close cancels a background refresh and waits for it; afterwards a
 // fetch is refused and a still-valid token is served.
 func TestCacheClose(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		clock := newFakeClock()
 		var cancelled atomic.Bool
@@ -570,6 +585,7 @@ func TestCacheClose(t *testing.T) {
 // TestCacheHonoursServerWait: a failure that carries Retry-After is not retried
 // before it, even when the backoff would allow it.
 func TestCacheHonoursServerWait(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 		return nil, &APIError{StatusCode: 503, RetryAfter: 2 * time.Minute, kind: ErrServer}
@@ -594,6 +610,7 @@ func TestCacheHonoursServerWait(t *testing.T) {
 // TestCacheGuardWait: a guard refusal's Wait holds the cache's next fetch back, and
 // is counted.
 func TestCacheGuardWait(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := &fakeSource{fn: func(context.Context, int64) (*Token, error) {
 		return nil, &GuardError{reason: guardLockedOut, Wait: 4 * time.Minute, Err: ErrLockedOut}

@@ -60,6 +60,7 @@ func newTestClient(t *testing.T, auth *authServer, serviceURL string, edit ...fu
 var dateCheck = &datecheck.DateCheckCompanyParams{Searchnumber: "5565144408"}
 
 func TestNewEndToEnd(t *testing.T) {
+	t.Parallel()
 	auth := newAuthServer(t)
 	svc := newServiceServer(t, ok200)
 	c := newTestClient(t, auth, svc.URL)
@@ -84,6 +85,7 @@ func TestNewEndToEnd(t *testing.T) {
 // TestNewRenewsExpiredToken: the service's "Invalid token." answer costs one more
 // authenticate call and one replay, through the whole stack.
 func TestNewRenewsExpiredToken(t *testing.T) {
+	t.Parallel()
 	auth := newAuthServer(t)
 	svc := newServiceServer(t, connectInvalid, ok200)
 	c := newTestClient(t, auth, svc.URL)
@@ -101,6 +103,7 @@ func TestNewRenewsExpiredToken(t *testing.T) {
 }
 
 func TestNewRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	auth := newTestServer(t, mustNotHit(t))
 	tests := map[string]Config{
 		"no username":         {Auth: AuthConfig{BaseURL: auth.URL, Password: testPassword}},
@@ -131,6 +134,7 @@ func TestNewRefusesBadInput(t *testing.T) {
 // (net/http's legacy cancel path over a custom RoundTripper); the transport bounds
 // the wait for headers instead.
 func TestNewNoClientTimeout(t *testing.T) {
+	t.Parallel()
 	auth := newAuthServer(t)
 	c := newTestClient(t, auth, "https://se-webservice.apps.creditsafe.com")
 	if c.HTTPClient.Timeout != 0 {
@@ -152,6 +156,7 @@ func TestNewNoClientTimeout(t *testing.T) {
 // TestNewSharesTokensThroughStore: two clients (two processes) on one Store make one
 // authenticate call between them.
 func TestNewSharesTokensThroughStore(t *testing.T) {
+	t.Parallel()
 	auth := newAuthServer(t)
 	svc := newServiceServer(t, ok200)
 	store := newMemoryStore()
@@ -170,6 +175,7 @@ func TestNewSharesTokensThroughStore(t *testing.T) {
 // TestNewInvalidCredentialsNotRetried: a 401 from authenticate reaches the caller as
 // ErrInvalidCredentials, and further calls do not authenticate again.
 func TestNewInvalidCredentialsNotRetried(t *testing.T) {
+	t.Parallel()
 	auth := newTestServer(t, reply(http.StatusUnauthorized, "Access denied - Please check that your username and password are correct."))
 	svc := newServiceServer(t, ok200)
 	c, err := New(Config{Auth: AuthConfig{BaseURL: auth.URL + "/v1", Username: testUser, Password: testPassword}, ServiceURL: svc.URL})

@@ -61,6 +61,7 @@ func (p *passwordServer) count(pw string) int {
 // process's rejection), until a reset; the shared record keeps every recent
 // rejected pair of the username.
 func TestGuardNeverForgetsRejectedPair(t *testing.T) {
+	t.Parallel()
 	const rounds = 5
 	t.Run("record lost", func(t *testing.T) {
 		srv := newPasswordServer(t, "right-password")
@@ -156,6 +157,7 @@ func (s stallingStore) LoadGuard(context.Context, string) (GuardState, error) {
 // TestStoreIgnoringContextCannotStall: a Store that ignores its context costs a
 // Token call a few StoreTimeouts, not the caller's deadline, and Close returns.
 func TestStoreIgnoringContextCannotStall(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := stallingStore{memoryStore: newMemoryStore(), stall: make(chan struct{})}
 		defer close(store.stall) // lets the abandoned calls end with the bubble
@@ -198,6 +200,7 @@ func TestStoreIgnoringContextCannotStall(t *testing.T) {
 // most 5 identical requests go out in any 2 minutes, whatever the number of Token
 // calls and retries, and the limit holds across processes sharing a Store.
 func TestGuardIdenticalRequestLimit(t *testing.T) {
+	t.Parallel()
 	for _, procs := range []int{1, 2} {
 		t.Run(map[int]string{1: "one process", 2: "two processes sharing a store"}[procs], func(t *testing.T) {
 			clock := newFakeClock()
@@ -251,6 +254,7 @@ func TestGuardIdenticalRequestLimit(t *testing.T) {
 // toward the limit (the vendor counts identical invalid requests), so a process
 // whose tokens are short-lived (the fleet demonstration's last 15 s) is not held up.
 func TestGuardIdenticalLimitSparesSuccesses(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, tokenReply())
 	store := newMemoryStore()
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
@@ -278,6 +282,7 @@ func fakeJWT(claims string) string {
 // a fresh one (shape, header-safe, at most an hour of life), and a planted lockout is
 // capped as a Retry-After is.
 func TestStoredStateCheckedLikeTheWire(t *testing.T) {
+	t.Parallel()
 	planted := map[string]*Token{
 		"CRLF":             {Value: "a.b.c\r\nX-Evil: 1", Fetched: time.Now(), Expiry: time.Now().AddDate(10, 0, 0)},
 		"not a JWT":        {Value: "opaque", Fetched: time.Now(), Expiry: time.Now().Add(time.Hour)},
@@ -347,6 +352,7 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 // TestBudgetSpentOnlyBySentRequests: calls that send nothing (a cancelled context,
 // a connection refused) leave the budget as it was.
 func TestBudgetSpentOnlyBySentRequests(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, tokenReply())
 	a := newTestAuth(t, srv.URL)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -32,6 +32,7 @@ func newSharedGuards(store Store, n int, password string) []*guard {
 // other then records a lockout. The Store must keep both, so neither process sends the
 // rejected pair again and both respect the lockout.
 func TestGuardSaveMerges(t *testing.T) {
+	t.Parallel()
 	ctx, now, store := context.Background(), guardTestNow, newMemoryStore()
 	rejecting := newSharedGuards(store, 1, "old-password")[0]
 	locking := newSharedGuards(store, 1, "new-password")[0]
@@ -63,6 +64,7 @@ func TestGuardSaveMerges(t *testing.T) {
 
 // TestGuardStateMerge: the one merge rule every Store applies.
 func TestGuardStateMerge(t *testing.T) {
+	t.Parallel()
 	t0 := guardTestNow
 	ev := func(pair string, d time.Duration) PairEvent { return PairEvent{Pair: pair, At: t0.Add(d)} }
 	many := func(n int, d time.Duration) (es []PairEvent) {
@@ -116,6 +118,7 @@ func TestGuardStateMerge(t *testing.T) {
 // instant through a GuardMerger lose none of them: the Store ends with the latest
 // lockout and a rejected pair.
 func TestGuardConcurrentSaves(t *testing.T) {
+	t.Parallel()
 	ctx, now, store := context.Background(), guardTestNow, newMemoryStore()
 	const n = 64
 	locking := newSharedGuards(store, n, "new-password")
@@ -141,6 +144,7 @@ func TestGuardConcurrentSaves(t *testing.T) {
 // request the vendor counts toward its lockout, and a 403 (account not active, user
 // locked) cannot be helped by repeating it: neither is sent again at once.
 func TestGuardRemembersBadRequestAndInactive(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		status   int
 		body     string
@@ -180,6 +184,7 @@ func TestGuardRemembersBadRequestAndInactive(t *testing.T) {
 // learned the rejection from the shared Store forgets it too; a rejection it could not
 // share (the Store was down) stays.
 func TestGuardResetReachesOtherProcesses(t *testing.T) {
+	t.Parallel()
 	ctx, now := context.Background(), guardTestNow
 	gs := newSharedGuards(newMemoryStore(), 2, "pw")
 	a, b := gs[0], gs[1]
@@ -223,6 +228,7 @@ func (f *failingStore) MergeGuard(ctx context.Context, key string, s GuardState)
 // at first, the budget spent by each request, a lockout until its end, a rejection
 // until ResetGuard.
 func TestGuardStatus(t *testing.T) {
+	t.Parallel()
 	var status atomic.Int64
 	status.Store(429)
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {

@@ -56,6 +56,7 @@ func within[T any](t *testing.T, what string, f func() T) T {
 // attempt, not a read of the raw connection forever, and the next call is not
 // blocked behind it.
 func TestToken101IsContractError(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, sequence(switchingProtocols(t), tokenReply()))
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Timeout = time.Minute })
 	err := within(t, "Token() over a 101", func() error { _, err := a.Token(context.Background()); return err })
@@ -101,6 +102,7 @@ func (tr ignoringTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // body that never ends is given up at the attempt's timeout, on the 200 path and on
 // the error path alike.
 func TestTokenBodyReadBoundedByAttemptTimeout(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{200, 401, 500} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			a := newTestAuth(t, "http://127.0.0.1:1", func(c *AuthConfig) {
@@ -119,6 +121,7 @@ func TestTokenBodyReadBoundedByAttemptTimeout(t *testing.T) {
 // TestTransport101IsContractError: a 101 from a service is an ErrContract error
 // from RoundTrip, not a response whose body is the raw connection.
 func TestTransport101IsContractError(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(switchingProtocols(t))
 	t.Cleanup(srv.Close)
 	tr := &Transport{Source: tokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil })}
@@ -143,6 +146,7 @@ func TestTransport101IsContractError(t *testing.T) {
 // Transport returns (and its own read of an error body) ends when the request's
 // context does.
 func TestTransportBodyHonoursContext(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{200, 503} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			tr := &Transport{
@@ -173,6 +177,7 @@ func TestTransportBodyHonoursContext(t *testing.T) {
 // maxResponseHeaderBytes of response headers, for authenticate and for services,
 // instead of net/http's default 10 MB (about 100 MiB of allocation per attempt).
 func TestResponseHeadersCapped(t *testing.T) {
+	t.Parallel()
 	big := func(next http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("X-Padding", strings.Repeat("a", 2*maxResponseHeaderBytes))

@@ -26,6 +26,7 @@ var jwtShapeSeeds = []string{
 
 // TestJWTShapeMatchesSpec holds the hand-written check to the spec's pattern.
 func TestJWTShapeMatchesSpec(t *testing.T) {
+	t.Parallel()
 	re := specTokenPattern(t)
 	for _, s := range jwtShapeSeeds {
 		if got, want := isJWTShape(s), re.MatchString(s); got != want {

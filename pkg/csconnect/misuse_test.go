@@ -32,6 +32,7 @@ var nilContext context.Context
 // clear error instead of panicking inside the shared fetch's goroutine, where no
 // caller's recover reaches.
 func TestNewCacheNilSource(t *testing.T) {
+	t.Parallel()
 	for name, c := range map[string]*Cache{"NewCache(nil)": NewCache(nil, CacheOptions{}), "zero Cache": new(Cache)} {
 		t.Run(name, func(t *testing.T) {
 			noPanic(t, name+".Token", func() {
@@ -127,6 +128,7 @@ func adapters(t *testing.T, src TokenSource) map[string]func() error {
 // TestSourceNilNilIsContractError: a source returning (nil, nil) breaks the
 // TokenSource contract, and every adapter says ErrContract instead of panicking.
 func TestSourceNilNilIsContractError(t *testing.T) {
+	t.Parallel()
 	for name, call := range adapters(t, staticSource(nil, nil)) {
 		noPanic(t, name+" over (nil, nil)", func() {
 			if err := call(); !errors.Is(err, ErrContract) {
@@ -139,6 +141,7 @@ func TestSourceNilNilIsContractError(t *testing.T) {
 // TestSourcePanicIsError: every adapter turns a source's panic into an error
 // carrying the panic value.
 func TestSourcePanicIsError(t *testing.T) {
+	t.Parallel()
 	for name, call := range adapters(t, panickingSource()) {
 		noPanic(t, name+" over a panicking source", func() {
 			if err := call(); err == nil || !strings.Contains(err.Error(), "source exploded") {
@@ -150,6 +153,7 @@ func TestSourcePanicIsError(t *testing.T) {
 
 // TestNilSourceRefused: every adapter over a nil source returns ErrInvalidUse.
 func TestNilSourceRefused(t *testing.T) {
+	t.Parallel()
 	for name, call := range adapters(t, nil) {
 		noPanic(t, name+" over a nil source", func() {
 			if err := call(); !errors.Is(err, ErrInvalidUse) {
@@ -161,6 +165,7 @@ func TestNilSourceRefused(t *testing.T) {
 
 // TestNilContext: a nil context is a clear error, not a panic.
 func TestNilContext(t *testing.T) {
+	t.Parallel()
 	src := staticSource(tokenAt(1, time.Now()), nil)
 	srv := newTestServer(t, tokenReply())
 	a := newTestAuth(t, srv.URL)
@@ -189,6 +194,7 @@ func TestNilContext(t *testing.T) {
 
 // TestZeroValues: every exported type's zero value works or returns a clear error.
 func TestZeroValues(t *testing.T) {
+	t.Parallel()
 	t.Run("Authenticator", func(t *testing.T) {
 		var a Authenticator
 		err := within(t, "zero Authenticator.Token", func() error { _, err := a.Token(context.Background()); return err })
@@ -286,6 +292,7 @@ func TestZeroValues(t *testing.T) {
 
 // TestCheckResponseNil: CheckResponse(nil) is an error, not a panic.
 func TestCheckResponseNil(t *testing.T) {
+	t.Parallel()
 	noPanic(t, "CheckResponse(nil)", func() {
 		if err := CheckResponse(nil); !errors.Is(err, ErrInvalidUse) {
 			t.Errorf("CheckResponse(nil) = %v; want ErrInvalidUse", err)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestOAuth2TokenSource(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	c := newTestCache(t, clockSource(clock), clock, CacheOptions{})
 	ts := OAuth2TokenSource(context.Background(), c)
@@ -40,6 +41,7 @@ func TestOAuth2TokenSource(t *testing.T) {
 
 // TestOAuth2NewClient: the adapter works under oauth2.NewClient end to end.
 func TestOAuth2NewClient(t *testing.T) {
+	t.Parallel()
 	srv := newServiceServer(t, ok200)
 	src := tokenSourceFunc(func(context.Context) (*Token, error) {
 		return &Token{Value: "tok-oauth2", Expiry: time.Now().Add(hour)}, nil
@@ -96,6 +98,7 @@ func TestOAuth2ReuseRenewsInBackground(t *testing.T) {
 }
 
 func TestRequestEditor(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	edit := RequestEditor(newTestCache(t, clockSource(clock), clock, CacheOptions{}))
 	tests := map[string]struct {

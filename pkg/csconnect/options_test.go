@@ -11,6 +11,7 @@ import (
 // no sense takes its default for zero and for negative values; a positive value is
 // kept; a negative AdvisoryJitter disables jitter.
 func TestCacheOptionsNonPositiveDurations(t *testing.T) {
+	t.Parallel()
 	fields := map[string]struct {
 		field func(*CacheOptions) *time.Duration
 		def   time.Duration
@@ -49,6 +50,7 @@ func TestCacheOptionsNonPositiveDurations(t *testing.T) {
 // time.NewTicker inside the shared fetch and panic; now the cache polls at the
 // default interval and adopts the lease holder's token.
 func TestCacheNegativeStorePollInterval(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := newMemoryStore()
 		release, ok, _ := store.AcquireLease(context.Background(), storeKey, time.Minute)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestPreflight(t *testing.T) {
+	t.Parallel()
 	const ok = "myS3cretP@ssw0rd999!"
 	tests := map[string]struct {
 		username, password string
@@ -72,6 +73,7 @@ func TestPreflight(t *testing.T) {
 // kin-openapi's validation of the bundled spec's AuthenticateRequest schema: a change
 // to minLength/maxLength in openapi.yaml that preflight did not follow fails here.
 func TestPreflightAgreesWithSpec(t *testing.T) {
+	t.Parallel()
 	schema := specSchema(t, "AuthenticateRequest")
 	cases := map[string]string{
 		"empty":         "",
@@ -114,6 +116,7 @@ func TestPreflightAgreesWithSpec(t *testing.T) {
 }
 
 func TestCheckBaseURL(t *testing.T) {
+	t.Parallel()
 	tests := map[string]bool{
 		"https://connect.creditsafe.com/v1":         true,
 		"https://connect.sandbox.creditsafe.com/v1": true,
