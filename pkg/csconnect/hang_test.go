@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -70,19 +71,20 @@ func TestToken101IsContractError(t *testing.T) {
 }
 
 // blockingBody is a body whose Read waits until Close, as the raw connection of a
-// silent server does when nothing watches the context.
-type blockingBody struct{ closed chan struct{} }
+// silent server does when nothing watches the context. Close is safe to call
+// concurrently, as net/http's bodies' is (ctxBody's watcher and the caller may both
+// close it).
+type blockingBody struct {
+	closed chan struct{}
+	once   sync.Once
+}
 
 func (b *blockingBody) Read([]byte) (int, error) {
 	<-b.closed
 	return 0, errors.New("read on closed body")
 }
 func (b *blockingBody) Close() error {
-	select {
-	case <-b.closed:
-	default:
-		close(b.closed)
-	}
+	b.once.Do(func() { close(b.closed) })
 	return nil
 }
 
