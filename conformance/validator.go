@@ -15,8 +15,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
-	"github.com/csconnect/csconnect/gen/datecheckserver"
-	"github.com/csconnect/csconnect/gen/server"
+	"github.com/csconnect/csconnect/gen/authspec"
+	"github.com/csconnect/csconnect/gen/datecheckspec"
 )
 
 // Validator checks requests and responses against one or more OpenAPI documents
@@ -38,15 +38,15 @@ type specRoute struct {
 	route    routers.Route
 }
 
-// defaultValidator is built once from the two documents embedded in gen/server
-// (openapi.yaml) and gen/datecheckserver (datecheck.yaml), which `make
+// defaultValidator is built once from the two documents embedded in gen/authspec
+// (openapi.yaml) and gen/datecheckspec (datecheck.yaml), which `make
 // check-generated` keeps identical to the bundled contract.
 var defaultValidator = sync.OnceValues(func() (*Validator, error) {
-	auth, err := server.GetSpec()
+	auth, err := authspec.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("conformance: load embedded openapi.yaml: %w", err)
 	}
-	svc, err := datecheckserver.GetSpec()
+	svc, err := datecheckspec.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("conformance: load embedded datecheck.yaml: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/csconnect/csconnect/pkg/csconnect"
 	"github.com/csconnect/csconnect/pkg/filestore"
@@ -69,7 +70,7 @@ func runToken(ctx context.Context, args []string, env environ) int {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	baseURL := fs.String("base-url", "", "server base URL (default $CREDITSAFE_BASE_URL, else "+csconnect.DefaultBaseURL+")")
-	timeout := fs.Duration("timeout", csconnect.DefaultTimeout, "how long the whole command may take, retries included")
+	timeout := fs.Duration("timeout", 30*time.Second, "how long the whole command may take, retries included")
 	username := fs.String("username", "", "the User Key (default $CREDITSAFE_USERNAME)")
 	passwordStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
 	cacheDir := fs.String("cache-dir", "", "the cache directory (default $"+cacheDirEnv+", else the user cache directory's csconnect)")

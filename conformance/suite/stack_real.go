@@ -22,26 +22,25 @@ func init() { DefaultStack = CSConnectStack }
 // Neither client follows redirects, so credentials and tokens stay with the target.
 func CSConnectStack(cfg StackConfig) (*Stack, error) {
 	httpClient := &http.Client{Transport: cfg.Transport, CheckRedirect: noRedirects}
+	fast := csconnect.RetryPolicy{BaseDelay: stackRetryBase, MaxDelay: stackRetryMax}
 	auth, err := csconnect.NewAuthenticator(csconnect.AuthConfig{
-		BaseURL:        cfg.AuthURL,
-		Username:       cfg.Username,
-		Password:       cfg.Password,
-		HTTPClient:     httpClient,
-		RetryBaseDelay: stackRetryBase,
-		RetryMaxDelay:  stackRetryMax,
+		BaseURL:    cfg.AuthURL,
+		Username:   cfg.Username,
+		Password:   cfg.Password,
+		HTTPClient: httpClient,
+		Retry:      fast,
 	})
 	if err != nil {
 		return nil, err
 	}
 	cache := csconnect.NewCache(auth, csconnect.CacheOptions{
 		AdvisoryJitter: -1, // deterministic refresh points
-		MinBackoff:     stackRetryBase,
-		MaxBackoff:     stackRetryMax,
+		Backoff:        fast,
 	})
 	tr := &csconnect.Transport{
 		Source: cache,
 		Base:   cfg.Transport,
-		Retry:  csconnect.RetryPolicy{BaseDelay: stackRetryBase, MaxDelay: stackRetryMax},
+		Retry:  fast,
 	}
 	return &Stack{
 		Source:  cache,

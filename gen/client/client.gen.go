@@ -5,18 +5,14 @@ package client
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/runtime"
 )
 
@@ -930,169 +926,4 @@ func ParseAuthenticateResponse(rsp *http.Response) (*AuthenticateResponse, error
 	}
 
 	return response, nil
-}
-
-// Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
-// Stored as a slice of fixed-width chunks rather than one concatenated
-// const string: with thousands of chunks the chained `+` fold is several
-// times slower for the Go compiler than parsing a slice literal.
-var swaggerSpec = []string{
-	"3Frrdtw4cn6VCrPnjJRQrZYsTeL2n2hkeVZa2/Ja8mhmTGeJJqubsEiAC4BqtX10Tp4mD5YnyakCeOmL",
-	"fJnNr/yz1USxUJevvqri5yjTVa0VKmejyefIoK21ssj/Ocky3Sh3rkTm5B3SnzKtHCpH/xR1XcpMOKnV",
-	"/kerFf0N70VVl/xkhdaKOUaT6LSxTldoQBtoLBqQFpR24KWCVOAKhFODuXRWzBDs0jqsooc4slmBlSBx",
-	"fzI4iybRP+/3+u77X+3+FZo7meGZMdr8pPNl9PAQRw7v3X5dCrmq2B/WZqiMW9Ykyjoj1Tx6oNflaDMj",
-	"a7JGNImuC4Tsj70opufpl3AmUaXObjEfAQm9Q5VrA7lGLyzXWVOhcnxiqvNlDFaDUEvQM5DOwsXV5WtA",
-	"sgzYQtRo40RpA2wYIBvFpJfIMqwd5qNEkdl/Evlb/HuDlh29eTXjf4RMN2XOekzpjyKHnZk2EIwNlShn",
-	"2lSYsxa7azfwittEtaqDVuUShIUkwqp2SzJEJZWsRJlEE5AOKrGkN4mpReViWEhXgNKQnvqo3Lte1pj6",
-	"CwqwhTYOQhiSOcgqFeZSAPmPDUUyG+v6K5QSc9BqBK+114kckGNWCoM5zNg1wtFdrVYTyEpJdwBnUHgf",
-	"tAlE9yjEnVRzUFphDELlIBJ1J0qZC0cass0tLArh8A4NCGPkHdrgg3P/KMUHKidFaf9o/p1kGVoLOSq6",
-	"3B68KVFYhKzA7NZfZ6kbH6NKVMia1sLahTY5CIOQaWMwc6P2JLlgQT/w4facXTlo/Ul63KKykmJ+BOcz",
-	"NlJt9LTECmo0VlpnY6iDTlo5kQWFBqkhPBJBJZSYoxl9Oza88mZgbPgiLvx/tNJ3Y1Z3O4KI9nLSwsJo",
-	"NY99Qlor1XwEzzVnjUFnliAapyvhZCbKcjlJlOSYzUQJ0odxCxkWSoIJpyE9OnyasjEyoYAwji8d7jDE",
-	"ikTZQi8suEJan5RT7QpKMAa39HPSBjvBxP/8138/eLnCrsCc1eGcwT6lJyBCEnsgYBAjPVYxxcvjhAWU",
-	"rkADOwLmqNAIh3miggx29S1ibT2YkSRWkrG3x5paGIII1sxfKdxmN2Q/lTQ0Pmq/K+2xP5KTv4/H44g8",
-	"7YQsKcoVNArva8wc5qEu6CxrjKEKEyKXPTony5XC+TgiRaNJdK4cBUgJlvXzAjitvi0b+UJn6g5LXeO2",
-	"INyqn6+U/pUjeMsRx5r5CjAV2a2ezRgUrrV+JdQyVC/7j9nu6PDp0HZvhUMoZSUd4H2GmA9MthCSKshM",
-	"G/QpQTnS2+1aa8rKZZcG/4DNHoew7i19+nVpR5aSCgQc7lVSNQ4JVqTOmW1oJ0oQFYOHnvWH2mt+J5Bs",
-	"qrGBAkGdQ/DK2I71eF1UU02JOc0S1R1h7Y9b7RdS5XoBC9Fr+YwFoMprLVVHFjx74tJ9nKjwuhHckMOY",
-	"raQcUHsnM4cmhUWBCubyDtUuJz0FF+jZDPDeO0YSxFGWxlGBIkfDQTaQsUmZ/qwXUGo1J9gbBgqpqwgB",
-	"wh1jQgGLmVa5JXsIKhbw5+vrN5ALh4naefviFJ4eHIx3R3DJ0kU58SpLxzyOmREI0gME3103xJTora4g",
-	"4Au8C3M4bo3vb9PH0RPGjC94vA9e3yc0rvCedvhF3pj1ZIZsgfdZIdQc2TkCnL5FRUlTG12jcdJ3IW0d",
-	"2i6SKtYPtitWMRfTva6YxiAcVNo6eDKGrBBGZA6NHcEJGdqgm3jLJYrxmnmYJ5fkfGLs/CenfSjN58gZ",
-	"k0tbl2LpCfPQdNXy6gmJffMf1i7GJn/69Ok/RXFUifuXqOauiCZPxnFUSdX+9yBeM28cLYx0eKnKZTRx",
-	"psGHOGrL8nYTvKNG4S+4JMJwJ3PMYboc0IJvNsk1xQfuVUKWIPLcEB1qLHK1LvWcOxY95BsLnFrp0Pbt",
-	"yEKbWyjQ4KZd3rV3+C5rUKRRdkiDeTR531si7uPiQ3dITz9i5qgOnBIZoxqRdzV003Dp0XichtZjBqda",
-	"Kcwc1xmZESQRs8iCIKnVeZ5EMQzIBv3HVwebRA/pKFHkNUjDAynFT6s88QV+EyGfbhykK5L5WetkWTLN",
-	"Icojatx91tMTh2VpKVhnRleQDnltSg5fl8eoUBukaPbeWE2rlce328fj90z6BPh7ox2uRYBt6lobx5Vu",
-	"1W9t3bTfVN6eh2cf4r5v+fyVUGgf3Ob+FaEbd3vRGKZwXkNfWNK1iElHcO5s4G1ytdn2GcZw6hmqb7rB",
-	"K0rQAV4VBnFFjZ1YrrfZcaQVXs6iyfuNi8afI5Hn0uP7m4HXCA42b/s5kg4ruudD9yO/Mnr40Nqi4w9b",
-	"He15Fofn4I5cHDuWnh6Px6mHRQYFbwG4WhCkd0mTKDql2bwGZ40VpV3p+z2VFxznBhGkUmhgJrHMucRL",
-	"ph0MGxamjaOKFcDFiiUsCpkxhQdRLsTSthHOHqBGe5hzI7jWZQ6iFsanTaLSayoyg6zB8E+kTr1z3LaE",
-	"6djhN5M1H4AbgesFPRq2a6e3ZyZbje+lfbPoXYjh7GhLuuePON864RrLZKOLYNtkhZ/EHB0+TaIv5Pem",
-	"zBPmOtQc3NelUIwwWwV4brx53A9unHQlDjXZ4NBb9XrYYtaVGcDmC9Uw/rmjEEA9bolQNJVQe9QUimmJ",
-	"PbJv2vf/BLY2BpnUs6hlQInvaBLi7xmKfOXhPmO++uh61X34sNnfLduIHUwmpzqXaFcKS8ATTvUBJjlN",
-	"9CwPZMWjcy5nMzQWpugWOMAixoR2Qsetd9vBi6wIWlRBkkenHwLgW8iEMUtQmpheZmQllXDacIexZJ1c",
-	"jyweCaXpcCdRITaWkw5gPJcPZWEnXfFXuhuvPBfSMFE7Q7iihzpmsbNKADwub9QwJgGJ2kI1AmzueqDb",
-	"CMSBz7diBqfKOmFiz3guryj5mfZo0zV/zO+7jE4U0Su+dRJNIGkHnqENYEK1jt+wZrcNBE9Ua7wvIviX",
-	"M/RxfGazvA0T3m3QlRkUPkzpDvDClzVfDl0hFKT8S9pNsvO8L6WhQvKoyWCifNMh50qbljKs3odlbVPj",
-	"4uYadt5eHR7/2K4Z+vjm0roL3tZcrBVCoRsThy7Hd5DkH+rrtJGfOHAm8BMKgwaSZjx+kvG7+Z8YqFJW",
-	"Clm1mZPifZ3CDkelms7SOFGpaFzxNycrjncevlsfJkseAbYrBHa0HwXccmNrsZz56692CrVwDg3d+D/f",
-	"n+z9LvY+jfee/m3vw78myejLf/iXP0VfazS8bTeDgDpfzBoj3fKKUM97YsqmIXv1/3uhTSVcNIkubq6j",
-	"bcNWfz8f128ur65hXwwa6TT2nggOXHVGCn724P30qGNAK25plyEENwEWMqJiOxYR0lw45HH3aCmqMg3Y",
-	"wNhOFvC36g1XOFf78Y9UM91O2kTGNd13q1FmswASlZDKCanQ2CiOGlMGCXayvz+Xrmimo0xX+92B/l/R",
-	"1kn1wFRSKx6JUyPLjVx/y9PL16/PTq8JVd2W3RNINwGRqG7sveMG/fTu5oy/nVgEmONE45mvtKsZlSif",
-	"UiSBHwjBbNv0gm/OrjUnJuoRL44SlajrQtp+KSgtFELlCyOdQ9XiTO+U2miuR13KdTBRN9NS2oJqWSuN",
-	"9XwWBk08xG6fWZ03jOCmwDDd6uT1JmdouxPzBruWWG5f+cW8xPtShd+N/WSY6Uei+LV0fyzllCfz5ZIK",
-	"NRpBNldhsj8IppSaCgtWB+NhH0jShg5lJku0E7996CzLgTJMVzh5cx77GXUOjcrJUWkb4MHeo6w3EgX7",
-	"3UG6+2wj77zsDcuRK9rFqp6BIOc5PyYn78ftmDw0ZAuc9oW50NbFRAaCWzi8frAc+H7Q1UNx9wWAp15s",
-	"qynmu888xeDiaIea+hKuBudU3jI6Xrj0vk+JPKa7IzgjBtYZsxCWNdAL1U75E5XOUe3rGpWo5X4KhaZK",
-	"yqviRuUl5oGi75F7KOsqsgoO5cacjNT4JCqsakh1RrVSZhhqeICqk1pkBe4djsYb+LRYLEaCfx5pM98P",
-	"Z+3+y/PTs9dXZ3yG+g7qWKJJtAV/TtYiJYqjOzTWw9nhaOwFhNtGk+jJaDx6wjMuV3CBWSkNPBXV24as",
-	"ZwGfiERuB7WYU5f9tmXSp9UgkRPVDvg8EooeC3v02+QRI/iJvH4nygZDuq8OIEdwRXgmShgQPsuUCO8l",
-	"0XQHWmUYpioKFwE9PUvoVgKYg1Q51qhyVK7sGgveZimSgc86/m8L/lYhIy8O2IVQOcmbGbQFQZuY6sbB",
-	"cTcaD6N06XjTIK1tMOddBY/XRAfAQtkFIZQvBo5Slfkv40q/OPLJ0Y3lhd2cKYXMnyRqD97VxMmOv7RI",
-	"8aOQUi8w31iqPIOZn3QlCrbthPgsKx4O+3HPiF593YKpKNkLhIWWkrDFmbVFzSoYbqydSIP13c3OZsXJ",
-	"oBIOjRQl72AsVH5PIhQcjOPxeEx4STqSvB5x/Nrb6YUwhGUjeEtAINWcHEfWtqurIR++s6YsV5Yge7Ax",
-	"Y/Bmaa0+3F+sbK35W512/e4ZK2m4QzkRSEct5uirjS8rVOm0Qb+0msl7tnWfYdSfuV0OtWn7GhLZfVXU",
-	"vk0bOH/TZjFf4sQv4zHnTSTBsJ5tvcLw05dK5Dgh36ZH4wPink7XI3qhX7euzQH9dpttM9iLdZtYCvqT",
-	"7iuhduItHv28YD0Ixwcp7PSZsfssUb5r7GRyVE4Nilu7WpmpxWE6ENAj04qKA8VCGKTzRidR1KxS2Qmz",
-	"2JrKQ5iFryy0It8XoHXtRObbF8r96uqxxVC/2RmuSL55N7xt8/aw2sqEFdLKh32H4/H3XSR0mhEuL4rp",
-	"z5m8lBdX7z6dH7yW5/a8cvXvp+c/nle/HP12c7CY/vzOicNfjl9en8nZX0e4vPiU35zTEYe//PLp918v",
-	"mt9uDspzuZDT6qI6/6jvX1/fHr3+OD969fxk8fL0osh/fat/ffK2nt68k5cfzw4ur+eHl8/ni1fPT+x5",
-	"VRb56fmPr67fHV8+/+3o8vnJ4tXpQv7+a7HoZd3ev/54spj9dZQdlmpavRjnv16UL2+O7/LTg8Pfbu7r",
-	"308P9Bv8+ezfTm7//Tf3lxfTk2+3+uoY4JFPaXx9oaoRhgLUJW/0Cb5i0quPvE+2vbfz3f7gwzw+cvD1",
-	"I1u+I+OjT75+dP37Tzp3+PTr59Y/wniI+TOUr54bfvQybLSjyfsPcWSbqhJm6QkWFZmwMaaOVMwtNe0n",
-	"K01h9OFhTcpqo/7+wwOJ5Zda/nXViy+Jq2yQwUe5PE9HVyVcCZVP9f3jQmx4YIuwD921HiN5IPrV70qn",
-	"6subVrhH0UU0jTRoee6qjR4+PPxvAAAA//8=",
-}
-
-// decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
-// after base64-decoding and flate-decompressing the embedded blob.
-func decodeSpec() ([]byte, error) {
-	encoded := strings.Join(swaggerSpec, "")
-	compressed, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("error base64 decoding spec: %w", err)
-	}
-	zr := flate.NewReader(bytes.NewReader(compressed))
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, fmt.Errorf("read flate: %w", err)
-	}
-	if err := zr.Close(); err != nil {
-		return nil, fmt.Errorf("close flate reader: %w", err)
-	}
-
-	return buf.Bytes(), nil
-}
-
-var rawSpec = decodeSpecCached()
-
-// a naive cache of the decoded OpenAPI spec
-func decodeSpecCached() func() ([]byte, error) {
-	data, err := decodeSpec()
-	return func() ([]byte, error) {
-		return data, err
-	}
-}
-
-// Constructs a synthetic filesystem for resolving external references when loading openapi specifications.
-func PathToRawSpec(pathToFile string) map[string]func() ([]byte, error) {
-	res := make(map[string]func() ([]byte, error))
-	if len(pathToFile) > 0 {
-		res[pathToFile] = rawSpec
-	}
-
-	return res
-}
-
-// GetSpec returns the OpenAPI specification corresponding to the generated
-// code in this file. External references in the spec are resolved through
-// PathToRawSpec; externally-referenced files must be embedded in their
-// corresponding Go packages (via the import-mapping feature). URL-based
-// external refs are not supported.
-func GetSpec() (swagger *openapi3.T, err error) {
-	resolvePath := PathToRawSpec("")
-
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = true
-	loader.ReadFromURIFunc = func(loader *openapi3.Loader, url *url.URL) ([]byte, error) {
-		pathToFile := url.String()
-		pathToFile = path.Clean(pathToFile)
-		getSpec, ok := resolvePath[pathToFile]
-		if !ok {
-			err1 := fmt.Errorf("path not found: %s", pathToFile)
-			return nil, err1
-		}
-		return getSpec()
-	}
-	var specData []byte
-	specData, err = rawSpec()
-	if err != nil {
-		return
-	}
-	swagger, err = loader.LoadFromData(specData)
-	if err != nil {
-		return
-	}
-	return
-}
-
-// GetSpecJSON returns the raw JSON bytes of the embedded OpenAPI
-// specification: decompressed but not unmarshaled. External references
-// are not resolved here; the bytes are the spec exactly as embedded by
-// codegen. The result is cached at package init time, so repeated calls
-// are cheap.
-func GetSpecJSON() ([]byte, error) {
-	return rawSpec()
-}
-
-// GetSwagger returns the OpenAPI specification corresponding to the
-// generated code in this file.
-//
-// Deprecated: GetSwagger predates kin-openapi renaming openapi3.Swagger
-// to openapi3.T. Use [GetSpec] instead. This wrapper is retained for
-// backwards compatibility.
-func GetSwagger() (*openapi3.T, error) {
-	return GetSpec()
 }

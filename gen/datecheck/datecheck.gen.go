@@ -4,19 +4,14 @@
 package datecheck
 
 import (
-	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -795,152 +790,4 @@ func ParseDateCheckCompanyResponse(rsp *http.Response) (*DateCheckCompanyRespons
 	}
 
 	return response, nil
-}
-
-// Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
-// Stored as a slice of fixed-width chunks rather than one concatenated
-// const string: with thousands of chunks the chained `+` fold is several
-// times slower for the Go compiler than parsing a slice literal.
-var swaggerSpec = []string{
-	"rFpbbxs30/4rg/0+IDGwOvjUNsqV6zpvU7RJkBjoRdfAUrsjLZsVuSW5lvUG+u8vZsg9SWvHaXsnS+Rw",
-	"OIdnnhn6S5TpTaUVKmejxZfIoK20ssh/vFX3opT5rf6Miv7OtHKoHH0UVVXKTDip1exPq/lnfBCbqkT+",
-	"aIw20aKRAI5ETKN9HNmswI2gNf9vcBUtov+bdRrM/K929gnNvczwhsT8qPNdtN/v4yhHmxlZ0aHRIrrW",
-	"SmHmwPq19gUIZbdowGkQCvChkgZz0AbkQAv4iCuDtgBXoP8KhMoTZbBC4fjbTJQlaJXhNFGkNKmD5sZf",
-	"6m/YgbbkGC2iy/k8ons4IctoEV0pqBU+VJg5zIEXg86y2hjMp/ChRGERnNmBWAupoBQOzTSKI4cPjq3r",
-	"0ChRsgnQeAHR/tlW5gvdqHssdYVjJh7VT7GJ/JFkTNKPNYOtdAUsRfZZr1bTxm4ywx9F/hH/qtG6b7Ne",
-	"po3Bkn9+m0eL6Hx1lp2KVziZL7/PJxfZKU5eicvLyVl+sfpu+QN+n52SeTdorViTuW8LBONPBmmbOPiX",
-	"4/A2WENmCJmuyxyUdiCyDCsfTUGDFxYqYcQGHRrbN88bbZYyz78lxzg96QhrB7ttvdkIsyPXwUZaK9Ua",
-	"KjT8Uasoju5FWbNtOyNdsRhYtXLoimQLoXYf8U/2/aFsE76HsK4v+TDmL+bn/Zgnc4VdsBW2FdWL6zc9",
-	"VfZxxDl649N5qMhtm8Eh279RD7+3EBbwIUPMMQfpLJxOCl0bKOUKndxgTzOGQmh02e/3/ySSvNRZVQo5",
-	"jPyDY/pHuF1FC6wzUq3HovG9T89PW8xRtdgYA0pXEDYeWgxeJsPjkmgBJiDko7h4QrDafuPduKot5hRG",
-	"IJTmwwwKq1UMts4KEBYECRsGDskRI6FKah0GZhKdLEDhPUv2CmrT6se4pC3GYKXKEAT4H+gsUnIjdrBE",
-	"WMqyxNwD6hQoCJY63xE6/PLp/TsWyA4B8s1rEJCVEpWDTW0dXSjna6fXPk0nt7sKU7JTk/DezqFu3Gr9",
-	"G2cRA4D9Z7Xj4uxVP34/CodQyo10bfC2JWMrpIMlrrQh9HFmJ9V6EMUaNmR80yj292vGU0EcTpE5Kicz",
-	"UbbncaWQCgScTTZS1Q7J9VJztXbaiRLERtfKgV51m5prfltCjKjR8IFDdc7AK2PjJry9LqreLNGAXlGw",
-	"hS2s/WWj/VaqXG85ERotX7MAVHmlJcWPD79SZ59DllwmKhw3hd/JYS/p25QL6uRq5dCksC1QwVreozrh",
-	"IKPiCnq1ouxlx0hRljuKtjgqUORoOMh6MujPoUF+1lsotVoTT+oHCqmr8ME1ZokpZS1mWuWW09QSrfr5",
-	"9vYD5MJhol5+fHMNr05P5ydTeM/SRbnwKkuut2JpKXUE6QGC765rF/tTXYGJynVWb1BRkl42xve36eLo",
-	"nDnTEx7vgpcvfx1YA+YtYTsu2OnFfJ761NcrOKSSMaRfkiH9SKIYkqZq+j98Ktok2qfTRL1X5Q7SsCCl",
-	"65MdPcQKfxKFma4dpAPJvNY6WZbgCmkTZQtR4UkPexyWpSWbrozeQPqbP4Nvl8JydySPXVAZJOt7a1ZG",
-	"V2icRDvCq8bs45NlJT2d/qvWjpIBrg3m0lmxQrB1VWnjGFaGHmlAyj4LS34Ka/c94nbs5DhqrBkt/mgX",
-	"3rVn6yXVFRLyk3B4XWD2+SPauvRAm+fSh+eHnh2cqXGUy9W+7jTBQXlBAQ8ZSY2Z3fXidrnjFfeocm16",
-	"1ug0GlzzyNpvasPF0tvM40p6EMPpFN46CxwYFC2jKiTK6xCD1SDAmy6mnPWqcA4rEMYIrne+YGHuI0Qr",
-	"fL+KFn8cmT5+2n6Ht/0SSYcbuue+/ZGPjPZ3jS3a8jEaer7NYOv37sjYeHH2yhfb9HI+T2P+yKwjOOGA",
-	"9SSKdjVcZFVbUVpf872lwBZ6a0Fw5hlEkEqhgZXEMmeEl1x1POOGZe0IsNCb34odbAtJxMYgiHIrdrbJ",
-	"OfaA0gr7KDCFW13mICphfCInKmXi1ctjDB+RyFDruLEUbsnBs2u1D8CjVPKC7h4L24Pd41jBVuN7hXTx",
-	"LsSwdzoCQPkjzrdOuNpyrWkjuKGPCVGgJHoCcY5lXnGpo974oSqFYswbFeCp0fF2W2jjwElXYl+TIwo1",
-	"qtd+xKx99B45UPXjnxtqQYR2XSIU9UaoCXFQsSyxqzXH9v1XgPSoYyEkVbuAEt/AEeOnVw8M8rXFXcZ8",
-	"dekhD9jfHY83WoBn8t9aXqIdlLqAJ5zqPUxyGiyqnCEllG3I5WqFxsIS3RYHHZjVoZ5b30w0DYPIiqDF",
-	"Jkjy6PQiAL6FTBizA6Uhl6T+RirhtGGCuWOdXIcsHgmlaXEnUSE2dosWYDyVC2XhZTrwV3oSD9aFNEzU",
-	"yz5c0aKW67wcUhKPy0c1jGlJokbIT4DNEw90R4HY8/koZnCqHFI49kzoRh+dBbYZnSgifHxr6n+Tg8El",
-	"U7xD/IYDux0heKIa4z2J4E9n6GP4TJwXs9pIt/tEAe+FLlEYNFe1K7q/3mizEdT2/fL7bTRGePw8wF/p",
-	"w/tPtzATtSt8s+TYvbpCJSo53YlNSa5nWi/9pCGl07SR/2WPpuDbEAqd9Ec+H5J6Pj/P+BT+6BGL05Ru",
-	"5LXsHF84V/lGTqqVbnpmkTE8K8F7MpsFf2+EVE5IRZ1PHNWmDBLsYjZbS1fUy2mmN7N2Q/cpGp3ktbnX",
-	"y/NAAShLxQgu+PmCK4TjTCXwYDrWsysZ6vr9u3c317dw1TMuXH14e2TfBaT/ubmFGZFO5pyzMCxJExWm",
-	"rz0lAufZ4rKL/UJT+8bVY+ieBTzuk0S95a7N22SJOSEW36odGr2wRLc4vT01qqShEhjeDBiLejwgUeQ5",
-	"IzLn+Sup1dBXkikOLPHCLrqmh4zKTU9QwA+cE7XEUm89C68VRVrauDv4dZq1xmHX35/S3RJ1W8jOq6RG",
-	"IVS+NdI5VA2B7OKqMprRsXVfGxhVvSylLQhZG2ls29eh6yXN2jUkuHOWN4MvM0Or2UIwVnufDeKBuKmu",
-	"10UAF+u/fQ3pGtUsrOxiJeyRIQaXtcpLciVTiMlKlkiguPGIVMoMlcVeYl1VIitwcjadH2XTdrudCv55",
-	"qs16Fvba2a9vr2/efbrhPUR4iCpFi+g4RNvOrE2cl4Ls7MJEUJTlSRRH92isz8ez6dzLDLeMFtH5dD49",
-	"JywVrmDEO84S+naNbrxWfDW9n8zpAJWSytiz8wp4MuCGTxHd8X5O1G86E+WjiCkD5ZlnNIEwUOnehWFl",
-	"0x4k6qorckFHG57DMA9AcDE/T+Fo2Ov7ISs2LfemnaXViWrnucMOirx2OMaNR4e4J6EV9RmdqDBDPXx9",
-	"02Qfnll4I/m8oA7LHs+r4zAB1irhDzt/sekxAQivgU+U/9Ywp2mipLIORdMNV2i6d6c2cK/b147uJYfZ",
-	"8HGgBcO8sKDNWihpWVwYJU4HA67Ly+8uTy8uLuY/RFTzokX0V42GTglJaVGYrPBboz498C14NxrbSPUr",
-	"qjVV/9ORZmRMT55sOO2HGx4Dw2SeR+TWDXU9m5/NJ/MfJjyLHtPV4AoNqgxJ8GBut2p4SPjlq+pdcRKi",
-	"mWSFthTS3UwKs0KH4GxeIZCyWm8VUMEJ8+5O75vwaVxpZ4SyIqNz5dPj5VEblkKta7FmBKE+0jbcyIdg",
-	"1zem9j4d6mXvH1GpkfmkNnfx8MH+bD5/xhvD8wb9h3O0R14+OW5eWErbugx1PgxQqK49PSzbx9GFV3lM",
-	"k/Zqs+N3ZN55+vWdg39h4E3nzz6u9wwZ8+vLVzcevvfsY37xf9aBzf8XMLNvXzh9vRTdc5nih62QY9Ck",
-	"klgTDnVAFd3t+x0CY1S/N/jjjmLHU6oxBHuaX06PuIHFyRaX4fepqCp7wMK4+w5qHuf58XFBVNxjowUa",
-	"pCTieewj1ZuAIFHjZdsje0ivzlL7u/3/AgAA//8=",
-}
-
-// decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
-// after base64-decoding and flate-decompressing the embedded blob.
-func decodeSpec() ([]byte, error) {
-	encoded := strings.Join(swaggerSpec, "")
-	compressed, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("error base64 decoding spec: %w", err)
-	}
-	zr := flate.NewReader(bytes.NewReader(compressed))
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, fmt.Errorf("read flate: %w", err)
-	}
-	if err := zr.Close(); err != nil {
-		return nil, fmt.Errorf("close flate reader: %w", err)
-	}
-
-	return buf.Bytes(), nil
-}
-
-var rawSpec = decodeSpecCached()
-
-// a naive cache of the decoded OpenAPI spec
-func decodeSpecCached() func() ([]byte, error) {
-	data, err := decodeSpec()
-	return func() ([]byte, error) {
-		return data, err
-	}
-}
-
-// Constructs a synthetic filesystem for resolving external references when loading openapi specifications.
-func PathToRawSpec(pathToFile string) map[string]func() ([]byte, error) {
-	res := make(map[string]func() ([]byte, error))
-	if len(pathToFile) > 0 {
-		res[pathToFile] = rawSpec
-	}
-
-	return res
-}
-
-// GetSpec returns the OpenAPI specification corresponding to the generated
-// code in this file. External references in the spec are resolved through
-// PathToRawSpec; externally-referenced files must be embedded in their
-// corresponding Go packages (via the import-mapping feature). URL-based
-// external refs are not supported.
-func GetSpec() (swagger *openapi3.T, err error) {
-	resolvePath := PathToRawSpec("")
-
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = true
-	loader.ReadFromURIFunc = func(loader *openapi3.Loader, url *url.URL) ([]byte, error) {
-		pathToFile := url.String()
-		pathToFile = path.Clean(pathToFile)
-		getSpec, ok := resolvePath[pathToFile]
-		if !ok {
-			err1 := fmt.Errorf("path not found: %s", pathToFile)
-			return nil, err1
-		}
-		return getSpec()
-	}
-	var specData []byte
-	specData, err = rawSpec()
-	if err != nil {
-		return
-	}
-	swagger, err = loader.LoadFromData(specData)
-	if err != nil {
-		return
-	}
-	return
-}
-
-// GetSpecJSON returns the raw JSON bytes of the embedded OpenAPI
-// specification: decompressed but not unmarshaled. External references
-// are not resolved here; the bytes are the spec exactly as embedded by
-// codegen. The result is cached at package init time, so repeated calls
-// are cheap.
-func GetSpecJSON() ([]byte, error) {
-	return rawSpec()
-}
-
-// GetSwagger returns the OpenAPI specification corresponding to the
-// generated code in this file.
-//
-// Deprecated: GetSwagger predates kin-openapi renaming openapi3.Swagger
-// to openapi3.T. Use [GetSpec] instead. This wrapper is retained for
-// backwards compatibility.
-func GetSwagger() (*openapi3.T, error) {
-	return GetSpec()
 }

@@ -95,7 +95,6 @@ func newLibrary(creds Credentials, o libOptions) (*library, error) {
 		return nil, err
 	}
 	opts := o.Cache
-	opts.Logger = o.Logger
 	if store != nil {
 		opts.Store = store
 		opts.StoreKey = store.Fingerprint(creds.Username)
@@ -111,7 +110,7 @@ func newLibrary(creds Credentials, o libOptions) (*library, error) {
 	}
 	cache := csconnect.NewCache(auth, opts)
 	src := tracked{cache: cache, onToken: o.OnToken}
-	tr := &csconnect.Transport{Source: src, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody, Logger: o.Logger}
+	tr := &csconnect.Transport{Source: src, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody}
 	return &library{auth: auth, cache: cache, src: src, transport: tr, base: base}, nil
 }
 
@@ -145,14 +144,9 @@ func (s libStats) add(o libStats) libStats {
 	return s
 }
 
-func (l *library) stats() libStats {
-	c, t := l.cache.Stats(), l.transport.Stats()
-	return libStats{
-		Fetches: c.Fetches, FetchErrors: c.FetchErrors, GuardRefusals: c.GuardRefusals,
-		Refreshes: c.Refreshes, Invalidations: c.Invalidations, StoreAdopted: c.StoreAdopted,
-		Renewals: t.Renewals, Retries: t.Retries, RefusedFresh: t.RefusedFresh,
-	}
-}
+// stats: the library's Stats are gone (issue 11); the observer hooks replace them
+// in the next commit.
+func (l *library) stats() libStats { return libStats{} }
 
 // guardState is the lockout guard's state for metrics and readyz.
 type guardState struct {
@@ -228,7 +222,7 @@ func classify(err error) (status int, code string, retryAfter time.Duration) {
 		return http.StatusBadGateway, codeServer, retryAfter
 	case errors.Is(err, csconnect.ErrResponseTooLarge):
 		return http.StatusBadGateway, codeResponseTooLarge, 0
-	case errors.Is(err, csconnect.ErrCacheClosed):
+	case errors.Is(err, csconnect.ErrInvalidUse):
 		return http.StatusServiceUnavailable, codeUnavailable, 0
 	case errors.Is(err, context.Canceled):
 		return 499, codeCanceled, 0

@@ -51,16 +51,12 @@ func newPod(cfg workerConfig, store csconnect.Store, ev *eventWriter, ready *ato
 		advisory = podHoldAdvisory
 	}
 	cache := csconnect.NewCache(src, csconnect.CacheOptions{
-		AdvisoryWindow:    advisory,
-		AdvisoryJitter:    podAdvisoryJitter,
-		MandatoryWindow:   podMandatoryWindow,
-		MinBackoff:        200 * time.Millisecond,
-		MaxBackoff:        2 * time.Second,
-		Store:             store,
-		StoreKey:          store.Fingerprint(cfg.username),
-		LeaseTTL:          podLeaseTTL,
-		StorePollInterval: podPollInterval,
-		Logger:            logger,
+		Store:           leaseTimed{store},
+		AdvisoryWindow:  advisory,
+		AdvisoryJitter:  podAdvisoryJitter,
+		MandatoryWindow: podMandatoryWindow,
+		Backoff:         csconnect.RetryPolicy{BaseDelay: 200 * time.Millisecond, MaxDelay: 2 * time.Second},
+		StoreKey:        store.Fingerprint(cfg.username),
 	})
 	hc = &http.Client{Transport: &csconnect.Transport{Source: cache}}
 	return hc, func() { _ = cache.Close() }, nil
@@ -80,16 +76,13 @@ func newAgentPod(ctx context.Context, cfg workerConfig, store csconnect.Store, l
 			return agent.Credentials{Username: cfg.username, Password: cfg.password}, nil
 		},
 		AuthURL: cfg.simURL + "/v1",
-		Store:   store,
+		Store:   leaseTimed{store},
 		Logger:  logger,
 		Cache: csconnect.CacheOptions{
-			AdvisoryWindow:    podAdvisoryWindow,
-			AdvisoryJitter:    podAdvisoryJitter,
-			MandatoryWindow:   podMandatoryWindow,
-			MinBackoff:        200 * time.Millisecond,
-			MaxBackoff:        2 * time.Second,
-			LeaseTTL:          podLeaseTTL,
-			StorePollInterval: podPollInterval,
+			AdvisoryWindow:  podAdvisoryWindow,
+			AdvisoryJitter:  podAdvisoryJitter,
+			MandatoryWindow: podMandatoryWindow,
+			Backoff:         csconnect.RetryPolicy{BaseDelay: 200 * time.Millisecond, MaxDelay: 2 * time.Second},
 		},
 	})
 	if err != nil {
@@ -114,6 +107,12 @@ func newAgentPod(ctx context.Context, cfg workerConfig, store csconnect.Store, l
 		_ = a.Close()
 	}, nil
 }
+// leaseTimed is the pod's store with the fleet's short lease timing: loopback
+// authenticate calls take milliseconds, so a dead holder is replaced within
+// podLeaseTTL.
+type leaseTimed struct{ csconnect.Store }
+
+func (leaseTimed) LeaseTiming() (ttl, poll time.Duration) { return podLeaseTTL, podPollInterval }
 
 // holdOnRefresh is the fault injected into the -hold worker: fetches before the
 // worker is ready (the fleet's first token) go through; a later one, which the

@@ -9,16 +9,16 @@ import (
 // TestAuthConfigNonPositiveDurations: a negative duration means the default, as in
 // CacheOptions, rather than a timeout that fails every attempt or no backoff at all.
 func TestAuthConfigNonPositiveDurations(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, tokenReply())
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) {
-		c.Timeout, c.StoreTimeout, c.RetryBaseDelay, c.RetryMaxDelay = -time.Second, -time.Second, -time.Second, -time.Second
+		c.Timeout, c.StoreTimeout, c.Retry.BaseDelay, c.Retry.MaxDelay = -time.Second, -time.Second, -time.Second, -time.Second
 	})
-	got := a.cfg
 	for name, tt := range map[string]struct{ got, want time.Duration }{
-		"Timeout":        {got.Timeout, DefaultTimeout},
-		"StoreTimeout":   {got.StoreTimeout, DefaultStoreTimeout},
-		"RetryBaseDelay": {got.RetryBaseDelay, DefaultRetryBaseDelay},
-		"RetryMaxDelay":  {got.RetryMaxDelay, DefaultRetryMaxDelay},
+		"Timeout":        {a.timeout, defaultTimeout},
+		"StoreTimeout":   {a.guard.store.timeout, defaultStoreTimeout},
+		"RetryBaseDelay": {a.retry.BaseDelay, defaultAuthRetry.BaseDelay},
+		"RetryMaxDelay":  {a.retry.MaxDelay, defaultAuthRetry.MaxDelay},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("NewAuthenticator(%s: -1s).%s = %v; want the default %v", name, name, tt.got, tt.want)

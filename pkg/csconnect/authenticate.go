@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,112 +21,9 @@ import (
 	"github.com/csconnect/csconnect/gen/client"
 )
 
-// DefaultBaseURL is the live Creditsafe CONNECT server.
-const DefaultBaseURL = "https://connect.creditsafe.com/v1"
-
-// DefaultTimeout bounds one authenticate attempt (connection, request and response).
-const DefaultTimeout = 30 * time.Second
-
 // maxTokenBody caps how much of a 200 answer is read: the token response is a JWT of
 // a kilobyte or two, so 1 MiB is plenty and a broken server cannot exhaust memory.
 const maxTokenBody = 1 << 20
-
-// AuthConfig configures an Authenticator. The zero value of every field but Username
-// and Password is usable: it means the default given below.
-//
-// AuthConfig's String, GoString, Format and LogValue never print the password.
-type AuthConfig struct {
-	// BaseURL is the server, default DefaultBaseURL (live); the sandbox is
-	// https://connect.sandbox.creditsafe.com/v1. It must be https, or http to a
-	// loopback address (for local simulators), so credentials never travel in clear.
-	BaseURL string
-	// Username is the User Key Creditsafe issued (not the e-mail address used on its
-	// websites); Password is its password. Both are required, 1 to 30 characters, and
-	// sent exactly as given.
-	Username, Password string
-	// AllowEmailUsername sends a username shaped like an e-mail address instead of
-	// refusing it. Default false: the vendor documents that e-mail addresses do not
-	// work here, and each refused attempt counts toward a lockout.
-	AllowEmailUsername bool
-	// HTTPClient sends the request. Default: a client over a clone of
-	// http.DefaultTransport (proxy from the environment, 10s TLS handshake timeout,
-	// at most 64 KiB of response headers).
-	// Whichever client is used, redirects are never followed for authenticate (a 3xx
-	// is a contract error), so credentials cannot be re-sent to another host. Prefer
-	// per-attempt Timeout over http.Client.Timeout.
-	HTTPClient *http.Client
-	// Timeout bounds each attempt, reading the answer's body included, whatever
-	// HTTPClient is given; default DefaultTimeout (30s; zero or negative means
-	// the default, as for every duration here). The caller's context
-	// bounds the whole call, retries included.
-	Timeout time.Duration
-	// Store holds the guard's state, shared with other processes; default
-	// NewMemoryStore(). It sees only fingerprints, never the password.
-	Store Store
-	// StoreTimeout bounds each Store call, default DefaultStoreTimeout (250ms). A Store
-	// that fails or is slow is logged and the guard carries on with its local copy.
-	StoreTimeout time.Duration
-	// Logger receives debug lines for each attempt and warnings for retries, guard
-	// refusals and Store failures; never the password or the token. Default: discard.
-	Logger *slog.Logger
-	// Budget is how many authenticate requests (attempts, retries included) this
-	// Authenticator may send per 5 minutes, default DefaultBudget (100); negative
-	// means no budget. The vendor locks the endpoint beyond 10,000 per 5 minutes.
-	Budget int
-	// MaxAttempts is how many attempts one Token call may make for transient failures
-	// (5xx, connection errors, timeouts), default DefaultMaxAttempts (3); 1 disables
-	// retries. 400, 401, 403 and 429 are never retried.
-	MaxAttempts int
-	// RetryBaseDelay and RetryMaxDelay shape the backoff between attempts: full
-	// jitter over min(RetryMaxDelay, RetryBaseDelay·2^(n-1)). Defaults 1s and 30s. A
-	// Retry-After longer than RetryMaxDelay ends the retries.
-	RetryBaseDelay, RetryMaxDelay time.Duration
-
-	now   func() time.Time                           // clock; default time.Now
-	rand  func(int64) int64                          // jitter source in [0, n)
-	sleep func(context.Context, time.Duration) error // backoff sleeper
-}
-
-// String describes the configuration without the password (nor one smuggled into
-// BaseURL's user information).
-func (c AuthConfig) String() string {
-	pw := "unset"
-	if c.Password != "" {
-		pw = redacted
-	}
-	return fmt.Sprintf("csconnect.AuthConfig{BaseURL: %q, Username: %q, Password: %s}", redactURL(c.BaseURL), c.Username, pw)
-}
-
-// redactURL drops the user information of a URL; an unparsable one is not printed.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "[unparsable]"
-	}
-	u.User = nil
-	return u.String()
-}
-
-// GoString is String, so %#v does not print the password either.
-func (c AuthConfig) GoString() string { return c.String() }
-
-// Format makes every verb print String.
-func (c AuthConfig) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
-
-// MarshalJSON encodes what LogValue logs: never the password.
-func (c AuthConfig) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		BaseURL     string `json:"base_url"`
-		Username    string `json:"username"`
-		PasswordSet bool   `json:"password_set"`
-	}{redactURL(c.BaseURL), c.Username, c.Password != ""})
-}
-
-// LogValue logs the configuration without the password.
-func (c AuthConfig) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("base_url", redactURL(c.BaseURL)), slog.String("username", c.Username),
-		slog.Bool("password_set", c.Password != ""))
-}
 
 // Authenticator turns a username and password into a Token, or into a precise typed
 // error, without ever costing the user a lockout: it refuses bad input before sending
@@ -142,7 +38,9 @@ func (c AuthConfig) LogValue() slog.Value {
 // Token and ResetGuard return an error wrapping ErrInvalidUse, its GuardStatus is
 // empty and CloseIdleConnections does nothing.
 type Authenticator struct {
-	cfg AuthConfig // with defaults applied
+	username string
+	timeout  time.Duration // of one attempt
+	ownHTTP  bool          // http's transport was built here, not given in AuthConfig
 	// request is POST /authenticate as the generated client builds it (method, URL,
 	// Content-Type, JSON body), built once: the credentials never change, so each
 	// attempt clones it instead of encoding the body and parsing URLs again.
@@ -153,7 +51,9 @@ type Authenticator struct {
 	guard    *guard
 	redact   redactor
 	log      *slog.Logger
-	retry    retryPolicy
+	retry    RetryPolicy
+	rand     func(int64) int64
+	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
 	sem      chan struct{} // one authenticate in flight
 }
@@ -175,12 +75,10 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	}
 	// Durations follow CacheOptions' rule: zero or negative means the default (a
 	// negative timeout would fail every attempt, a negative delay remove the backoff).
-	positiveOr(&cfg.Timeout, DefaultTimeout)
-	positiveOr(&cfg.StoreTimeout, DefaultStoreTimeout)
-	positiveOr(&cfg.RetryBaseDelay, DefaultRetryBaseDelay)
-	positiveOr(&cfg.RetryMaxDelay, DefaultRetryMaxDelay)
-	setDefault(&cfg.MaxAttempts, DefaultMaxAttempts)
-	setDefault(&cfg.Budget, DefaultBudget)
+	positiveOr(&cfg.Timeout, defaultTimeout)
+	positiveOr(&cfg.StoreTimeout, defaultStoreTimeout)
+	cfg.Retry = cfg.Retry.withDefaults(defaultAuthRetry)
+	setDefault(&cfg.Budget, defaultBudget)
 	if cfg.Store == nil {
 		cfg.Store = NewMemoryStore()
 	}
@@ -201,19 +99,20 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("csconnect: %w", err)
 	}
-	password := cfg.Password
-	req, err := client.NewAuthenticateRequest(c.Server, client.AuthenticateJSONRequestBody{Username: cfg.Username, Password: &password})
+	body, err := authenticateBody(cfg.Username, cfg.Password)
 	if err != nil {
 		return nil, fmt.Errorf("csconnect: building the authenticate request: %w", errors.New(newRedactor(cfg.Password).string(err.Error())))
 	}
-	body, err := io.ReadAll(req.Body)
+	req, err := client.NewAuthenticateRequestWithBody(c.Server, "application/json", nil)
 	if err != nil {
 		return nil, fmt.Errorf("csconnect: building the authenticate request: %w", err)
 	}
 	req.Body, req.GetBody = nil, nil
 	req.Header.Set("Accept", "application/json")
 	return &Authenticator{
-		cfg:      withoutPassword(cfg), // fmt prints a.cfg's fields when it reaches them
+		username: cfg.Username,
+		timeout:  cfg.Timeout,
+		ownHTTP:  cfg.HTTPClient == nil,
 		request:  req,
 		body:     seal(body),
 		http:     hc,
@@ -221,7 +120,9 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, cfg.StoreTimeout, cfg.Logger),
 		redact:   newRedactor(cfg.Password),
 		log:      cfg.Logger,
-		retry:    retryPolicy{maxAttempts: cfg.MaxAttempts, baseDelay: cfg.RetryBaseDelay, maxDelay: cfg.RetryMaxDelay, rand: cfg.rand, sleep: cfg.sleep},
+		retry:    cfg.Retry,
+		rand:     cfg.rand,
+		sleep:    cfg.sleep,
 		now:      cfg.now,
 		sem:      make(chan struct{}, 1),
 	}, nil
@@ -251,22 +152,19 @@ func noRedirects(hc *http.Client) *http.Client {
 	return &c
 }
 
-// String describes the Authenticator without its password.
-func (a *Authenticator) String() string {
-	return fmt.Sprintf("csconnect.Authenticator{endpoint: %q, username: %q, password: %s}", a.endpoint, a.cfg.Username, redacted)
+// describe describes the Authenticator without its password.
+func (a *Authenticator) describe() string {
+	return fmt.Sprintf("csconnect.Authenticator{endpoint: %q, username: %q, password: %s}", a.endpoint, a.username, redacted)
 }
 
-// GoString is String.
-func (a *Authenticator) GoString() string { return a.String() }
-
-// Format makes every verb print String.
-func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
+// Format makes every verb print the description, never a secret.
+func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.describe()) }
 
 // CloseIdleConnections closes the idle connections of the transport the
 // Authenticator built (when AuthConfig.HTTPClient was nil; a client given there is
 // the caller's to close). Client.Close calls it.
 func (a *Authenticator) CloseIdleConnections() {
-	if a.cfg.HTTPClient == nil && a.http != nil { // the transport was built here
+	if a.ownHTTP && a.http != nil { // the transport was built here
 		a.http.CloseIdleConnections()
 	}
 }
@@ -347,13 +245,13 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 		if !transient {
 			return nil, err
 		}
-		d, again := a.retry.wait(ctx, n, retryAfter, hasRetryAfter)
+		d, again := a.retry.wait(ctx, n, retryAfter, hasRetryAfter, a.rand)
 		if !again {
 			return nil, err
 		}
 		a.log.WarnContext(ctx, "csconnect: authenticate failed, retrying", "attempt", n, "wait", d, "err", err)
 		last = err
-		if serr := a.retry.sleep(ctx, d); serr != nil {
+		if serr := a.sleep(ctx, d); serr != nil {
 			return nil, fmt.Errorf("csconnect: authenticate: %w (after: %w)", serr, err)
 		}
 	}
@@ -411,7 +309,7 @@ func (a *Authenticator) attemptTraced(ctx context.Context, n int) (tok *Token, s
 // attempt sends one POST /authenticate, bounded by the per-attempt timeout, and
 // decodes its answer.
 func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	start := a.now()
 	req := a.request.Clone(ctx)
@@ -499,4 +397,21 @@ func isJSONError(err error) bool {
 	var syntax *jsontext.SyntacticError
 	var semantic *jsonv2.SemanticError
 	return errors.As(err, &syntax) || errors.As(err, &semantic)
+}
+
+// authenticateBody is the JSON of client.AuthenticateRequest{username, password},
+// written with jsontext rather than encoding/json: it is the same document, and
+// reflecting over the struct on a process's first New cost more than New itself.
+// TestAuthenticateBodyIsTheGeneratedJSON holds the two to the same meaning.
+func authenticateBody(username, password string) ([]byte, error) {
+	b := append(make([]byte, 0, 32+len(username)+len(password)), `{"username":`...)
+	b, err := jsontext.AppendQuote(b, username)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, `,"password":`...)
+	if b, err = jsontext.AppendQuote(b, password); err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
 }

@@ -70,12 +70,12 @@ func ExampleGuardError() {
 	// The same pair is refused locally: another try could lock the account.
 	_, err = auth.Token(context.Background())
 	var guardErr *csconnect.GuardError
-	fmt.Println("second call refused locally:", errors.As(err, &guardErr), guardErr.Reason)
+	fmt.Println("second call refused locally:", errors.As(err, &guardErr))
 	fmt.Println("still invalid credentials:", errors.Is(err, csconnect.ErrInvalidCredentials))
 	fmt.Println("requests sent:", sent.Load())
 	// Output:
 	// first call, invalid credentials: true
-	// second call refused locally: true credentials rejected before
+	// second call refused locally: true
 	// still invalid credentials: true
 	// requests sent: 1
 }

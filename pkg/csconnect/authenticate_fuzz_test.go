@@ -16,7 +16,7 @@ import (
 // the status check (decodeToken: body → token → expiry). Invariants: no panic; the
 // result is either an error wrapping ErrContract that does not quote the body's
 // token, or a token that is safe to send as "Bearer <value>" and whose expiry lies
-// after the send time and at most TokenLifetime (1 hour) after it. Seeded with the
+// after the send time and at most tokenLifetime (1 hour) after it. Seeded with the
 // reference documents' sample answer, Prism's example token and the claim cases
 // TokenFromJWT distinguishes.
 func FuzzAuthenticate200(f *testing.F) {
@@ -69,8 +69,8 @@ func FuzzAuthenticate200(f *testing.F) {
 				t.Fatalf("decodeToken(%q): token byte %#x at %d is not safe in an Authorization header", body, c, i)
 			}
 		}
-		if !tok.Expiry.After(sent) || tok.Expiry.After(sent.Add(TokenLifetime)) {
-			t.Fatalf("decodeToken(%q): Expiry %v; want in (%v, %v]", body, tok.Expiry, sent, sent.Add(TokenLifetime))
+		if !tok.Expiry.After(sent) || tok.Expiry.After(sent.Add(tokenLifetime)) {
+			t.Fatalf("decodeToken(%q): Expiry %v; want in (%v, %v]", body, tok.Expiry, sent, sent.Add(tokenLifetime))
 		}
 		if !bytes.Contains(body, []byte(tok.Value)) {
 			t.Fatalf("decodeToken(%q): token %q is not in the body", body, tok.Value)

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/csconnect/csconnect/gen/client"
 )
 
 const (
@@ -170,6 +172,7 @@ func newTestAuth(t *testing.T, baseURL string, edit ...func(*AuthConfig)) *testA
 }
 
 func TestTokenSuccess(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		var body map[string]string
 		if r.Method != http.MethodPost || r.URL.Path != "/v1/authenticate" || r.Header.Get("Content-Type") != "application/json" {
@@ -194,6 +197,7 @@ func TestTokenSuccess(t *testing.T) {
 
 // TestTokenNotRetried checks that 400, 401, 403 and 429 are sent once and classified.
 func TestTokenNotRetried(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		h    http.HandlerFunc
 		want error
@@ -229,6 +233,7 @@ func TestTokenNotRetried(t *testing.T) {
 // TestGuardRejectedPair: after a 401 the same pair is refused locally, by this
 // Authenticator and by another sharing its Store, until reset; other credentials go.
 func TestGuardRejectedPair(t *testing.T) {
+	t.Parallel()
 	var allow atomic.Bool
 	allow.Store(true)
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -244,7 +249,7 @@ func TestGuardRejectedPair(t *testing.T) {
 		}
 		reply(401, "Access denied")(w, r)
 	})
-	store := NewMemoryStore()
+	store := newMemoryStore()
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 	_, first := a.Token(context.Background())
 	if !errors.Is(first, ErrInvalidCredentials) {
@@ -264,7 +269,7 @@ func TestGuardRejectedPair(t *testing.T) {
 	for name, auth := range map[string]*testAuth{"same authenticator": a, "other authenticator, shared store": b} {
 		_, err := auth.Token(context.Background())
 		var ge *GuardError
-		if !errors.As(err, &ge) || ge.Reason != GuardRejected || !errors.Is(err, ErrInvalidCredentials) {
+		if !errors.As(err, &ge) || ge.reason != guardRejected || !errors.Is(err, ErrInvalidCredentials) {
 			t.Errorf("%s: Token() = %v; want a *GuardError (rejected) matching ErrInvalidCredentials", name, err)
 		}
 	}
@@ -291,6 +296,7 @@ func TestGuardRejectedPair(t *testing.T) {
 
 // TestGuardLockout: after a 429 nothing is sent until Retry-After (or 5 minutes).
 func TestGuardLockout(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		headers []string
 		lock    time.Duration
@@ -320,7 +326,7 @@ func TestGuardLockout(t *testing.T) {
 			a.clock.advance(tt.lock - time.Second)
 			_, err := a.Token(context.Background())
 			var ge *GuardError
-			if !errors.As(err, &ge) || ge.Reason != GuardLockedOut || ge.Wait != time.Second || !errors.Is(err, ErrLockedOut) {
+			if !errors.As(err, &ge) || ge.reason != guardLockedOut || ge.Wait != time.Second || !errors.Is(err, ErrLockedOut) {
 				t.Fatalf("Token() 1s before the end = %v; want GuardError locked out, 1s left", err)
 			}
 			locked.Store(false)
@@ -335,6 +341,7 @@ func TestGuardLockout(t *testing.T) {
 
 // TestGuardBudget: the per-5-minute budget refuses without sending.
 func TestGuardBudget(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, tokenReply())
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Budget = 2 })
 	for i := range 2 {
@@ -344,7 +351,7 @@ func TestGuardBudget(t *testing.T) {
 	}
 	_, err := a.Token(context.Background())
 	var ge *GuardError
-	if !errors.As(err, &ge) || ge.Reason != GuardBudget || !errors.Is(err, ErrRateLimited) || ge.Wait != 150*time.Second {
+	if !errors.As(err, &ge) || ge.reason != guardBudget || !errors.Is(err, ErrRateLimited) || ge.Wait != 150*time.Second {
 		t.Fatalf("Token() #3 = %v; want a budget GuardError with 2m30s to wait", err)
 	}
 	if n := srv.hits.Load(); n != 2 {
@@ -357,6 +364,7 @@ func TestGuardBudget(t *testing.T) {
 }
 
 func TestTokenRetries(t *testing.T) {
+	t.Parallel()
 	e500 := reply(500, `{"error":{"code":"500","text":"Internal server error"}}`)
 	tests := map[string]struct {
 		h      http.HandlerFunc
@@ -371,11 +379,11 @@ func TestTokenRetries(t *testing.T) {
 		"503 retry-after": {h: sequence(reply(503, "", "Retry-After: 7"), tokenReply()), hits: 2,
 			sleeps: []time.Duration{7 * time.Second}},
 		"retry-after beyond max delay": {h: reply(503, "", "Retry-After: 120"), hits: 1, want: ErrServer},
-		"max attempts 1":               {h: e500, edit: func(c *AuthConfig) { c.MaxAttempts = 1 }, hits: 1, want: ErrServer},
+		"max attempts 1":               {h: e500, edit: func(c *AuthConfig) { c.Retry.MaxAttempts = 1 }, hits: 1, want: ErrServer},
 		"max delay caps backoff": {h: e500, edit: func(c *AuthConfig) {
-			c.MaxAttempts = 4
-			c.RetryBaseDelay = 4 * time.Second
-			c.RetryMaxDelay = 10 * time.Second
+			c.Retry.MaxAttempts = 4
+			c.Retry.BaseDelay = 4 * time.Second
+			c.Retry.MaxDelay = 10 * time.Second
 		},
 			hits: 4, sleeps: []time.Duration{2 * time.Second, 4 * time.Second, 5 * time.Second}, want: ErrServer},
 		"budget stops retries": {h: e500, edit: func(c *AuthConfig) { c.Budget = 2 }, hits: 2,
@@ -405,8 +413,9 @@ func TestTokenRetries(t *testing.T) {
 
 // TestTokenErrorBodyCapped: an error body is read and kept up to 64 KiB only.
 func TestTokenErrorBodyCapped(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, reply(500, strings.Repeat("x", 1<<20)))
-	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.MaxAttempts = 1 })
+	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Retry.MaxAttempts = 1 })
 	_, err := a.Token(context.Background())
 	var apiErr *APIError
 	if want := maxErrorBody - cappedTail + len("…"); !errors.As(err, &apiErr) || len(apiErr.Body) != want { // the tail a cut secret could sit in is dropped
@@ -415,6 +424,7 @@ func TestTokenErrorBodyCapped(t *testing.T) {
 }
 
 func TestTokenRetriesConnectionErrors(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, mustNotHit(t))
 	url := srv.URL
 	srv.Close() // connection refused from here on
@@ -430,6 +440,7 @@ func TestTokenRetriesConnectionErrors(t *testing.T) {
 }
 
 func TestTokenAttemptTimeout(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body) // lets the server notice the client hanging up
@@ -439,7 +450,7 @@ func TestTokenAttemptTimeout(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { close(release) }) // runs before the server's Close
-	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Timeout = 20 * time.Millisecond; c.MaxAttempts = 2 })
+	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Timeout = 20 * time.Millisecond; c.Retry.MaxAttempts = 2 })
 	_, err := a.Token(context.Background())
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Token() = %v; want a deadline exceeded", err)
@@ -450,6 +461,7 @@ func TestTokenAttemptTimeout(t *testing.T) {
 }
 
 func TestTokenHonoursContext(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, reply(500, ""))
 	ctx, cancel := context.WithCancel(context.Background())
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) {
@@ -468,6 +480,7 @@ func TestTokenHonoursContext(t *testing.T) {
 }
 
 func TestTokenNeverFollowsRedirects(t *testing.T) {
+	t.Parallel()
 	other := newTestServer(t, mustNotHit(t))
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, other.URL+"/v1/authenticate", http.StatusTemporaryRedirect)
@@ -486,6 +499,7 @@ func TestTokenNeverFollowsRedirects(t *testing.T) {
 // TestTokenBadSuccessBodies: a 200 without a usable token is ErrContract, not a
 // panic, an empty token or a retry.
 func TestTokenBadSuccessBodies(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"html":              "<html><title>Login</title></html>",
 		"empty":             "",
@@ -520,6 +534,7 @@ func TestTokenBadSuccessBodies(t *testing.T) {
 // members, another case, white space, duplicate names (the last wins), invalid UTF-8
 // in another member.
 func TestTokenTolerantSuccessBodies(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"extra members":      `{"token":"` + prismToken + `","expires_in":3600,"user":{"id":1}}`,
 		"capitalised name":   `{"Token":"` + prismToken + `"}`,
@@ -547,6 +562,7 @@ func TestTokenTolerantSuccessBodies(t *testing.T) {
 // not a contract breach: it is retried like one, and the error (when retries run
 // out) wraps io.ErrUnexpectedEOF and holds nothing of the partial token.
 func TestTokenBodyCut(t *testing.T) {
+	t.Parallel()
 	cut := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", "2000")
@@ -570,7 +586,7 @@ func TestTokenBodyCut(t *testing.T) {
 	})
 	t.Run("out of attempts", func(t *testing.T) {
 		srv := newTestServer(t, cut)
-		_, err := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.MaxAttempts = 1 }).Token(context.Background())
+		_, err := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Retry.MaxAttempts = 1 }).Token(context.Background())
 		if !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrContract) {
 			t.Errorf("Token() = %v; want io.ErrUnexpectedEOF, not ErrContract", err)
 		}
@@ -583,6 +599,7 @@ func TestTokenBodyCut(t *testing.T) {
 // TestSecretsNeverPrinted: the password and the token appear in no error, log line
 // or formatted value, even when the server echoes them.
 func TestSecretsNeverPrinted(t *testing.T) {
+	t.Parallel()
 	echo := func(status int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			raw, _ := io.ReadAll(r.Body)
@@ -632,6 +649,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 
 // TestNewAuthenticatorRefuses: bad input is refused before anything is sent.
 func TestNewAuthenticatorRefuses(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, mustNotHit(t))
 	tests := map[string]AuthConfig{
 		"no password":        {BaseURL: srv.URL, Username: testUser},
@@ -658,6 +676,7 @@ func TestNewAuthenticatorRefuses(t *testing.T) {
 // TestTokenConcurrentInvalidSendsOnce: concurrent callers with a wrong password cost
 // one 401, not one per caller; with a right one each call authenticates (uncached).
 func TestTokenConcurrentInvalidSendsOnce(t *testing.T) {
+	t.Parallel()
 	const callers = 8
 	for name, tt := range map[string]struct {
 		h    http.HandlerFunc
@@ -691,7 +710,7 @@ func TestTokenConcurrentInvalidSendsOnce(t *testing.T) {
 
 // brokenStore fails (or hangs until its context ends) on every guard call.
 type brokenStore struct {
-	*MemoryStore
+	*memoryStore
 	hang bool
 }
 
@@ -711,9 +730,10 @@ func (s brokenStore) MergeGuard(ctx context.Context, _ string, _ GuardState) (Gu
 
 // TestGuardSurvivesBrokenStore: a failing or slow Store does not stop the guard.
 func TestGuardSurvivesBrokenStore(t *testing.T) {
+	t.Parallel()
 	for name, store := range map[string]Store{
-		"failing": brokenStore{MemoryStore: NewMemoryStore()},
-		"hanging": brokenStore{MemoryStore: NewMemoryStore(), hang: true},
+		"failing": brokenStore{memoryStore: newMemoryStore()},
+		"hanging": brokenStore{memoryStore: newMemoryStore(), hang: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var sent atomic.Bool
@@ -742,6 +762,7 @@ func TestGuardSurvivesBrokenStore(t *testing.T) {
 // TestGuardLockoutShared: a lockout recorded by one Authenticator holds for another
 // sharing its Store, with no request sent.
 func TestGuardLockoutShared(t *testing.T) {
+	t.Parallel()
 	var sent atomic.Bool
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if sent.Swap(true) {
@@ -750,7 +771,7 @@ func TestGuardLockoutShared(t *testing.T) {
 		}
 		reply(429, "Too many requests", "Retry-After: 60")(w, r)
 	})
-	store := NewMemoryStore()
+	store := newMemoryStore()
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 	b := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store; c.Password = "another-password" })
 	if _, err := a.Token(context.Background()); !errors.Is(err, ErrLockedOut) {
@@ -759,7 +780,38 @@ func TestGuardLockoutShared(t *testing.T) {
 	b.clock.advance(30 * time.Second)
 	_, err := b.Token(context.Background())
 	var ge *GuardError
-	if !errors.As(err, &ge) || ge.Reason != GuardLockedOut || ge.Wait != 30*time.Second || !errors.Is(err, ErrLockedOut) {
+	if !errors.As(err, &ge) || ge.reason != guardLockedOut || ge.Wait != 30*time.Second || !errors.Is(err, ErrLockedOut) {
 		t.Errorf("other Authenticator's Token() = %v; want a lockout GuardError with 30s left", err)
+	}
+}
+
+// TestAuthenticateBodyIsTheGeneratedJSON: the hand-written body decodes to the same
+// AuthenticateRequest as the generated type's encoding/json encoding, for credentials
+// that need escaping.
+func TestAuthenticateBodyIsTheGeneratedJSON(t *testing.T) {
+	t.Parallel()
+	for _, c := range [][2]string{
+		{"myUsername", "myPassword"}, {`qu"ote`, `back\slash`}, {"<tag>&amp;", "\u2028é🔑"},
+		{"tab\there", "nul\x00ctl\x1f"}, {"", ""},
+	} {
+		ours, err := authenticateBody(c[0], c[1])
+		if err != nil {
+			t.Fatalf("authenticateBody(%q, …) = %v", c[0], err)
+		}
+		pw := c[1]
+		theirs, err := json.Marshal(client.AuthenticateRequest{Username: c[0], Password: &pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b client.AuthenticateRequest
+		if err := json.Unmarshal(ours, &a); err != nil {
+			t.Fatalf("authenticateBody(%q, …) is not JSON: %v", c[0], err)
+		}
+		if err := json.Unmarshal(theirs, &b); err != nil {
+			t.Fatal(err)
+		}
+		if a.Username != b.Username || a.Password == nil || *a.Password != *b.Password {
+			t.Errorf("authenticateBody(%q, …) decodes differently from the generated encoding", c[0])
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 )
 
 func TestFullJitter(t *testing.T) {
+	t.Parallel()
 	top := func(n int64) int64 { return n - 1 }
 	tests := []struct {
 		n         int

@@ -62,7 +62,7 @@ func (s oauth2Source) Token(context.Context) (*Token, error) {
 // by ~40% (34 vs 24.5 ns), and which case it hit depended on allocation order.
 func BenchmarkToken(b *testing.B) {
 	ctx := context.Background()
-	cache := NewCache(TokenSourceFunc(func(context.Context) (*Token, error) { return benchToken, nil }), CacheOptions{})
+	cache := NewCache(tokenSourceFunc(func(context.Context) (*Token, error) { return benchToken, nil }), CacheOptions{})
 	defer cache.Close()
 	base := &atomicBaseline{}
 	base.p.Store(benchToken)
@@ -203,7 +203,7 @@ func BenchmarkTransport(b *testing.B) {
 	}))
 	defer srv.Close()
 	url := srv.URL + "/datecheck/company?searchnumber=5565144408"
-	cache := NewCache(TokenSourceFunc(func(context.Context) (*Token, error) { return benchToken, nil }), CacheOptions{})
+	cache := NewCache(tokenSourceFunc(func(context.Context) (*Token, error) { return benchToken, nil }), CacheOptions{})
 	defer cache.Close()
 	ctx := context.Background()
 	header := "Bearer " + benchToken.Value
@@ -226,7 +226,7 @@ func BenchmarkTransport(b *testing.B) {
 	newBase := func() *http.Transport { return http.DefaultTransport.(*http.Transport).Clone() }
 	ourBase, plainBase := newBase(), newBase()
 	// The Transport as New builds it (response bodies capped).
-	ours := &http.Client{Transport: &Transport{Source: cache, Base: ourBase, MaxResponseBody: DefaultMaxResponseBody}}
+	ours := &http.Client{Transport: &Transport{Source: cache, Base: ourBase, MaxResponseBody: defaultMaxResponseBody}}
 	plain := &http.Client{Transport: plainBase}
 	defer ourBase.CloseIdleConnections()
 	defer plainBase.CloseIdleConnections()

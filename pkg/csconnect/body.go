@@ -1,6 +1,11 @@
 package csconnect
 
+// Bodies: capping what a response body may yield (MaxResponseBody), peeking at and
+// draining answers, bounding a body's reads by its request's context, and closing
+// a request body a RoundTripper never handed on.
+
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -79,3 +84,77 @@ func refuseInterim(endpoint string, resp *http.Response) error {
 // of 10 MB lets a broken or hostile server cost about 100 MiB of allocation per
 // attempt, and the answers documented for these endpoints carry well under 8 KiB.
 const maxResponseHeaderBytes = 64 << 10
+
+// drain reads a bounded amount of a response we will not return (so its connection
+// can be reused), for at most drainTimeout and no longer than ctx, and closes it.
+func drain(ctx context.Context, resp *http.Response) {
+	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
+	defer cancel()
+	body := newCtxBody(ctx, resp.Body)
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxErrorBody))
+	_ = body.Close()
+}
+
+// watchBody reports whether resp's body needs a ctxBody so that reading it ends
+// with ctx: not when base is net/http's Transport, which does that itself (except
+// for a 101's body, which Transport refuses), nor when there is no body or ctx can
+// never end. The common cases cost nothing then.
+func watchBody(ctx context.Context, base http.RoundTripper, resp *http.Response) bool {
+	if _, std := base.(*http.Transport); std || ctx.Done() == nil {
+		return false
+	}
+	return resp.Body != nil && resp.Body != http.NoBody
+}
+
+// closeRequestBody closes req.Body, as a RoundTripper must even when it fails.
+func closeRequestBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+// cappedBody is a response body that yields at most left more bytes and then
+// ErrResponseTooLarge if the body goes on (io.EOF if it ends exactly there).
+type cappedBody struct {
+	rc   io.ReadCloser
+	left int64
+	err  error // sticky ErrResponseTooLarge
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.left <= 0 {
+		// The limit is reached: the body is fine only if it ends here.
+		var probe [1]byte
+		n, err := b.rc.Read(probe[:])
+		if n > 0 {
+			b.err = ErrResponseTooLarge
+			return 0, b.err
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *cappedBody) Close() error { return b.rc.Close() }
+
+// peekBody reads at most limit bytes of resp.Body and puts back a body that yields
+// the same bytes followed by any unread rest, closing the original on Close.
+func peekBody(resp *http.Response, limit int64) []byte {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return nil
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
+	return body
+}

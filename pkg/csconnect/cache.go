@@ -12,51 +12,19 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// ErrCacheClosed is returned by a Cache that must fetch after Close.
-var ErrCacheClosed = errors.New("csconnect: token cache closed")
-
 // Cache is a TokenSource that keeps the current token of another TokenSource
-// (typically an *Authenticator) and renews it before it expires, so that a service
-// making thousands of calls an hour authenticates once per token lifetime.
+// (typically an *Authenticator) and renews it before it expires: one fetch per token
+// lifetime, however many callers. Before the advisory window a Token call is one
+// atomic load; in it, one background refresh starts and callers keep the current
+// token; in the mandatory window, or with no valid token, callers wait for one
+// shared fetch, each on its own context. A failed fetch is retried after
+// CacheOptions.Backoff; a permanent one (the credentials or the request refused for
+// what they are) is returned without asking the source again for PermanentBackoff,
+// or the lockout's own wait. Invalidate(rejected) expires only the token rejected.
+// README "When the token is renewed" tells the whole story.
 //
-// Behaviour, measured back from Token.Expiry (see CacheOptions for the defaults):
-//   - before the advisory point a call is one atomic load and one clock read, with no
-//     allocation and no lock;
-//   - in the advisory window the first caller starts one background refresh and every
-//     caller keeps getting the current token without waiting;
-//   - in the mandatory window, when the token expired, or when there is none, callers
-//     wait for one shared fetch (single-flight), each on its own context: a caller
-//     that gives up does not cancel the fetch for the others;
-//   - a fetch that fails while the current token is still valid keeps that token and
-//     is retried after a full-jitter backoff (MinBackoff, MaxBackoff); a Retry-After
-//     on the failure lengthens the wait;
-//   - a permanent failure (see below) is remembered: every Token call that needs a
-//     new token gets that error at once, without calling the source, until
-//     PermanentBackoff (default 10 minutes) has passed, or, for a lockout, until the
-//     wait the failure itself gives (a Retry-After, the guard's Wait; at least
-//     MaxBackoff). So wrong credentials cost one authenticate call per
-//     PermanentBackoff whatever the call rate, sequential or parallel. Invalidate of
-//     the token kept from before the failure forgets it (the next call fetches);
-//     after Close nothing is fetched again.
-//
-// A failure is permanent when it is the request that was refused for what it is, so
-// sending the same credentials again cannot succeed and may lock the account out:
-// ErrInvalidCredentials, ErrAccountInactive, ErrLockedOut, ErrBadRequest,
-// ErrContract, ErrInvalidInput, and the Authenticator guard's refusals that match
-// them (a *GuardError for rejected credentials or a lockout). Network errors,
-// timeouts, ErrServer, ErrRateLimited (including the guard's budget refusal, which
-// gives its own Wait) are transient.
-//
-// Invalidate(rejected) expires the cache only while rejected is still the current
-// token, so N concurrent "token expired" answers cause one refresh.
-//
-// A source that panics, or returns neither a token nor an error, fails that fetch
-// like any error (the panic's value in the error, ErrContract for a nil token): the
-// callers get the error and the process lives on.
-//
-// A Cache is safe for concurrent use. Background refreshes are bounded by
-// FetchTimeout and stopped by Close; no goroutine outlives its fetch. Build it with
-// NewCache: the zero Cache has no source (see NewCache).
+// Safe for concurrent use; Close stops background work. Build it with NewCache; the
+// zero Cache has no source and fails every call with ErrInvalidUse.
 type Cache struct {
 	src  TokenSource
 	opts CacheOptions
@@ -100,7 +68,7 @@ type entry struct {
 func NewCache(src TokenSource, opts CacheOptions) *Cache {
 	c := &Cache{src: src, opts: opts.withDefaults(), now: time.Now, rand: rand.Int64N}
 	if c.opts.Store != nil {
-		c.store = newBoundedStore(c.opts.Store, c.opts.StoreTimeout)
+		c.store = newBoundedStore(c.opts.Store, c.opts.storeTimeout)
 	}
 	c.closeCtx, c.closeFn = context.WithCancel(context.Background())
 	return c
@@ -112,9 +80,6 @@ func (c *Cache) Token(ctx context.Context) (*Token, error) {
 	if e := c.cur.Load(); e != nil {
 		now := c.now()
 		if now.Before(e.refreshAt) {
-			if c.opts.CountHits {
-				c.stats.hits.Add(1)
-			}
 			return e.tok, nil
 		}
 		return c.slow(ctx, e, now)
@@ -137,9 +102,6 @@ func (c *Cache) slow(ctx context.Context, e *entry, now time.Time) (*Token, erro
 		// Advisory window, or a failed refresh to wait out on the old token.
 		if !backoff && e.refreshing.CompareAndSwap(false, true) {
 			c.startRefresh(ctx, e)
-		}
-		if c.opts.CountHits {
-			c.stats.hits.Add(1)
 		}
 		return e.tok, nil
 	case backoff:
@@ -183,7 +145,7 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return nil, ErrCacheClosed
+		return nil, errCacheClosed
 	}
 	c.wg.Add(1)
 	c.mu.Unlock()
@@ -195,7 +157,7 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 
 	tok, err := c.obtainSafe(ctx)
 	if err != nil && c.closeCtx.Err() != nil {
-		err = ErrCacheClosed // cancelled by Close, not by a failure worth reporting
+		err = errCacheClosed // cancelled by Close, not by a failure worth reporting
 	}
 	now := c.now()
 	if err == nil && tok.Expired(now) {
@@ -207,14 +169,14 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 			c.stats.guardRefusals.Add(1)
 		}
 		e := c.failed(err, now)
-		c.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: token fetch failed",
+		c.opts.logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: token fetch failed",
 			slog.Any("err", err), slog.Int("failures", e.failures), slog.Bool("permanent", e.permanent),
 			slog.Duration("retry_in", e.retryAt.Sub(now)), tokenAttr(e.tok, now))
 		return nil, err
 	}
 	e := c.fresh(tok, now)
 	c.cur.Store(e)
-	c.opts.Logger.LogAttrs(ctx, slog.LevelDebug, "csconnect: token renewed", tokenAttr(tok, now),
+	c.opts.logger.LogAttrs(ctx, slog.LevelDebug, "csconnect: token renewed", tokenAttr(tok, now),
 		slog.Time("refresh_at", e.refreshAt))
 	return e, nil
 }
@@ -261,14 +223,14 @@ func (c *Cache) failedEntry(old *entry, err error, now time.Time) *entry {
 	if old != nil {
 		e.tok, e.mandatoryAt, e.failures = old.tok, old.mandatoryAt, old.failures+1
 	}
-	wait := max(fullJitter(e.failures, c.opts.MinBackoff, c.opts.MaxBackoff, c.rand), serverWait(err))
+	wait := max(fullJitter(e.failures, c.opts.Backoff.BaseDelay, c.opts.Backoff.MaxDelay, c.rand), serverWait(err))
 	if e.permanent {
 		// A failure that says when it ends (a lockout) is retried then; one that
 		// does not (rejected credentials, a refused request) only after the long
-		// PermanentBackoff, so the same credentials are not re-sent every MaxBackoff.
+		// PermanentBackoff, so the same credentials are not re-sent every Backoff.MaxDelay.
 		wait = c.opts.PermanentBackoff
 		if sw := serverWait(err); sw > 0 {
-			wait = max(sw, c.opts.MaxBackoff)
+			wait = max(sw, c.opts.Backoff.MaxDelay)
 		}
 	}
 	e.retryAt = now.Add(wait)
@@ -300,7 +262,7 @@ func (c *Cache) Invalidate(rejected *Token) {
 		c.rejected.Store(&v)
 		if c.cur.CompareAndSwap(e, nil) {
 			c.stats.invalidations.Add(1)
-			c.opts.Logger.LogAttrs(context.Background(), slog.LevelInfo, "csconnect: token rejected by a service; refreshing",
+			c.opts.logger.LogAttrs(context.Background(), slog.LevelInfo, "csconnect: token rejected by a service; refreshing",
 				tokenAttr(e.tok, c.now()))
 			return
 		}
@@ -316,15 +278,16 @@ func (c *Cache) renewAt(tok *Token) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// Stats returns a snapshot of the cache's counters.
-func (c *Cache) Stats() CacheStats { return c.stats.snapshot() }
+// counts returns a snapshot of the cache's counters (for tests; metrics go through
+// the observer).
+func (c *Cache) counts() cacheStats { return c.stats.snapshot() }
 
 // Close stops any background refresh and waits for it to end. The fetch's context
 // is cancelled: a Store call in flight is abandoned at once (even by a Store that
 // ignores its context), so Close waits only for the source to honour the
 // cancellation (an Authenticator does, after at most its StoreTimeout to share what
 // it learned) and at most StoreTimeout more to release the refresh lease. Later
-// calls that need a fetch get ErrCacheClosed; a still-valid token is still served.
+// calls that need a fetch get an error matching ErrInvalidUse; a still-valid token is still served.
 // Close is idempotent and always returns nil.
 func (c *Cache) Close() error {
 	c.mu.Lock()

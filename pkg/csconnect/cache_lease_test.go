@@ -27,9 +27,10 @@ func (s *racingStore) AcquireLease(ctx context.Context, key string, ttl time.Dur
 // process saved a token adopts that token instead of authenticating (seen in the
 // fleet demonstration as a second authenticate call in one refresh).
 func TestCacheStoreRechecksAfterLease(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		other := &Token{Value: fakeJWT(`{"sub":"saved-in-the-gap"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
-		store := &racingStore{Store: NewMemoryStore(), other: other}
+		store := &racingStore{Store: newMemoryStore(), other: other}
 		src := nowSource()
 		c := newTestCache(t, src, nil, storeOpts(store))
 		if got := mustToken(t, c); got.Value != other.Value {
@@ -45,18 +46,19 @@ func TestCacheStoreRechecksAfterLease(t *testing.T) {
 // a waiting cache takes it over then (not a whole LeaseTTL after it began waiting),
 // fetches once and shares the token.
 func TestCacheStoreTakesOverLapsedLease(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		if _, ok, _ := store.AcquireLease(context.Background(), storeKey, time.Second); !ok { // the dead holder's
 			t.Fatal("AcquireLease() on an empty store: not held")
 		}
 		src := nowSource()
 		opts := storeOpts(store)
-		opts.LeaseTTL, opts.StorePollInterval = 10*time.Second, 100*time.Millisecond
+		opts.leaseTTL, opts.pollInterval = 10*time.Second, 100*time.Millisecond
 		c := newTestCache(t, src, nil, opts)
 		start := time.Now()
 		got := mustToken(t, c)
-		if d := time.Since(start); d < time.Second || d > time.Second+opts.StorePollInterval {
+		if d := time.Since(start); d < time.Second || d > time.Second+opts.pollInterval {
 			t.Errorf("Token() fetched after %v; want just after the dead holder's lease lapsed (1s)", d)
 		}
 		if n := src.calls.Load(); n != 1 {

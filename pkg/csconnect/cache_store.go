@@ -58,7 +58,7 @@ func (c *Cache) acquireLease(ctx context.Context) (release func(), held bool, er
 		held    bool
 	}
 	l, err := storeCall(ctx, c.store, func(ctx context.Context) (lease, error) {
-		release, held, err := c.store.AcquireLease(ctx, c.opts.StoreKey, c.opts.LeaseTTL)
+		release, held, err := c.store.AcquireLease(ctx, c.opts.StoreKey, c.opts.leaseTTL)
 		return lease{release, held}, err
 	})
 	c.storeResult(ctx, "acquire lease", err)
@@ -85,9 +85,9 @@ func (c *Cache) fromSource(ctx context.Context) (*Token, error) {
 // that died delays the refresh by no more than its lease's life, and only one of
 // the waiting processes authenticates then.
 func (c *Cache) awaitHolder(ctx context.Context) (t *Token, release func(), took bool) {
-	deadline := time.NewTimer(c.opts.LeaseTTL)
+	deadline := time.NewTimer(c.opts.leaseTTL)
 	defer deadline.Stop()
-	tick := time.NewTicker(c.opts.StorePollInterval)
+	tick := time.NewTicker(c.opts.pollInterval)
 	defer tick.Stop()
 	for {
 		select {
@@ -127,7 +127,7 @@ func (c *Cache) loadFresh(ctx context.Context) *Token {
 		// Someone who can write the Store planted it, or it is broken: a token that
 		// would fail every call (a CR LF in it) or outlive its hour must not be used.
 		if c.storeBad.CompareAndSwap(false, true) {
-			c.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: ignoring a token from the store that fails the checks of a fresh one; fetching instead",
+			c.opts.logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: ignoring a token from the store that fails the checks of a fresh one; fetching instead",
 				slog.Any("err", err))
 		}
 		return nil
@@ -151,12 +151,12 @@ func (c *Cache) storeResult(ctx context.Context, op string, err error) {
 	if err != nil {
 		c.stats.storeErrors.Add(1)
 		if c.storeDown.CompareAndSwap(false, true) {
-			c.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: token store failed; using local state until it recovers",
+			c.opts.logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: token store failed; using local state until it recovers",
 				slog.String("op", op), slog.Any("err", err))
 		}
 		return
 	}
 	if c.storeDown.CompareAndSwap(true, false) {
-		c.opts.Logger.LogAttrs(ctx, slog.LevelInfo, "csconnect: token store recovered", slog.String("op", op))
+		c.opts.logger.LogAttrs(ctx, slog.LevelInfo, "csconnect: token store recovered", slog.String("op", op))
 	}
 }

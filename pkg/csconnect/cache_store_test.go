@@ -63,8 +63,9 @@ func nowSource() *fakeSource {
 func storeOpts(s Store) CacheOptions { return CacheOptions{Store: s, StoreKey: storeKey} }
 
 func TestCacheStoreAdoptsSavedToken(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		saved := &Token{Value: fakeJWT(`{"sub":"from-another-process"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
 		_ = store.SaveToken(context.Background(), storeKey, saved)
 		src := nowSource()
@@ -75,13 +76,14 @@ func TestCacheStoreAdoptsSavedToken(t *testing.T) {
 		if n := src.calls.Load(); n != 0 {
 			t.Errorf("source calls = %d; want 0", n)
 		}
-		if s := c.Stats(); s.StoreAdopted != 1 {
+		if s := c.counts(); s.StoreAdopted != 1 {
 			t.Errorf("Stats().StoreAdopted = %d; want 1", s.StoreAdopted)
 		}
 	})
 }
 
 func TestCacheStoreSkipsUnusableTokens(t *testing.T) {
+	t.Parallel()
 	tests := map[string]time.Duration{ // remaining life of the stored token
 		"expired":   -time.Second,
 		"mandatory": 30 * time.Second,
@@ -89,7 +91,7 @@ func TestCacheStoreSkipsUnusableTokens(t *testing.T) {
 	for name, left := range tests {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				store := NewMemoryStore()
+				store := newMemoryStore()
 				store.now = func() time.Time { return time.Now().Add(-time.Hour) } // keep expired tokens loadable
 				_ = store.SaveToken(context.Background(), storeKey, &Token{Value: "stale", Expiry: time.Now().Add(left)})
 				src := nowSource()
@@ -103,8 +105,9 @@ func TestCacheStoreSkipsUnusableTokens(t *testing.T) {
 }
 
 func TestCacheStoreLeaseHolderFetchesAndSaves(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		src := nowSource()
 		c := newTestCache(t, src, nil, storeOpts(store))
 		got := mustToken(t, c)
@@ -122,7 +125,7 @@ func TestCacheStoreLeaseHolderFetchesAndSaves(t *testing.T) {
 // polls the store and adopts the holder's token instead of authenticating.
 func TestCacheStoreWaitsForHolder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		release, ok, _ := store.AcquireLease(context.Background(), storeKey, time.Minute)
 		if !ok {
 			t.Fatal("AcquireLease() on an empty store: not held")
@@ -147,11 +150,12 @@ func TestCacheStoreWaitsForHolder(t *testing.T) {
 // TestCacheStoreHolderGone: when the holder never saves, the cache fetches itself
 // once the lease TTL has passed.
 func TestCacheStoreHolderGone(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		_, _, _ = store.AcquireLease(context.Background(), storeKey, time.Hour)
 		src := nowSource()
-		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, LeaseTTL: 3 * time.Second})
+		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, leaseTTL: 3 * time.Second})
 		start := time.Now()
 		if got := mustToken(t, c); got.Value != "tok-1" {
 			t.Errorf("Token() = %v; want tok-1", got)
@@ -165,13 +169,14 @@ func TestCacheStoreHolderGone(t *testing.T) {
 // TestCacheStoreFailureFallsBack: a failing store costs nothing but a log line per
 // outage; the cache fetches locally and rejoins when the store recovers.
 func TestCacheStoreFailureFallsBack(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		store := &flakyStore{Store: NewMemoryStore()}
+		store := &flakyStore{Store: newMemoryStore()}
 		store.down.Store(true)
 		logger, logs := newTestLogger()
 		src := nowSource()
 		opts := storeOpts(store)
-		opts.Logger = logger
+		opts.logger = logger
 		c := newTestCache(t, src, nil, opts)
 		for i := range 3 {
 			tok := mustToken(t, c)
@@ -191,18 +196,19 @@ func TestCacheStoreFailureFallsBack(t *testing.T) {
 		if n := countLines(logs, "token store recovered"); n != 1 {
 			t.Errorf("store recovery logged %d times; want once\n%s", n, logs)
 		}
-		if s := c.Stats(); s.StoreErrors != 9 {
+		if s := c.counts(); s.StoreErrors != 9 {
 			t.Errorf("Stats().StoreErrors = %d; want 9 (load, lease and save per fetch)", s.StoreErrors)
 		}
 	})
 }
 
 func TestCacheStoreTimeout(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		store := &flakyStore{Store: NewMemoryStore()}
+		store := &flakyStore{Store: newMemoryStore()}
 		store.hang.Store(true)
 		src := nowSource()
-		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, StoreTimeout: 100 * time.Millisecond})
+		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, storeTimeout: 100 * time.Millisecond})
 		start := time.Now()
 		mustToken(t, c)
 		// load, lease and save each wait their 100 ms.
@@ -215,8 +221,9 @@ func TestCacheStoreTimeout(t *testing.T) {
 // TestCacheStoreNeverReadoptsRejected: a token a service rejected is not taken back
 // from the store, where another process may still have it.
 func TestCacheStoreNeverReadoptsRejected(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		shared := &Token{Value: fakeJWT(`{"sub":"shared"}`), Fetched: time.Now(), Expiry: time.Now().Add(hour)}
 		_ = store.SaveToken(context.Background(), storeKey, shared)
 		src := nowSource()
@@ -229,9 +236,10 @@ func TestCacheStoreNeverReadoptsRejected(t *testing.T) {
 }
 
 func TestCacheStoreWithoutKeyIsUnused(t *testing.T) {
+	t.Parallel()
 	logger, logs := newTestLogger()
-	store := &flakyStore{Store: NewMemoryStore()}
-	c := newTestCache(t, clockSource(newFakeClock()), newFakeClock(), CacheOptions{Store: store, Logger: logger})
+	store := &flakyStore{Store: newMemoryStore()}
+	c := newTestCache(t, clockSource(newFakeClock()), newFakeClock(), CacheOptions{Store: store, logger: logger})
 	mustToken(t, c)
 	if n := store.calls.Load(); n != 0 {
 		t.Errorf("store calls without a StoreKey = %d; want 0", n)

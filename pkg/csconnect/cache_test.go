@@ -82,9 +82,10 @@ func tryToken(t *testing.T, c TokenSource) *Token {
 }
 
 func TestCacheHitsAfterOneFetch(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := clockSource(clock)
-	c := newTestCache(t, src, clock, CacheOptions{CountHits: true})
+	c := newTestCache(t, src, clock, CacheOptions{})
 	first := mustToken(t, c)
 	for range 100 {
 		if got := mustToken(t, c); got != first {
@@ -94,14 +95,15 @@ func TestCacheHitsAfterOneFetch(t *testing.T) {
 	if n := src.calls.Load(); n != 1 {
 		t.Errorf("source calls = %d; want 1", n)
 	}
-	if s := c.Stats(); s.Hits != 100 || s.Fetches != 1 || s.Waits != 1 {
-		t.Errorf("Stats() = %+v; want 100 hits, 1 fetch, 1 wait", s)
+	if s := c.counts(); s.Fetches != 1 || s.Waits != 1 {
+		t.Errorf("counts() = %+v; want 1 fetch, 1 wait", s)
 	}
 }
 
 // TestCacheWindows checks what a caller gets at each point of a token's life while
 // the refresh it triggers is held open.
 func TestCacheWindows(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		at        time.Duration // after the first fetch
 		wantOld   bool          // the caller gets the first token without waiting
@@ -167,6 +169,7 @@ func TestCacheWindows(t *testing.T) {
 }
 
 func TestCacheAdvisoryJitter(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	c := NewCache(clockSource(clock), CacheOptions{})
 	c.now = clock.now
@@ -176,8 +179,8 @@ func TestCacheAdvisoryJitter(t *testing.T) {
 	if want := t0.Add(55*time.Minute - 15*time.Second); !e.refreshAt.Equal(want) {
 		t.Errorf("refreshAt with a quarter-minute draw = %v; want %v", e.refreshAt, want)
 	}
-	if len(draws) != 1 || draws[0] != int64(DefaultAdvisoryJitter) {
-		t.Errorf("rand draws = %v; want one draw over %d", draws, int64(DefaultAdvisoryJitter))
+	if len(draws) != 1 || draws[0] != int64(defaultAdvisoryJitter) {
+		t.Errorf("rand draws = %v; want one draw over %d", draws, int64(defaultAdvisoryJitter))
 	}
 	if want := t0.Add(59 * time.Minute); !e.mandatoryAt.Equal(want) {
 		t.Errorf("mandatoryAt = %v; want %v", e.mandatoryAt, want)
@@ -185,6 +188,7 @@ func TestCacheAdvisoryJitter(t *testing.T) {
 }
 
 func TestCacheShortTokenClamp(t *testing.T) {
+	t.Parallel()
 	c := NewCache(nil, CacheOptions{AdvisoryJitter: -1})
 	tok := &Token{Value: "short", Fetched: t0, Expiry: t0.Add(4 * time.Minute)}
 	e := c.fresh(tok, t0)
@@ -200,6 +204,7 @@ func TestCacheShortTokenClamp(t *testing.T) {
 // advisory window outlives that caller's context (the Transport passes a request's
 // context, which ends with the request): it completes and installs the new token.
 func TestCacheAdvisoryRefreshDetached(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		clock := newFakeClock()
 		release := make(chan struct{})
@@ -239,6 +244,7 @@ func TestCacheAdvisoryRefreshDetached(t *testing.T) {
 // TestCacheCallerGivesUp: one caller's context ending returns to that caller at once
 // and does not cancel the fetch the others wait for.
 func TestCacheCallerGivesUp(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		var fetchErr atomic.Value
@@ -278,6 +284,7 @@ func TestCacheCallerGivesUp(t *testing.T) {
 
 // TestCacheFetchTimeout: the detached fetch still ends at FetchTimeout.
 func TestCacheFetchTimeout(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		src := &fakeSource{fn: func(ctx context.Context, n int64) (*Token, error) {
 			<-ctx.Done()
@@ -298,6 +305,7 @@ func TestCacheFetchTimeout(t *testing.T) {
 var errFlaky = errors.New("flaky")
 
 func TestCacheFailedRefreshKeepsToken(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	fail := atomic.Bool{}
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
@@ -306,7 +314,7 @@ func TestCacheFailedRefreshKeepsToken(t *testing.T) {
 		}
 		return tokenAt(n, clock.now()), nil
 	}}
-	c := newTestCache(t, src, clock, CacheOptions{MinBackoff: 30 * time.Second, MaxBackoff: 2 * time.Minute})
+	c := newTestCache(t, src, clock, CacheOptions{Backoff: RetryPolicy{BaseDelay: 30 * time.Second, MaxDelay: 2 * time.Minute}})
 	c.rand = func(n int64) int64 { return n - 1 } // the longest backoff, to check its bound
 	first := mustToken(t, c)
 	fail.Store(true)
@@ -343,7 +351,7 @@ func TestCacheFailedRefreshKeepsToken(t *testing.T) {
 	if got := mustToken(t, c); got.Value != "tok-4" {
 		t.Errorf("Token() once the source recovers = %v; want tok-4", got)
 	}
-	if s := c.Stats(); s.FetchErrors != 2 || s.Fetches != 4 {
+	if s := c.counts(); s.FetchErrors != 2 || s.Fetches != 4 {
 		t.Errorf("Stats() = %+v; want 2 fetch errors in 4 fetches", s)
 	}
 }
@@ -352,6 +360,7 @@ func TestCacheFailedRefreshKeepsToken(t *testing.T) {
 var errPermanent = fmt.Errorf("authenticate: %w", ErrInvalidCredentials)
 
 func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
+	t.Parallel()
 	for name, at := range map[string]time.Duration{"cold": 0, "mandatory": 59*time.Minute + time.Second} {
 		t.Run(name, func(t *testing.T) {
 			clock := newFakeClock()
@@ -375,7 +384,7 @@ func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 			if n := src.calls.Load() - calls; n != 1 {
 				t.Errorf("source calls for 3 Token calls = %d; want 1 (not retried)", n)
 			}
-			setClock(clock, t0.Add(at+DefaultPermanentBackoff))
+			setClock(clock, t0.Add(at+defaultPermanentBackoff))
 			_, _ = c.Token(context.Background())
 			if n := src.calls.Load() - calls; n != 2 {
 				t.Errorf("source calls after PermanentBackoff = %d; want 2", n)
@@ -389,18 +398,19 @@ func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 // failure gives), however many callers ask, sequentially or in parallel, over
 // simulated minutes.
 func TestCachePermanentErrorsNotResent(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		err   error
 		quiet time.Duration // how long after the failure the source must not be called
 	}{
-		"invalid credentials": {err: &APIError{StatusCode: 401, kind: ErrInvalidCredentials}, quiet: DefaultPermanentBackoff},
-		"account inactive":    {err: &APIError{StatusCode: 403, kind: ErrAccountInactive}, quiet: DefaultPermanentBackoff},
-		"bad request":         {err: &APIError{StatusCode: 400, kind: ErrBadRequest}, quiet: DefaultPermanentBackoff},
-		"contract":            {err: fmt.Errorf("authenticate: 200 without a token: %w", ErrContract), quiet: DefaultPermanentBackoff},
-		"invalid input":       {err: fmt.Errorf("preflight: %w", ErrInvalidInput), quiet: DefaultPermanentBackoff},
-		"locked out":          {err: &APIError{StatusCode: 429, kind: ErrLockedOut}, quiet: DefaultPermanentBackoff},
-		"guard rejected":      {err: &GuardError{Reason: GuardRejected}, quiet: DefaultPermanentBackoff},
-		"guard lockout":       {err: &GuardError{Reason: GuardLockedOut, Wait: 4 * time.Minute}, quiet: 4 * time.Minute},
+		"invalid credentials": {err: &APIError{StatusCode: 401, kind: ErrInvalidCredentials}, quiet: defaultPermanentBackoff},
+		"account inactive":    {err: &APIError{StatusCode: 403, kind: ErrAccountInactive}, quiet: defaultPermanentBackoff},
+		"bad request":         {err: &APIError{StatusCode: 400, kind: ErrBadRequest}, quiet: defaultPermanentBackoff},
+		"contract":            {err: fmt.Errorf("authenticate: 200 without a token: %w", ErrContract), quiet: defaultPermanentBackoff},
+		"invalid input":       {err: fmt.Errorf("preflight: %w", ErrInvalidInput), quiet: defaultPermanentBackoff},
+		"locked out":          {err: &APIError{StatusCode: 429, kind: ErrLockedOut}, quiet: defaultPermanentBackoff},
+		"guard rejected":      {err: &GuardError{reason: guardRejected}, quiet: defaultPermanentBackoff},
+		"guard lockout":       {err: &GuardError{reason: guardLockedOut, Wait: 4 * time.Minute}, quiet: 4 * time.Minute},
 		"lockout retry-after": {err: &APIError{StatusCode: 429, kind: ErrLockedOut, RetryAfter: 5 * time.Minute}, quiet: 5 * time.Minute},
 	}
 	for name, tc := range tests {
@@ -435,6 +445,7 @@ func TestCachePermanentErrorsNotResent(t *testing.T) {
 }
 
 func TestCacheAdvisoryPermanentFailureKeepsServing(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		clock := newFakeClock()
 		src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
@@ -443,7 +454,7 @@ func TestCacheAdvisoryPermanentFailureKeepsServing(t *testing.T) {
 			}
 			return tokenAt(n, clock.now()), nil
 		}}
-		c := newTestCache(t, src, clock, CacheOptions{MaxBackoff: 5 * time.Minute})
+		c := newTestCache(t, src, clock, CacheOptions{Backoff: RetryPolicy{MaxDelay: 5 * time.Minute}})
 		first := mustToken(t, c)
 		setClock(clock, t0.Add(56*time.Minute))
 		if got := mustToken(t, c); got != first {
@@ -464,6 +475,7 @@ func TestCacheAdvisoryPermanentFailureKeepsServing(t *testing.T) {
 }
 
 func TestCacheInvalidate(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := clockSource(clock)
 	c := newTestCache(t, src, clock, CacheOptions{})
@@ -491,6 +503,7 @@ func TestCacheInvalidate(t *testing.T) {
 // TestCacheConcurrentInvalidate: N callers that each saw the same token rejected
 // cause one refresh.
 func TestCacheConcurrentInvalidate(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := clockSource(clock)
 	c := newTestCache(t, src, clock, CacheOptions{})
@@ -512,12 +525,13 @@ func TestCacheConcurrentInvalidate(t *testing.T) {
 	if got := src.calls.Load(); got != 2 {
 		t.Errorf("source calls after %d concurrent invalidations = %d; want 2", n, got)
 	}
-	if s := c.Stats(); s.Invalidations != 1 {
+	if s := c.counts(); s.Invalidations != 1 {
 		t.Errorf("Stats().Invalidations = %d; want 1", s.Invalidations)
 	}
 }
 
 func TestCacheRejectsExpiredFromSource(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := &fakeSource{fn: func(context.Context, int64) (*Token, error) {
 		return &Token{Value: "old", Expiry: t0.Add(-time.Second)}, nil
@@ -531,6 +545,7 @@ func TestCacheRejectsExpiredFromSource(t *testing.T) {
 // TestCacheClose: Close cancels a background refresh and waits for it; afterwards a
 // fetch is refused and a still-valid token is served.
 func TestCacheClose(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		clock := newFakeClock()
 		var cancelled atomic.Bool
@@ -558,8 +573,8 @@ func TestCacheClose(t *testing.T) {
 		}
 		setClock(clock, t0.Add(hour))
 		calls := src.calls.Load()
-		if _, err := c.Token(context.Background()); !errors.Is(err, ErrCacheClosed) {
-			t.Errorf("Token() needing a fetch after Close error = %v; want ErrCacheClosed", err)
+		if _, err := c.Token(context.Background()); !errors.Is(err, errCacheClosed) {
+			t.Errorf("Token() needing a fetch after Close error = %v; want errCacheClosed", err)
 		}
 		if n := src.calls.Load() - calls; n != 0 {
 			t.Errorf("source called %d times after Close; want 0", n)
@@ -570,6 +585,7 @@ func TestCacheClose(t *testing.T) {
 // TestCacheHonoursServerWait: a failure that carries Retry-After is not retried
 // before it, even when the backoff would allow it.
 func TestCacheHonoursServerWait(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 		return nil, &APIError{StatusCode: 503, RetryAfter: 2 * time.Minute, kind: ErrServer}
@@ -594,9 +610,10 @@ func TestCacheHonoursServerWait(t *testing.T) {
 // TestCacheGuardWait: a guard refusal's Wait holds the cache's next fetch back, and
 // is counted.
 func TestCacheGuardWait(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	src := &fakeSource{fn: func(context.Context, int64) (*Token, error) {
-		return nil, &GuardError{Reason: GuardLockedOut, Wait: 4 * time.Minute, Err: ErrLockedOut}
+		return nil, &GuardError{reason: guardLockedOut, Wait: 4 * time.Minute, Err: ErrLockedOut}
 	}}
 	c := newTestCache(t, src, clock, CacheOptions{})
 	for _, at := range []time.Duration{0, 3 * time.Minute, 4*time.Minute - time.Second} {
@@ -608,7 +625,7 @@ func TestCacheGuardWait(t *testing.T) {
 	if n := src.calls.Load(); n != 1 {
 		t.Errorf("source calls during the guard's wait = %d; want 1", n)
 	}
-	if s := c.Stats(); s.GuardRefusals != 1 {
+	if s := c.counts(); s.GuardRefusals != 1 {
 		t.Errorf("Stats().GuardRefusals = %d; want 1", s.GuardRefusals)
 	}
 }

@@ -16,6 +16,7 @@ import (
 // Config.MaxResponseBody makes the generated call fail with ErrResponseTooLarge
 // instead of buffering it; a body of exactly the limit is read whole.
 func TestNewCapsResponseBody(t *testing.T) {
+	t.Parallel()
 	const limit = 4 << 10
 	tests := map[string]struct {
 		size     int
@@ -60,10 +61,11 @@ func TestNewCapsResponseBody(t *testing.T) {
 }
 
 func TestNewDefaultMaxResponseBody(t *testing.T) {
+	t.Parallel()
 	for _, set := range []int64{0, -1} {
 		c := newTestClient(t, newAuthServer(t), "https://se-webservice.apps.creditsafe.com", func(cfg *Config) { cfg.MaxResponseBody = set })
-		if got := c.HTTPClient.Transport.(*Transport).MaxResponseBody; got != DefaultMaxResponseBody {
-			t.Errorf("New(MaxResponseBody: %d): Transport.MaxResponseBody = %d; want %d", set, got, DefaultMaxResponseBody)
+		if got := c.HTTPClient.Transport.(*Transport).MaxResponseBody; got != defaultMaxResponseBody {
+			t.Errorf("New(MaxResponseBody: %d): Transport.MaxResponseBody = %d; want %d", set, got, defaultMaxResponseBody)
 		}
 	}
 }
@@ -71,6 +73,7 @@ func TestNewDefaultMaxResponseBody(t *testing.T) {
 // TestCappedBody: the reader yields up to the limit and fails, stickily, only when
 // the body goes on past it.
 func TestCappedBody(t *testing.T) {
+	t.Parallel()
 	for _, size := range []int{0, 9, 10, 11, 100} {
 		b := &cappedBody{rc: io.NopCloser(bytes.NewReader(make([]byte, size))), left: 10}
 		got, err := io.ReadAll(b)

@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/csconnect/csconnect/gen/client"
 	"github.com/csconnect/csconnect/gen/datecheck"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -61,6 +60,7 @@ func newTestClient(t *testing.T, auth *authServer, serviceURL string, edit ...fu
 var dateCheck = &datecheck.DateCheckCompanyParams{Searchnumber: "5565144408"}
 
 func TestNewEndToEnd(t *testing.T) {
+	t.Parallel()
 	auth := newAuthServer(t)
 	svc := newServiceServer(t, ok200)
 	c := newTestClient(t, auth, svc.URL)
@@ -77,14 +77,15 @@ func TestNewEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(seen[0].auth, "Bearer ey") || seen[0].path != "/datecheck/company" {
 		t.Errorf("service saw %s with Authorization %.12q…; want /datecheck/company with a bearer JWT", seen[0].path, seen[0].auth)
 	}
-	if s := c.Tokens.Stats(); s.Fetches != 1 {
-		t.Errorf("Tokens.Stats().Fetches = %d; want 1", s.Fetches)
+	if s := c.Tokens.counts(); s.Fetches != 1 {
+		t.Errorf("Tokens.counts().Fetches = %d; want 1", s.Fetches)
 	}
 }
 
 // TestNewRenewsExpiredToken: the service's "Invalid token." answer costs one more
 // authenticate call and one replay, through the whole stack.
 func TestNewRenewsExpiredToken(t *testing.T) {
+	t.Parallel()
 	auth := newAuthServer(t)
 	svc := newServiceServer(t, connectInvalid, ok200)
 	c := newTestClient(t, auth, svc.URL)
@@ -102,6 +103,7 @@ func TestNewRenewsExpiredToken(t *testing.T) {
 }
 
 func TestNewRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	auth := newTestServer(t, mustNotHit(t))
 	tests := map[string]Config{
 		"no username":         {Auth: AuthConfig{BaseURL: auth.URL, Password: testPassword}},
@@ -132,6 +134,7 @@ func TestNewRefusesBadInput(t *testing.T) {
 // (net/http's legacy cancel path over a custom RoundTripper); the transport bounds
 // the wait for headers instead.
 func TestNewNoClientTimeout(t *testing.T) {
+	t.Parallel()
 	auth := newAuthServer(t)
 	c := newTestClient(t, auth, "https://se-webservice.apps.creditsafe.com")
 	if c.HTTPClient.Timeout != 0 {
@@ -142,8 +145,8 @@ func TestNewNoClientTimeout(t *testing.T) {
 		t.Fatalf("HTTPClient.Transport = %T; want *Transport", c.HTTPClient.Transport)
 	}
 	base, ok := tr.Base.(*http.Transport)
-	if !ok || base.ResponseHeaderTimeout != DefaultServiceTimeout {
-		t.Errorf("base transport = %T with ResponseHeaderTimeout %v; want *http.Transport with %v", tr.Base, base.ResponseHeaderTimeout, DefaultServiceTimeout)
+	if !ok || base.ResponseHeaderTimeout != defaultServiceTimeout {
+		t.Errorf("base transport = %T with ResponseHeaderTimeout %v; want *http.Transport with %v", tr.Base, base.ResponseHeaderTimeout, defaultServiceTimeout)
 	}
 	if tr.Source != c.Tokens {
 		t.Errorf("Transport.Source is not the client's cache")
@@ -153,9 +156,10 @@ func TestNewNoClientTimeout(t *testing.T) {
 // TestNewSharesTokensThroughStore: two clients (two processes) on one Store make one
 // authenticate call between them.
 func TestNewSharesTokensThroughStore(t *testing.T) {
+	t.Parallel()
 	auth := newAuthServer(t)
 	svc := newServiceServer(t, ok200)
-	store := NewMemoryStore()
+	store := newMemoryStore()
 	withStore := func(cfg *Config) { cfg.Auth.Store = store }
 	for i := range 2 {
 		c := newTestClient(t, auth, svc.URL, withStore)
@@ -171,6 +175,7 @@ func TestNewSharesTokensThroughStore(t *testing.T) {
 // TestNewInvalidCredentialsNotRetried: a 401 from authenticate reaches the caller as
 // ErrInvalidCredentials, and further calls do not authenticate again.
 func TestNewInvalidCredentialsNotRetried(t *testing.T) {
+	t.Parallel()
 	auth := newTestServer(t, reply(http.StatusUnauthorized, "Access denied - Please check that your username and password are correct."))
 	svc := newServiceServer(t, ok200)
 	c, err := New(Config{Auth: AuthConfig{BaseURL: auth.URL + "/v1", Username: testUser, Password: testPassword}, ServiceURL: svc.URL})
@@ -189,52 +194,29 @@ func TestNewInvalidCredentialsNotRetried(t *testing.T) {
 	if n := len(svc.requests()); n != 0 {
 		t.Errorf("service requests = %d; want 0", n)
 	}
-	if s := c.Tokens.Stats(); s.Fetches != 1 || s.GuardRefusals != 0 {
-		t.Errorf("Tokens.Stats() = %+v; want 1 fetch, no guard refusal yet (the backoff answered)", s)
+	if s := c.Tokens.counts(); s.Fetches != 1 || s.GuardRefusals != 0 {
+		t.Errorf("Tokens.counts() = %+v; want 1 fetch, no guard refusal yet (the backoff answered)", s)
 	}
 }
 
-// Client is usable wherever the generated service interfaces are, and its
-// Authenticate methods keep it usable where the authenticate ones were.
-var (
-	_ datecheck.ClientWithResponsesInterface = (*Client)(nil)
-	_ datecheck.ClientInterface              = (*Client)(nil)
-	_ client.ClientWithResponsesInterface    = (*Client)(nil)
-	_ client.ClientInterface                 = (*Client)(nil)
-)
+// Client is usable wherever the generated service interface is.
+var _ datecheck.ClientWithResponsesInterface = (*Client)(nil)
 
-// TestClientAuthenticateDisabled: the generated Authenticate methods Client would
-// otherwise expose send nothing, neither to the service URL nor to the authenticate
-// host, and say why.
-func TestClientAuthenticateDisabled(t *testing.T) {
-	auth := newAuthServer(t)
-	svc := newServiceServer(t, ok200)
-	c := newTestClient(t, auth, svc.URL)
-	ctx := context.Background()
-	user, pw := testUser, testPassword
-	body := client.AuthenticateJSONRequestBody{Username: user, Password: &pw}
-	raw := func() io.Reader { return strings.NewReader(`{"username":"u","password":"p"}`) }
-	calls := map[string]func() (any, error){
-		"Authenticate": func() (any, error) { return c.Authenticate(ctx, body) },
-		"AuthenticateWithBody": func() (any, error) {
-			return c.AuthenticateWithBody(ctx, "application/json", raw())
-		},
-		"AuthenticateWithResponse": func() (any, error) { return c.AuthenticateWithResponse(ctx, body) },
-		"AuthenticateWithBodyWithResponse": func() (any, error) {
-			return c.AuthenticateWithBodyWithResponse(ctx, "application/json", raw())
-		},
-	}
-	for name, call := range calls {
-		if _, err := call(); !errors.Is(err, ErrRawAuthenticate) {
-			t.Errorf("Client.%s() error = %v; want ErrRawAuthenticate", name, err)
-		} else if strings.Contains(err.Error(), testPassword) {
-			t.Errorf("Client.%s() error contains the password", name)
+// TestClientHasNoAuthenticate: nothing reachable from a Client by method or exported
+// field can post credentials past preflight and the guard: no Authenticate method on
+// Client, and no embedded generated client to reach one through.
+func TestClientHasNoAuthenticate(t *testing.T) {
+	t.Parallel()
+	typ := reflect.TypeFor[*Client]()
+	for i := range typ.NumMethod() {
+		if m := typ.Method(i); strings.Contains(m.Name, "Authenticate") {
+			t.Errorf("Client has method %s", m.Name)
 		}
 	}
-	if n := len(svc.requests()); n != 0 {
-		t.Errorf("service requests = %d; want 0", n)
-	}
-	if n := auth.issued.Load(); n != 0 {
-		t.Errorf("authenticate calls = %d; want 0", n)
+	st := typ.Elem()
+	for i := range st.NumField() {
+		if f := st.Field(i); f.IsExported() && f.Anonymous {
+			t.Errorf("Client embeds %s, whose methods become Client's", f.Type)
+		}
 	}
 }

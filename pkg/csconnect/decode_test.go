@@ -38,6 +38,7 @@ func readSnap(t testing.TB, path string) (*http.Response, []byte) {
 // TestDecodeErrorFixtures decodes one wire fixture per documented body shape and
 // checks the classification and every field the shape carries.
 func TestDecodeErrorFixtures(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		kind       error
 		notKinds   []error
@@ -151,6 +152,7 @@ func TestDecodeErrorFixtures(t *testing.T) {
 // restored for the caller, the endpoint recorded without its query, and the bearer
 // token redacted when a server echoes it.
 func TestCheckResponse(t *testing.T) {
+	t.Parallel()
 	const token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"
 	reqURL, _ := url.Parse("https://se-webservice.apps.creditsafe.com/datecheck/company?searchnumber=5565144408")
 	newResp := func(status int, body string) *http.Response {
@@ -193,6 +195,7 @@ func TestCheckResponse(t *testing.T) {
 
 // TestClassifyByCode: where the status is ambiguous, the vendor code decides.
 func TestClassifyByCode(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		ep     endpoint
 		status int
@@ -219,6 +222,7 @@ func TestClassifyByCode(t *testing.T) {
 }
 
 func TestAPIErrorIs(t *testing.T) {
+	t.Parallel()
 	lock := &APIError{StatusCode: 429, kind: ErrLockedOut}
 	if !errors.Is(lock, ErrLockedOut) || !errors.Is(lock, ErrRateLimited) {
 		t.Errorf("errors.Is(lockout, ErrLockedOut/ErrRateLimited) = false; want true for both")
@@ -233,6 +237,7 @@ func TestAPIErrorIs(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := fixtureNow
 	tests := []struct {
 		in     string
@@ -262,6 +267,7 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestOneLine(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		max  int
@@ -285,6 +291,7 @@ func TestOneLine(t *testing.T) {
 // even one that mentions an expired token further on, is ErrForbidden: replaying
 // it could bill twice.
 func TestCheckResponse403(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, status, ctype, body string
 		want                      error

@@ -2,7 +2,6 @@ package csconnect
 
 import (
 	"context"
-	"errors"
 	"net/http"
 )
 
@@ -45,20 +44,3 @@ func RequestEditor(src TokenSource) func(ctx context.Context, req *http.Request)
 
 // maxRedirects is net/http's default redirect limit, kept by CheckRedirect.
 const maxRedirects = 10
-
-// CheckRedirect is an http.Client.CheckRedirect for clients whose requests carry a
-// token in a header set before sending (RequestEditor, or any Authorization set by
-// hand). It refuses (ErrInsecureURL) a redirect to a URL a token may not travel to,
-// plain http to a host that is not loopback, because net/http would copy the
-// Authorization header there when the host is the same or a subdomain; and it stops
-// after 10 redirects, as net/http's default policy does. Clients built on Transport
-// do not need it.
-func CheckRedirect(req *http.Request, via []*http.Request) error {
-	if !secureURL(req) {
-		return ErrInsecureURL
-	}
-	if len(via) >= maxRedirects {
-		return errors.New("csconnect: stopped after 10 redirects")
-	}
-	return nil
-}

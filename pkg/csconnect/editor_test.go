@@ -15,6 +15,7 @@ import (
 // net/http would copy the Authorization header), follows a safe one, and stops after
 // 10 redirects.
 func TestCheckRedirect(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int64
 	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)

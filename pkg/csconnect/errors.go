@@ -127,7 +127,7 @@ const maxErrorBody = 64 << 10
 // authenticate). It returns nil for 2xx-3xx; for 1xx (an interim answer, such as a
 // 101 whose body is the raw connection) an error wrapping ErrContract, without
 // reading the body; for a nil resp one wrapping ErrInvalidUse. Otherwise it reads at
-// most maxErrorBody bytes of the body, puts back a resp.Body that yields the same
+// most 64 KiB of the body, puts back a resp.Body that yields the same
 // bytes (followed by any unread rest), and returns an *APIError decoded from whichever documented body shape
 // the response has. Its Is matches ErrTokenExpired only when the response says the
 // token expired or is invalid (a 401 "Invalid token." or "Authorization Token has
@@ -153,3 +153,20 @@ func CheckResponse(resp *http.Response) error {
 	}
 	return decodeServiceError(resp)
 }
+
+// ErrInvalidUse: csconnect was called in a way that cannot work: a nil context, a
+// nil TokenSource, the zero value of a type that must come from its constructor, a
+// nil response. A programming error, not a failure to retry; the message says which.
+var ErrInvalidUse = errors.New("csconnect: invalid use")
+
+// ErrInsecureURL is returned, before anything is sent, for a request that would carry
+// the token over plain HTTP to a host that is not loopback.
+var ErrInsecureURL = errors.New("csconnect: refusing to send a token over plain http to a non-loopback host")
+
+// ErrResponseTooLarge is returned by the Read of a response body that goes on past
+// Transport.MaxResponseBody (Config.MaxResponseBody for the client New builds).
+var ErrResponseTooLarge = errors.New("csconnect: response body larger than the limit")
+
+// errCacheClosed is returned by a Cache that must fetch after Close: a use that
+// cannot work.
+var errCacheClosed = fmt.Errorf("%w: token cache closed", ErrInvalidUse)

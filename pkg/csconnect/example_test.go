@@ -20,12 +20,12 @@ import (
 )
 
 // fakeAuthenticate stands in for an *Authenticator: it numbers its tokens.
-func fakeAuthenticate(calls *atomic.Int64) csconnect.TokenSource {
-	return csconnect.TokenSourceFunc(func(context.Context) (*csconnect.Token, error) {
-		n := calls.Add(1)
-		now := time.Now()
-		return &csconnect.Token{Value: fmt.Sprintf("jwt-%d", n), Fetched: now, Expiry: now.Add(time.Hour)}, nil
-	})
+type fakeAuthenticate struct{ calls *atomic.Int64 }
+
+func (f fakeAuthenticate) Token(context.Context) (*csconnect.Token, error) {
+	n := f.calls.Add(1)
+	now := time.Now()
+	return &csconnect.Token{Value: fmt.Sprintf("jwt-%d", n), Fetched: now, Expiry: now.Add(time.Hour)}, nil
 }
 
 // service is a loopback stand-in for a Creditsafe service: it answers 401
@@ -95,12 +95,10 @@ func ExampleNew() {
 		}
 		fmt.Println(resp.StatusCode(), (*resp.JSON200)["status"])
 	}
-	fmt.Println("authenticate calls:", c.Tokens.Stats().Fetches)
 	// Output:
 	// 200 active
 	// 200 active
 	// 200 active
-	// authenticate calls: 1
 }
 
 // New refuses input that cannot work before anything is sent.
@@ -114,7 +112,7 @@ func ExampleNew_refused() {
 // authenticate call per token lifetime.
 func ExampleNewCache() {
 	var calls atomic.Int64
-	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{})
+	cache := csconnect.NewCache(fakeAuthenticate{&calls}, csconnect.CacheOptions{})
 	defer cache.Close()
 
 	for range 1000 {
@@ -133,7 +131,7 @@ func ExampleTransport() {
 	srv := service()
 	defer srv.Close()
 	var calls atomic.Int64
-	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{})
+	cache := csconnect.NewCache(fakeAuthenticate{&calls}, csconnect.CacheOptions{})
 	defer cache.Close()
 
 	httpClient := &http.Client{Transport: &csconnect.Transport{Source: cache}}
@@ -158,7 +156,7 @@ func ExampleRequestEditor() {
 	srv := service()
 	defer srv.Close()
 	var calls atomic.Int64
-	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{})
+	cache := csconnect.NewCache(fakeAuthenticate{&calls}, csconnect.CacheOptions{})
 	defer cache.Close()
 	_, _ = cache.Token(context.Background()) // jwt-1, which the service rejects
 
@@ -195,7 +193,7 @@ func ExampleOAuth2TokenSource() {
 	srv := service()
 	defer srv.Close()
 	var calls atomic.Int64
-	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{})
+	cache := csconnect.NewCache(fakeAuthenticate{&calls}, csconnect.CacheOptions{})
 	defer cache.Close()
 	_, _ = cache.Token(context.Background())
 	cache.Invalidate(&csconnect.Token{Value: "jwt-1"}) // skip the token the service rejects
@@ -213,24 +211,11 @@ func ExampleOAuth2TokenSource() {
 	// Output: {"auth": "Bearer jwt-2"}
 }
 
-// Stats exposes counters for a metrics system.
-func ExampleCache_Stats() {
-	var calls atomic.Int64
-	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{CountHits: true})
-	defer cache.Close()
-	for range 10 {
-		_, _ = cache.Token(context.Background())
-	}
-	s := cache.Stats()
-	fmt.Printf("fetches=%d hits=%d waits=%d\n", s.Fetches, s.Hits, s.Waits)
-	// Output: fetches=1 hits=9 waits=1
-}
-
 // Invalidate drops a token a service refused, but only if it is still the current
 // one: any number of callers reporting the same refused token cause one renewal.
 func ExampleCache_Invalidate() {
 	var calls atomic.Int64
-	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{})
+	cache := csconnect.NewCache(fakeAuthenticate{&calls}, csconnect.CacheOptions{})
 	defer cache.Close()
 
 	refused, _ := cache.Token(context.Background())
@@ -242,26 +227,21 @@ func ExampleCache_Invalidate() {
 	// Output: false authenticate calls: 2
 }
 
-// Logging goes to a log/slog Logger; tokens appear by their expiry, never by value,
-// and an Authenticator's configuration logs without its password.
-func ExampleCacheOptions_logger() {
-	var calls atomic.Int64
-	drop := func(_ []string, a slog.Attr) slog.Attr { // keep the output stable
-		if a.Key == slog.TimeKey || a.Key == "expiry" || a.Key == "refresh_at" {
-			return slog.Attr{}
-		}
-		return a
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: drop}))
-	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{Logger: logger})
-	defer cache.Close()
-	_, _ = cache.Token(context.Background())
-
-	cfg := csconnect.AuthConfig{Username: "myUsername", Password: "myPassword"}
+// Logging goes to AuthConfig.Logger, for the whole client New builds; tokens
+// appear by their expiry, never by value, and a configuration without its password.
+func ExampleAuthConfig_logger() {
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr { // keep the output stable
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	cfg := csconnect.AuthConfig{Username: "myUsername", Password: "myPassword", Logger: logger}
 	logger.Info("configured", "auth", cfg)
 	// Output:
-	// level=DEBUG msg="csconnect: token renewed" token.remaining=1h0m0s
-	// level=INFO msg=configured auth.base_url="" auth.username=myUsername auth.password_set=true
+	// level=INFO msg=configured auth="csconnect.AuthConfig{BaseURL: \"\", Username: \"myUsername\", Password: [redacted]}"
 }
 
 // RetryPolicy bounds the Transport's retries of transient failures: here at most two
@@ -277,7 +257,7 @@ func ExampleRetryPolicy() {
 	}))
 	defer srv.Close()
 	var calls atomic.Int64
-	cache := csconnect.NewCache(fakeAuthenticate(&calls), csconnect.CacheOptions{})
+	cache := csconnect.NewCache(fakeAuthenticate{&calls}, csconnect.CacheOptions{})
 	defer cache.Close()
 
 	tr := &csconnect.Transport{Source: cache, Retry: csconnect.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}}

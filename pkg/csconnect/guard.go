@@ -22,63 +22,61 @@ const (
 	// budgetWindow is the window of the vendor's authenticate threshold (more than
 	// 10,000 requests in 5 minutes locks the endpoint).
 	budgetWindow = 5 * time.Minute
-	// DefaultBudget is the default number of authenticate requests per budgetWindow:
+	// defaultBudget is the default number of authenticate requests per budgetWindow:
 	// a token lasts an hour, so even a busy fleet needs a handful; 100 is 1% of the
 	// vendor's threshold.
-	DefaultBudget = 100
+	defaultBudget = 100
 	// maxClockSkew is how far ahead of the local clock a time read from the Store may
 	// be and still be believed: a fleet keeps its clocks in sync (NTP), so a record
 	// from further ahead was planted, and obeying it could hold the guard for ever.
 	maxClockSkew = time.Minute
 )
 
-// GuardReason says why the guard refused an authenticate request.
-type GuardReason string
+// guardReason says why the guard refused an authenticate request.
+type guardReason string
 
 // The reasons the guard refuses an authenticate request.
 const (
-	// GuardRejected: the same username and password were answered 401 (or 400: a
+	// guardRejected: the same username and password were answered 401 (or 400: a
 	// request the vendor could not read counts as an identical invalid request) before.
-	GuardRejected GuardReason = "credentials rejected before"
-	// GuardLockedOut: authenticate answered 429 (or 403: the account is not active or
+	guardRejected guardReason = "credentials rejected before"
+	// guardLockedOut: authenticate answered 429 (or 403: the account is not active or
 	// the user is locked) and the pause is not over.
-	GuardLockedOut GuardReason = "locked out"
-	// GuardBudget: the per-5-minute budget of authenticate requests is spent.
-	GuardBudget GuardReason = "budget spent"
-	// GuardRepeated: MaxIdentical requests with these credentials were sent in the
+	guardLockedOut guardReason = "locked out"
+	// guardBudget: the per-5-minute budget of authenticate requests is spent.
+	guardBudget guardReason = "budget spent"
+	// guardRepeated: maxIdentical requests with these credentials were sent in the
 	// last IdenticalWindow (by this process or another sharing the Store).
-	GuardRepeated GuardReason = "identical requests limit"
+	guardRepeated guardReason = "identical requests limit"
 )
 
 // GuardError is returned when csconnect refused to send an authenticate request
-// because of what it remembers, without touching the network. It unwraps to the error
-// that set the guard (the 401's or 429's *APIError, or the sentinel when the state came
-// from a shared Store), so errors.Is(err, ErrInvalidCredentials) and
-// errors.Is(err, ErrLockedOut) hold as they did for the original answer; a spent
-// budget matches ErrRateLimited.
+// because of what it remembers, without touching the network: credentials rejected
+// before, a lockout not over, too many identical requests, or a spent budget. It
+// unwraps to the error that set the guard, so errors.Is(err, ErrInvalidCredentials),
+// ErrLockedOut or ErrRateLimited hold as they did for the original answer.
 type GuardError struct {
-	Reason GuardReason
-	// Wait is how long until the guard lets a request through: the rest of a lockout
-	// or the time until the budget or the identical-request limit has room. Zero for
-	// GuardRejected, which holds until the credentials change or the guard is reset.
+	reason guardReason
+	// Wait is how long until the guard lets a request through; zero for rejected
+	// credentials, which hold until they change or the guard is reset.
 	Wait time.Duration
-	// Err is the error that set the guard; for GuardBudget and GuardRepeated, the
-	// previous attempt's error when the guard stopped a retry, else nil.
+	// Err is the error that set the guard, or the previous attempt's when the guard
+	// stopped a retry; nil when there is none.
 	Err error
 }
 
 // Error says the request was not sent, why, and what to do.
 func (e *GuardError) Error() string {
-	switch e.Reason {
-	case GuardRejected:
+	switch e.reason {
+	case guardRejected:
 		return "csconnect: authenticate not sent: these credentials were rejected before (sending them again risks locking the account); fix them or reset the guard"
-	case GuardLockedOut:
+	case guardLockedOut:
 		if errors.Is(e.Err, ErrAccountInactive) {
 			return fmt.Sprintf("csconnect: authenticate not sent: paused for another %s after a 403 (account not active or user locked); check with Creditsafe integration support", e.Wait.Round(time.Second))
 		}
 		return fmt.Sprintf("csconnect: authenticate not sent: locked out for another %s after a 429", e.Wait.Round(time.Second))
-	case GuardRepeated:
-		return fmt.Sprintf("csconnect: authenticate not sent: %d identical requests were sent in the last %s (the vendor locks out beyond); room again in %s", MaxIdentical, IdenticalWindow, e.Wait.Round(time.Millisecond))
+	case guardRepeated:
+		return fmt.Sprintf("csconnect: authenticate not sent: %d identical requests were sent in the last %s (the vendor locks out beyond); room again in %s", maxIdentical, IdenticalWindow, e.Wait.Round(time.Millisecond))
 	default:
 		return fmt.Sprintf("csconnect: authenticate not sent: the budget of authenticate requests is spent; room again in %s", e.Wait.Round(time.Millisecond))
 	}
@@ -87,19 +85,18 @@ func (e *GuardError) Error() string {
 // Unwrap returns the error that set the guard.
 func (e *GuardError) Unwrap() error { return e.Err }
 
-// Is matches ErrInvalidCredentials, ErrLockedOut or ErrRateLimited by reason, so a
-// GuardError classifies like the answer that set it even when that came from a Store
-// (whose state carries no cause). When the cause is known and is something else (a
-// 400 for GuardRejected, a 403 for GuardLockedOut), only the cause matches, through
-// Unwrap. GuardBudget and GuardRepeated match ErrRateLimited (a wait, not a verdict
-// on the credentials).
+// Is classifies a GuardError like the answer that set it, even when that came from a
+// Store (whose state carries no cause): rejected credentials match
+// ErrInvalidCredentials, a lockout ErrLockedOut and ErrRateLimited, a spent budget or
+// too many identical requests ErrRateLimited. When the cause is known and is
+// something else (a 400, a 403), only the cause matches, through Unwrap.
 func (e *GuardError) Is(target error) bool {
-	switch e.Reason {
-	case GuardRejected:
+	switch e.reason {
+	case guardRejected:
 		return target == ErrInvalidCredentials && (e.Err == nil || errors.Is(e.Err, ErrInvalidCredentials))
-	case GuardLockedOut:
+	case guardLockedOut:
 		return (target == ErrLockedOut || target == ErrRateLimited) && (e.Err == nil || errors.Is(e.Err, ErrLockedOut))
-	case GuardBudget, GuardRepeated:
+	case guardBudget, guardRepeated:
 		return target == ErrRateLimited
 	}
 	return false
@@ -107,7 +104,7 @@ func (e *GuardError) Is(target error) bool {
 
 // guard is the lockout guard of one Authenticator: it refuses a request locally after a
 // 401 for the same pair, during a 429 lockout, beyond the budget and beyond
-// MaxIdentical identical requests in IdenticalWindow. Its state lives in the Store
+// maxIdentical identical requests in IdenticalWindow. Its state lives in the Store
 // (shared with other processes) and in a local copy, so a failing or slow Store never
 // stops it from working, and a Store that loses its record resets nothing: only a
 // reset recorded in the Store (GuardState.ResetAt) or this process's ResetGuard
@@ -267,10 +264,10 @@ func (g *guard) noteSent(e PairEvent, now time.Time) {
 // held.
 func (g *guard) refusal(now time.Time, last error) error {
 	if g.rejected != nil {
-		return &GuardError{Reason: GuardRejected, Err: g.rejected}
+		return &GuardError{reason: guardRejected, Err: g.rejected}
 	}
 	if now.Before(g.lockedUntil) {
-		return &GuardError{Reason: GuardLockedOut, Wait: g.lockedUntil.Sub(now), Err: g.lockErr}
+		return &GuardError{reason: guardLockedOut, Wait: g.lockedUntil.Sub(now), Err: g.lockErr}
 	}
 	var window []time.Time // sends in (now-IdenticalWindow, now]
 	for _, s := range g.sent {
@@ -278,9 +275,9 @@ func (g *guard) refusal(now time.Time, last error) error {
 			window = append(window, s.At)
 		}
 	}
-	if len(window) >= MaxIdentical {
-		oldest := window[len(window)-MaxIdentical]
-		return &GuardError{Reason: GuardRepeated, Wait: oldest.Add(IdenticalWindow).Sub(now), Err: last}
+	if len(window) >= maxIdentical {
+		oldest := window[len(window)-maxIdentical]
+		return &GuardError{reason: guardRepeated, Wait: oldest.Add(IdenticalWindow).Sub(now), Err: last}
 	}
 	return nil
 }
@@ -295,7 +292,7 @@ func (g *guard) spend(now time.Time, last error) (*rate.Reservation, error) {
 	r := g.limiter.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		return nil, &GuardError{Reason: GuardBudget, Wait: d, Err: last}
+		return nil, &GuardError{reason: guardBudget, Wait: d, Err: last}
 	}
 	return r, nil
 }
@@ -308,10 +305,10 @@ func (g *guard) refund(r *rate.Reservation, now time.Time) {
 }
 
 // recordSend counts a request about to be sent with the pair, here and in the Store,
-// and returns a *GuardError when it would be one more than MaxIdentical in
+// and returns a *GuardError when it would be one more than maxIdentical in
 // IdenticalWindow since the pair's last success: the check before it saw room, but processes sharing the Store may
 // have sent meanwhile. The record is merged into the Store first (atomically), so
-// of processes recording at once, at most MaxIdentical go ahead; one refused still
+// of processes recording at once, at most maxIdentical go ahead; one refused still
 // counts (the limit errs on the side of sending less).
 func (g *guard) recordSend(ctx context.Context, now time.Time, last error) error {
 	send := PairEvent{Pair: g.pair, At: now, By: g.id}
@@ -330,7 +327,7 @@ func (g *guard) recordSend(ctx context.Context, now time.Time, last error) error
 			n++
 		}
 	}
-	if n > MaxIdentical || g.rejected != nil || now.Before(g.lockedUntil) {
+	if n > maxIdentical || g.rejected != nil || now.Before(g.lockedUntil) {
 		return g.refusal(now, last)
 	}
 	return nil

@@ -19,7 +19,7 @@ import (
 
 // forgetGuards drops every guard record of an in-process store: what FLUSHALL, a
 // Redis restart without persistence, an eviction or a TTL does to a shared record.
-func forgetGuards(m *MemoryStore) {
+func forgetGuards(m *memoryStore) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	clear(m.guards)
@@ -61,15 +61,16 @@ func (p *passwordServer) count(pw string) int {
 // process's rejection), until a reset; the shared record keeps every recent
 // rejected pair of the username.
 func TestGuardNeverForgetsRejectedPair(t *testing.T) {
+	t.Parallel()
 	const rounds = 5
 	t.Run("record lost", func(t *testing.T) {
 		srv := newPasswordServer(t, "right-password")
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 		for range rounds {
 			_, _ = a.Token(context.Background())
 			forgetGuards(store) // FLUSHALL, eviction, TTL, restart without persistence
-			a.clock.advance(DefaultPermanentBackoff)
+			a.clock.advance(defaultPermanentBackoff)
 		}
 		if got := srv.count(testPassword); got != 1 {
 			t.Errorf("rejected password sent %d times in %d rounds with the store losing its record; want 1", got, rounds)
@@ -77,14 +78,14 @@ func TestGuardNeverForgetsRejectedPair(t *testing.T) {
 	})
 	t.Run("two wrong passwords", func(t *testing.T) {
 		srv := newPasswordServer(t, "right-password")
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store; c.Password = "wrong-one" })
 		b := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store; c.Password = "wrong-two" })
 		for range rounds {
 			_, _ = a.Token(context.Background())
 			_, _ = b.Token(context.Background())
-			a.clock.advance(DefaultPermanentBackoff)
-			b.clock.advance(DefaultPermanentBackoff)
+			a.clock.advance(defaultPermanentBackoff)
+			b.clock.advance(defaultPermanentBackoff)
 		}
 		for _, pw := range []string{"wrong-one", "wrong-two"} {
 			if got := srv.count(pw); got != 1 {
@@ -94,7 +95,7 @@ func TestGuardNeverForgetsRejectedPair(t *testing.T) {
 		// A third process learns both rejections from the shared record.
 		for _, pw := range []string{"wrong-one", "wrong-two"} {
 			c := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store; c.Password = pw })
-			c.clock.advance(rounds * DefaultPermanentBackoff)
+			c.clock.advance(rounds * defaultPermanentBackoff)
 			if _, err := c.Token(context.Background()); !errors.As(err, new(*GuardError)) {
 				t.Errorf("third process with %s: Token() = %v; want a *GuardError from the shared record", pw, err)
 			}
@@ -105,7 +106,7 @@ func TestGuardNeverForgetsRejectedPair(t *testing.T) {
 	})
 	t.Run("reset is recorded", func(t *testing.T) {
 		srv := newPasswordServer(t, "right-password")
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 		b := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 		_, _ = a.Token(context.Background())
@@ -129,7 +130,7 @@ func TestGuardNeverForgetsRejectedPair(t *testing.T) {
 
 // stallingStore ignores its context: every call blocks until the test ends.
 type stallingStore struct {
-	*MemoryStore
+	*memoryStore
 	stall chan struct{}
 }
 
@@ -156,8 +157,9 @@ func (s stallingStore) LoadGuard(context.Context, string) (GuardState, error) {
 // TestStoreIgnoringContextCannotStall: a Store that ignores its context costs a
 // Token call a few StoreTimeouts, not the caller's deadline, and Close returns.
 func TestStoreIgnoringContextCannotStall(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		store := stallingStore{MemoryStore: NewMemoryStore(), stall: make(chan struct{})}
+		store := stallingStore{memoryStore: newMemoryStore(), stall: make(chan struct{})}
 		defer close(store.stall) // lets the abandoned calls end with the bubble
 		src := nowSource()
 		c := NewCache(src, CacheOptions{Store: store, StoreKey: storeKey})
@@ -168,8 +170,8 @@ func TestStoreIgnoringContextCannotStall(t *testing.T) {
 		// LoadToken, AcquireLease and SaveToken each give up after StoreTimeout.
 		d := time.Since(start)
 		t.Logf("Token() over a store that ignores its context: %v", d)
-		if err != nil || d > 3*DefaultStoreTimeout {
-			t.Fatalf("Token() over a stalling store = %v after %v; want a token within %v", err, d, 3*DefaultStoreTimeout)
+		if err != nil || d > 3*defaultStoreTimeout {
+			t.Fatalf("Token() over a stalling store = %v after %v; want a token within %v", err, d, 3*defaultStoreTimeout)
 		}
 
 		// A refresh stalls in the store; Close must still return, within StoreTimeout.
@@ -185,8 +187,8 @@ func TestStoreIgnoringContextCannotStall(t *testing.T) {
 		select {
 		case d := <-closed:
 			t.Logf("Close() with a fetch stalled in the store: returned after %v", d)
-			if d > DefaultStoreTimeout {
-				t.Errorf("Close() returned after %v; want within StoreTimeout (%v)", d, DefaultStoreTimeout)
+			if d > defaultStoreTimeout {
+				t.Errorf("Close() returned after %v; want within StoreTimeout (%v)", d, defaultStoreTimeout)
 			}
 		case <-time.After(time.Hour):
 			t.Errorf("Close() over a stalling store has not returned after an hour")
@@ -198,6 +200,7 @@ func TestStoreIgnoringContextCannotStall(t *testing.T) {
 // most 5 identical requests go out in any 2 minutes, whatever the number of Token
 // calls and retries, and the limit holds across processes sharing a Store.
 func TestGuardIdenticalRequestLimit(t *testing.T) {
+	t.Parallel()
 	for _, procs := range []int{1, 2} {
 		t.Run(map[int]string{1: "one process", 2: "two processes sharing a store"}[procs], func(t *testing.T) {
 			clock := newFakeClock()
@@ -209,7 +212,7 @@ func TestGuardIdenticalRequestLimit(t *testing.T) {
 				mu.Unlock()
 				reply(http.StatusInternalServerError, "oops")(w, r)
 			})
-			store := NewMemoryStore()
+			store := newMemoryStore()
 			auths := make([]*testAuth, procs)
 			for i := range auths {
 				auths[i] = newTestAuth(t, srv.URL, func(c *AuthConfig) {
@@ -251,10 +254,11 @@ func TestGuardIdenticalRequestLimit(t *testing.T) {
 // toward the limit (the vendor counts identical invalid requests), so a process
 // whose tokens are short-lived (the fleet demonstration's last 15 s) is not held up.
 func TestGuardIdenticalLimitSparesSuccesses(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, tokenReply())
-	store := NewMemoryStore()
+	store := newMemoryStore()
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
-	for i := range 3 * MaxIdentical {
+	for i := range 3 * maxIdentical {
 		if _, err := a.Token(context.Background()); err != nil {
 			t.Fatalf("Token() #%d in the same instant, all answered 200 = %v; want a token", i+1, err)
 		}
@@ -278,6 +282,7 @@ func fakeJWT(claims string) string {
 // a fresh one (shape, header-safe, at most an hour of life), and a planted lockout is
 // capped as a Retry-After is.
 func TestStoredStateCheckedLikeTheWire(t *testing.T) {
+	t.Parallel()
 	planted := map[string]*Token{
 		"CRLF":             {Value: "a.b.c\r\nX-Evil: 1", Fetched: time.Now(), Expiry: time.Now().AddDate(10, 0, 0)},
 		"not a JWT":        {Value: "opaque", Fetched: time.Now(), Expiry: time.Now().Add(time.Hour)},
@@ -286,7 +291,7 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 	}
 	for name, tok := range planted {
 		t.Run("token "+name, func(t *testing.T) {
-			store := NewMemoryStore()
+			store := newMemoryStore()
 			_ = store.SaveToken(context.Background(), storeKey, tok)
 			src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 				now := time.Now()
@@ -294,11 +299,11 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 			}}
 			logs := &syncBuffer{}
 			opts := storeOpts(store)
-			opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
+			opts.logger = slog.New(slog.NewTextHandler(logs, nil))
 			c := newTestCache(t, src, nil, opts)
 			for range 2 {
 				got := mustToken(t, c)
-				if got.Value == tok.Value || strings.ContainsAny(got.Value, "\r\n") || !isJWTShape(got.Value) || got.Expiry.After(time.Now().Add(TokenLifetime)) {
+				if got.Value == tok.Value || strings.ContainsAny(got.Value, "\r\n") || !isJWTShape(got.Value) || got.Expiry.After(time.Now().Add(tokenLifetime)) {
 					t.Errorf("Token() with a planted token (%s) = %v; want it ignored", name, got)
 				}
 				c.Invalidate(got)
@@ -313,9 +318,9 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 		})
 	}
 	t.Run("token legitimately shared", func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		now := time.Now()
-		shared := &Token{Value: fakeJWT(`{"n":2}`), Fetched: now.Add(-time.Minute), Expiry: now.Add(-time.Minute).Add(TokenLifetime)}
+		shared := &Token{Value: fakeJWT(`{"n":2}`), Fetched: now.Add(-time.Minute), Expiry: now.Add(-time.Minute).Add(tokenLifetime)}
 		_ = store.SaveToken(context.Background(), storeKey, shared)
 		src := &fakeSource{fn: func(context.Context, int64) (*Token, error) { return nil, errors.New("not called") }}
 		if got := mustToken(t, newTestCache(t, src, nil, storeOpts(store))); got != shared {
@@ -323,7 +328,7 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 		}
 	})
 	t.Run("lockout until 9999", func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		srv := newTestServer(t, tokenReply())
 		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
 		store.MergeGuard(context.Background(), store.Fingerprint(testUser), GuardState{LockedUntil: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), LockedAt: a.clock.now()})
@@ -347,6 +352,7 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 // TestBudgetSpentOnlyBySentRequests: calls that send nothing (a cancelled context,
 // a connection refused) leave the budget as it was.
 func TestBudgetSpentOnlyBySentRequests(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, tokenReply())
 	a := newTestAuth(t, srv.URL)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -354,8 +360,8 @@ func TestBudgetSpentOnlyBySentRequests(t *testing.T) {
 	for range 400 {
 		_, _ = a.Token(ctx)
 	}
-	if got := a.GuardStatus().BudgetLeft; got != DefaultBudget {
-		t.Errorf("budget after 400 calls with a cancelled context = %d of %d; want %d", got, DefaultBudget, DefaultBudget)
+	if got := a.GuardStatus().BudgetLeft; got != defaultBudget {
+		t.Errorf("budget after 400 calls with a cancelled context = %d of %d; want %d", got, defaultBudget, defaultBudget)
 	}
 	if _, err := a.Token(context.Background()); err != nil {
 		t.Errorf("Token() after the cancelled calls = %v; want a token", err)
@@ -367,7 +373,7 @@ func TestBudgetSpentOnlyBySentRequests(t *testing.T) {
 	for range 40 {
 		_, _ = b.Token(context.Background())
 	}
-	if got := b.GuardStatus().BudgetLeft; got != DefaultBudget {
-		t.Errorf("budget after 40 calls refused at connection = %d of %d; want %d", got, DefaultBudget, DefaultBudget)
+	if got := b.GuardStatus().BudgetLeft; got != defaultBudget {
+		t.Errorf("budget after 40 calls refused at connection = %d of %d; want %d", got, defaultBudget, defaultBudget)
 	}
 }

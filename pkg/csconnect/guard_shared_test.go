@@ -32,7 +32,8 @@ func newSharedGuards(store Store, n int, password string) []*guard {
 // other then records a lockout. The Store must keep both, so neither process sends the
 // rejected pair again and both respect the lockout.
 func TestGuardSaveMerges(t *testing.T) {
-	ctx, now, store := context.Background(), guardTestNow, NewMemoryStore()
+	t.Parallel()
+	ctx, now, store := context.Background(), guardTestNow, newMemoryStore()
 	rejecting := newSharedGuards(store, 1, "old-password")[0]
 	locking := newSharedGuards(store, 1, "new-password")[0]
 
@@ -63,6 +64,7 @@ func TestGuardSaveMerges(t *testing.T) {
 
 // TestGuardStateMerge: the one merge rule every Store applies.
 func TestGuardStateMerge(t *testing.T) {
+	t.Parallel()
 	t0 := guardTestNow
 	ev := func(pair string, d time.Duration) PairEvent { return PairEvent{Pair: pair, At: t0.Add(d)} }
 	many := func(n int, d time.Duration) (es []PairEvent) {
@@ -116,7 +118,8 @@ func TestGuardStateMerge(t *testing.T) {
 // instant through a GuardMerger lose none of them: the Store ends with the latest
 // lockout and a rejected pair.
 func TestGuardConcurrentSaves(t *testing.T) {
-	ctx, now, store := context.Background(), guardTestNow, NewMemoryStore()
+	t.Parallel()
+	ctx, now, store := context.Background(), guardTestNow, newMemoryStore()
 	const n = 64
 	locking := newSharedGuards(store, n, "new-password")
 	rejecting := newSharedGuards(store, n, "old-password")
@@ -141,6 +144,7 @@ func TestGuardConcurrentSaves(t *testing.T) {
 // request the vendor counts toward its lockout, and a 403 (account not active, user
 // locked) cannot be helped by repeating it: neither is sent again at once.
 func TestGuardRemembersBadRequestAndInactive(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		status   int
 		body     string
@@ -180,8 +184,9 @@ func TestGuardRemembersBadRequestAndInactive(t *testing.T) {
 // learned the rejection from the shared Store forgets it too; a rejection it could not
 // share (the Store was down) stays.
 func TestGuardResetReachesOtherProcesses(t *testing.T) {
+	t.Parallel()
 	ctx, now := context.Background(), guardTestNow
-	gs := newSharedGuards(NewMemoryStore(), 2, "pw")
+	gs := newSharedGuards(newMemoryStore(), 2, "pw")
 	a, b := gs[0], gs[1]
 
 	a.rejectPair(ctx, now, ErrInvalidCredentials)
@@ -196,7 +201,7 @@ func TestGuardResetReachesOtherProcesses(t *testing.T) {
 	}
 
 	// A rejection never shared survives a Store that does not hold it.
-	failing := &failingStore{MemoryStore: NewMemoryStore()}
+	failing := &failingStore{memoryStore: newMemoryStore()}
 	c := newSharedGuards(failing, 1, "pw")[0]
 	failing.fail = true
 	c.rejectPair(ctx, now, ErrInvalidCredentials)
@@ -208,7 +213,7 @@ func TestGuardResetReachesOtherProcesses(t *testing.T) {
 
 // failingStore fails every guard write while fail is set.
 type failingStore struct {
-	*MemoryStore
+	*memoryStore
 	fail bool
 }
 
@@ -216,26 +221,27 @@ func (f *failingStore) MergeGuard(ctx context.Context, key string, s GuardState)
 	if f.fail {
 		return GuardState{}, errors.New("store down")
 	}
-	return f.MemoryStore.MergeGuard(ctx, key, s)
+	return f.memoryStore.MergeGuard(ctx, key, s)
 }
 
 // TestGuardStatus: GuardStatus reports the guard's state for metrics: nothing held
 // at first, the budget spent by each request, a lockout until its end, a rejection
 // until ResetGuard.
 func TestGuardStatus(t *testing.T) {
+	t.Parallel()
 	var status atomic.Int64
 	status.Store(429)
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		reply(int(status.Load()), "no", "Retry-After: 60")(w, r)
 	})
 	a := newTestAuth(t, srv.URL)
-	if got := a.GuardStatus(); got.Rejected || !got.LockedUntil.IsZero() || got.BudgetLeft != DefaultBudget {
-		t.Errorf("GuardStatus() before any request = %+v; want nothing held, budget %d", got, DefaultBudget)
+	if got := a.GuardStatus(); got.Rejected || !got.LockedUntil.IsZero() || got.BudgetLeft != defaultBudget {
+		t.Errorf("GuardStatus() before any request = %+v; want nothing held, budget %d", got, defaultBudget)
 	}
 	_, _ = a.Token(context.Background())
 	now := a.clock.now()
-	if got := a.GuardStatus(); got.Rejected || !got.LockedUntil.Equal(now.Add(time.Minute)) || got.BudgetLeft != DefaultBudget-1 {
-		t.Errorf("GuardStatus() after a 429 = %+v; want locked until %v, budget %d", got, now.Add(time.Minute), DefaultBudget-1)
+	if got := a.GuardStatus(); got.Rejected || !got.LockedUntil.Equal(now.Add(time.Minute)) || got.BudgetLeft != defaultBudget-1 {
+		t.Errorf("GuardStatus() after a 429 = %+v; want locked until %v, budget %d", got, now.Add(time.Minute), defaultBudget-1)
 	}
 	a.clock.advance(time.Minute)
 	status.Store(401)

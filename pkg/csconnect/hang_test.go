@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -56,6 +57,7 @@ func within[T any](t *testing.T, what string, f func() T) T {
 // attempt, not a read of the raw connection forever, and the next call is not
 // blocked behind it.
 func TestToken101IsContractError(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, sequence(switchingProtocols(t), tokenReply()))
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Timeout = time.Minute })
 	err := within(t, "Token() over a 101", func() error { _, err := a.Token(context.Background()); return err })
@@ -69,19 +71,20 @@ func TestToken101IsContractError(t *testing.T) {
 }
 
 // blockingBody is a body whose Read waits until Close, as the raw connection of a
-// silent server does when nothing watches the context.
-type blockingBody struct{ closed chan struct{} }
+// silent server does when nothing watches the context. Close is safe to call
+// concurrently, as net/http's bodies' is (ctxBody's watcher and the caller may both
+// close it).
+type blockingBody struct {
+	closed chan struct{}
+	once   sync.Once
+}
 
 func (b *blockingBody) Read([]byte) (int, error) {
 	<-b.closed
 	return 0, errors.New("read on closed body")
 }
 func (b *blockingBody) Close() error {
-	select {
-	case <-b.closed:
-	default:
-		close(b.closed)
-	}
+	b.once.Do(func() { close(b.closed) })
 	return nil
 }
 
@@ -101,11 +104,12 @@ func (tr ignoringTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // body that never ends is given up at the attempt's timeout, on the 200 path and on
 // the error path alike.
 func TestTokenBodyReadBoundedByAttemptTimeout(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{200, 401, 500} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			a := newTestAuth(t, "http://127.0.0.1:1", func(c *AuthConfig) {
 				c.Timeout = 50 * time.Millisecond
-				c.MaxAttempts = 1
+				c.Retry.MaxAttempts = 1
 				c.HTTPClient = &http.Client{Transport: ignoringTransport{status}}
 			})
 			err := within(t, "Token()", func() error { _, err := a.Token(context.Background()); return err })
@@ -119,9 +123,10 @@ func TestTokenBodyReadBoundedByAttemptTimeout(t *testing.T) {
 // TestTransport101IsContractError: a 101 from a service is an ErrContract error
 // from RoundTrip, not a response whose body is the raw connection.
 func TestTransport101IsContractError(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(switchingProtocols(t))
 	t.Cleanup(srv.Close)
-	tr := &Transport{Source: TokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil })}
+	tr := &Transport{Source: tokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil })}
 	hc := &http.Client{Transport: tr}
 	err := within(t, "a service call answered 101", func() error {
 		resp, err := hc.Get(srv.URL + "/datecheck/company")
@@ -143,10 +148,11 @@ func TestTransport101IsContractError(t *testing.T) {
 // Transport returns (and its own read of an error body) ends when the request's
 // context does.
 func TestTransportBodyHonoursContext(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{200, 503} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			tr := &Transport{
-				Source: TokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil }),
+				Source: tokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil }),
 				Base:   ignoringTransport{status},
 				Retry:  RetryPolicy{MaxAttempts: 1},
 			}
@@ -173,6 +179,7 @@ func TestTransportBodyHonoursContext(t *testing.T) {
 // maxResponseHeaderBytes of response headers, for authenticate and for services,
 // instead of net/http's default 10 MB (about 100 MiB of allocation per attempt).
 func TestResponseHeadersCapped(t *testing.T) {
+	t.Parallel()
 	big := func(next http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("X-Padding", strings.Repeat("a", 2*maxResponseHeaderBytes))
@@ -181,7 +188,7 @@ func TestResponseHeadersCapped(t *testing.T) {
 	}
 	t.Run("authenticate", func(t *testing.T) {
 		srv := newTestServer(t, big(tokenReply()))
-		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.MaxAttempts = 1 })
+		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Retry.MaxAttempts = 1 })
 		if _, err := a.Token(context.Background()); err == nil || !strings.Contains(err.Error(), "headers exceeded") {
 			t.Errorf("Token() over %d bytes of headers = %v; want the header limit", 2*maxResponseHeaderBytes, err)
 		}

@@ -35,6 +35,7 @@ func stampede(c TokenSource, ok func(*Token) bool) (wait func() int64) {
 // goroutines at once makes one authenticate call, and 10,000 callers in the advisory
 // window all get the current token while the one refresh is held open.
 func TestHerd(t *testing.T) {
+	t.Parallel()
 	t.Run("cold", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			release := make(chan struct{})
@@ -92,7 +93,7 @@ func TestHerd(t *testing.T) {
 			if tok := mustToken(t, c); tok.Value != "tok-2" {
 				t.Errorf("Token() after the refresh = %v; want tok-2", tok)
 			}
-			if s := c.Stats(); s.Refreshes != 1 {
+			if s := c.counts(); s.Refreshes != 1 {
 				t.Errorf("Stats().Refreshes = %d; want 1", s.Refreshes)
 			}
 		})
@@ -103,6 +104,7 @@ func TestHerd(t *testing.T) {
 // goroutines on a cold Cache over an Authenticator send one authenticate request to
 // the loopback server.
 func TestHerdAuthenticator(t *testing.T) {
+	t.Parallel()
 	auth := newAuthServer(t)
 	a, err := NewAuthenticator(AuthConfig{BaseURL: auth.URL + "/v1", Username: testUser, Password: testPassword})
 	if err != nil {

@@ -13,10 +13,10 @@ import (
 	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
-// TokenLifetime is the documented lifetime of a Creditsafe CONNECT token ("valid for
+// tokenLifetime is the documented lifetime of a Creditsafe CONNECT token ("valid for
 // one hour"). TokenFromJWT never gives a token a longer life, and uses it when the
 // token does not say.
-const TokenLifetime = time.Hour
+const tokenLifetime = time.Hour
 
 // claimGranularity is the resolution of JWT time claims (RFC 7519 NumericDate, whole
 // seconds as every issuer here writes them).
@@ -27,7 +27,7 @@ const claimGranularity = time.Second
 // the latest local time the server can have issued the token at, so that the local
 // expiry is never later than the server's. The JWT is read without verifying its
 // signature (we are its bearer, not its audience: the services verify it), to the
-// same claims github.com/golang-jwt/jwt/v5 reads (see readTimeClaims).
+// same claims github.com/golang-jwt/jwt/v5 reads.
 //
 // The expiry is computed so that a skewed server clock neither shortens nor
 // lengthens the token's life:
@@ -38,12 +38,12 @@ const claimGranularity = time.Second
 //     token, issued and expiring in 2020, is thus valid for 59m59s from now. A
 //     lifetime that is not positive is an error.
 //   - exp only: exp is used as is (there is nothing to measure the skew by), but never
-//     later than fetched+TokenLifetime; when exp is not after fetched, the server's
-//     clock is presumed ahead and fetched+TokenLifetime is used: a token the server
+//     later than fetched plus one hour; when exp is not after fetched, the server's
+//     clock is presumed ahead and fetched plus one hour is used: a token the server
 //     just issued is not expired, and if it were, the services' 401/403 says so.
-//   - no exp: fetched+TokenLifetime, the documented lifetime.
+//   - no exp: fetched plus one hour, the documented lifetime.
 //
-// In every case the lifetime is capped at TokenLifetime: refreshing early costs one
+// In every case the lifetime is capped at one hour: refreshing early costs one
 // authenticate; trusting a bogus exp costs failed calls. The error (wrapping
 // ErrContract) never contains the token. Safe for concurrent use.
 func TokenFromJWT(value string, fetched time.Time) (*Token, error) {
@@ -51,7 +51,7 @@ func TokenFromJWT(value string, fetched time.Time) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrContract, err)
 	}
-	t := &Token{Value: value, Fetched: fetched, Expiry: fetched.Add(TokenLifetime)}
+	t := &Token{Value: value, Fetched: fetched, Expiry: fetched.Add(tokenLifetime)}
 	exp, start := c.Exp, c.Iat
 	if !start.set {
 		start = c.Nbf
@@ -66,7 +66,7 @@ func TokenFromJWT(value string, fetched time.Time) (*Token, error) {
 		if life > claimGranularity {
 			life -= claimGranularity
 		}
-		t.Expiry = fetched.Add(min(life, TokenLifetime))
+		t.Expiry = fetched.Add(min(life, tokenLifetime))
 	case exp.t.After(fetched) && exp.t.Before(t.Expiry):
 		t.Expiry = exp.t
 	}

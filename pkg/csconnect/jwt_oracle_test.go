@@ -84,6 +84,7 @@ func scannerSeeds() []string {
 // reads, readTimeClaims reads to the same exp, iat and nbf; it may read more only
 // where golang-jwt stopped at something readTimeClaims does not read (see lenient).
 func TestReadTimeClaimsMatchesLibrary(t *testing.T) {
+	t.Parallel()
 	for _, s := range append(jwtOracleSeeds, scannerSeeds()...) {
 		checkAgainstLibrary(t, s)
 	}

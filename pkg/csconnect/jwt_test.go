@@ -24,6 +24,7 @@ func signedJWT(t testing.TB, claims jwt.MapClaims) string {
 }
 
 func TestTokenFromJWT(t *testing.T) {
+	t.Parallel()
 	fetched := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	unix := func(d time.Duration) int64 { return fetched.Add(d).Unix() }
 	tests := map[string]struct {
@@ -61,6 +62,7 @@ func TestTokenFromJWT(t *testing.T) {
 }
 
 func TestTokenFromJWTErrors(t *testing.T) {
+	t.Parallel()
 	fetched := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	tests := map[string]string{
 		"not a jwt":          "not-a-jwt",

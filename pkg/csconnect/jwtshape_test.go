@@ -6,13 +6,10 @@ import (
 	"testing"
 )
 
-// specTokenPattern compiles TokenResponse.token's pattern from the embedded spec.
+// specTokenPattern compiles TokenResponse.token's pattern from the bundled spec.
 func specTokenPattern(t testing.TB) *regexp.Regexp {
 	t.Helper()
-	p, err := specProperty("TokenResponse", "token")
-	if err != nil {
-		t.Fatalf("specProperty(TokenResponse, token) = %v", err)
-	}
+	p := specProperty(t, "TokenResponse", "token")
 	if p.Pattern == "" {
 		t.Fatal("openapi.yaml gives TokenResponse.token no pattern; isJWTShape must change with it")
 	}
@@ -29,6 +26,7 @@ var jwtShapeSeeds = []string{
 
 // TestJWTShapeMatchesSpec holds the hand-written check to the spec's pattern.
 func TestJWTShapeMatchesSpec(t *testing.T) {
+	t.Parallel()
 	re := specTokenPattern(t)
 	for _, s := range jwtShapeSeeds {
 		if got, want := isJWTShape(s), re.MatchString(s); got != want {

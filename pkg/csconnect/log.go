@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// tokenAttr describes a token for logs by its expiry and remaining lifetime only.
-// Never log a *Token itself: slog's JSON handler would marshal its Value.
+// tokenAttr describes a token for logs by its expiry and remaining lifetime (a
+// Token's own LogValue, which has no clock, gives expiry and fetch time only).
 func tokenAttr(t *Token, now time.Time) slog.Attr {
 	if t == nil {
 		return slog.String("token", "none")

@@ -24,6 +24,7 @@ func newTestLogger() (*slog.Logger, *syncBuffer) {
 }
 
 func TestTokenAttrHidesValue(t *testing.T) {
+	t.Parallel()
 	logger, buf := newTestLogger()
 	tok := tokenAt(1, t0)
 	logger.Info("x", tokenAttr(tok, t0.Add(10*60e9)), tokenAttr(nil, t0))

@@ -10,10 +10,9 @@ import (
 	"time"
 )
 
-// MemoryStore is the default Store: state shared by the caches and guards of one
-// process. The zero value works like NewMemoryStore's (it draws its random secret
+// memoryStore is NewMemoryStore's Store. The zero value works like newMemoryStore's (it draws its random secret
 // on first use). Safe for concurrent use.
-type MemoryStore struct {
+type memoryStore struct {
 	once   sync.Once // ready's: fills in the zero value
 	secret []byte
 	now    func() time.Time
@@ -29,11 +28,14 @@ type memLease struct {
 	expires time.Time
 }
 
-// NewMemoryStore returns an empty in-process store with a random fingerprint secret.
-func NewMemoryStore() *MemoryStore {
+// NewMemoryStore returns an empty in-process Store, the default: state shared by the
+// caches and guards of one process, fingerprinted with a random secret.
+func NewMemoryStore() Store { return newMemoryStore() }
+
+func newMemoryStore() *memoryStore {
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
-	return &MemoryStore{
+	return &memoryStore{
 		secret: secret,
 		now:    time.Now,
 		tokens: map[string]*Token{},
@@ -42,8 +44,8 @@ func NewMemoryStore() *MemoryStore {
 	}
 }
 
-// ready fills in what NewMemoryStore sets, so that the zero MemoryStore works.
-func (m *MemoryStore) ready() {
+// ready fills in what NewMemoryStore sets, so that the zero memoryStore works.
+func (m *memoryStore) ready() {
 	m.once.Do(func() {
 		if m.secret == nil {
 			m.secret = make([]byte, 32)
@@ -59,7 +61,7 @@ func (m *MemoryStore) ready() {
 }
 
 // LoadToken returns the token saved for key, or nil when none is saved or it expired.
-func (m *MemoryStore) LoadToken(_ context.Context, key string) (*Token, error) {
+func (m *memoryStore) LoadToken(_ context.Context, key string) (*Token, error) {
 	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -72,7 +74,7 @@ func (m *MemoryStore) LoadToken(_ context.Context, key string) (*Token, error) {
 }
 
 // SaveToken saves t for key.
-func (m *MemoryStore) SaveToken(_ context.Context, key string, t *Token) error {
+func (m *memoryStore) SaveToken(_ context.Context, key string, t *Token) error {
 	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -81,7 +83,7 @@ func (m *MemoryStore) SaveToken(_ context.Context, key string, t *Token) error {
 }
 
 // AcquireLease takes the lease for key when it is free or its holder's ttl ran out.
-func (m *MemoryStore) AcquireLease(_ context.Context, key string, ttl time.Duration) (func(), bool, error) {
+func (m *memoryStore) AcquireLease(_ context.Context, key string, ttl time.Duration) (func(), bool, error) {
 	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -102,7 +104,7 @@ func (m *MemoryStore) AcquireLease(_ context.Context, key string, ttl time.Durat
 }
 
 // LoadGuard returns the guard state saved for key.
-func (m *MemoryStore) LoadGuard(_ context.Context, key string) (GuardState, error) {
+func (m *memoryStore) LoadGuard(_ context.Context, key string) (GuardState, error) {
 	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -111,7 +113,7 @@ func (m *MemoryStore) LoadGuard(_ context.Context, key string) (GuardState, erro
 
 // MergeGuard merges s into the guard state saved for key, under the store's lock,
 // and returns the result. Records are kept (one per username, bounded by Merge).
-func (m *MemoryStore) MergeGuard(_ context.Context, key string, s GuardState) (GuardState, error) {
+func (m *memoryStore) MergeGuard(_ context.Context, key string, s GuardState) (GuardState, error) {
 	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -121,7 +123,7 @@ func (m *MemoryStore) MergeGuard(_ context.Context, key string, s GuardState) (G
 }
 
 // Fingerprint is KeyedHash with this store's random secret.
-func (m *MemoryStore) Fingerprint(parts ...string) string {
+func (m *memoryStore) Fingerprint(parts ...string) string {
 	m.ready()
 	return KeyedHash(m.secret, parts...)
 }

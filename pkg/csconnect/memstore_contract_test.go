@@ -10,5 +10,6 @@ import (
 // The Store contract shared with pkg/redisstore and pkg/filestore. A MemoryStore is
 // one process's state: "another process" is the same store.
 func TestMemoryStoreContract(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(*testing.T) csconnect.Store { return csconnect.NewMemoryStore() }, nil)
 }

@@ -2,12 +2,9 @@ package csconnect
 
 import "sync/atomic"
 
-// CacheStats is a snapshot of a Cache's counters since it was created. Read it with
+// cacheStats is a snapshot of a Cache's counters since it was created. Read it with
 // (*Cache).Stats and export it to any metrics system; every field only grows.
-type CacheStats struct {
-	// Hits counts Token calls answered from the cache without waiting. Counted only
-	// when CacheOptions.CountHits is set.
-	Hits uint64
+type cacheStats struct {
 	// Fetches counts calls to the source, i.e. authenticate calls when the source is
 	// an Authenticator.
 	Fetches uint64
@@ -30,14 +27,13 @@ type CacheStats struct {
 	StoreErrors uint64
 }
 
-// cacheCounters are the live counters behind CacheStats.
+// cacheCounters are the live counters behind cacheStats.
 type cacheCounters struct {
-	hits, fetches, fetchErrors, guardRefusals, refreshes, waits, invalidations, storeAdopted, storeErrors atomic.Uint64
+	fetches, fetchErrors, guardRefusals, refreshes, waits, invalidations, storeAdopted, storeErrors atomic.Uint64
 }
 
-func (c *cacheCounters) snapshot() CacheStats {
-	return CacheStats{
-		Hits:          c.hits.Load(),
+func (c *cacheCounters) snapshot() cacheStats {
+	return cacheStats{
 		Fetches:       c.fetches.Load(),
 		FetchErrors:   c.fetchErrors.Load(),
 		GuardRefusals: c.guardRefusals.Load(),

@@ -2,14 +2,8 @@ package csconnect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
-
-// ErrInvalidUse: csconnect was called in a way that cannot work: a nil context, a
-// nil TokenSource, the zero value of a type that must come from its constructor, a
-// nil response. A programming error, not a failure to retry; the message says which.
-var ErrInvalidUse = errors.New("csconnect: invalid use")
 
 func invalidUse(what string) error { return fmt.Errorf("%w: %s", ErrInvalidUse, what) }
 

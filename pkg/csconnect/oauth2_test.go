@@ -13,6 +13,7 @@ import (
 )
 
 func TestOAuth2TokenSource(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	c := newTestCache(t, clockSource(clock), clock, CacheOptions{})
 	ts := OAuth2TokenSource(context.Background(), c)
@@ -25,14 +26,14 @@ func TestOAuth2TokenSource(t *testing.T) {
 		t.Errorf("Token() = {%q %q %v}; want {tok-1 Bearer %v}", got.AccessToken, got.TokenType, got.Expiry, want)
 	}
 	// From another source: the token's own expiry.
-	plain := OAuth2TokenSource(context.Background(), TokenSourceFunc(func(context.Context) (*Token, error) {
+	plain := OAuth2TokenSource(context.Background(), tokenSourceFunc(func(context.Context) (*Token, error) {
 		return &Token{Value: "tok-x", Expiry: t0.Add(hour)}, nil
 	}))
 	if got, err := plain.Token(); err != nil || !got.Expiry.Equal(t0.Add(hour)) {
 		t.Errorf("Token() of a plain source = %v, %v; want expiry %v", got, err, t0.Add(hour))
 	}
 
-	failing := OAuth2TokenSource(context.Background(), TokenSourceFunc(func(context.Context) (*Token, error) { return nil, errPermanent }))
+	failing := OAuth2TokenSource(context.Background(), tokenSourceFunc(func(context.Context) (*Token, error) { return nil, errPermanent }))
 	if _, err := failing.Token(); !errors.Is(err, ErrInvalidCredentials) {
 		t.Errorf("Token() of a failing source error = %v; want ErrInvalidCredentials", err)
 	}
@@ -40,8 +41,9 @@ func TestOAuth2TokenSource(t *testing.T) {
 
 // TestOAuth2NewClient: the adapter works under oauth2.NewClient end to end.
 func TestOAuth2NewClient(t *testing.T) {
+	t.Parallel()
 	srv := newServiceServer(t, ok200)
-	src := TokenSourceFunc(func(context.Context) (*Token, error) {
+	src := tokenSourceFunc(func(context.Context) (*Token, error) {
 		return &Token{Value: "tok-oauth2", Expiry: time.Now().Add(hour)}, nil
 	})
 	client := oauth2.NewClient(context.Background(), OAuth2TokenSource(context.Background(), src))
@@ -96,6 +98,7 @@ func TestOAuth2ReuseRenewsInBackground(t *testing.T) {
 }
 
 func TestRequestEditor(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	edit := RequestEditor(newTestCache(t, clockSource(clock), clock, CacheOptions{}))
 	tests := map[string]struct {
@@ -116,7 +119,7 @@ func TestRequestEditor(t *testing.T) {
 			}
 		})
 	}
-	failing := RequestEditor(TokenSourceFunc(func(context.Context) (*Token, error) { return nil, errPermanent }))
+	failing := RequestEditor(tokenSourceFunc(func(context.Context) (*Token, error) { return nil, errPermanent }))
 	req, _ := http.NewRequest(http.MethodGet, "https://x.example/", nil)
 	if err := failing(context.Background(), req); !errors.Is(err, ErrInvalidCredentials) {
 		t.Errorf("edit() with a failing source = %v; want ErrInvalidCredentials", err)

@@ -11,19 +11,20 @@ import (
 // no sense takes its default for zero and for negative values; a positive value is
 // kept; a negative AdvisoryJitter disables jitter.
 func TestCacheOptionsNonPositiveDurations(t *testing.T) {
+	t.Parallel()
 	fields := map[string]struct {
 		field func(*CacheOptions) *time.Duration
 		def   time.Duration
 	}{
-		"AdvisoryWindow":    {func(o *CacheOptions) *time.Duration { return &o.AdvisoryWindow }, DefaultAdvisoryWindow},
-		"MandatoryWindow":   {func(o *CacheOptions) *time.Duration { return &o.MandatoryWindow }, DefaultMandatoryWindow},
-		"FetchTimeout":      {func(o *CacheOptions) *time.Duration { return &o.FetchTimeout }, DefaultFetchTimeout},
-		"MinBackoff":        {func(o *CacheOptions) *time.Duration { return &o.MinBackoff }, DefaultMinBackoff},
-		"MaxBackoff":        {func(o *CacheOptions) *time.Duration { return &o.MaxBackoff }, DefaultMaxBackoff},
-		"PermanentBackoff":  {func(o *CacheOptions) *time.Duration { return &o.PermanentBackoff }, DefaultPermanentBackoff},
-		"StoreTimeout":      {func(o *CacheOptions) *time.Duration { return &o.StoreTimeout }, DefaultStoreTimeout},
-		"LeaseTTL":          {func(o *CacheOptions) *time.Duration { return &o.LeaseTTL }, DefaultLeaseTTL},
-		"StorePollInterval": {func(o *CacheOptions) *time.Duration { return &o.StorePollInterval }, DefaultStorePollInterval},
+		"AdvisoryWindow":    {func(o *CacheOptions) *time.Duration { return &o.AdvisoryWindow }, defaultAdvisoryWindow},
+		"MandatoryWindow":   {func(o *CacheOptions) *time.Duration { return &o.MandatoryWindow }, defaultMandatoryWindow},
+		"FetchTimeout":      {func(o *CacheOptions) *time.Duration { return &o.FetchTimeout }, defaultFetchTimeout},
+		"Backoff.BaseDelay": {func(o *CacheOptions) *time.Duration { return &o.Backoff.BaseDelay }, defaultAuthRetry.BaseDelay},
+		"Backoff.MaxDelay":  {func(o *CacheOptions) *time.Duration { return &o.Backoff.MaxDelay }, defaultAuthRetry.MaxDelay},
+		"PermanentBackoff":  {func(o *CacheOptions) *time.Duration { return &o.PermanentBackoff }, defaultPermanentBackoff},
+		"StoreTimeout":      {func(o *CacheOptions) *time.Duration { return &o.storeTimeout }, defaultStoreTimeout},
+		"LeaseTTL":          {func(o *CacheOptions) *time.Duration { return &o.leaseTTL }, defaultLeaseTTL},
+		"StorePollInterval": {func(o *CacheOptions) *time.Duration { return &o.pollInterval }, defaultStorePollInterval},
 	}
 	for name, f := range fields {
 		for _, in := range []time.Duration{0, -1, -time.Hour, 7 * time.Millisecond} {
@@ -38,7 +39,7 @@ func TestCacheOptionsNonPositiveDurations(t *testing.T) {
 			}
 		}
 	}
-	for in, want := range map[time.Duration]time.Duration{0: DefaultAdvisoryJitter, -1: 0, -time.Hour: 0, time.Second: time.Second} {
+	for in, want := range map[time.Duration]time.Duration{0: defaultAdvisoryJitter, -1: 0, -time.Hour: 0, time.Second: time.Second} {
 		if got := (CacheOptions{AdvisoryJitter: in}).withDefaults().AdvisoryJitter; got != want {
 			t.Errorf("CacheOptions{AdvisoryJitter: %v}.withDefaults().AdvisoryJitter = %v; want %v", in, got, want)
 		}
@@ -49,15 +50,16 @@ func TestCacheOptionsNonPositiveDurations(t *testing.T) {
 // time.NewTicker inside the shared fetch and panic; now the cache polls at the
 // default interval and adopts the lease holder's token.
 func TestCacheNegativeStorePollInterval(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemoryStore()
+		store := newMemoryStore()
 		release, ok, _ := store.AcquireLease(context.Background(), storeKey, time.Minute)
 		if !ok {
 			t.Fatal("AcquireLease() on an empty store: not held")
 		}
 		defer release()
 		src := nowSource()
-		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, StorePollInterval: -time.Second})
+		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, pollInterval: -time.Second})
 		got := make(chan *Token, 1)
 		go func() { got <- tryToken(t, c) }()
 		synctest.Wait() // the cache is polling, waiting for the holder
@@ -70,4 +72,25 @@ func TestCacheNegativeStorePollInterval(t *testing.T) {
 			t.Errorf("source calls = %d; want 0", n)
 		}
 	})
+}
+
+// leaseTimedStore is a Store that times its own refresh lease.
+type leaseTimedStore struct{ Store }
+
+func (leaseTimedStore) LeaseTiming() (ttl, poll time.Duration) {
+	return 3 * time.Second, 20 * time.Millisecond
+}
+
+// TestStoreTimesItsLease: the lease timing belongs to the Store; a cache over a Store
+// with LeaseTiming uses it, and the defaults otherwise.
+func TestStoreTimesItsLease(t *testing.T) {
+	t.Parallel()
+	o := CacheOptions{Store: leaseTimedStore{newMemoryStore()}, StoreKey: "k"}.withDefaults()
+	if o.leaseTTL != 3*time.Second || o.pollInterval != 20*time.Millisecond {
+		t.Errorf("lease timing = %v, %v; want the Store's 3s, 20ms", o.leaseTTL, o.pollInterval)
+	}
+	o = CacheOptions{Store: newMemoryStore(), StoreKey: "k"}.withDefaults()
+	if o.leaseTTL != defaultLeaseTTL || o.pollInterval != defaultStorePollInterval {
+		t.Errorf("lease timing = %v, %v; want the defaults", o.leaseTTL, o.pollInterval)
+	}
 }

@@ -3,17 +3,10 @@ package csconnect
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/mail"
-	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/csconnect/csconnect/gen/client"
-	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // PreflightError is an input csconnect refused before sending anything: a credential
@@ -49,42 +42,16 @@ func reasonTooShort(min int) string {
 	return fmt.Sprintf("is shorter than %d characters, the API's minimum", min)
 }
 
-// lengthLimits are the minLength and maxLength of one credential in the spec.
+// lengthLimits are the minLength and maxLength of one credential in openapi.yaml.
 type lengthLimits struct{ min, max int }
 
-// credentialLimits reads the username and password limits from the spec embedded in
-// the generated client, so the spec stays the single source of truth.
-var credentialLimits = sync.OnceValues(func() (map[string]lengthLimits, error) {
-	limits := map[string]lengthLimits{}
-	for _, field := range []string{"username", "password"} {
-		p, err := specProperty("AuthenticateRequest", field)
-		if err != nil {
-			return nil, err
-		}
-		if p.MaxLength == nil {
-			return nil, fmt.Errorf("csconnect: the embedded spec has no maxLength for %s", field)
-		}
-		limits[field] = lengthLimits{min: int(p.MinLength), max: int(*p.MaxLength)}
-	}
-	return limits, nil
-})
-
-// embeddedSpec is the spec the generated client embeds, loaded once.
-var embeddedSpec = sync.OnceValues(client.GetSpec)
-
-// specProperty returns the schema of property prop of components.schemas[schema].
-func specProperty(schema, prop string) (*openapi3.Schema, error) {
-	doc, err := embeddedSpec()
-	if err != nil {
-		return nil, fmt.Errorf("csconnect: reading the embedded spec: %w", err)
-	}
-	if s := doc.Components.Schemas[schema]; s != nil && s.Value != nil {
-		if p := s.Value.Properties[prop]; p != nil && p.Value != nil {
-			return p.Value, nil
-		}
-	}
-	return nil, fmt.Errorf("csconnect: the embedded spec has no %s.%s", schema, prop)
-}
+// usernameLimits and passwordLimits are AuthenticateRequest's minLength and maxLength
+// in openapi.yaml, written here so that nothing parses the spec at run time;
+// TestCredentialLimitsMatchSpec fails when the spec changes and these do not.
+var (
+	usernameLimits = lengthLimits{min: 1, max: 30}
+	passwordLimits = lengthLimits{min: 1, max: 30}
+)
 
 // preflight checks a username and password against the spec's rules (required, 1 to
 // 30 characters counted as JSON Schema counts them: Unicode code points) and the
@@ -92,17 +59,13 @@ func specProperty(schema, prop string) (*openapi3.Schema, error) {
 // is a User Key, not an e-mail address, unless allowEmail). It returns nil or the
 // *PreflightError of each bad field, joined.
 func preflight(username, password string, allowEmail bool) error {
-	limits, err := credentialLimits()
-	if err != nil {
-		return err
-	}
 	var errs []error
-	if r := checkCredential(username, limits["username"]); r != "" {
+	if r := checkCredential(username, usernameLimits); r != "" {
 		errs = append(errs, &PreflightError{Field: "username", Reason: r})
 	} else if !allowEmail && emailShaped(username) {
 		errs = append(errs, &PreflightError{Field: "username", Reason: reasonEmail})
 	}
-	if r := checkCredential(password, limits["password"]); r != "" {
+	if r := checkCredential(password, passwordLimits); r != "" {
 		errs = append(errs, &PreflightError{Field: "password", Reason: r})
 	}
 	return errors.Join(errs...)
@@ -148,47 +111,4 @@ func invisible(r rune) bool {
 func emailShaped(s string) bool {
 	_, err := mail.ParseAddress(s)
 	return err == nil
-}
-
-// checkBaseURL parses the base URL and refuses one that would send credentials in
-// clear text (http to anything but loopback) or carry secrets of its own.
-func checkBaseURL(raw string) (*url.URL, error) {
-	bad := func(reason string) error { return &PreflightError{Field: "base URL", Reason: reason} }
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return nil, bad("is not an absolute URL such as https://connect.creditsafe.com/v1")
-	}
-	if u.Hostname() == "" {
-		return nil, bad("is not an absolute URL such as https://connect.creditsafe.com/v1")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, bad("has a port outside 1 to 65535")
-		}
-	}
-	if u.User != nil {
-		return nil, bad("must not contain user information; pass credentials in the configuration")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, bad("must not have a query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return nil, bad("uses plain http to a host that is not loopback; use https (credentials are never sent in clear text)")
-		}
-	default:
-		return nil, bad("must use https")
-	}
-	return u, nil
-}
-
-// isLoopback reports whether host is "localhost" or a loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -4,11 +4,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/csconnect/csconnect/gen/client"
 )
 
 func TestPreflight(t *testing.T) {
+	t.Parallel()
 	const ok = "myS3cretP@ssw0rd999!"
 	tests := map[string]struct {
 		username, password string
@@ -71,14 +70,11 @@ func TestPreflight(t *testing.T) {
 }
 
 // TestPreflightAgreesWithSpec runs boundary values through both preflight and
-// kin-openapi's validation of the embedded spec's AuthenticateRequest schema: a change
+// kin-openapi's validation of the bundled spec's AuthenticateRequest schema: a change
 // to minLength/maxLength in openapi.yaml that preflight did not follow fails here.
 func TestPreflightAgreesWithSpec(t *testing.T) {
-	doc, err := client.GetSpec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := doc.Components.Schemas["AuthenticateRequest"].Value
+	t.Parallel()
+	schema := specSchema(t, "AuthenticateRequest")
 	cases := map[string]string{
 		"empty":         "",
 		"1 ascii":       "a",
@@ -120,6 +116,7 @@ func TestPreflightAgreesWithSpec(t *testing.T) {
 }
 
 func TestCheckBaseURL(t *testing.T) {
+	t.Parallel()
 	tests := map[string]bool{
 		"https://connect.creditsafe.com/v1":         true,
 		"https://connect.sandbox.creditsafe.com/v1": true,

@@ -1,10 +1,8 @@
 package csconnect
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -107,21 +105,16 @@ type sealedBytes func() []byte
 
 func seal(b []byte) sealedBytes { return func() []byte { return b } }
 
-// withoutPassword is c with Password cleared: the Authenticator keeps the password
-// only in its sealed body, its guard's fingerprint and its redactor.
-func withoutPassword(c AuthConfig) AuthConfig {
-	c.Password = ""
-	return c
-}
-
 // Printing the types that reach the password or the token. fmt does not call the
 // methods of values it reaches through unexported fields, and for a verb that does
 // not fit (%s of a pointer) it prints the pointed-to struct field by field; so every
-// type that holds an *Authenticator, a token or a Store says what it is itself, for
-// every verb, for encoding/json and for slog.
+// type that holds an *Authenticator, a token or a Store prints String for every verb
+// (Format comes before GoString and Stringer in fmt, so it covers %#v too). slog's
+// text handler prints through fmt; encoding/json, and so slog's JSON handler, sees
+// no exported field holding a secret.
 
-// String describes the cache without its token: the current token's expiry, if any.
-func (c *Cache) String() string {
+// describe describes the cache without its token: the current token's expiry, if any.
+func (c *Cache) describe() string {
 	if c == nil {
 		return "csconnect.Cache(nil)"
 	}
@@ -132,41 +125,17 @@ func (c *Cache) String() string {
 	return "csconnect.Cache{token expiry: " + expiry + "}"
 }
 
-// GoString is String.
-func (c *Cache) GoString() string { return c.String() }
+// Format makes every verb print the description, never a secret.
+func (c *Cache) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.describe()) }
 
-// Format makes every verb print String.
-func (c *Cache) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
-
-// LogValue logs String.
-func (c *Cache) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
-// MarshalJSON encodes String.
-func (c *Cache) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
-
-// String describes the client without its credentials or token.
-func (c Client) String() string {
+// describe describes the client without its credentials or token.
+func (c Client) describe() string {
 	auth := "none"
 	if c.auth != nil {
-		auth = c.auth.String()
+		auth = c.auth.describe()
 	}
-	return "csconnect.Client{auth: " + auth + ", tokens: " + c.Tokens.String() + "}"
+	return "csconnect.Client{auth: " + auth + ", tokens: " + c.Tokens.describe() + "}"
 }
 
-// GoString is String.
-func (c Client) GoString() string { return c.String() }
-
-// Format makes every verb print String.
-func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
-
-// LogValue logs String.
-func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
-// MarshalJSON encodes String.
-func (c Client) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
-
-// LogValue logs String.
-func (a *Authenticator) LogValue() slog.Value { return slog.StringValue(a.String()) }
-
-// MarshalJSON encodes String.
-func (a *Authenticator) MarshalJSON() ([]byte, error) { return json.Marshal(a.String()) }
+// Format makes every verb print the description, never a secret.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.describe()) }

@@ -31,6 +31,7 @@ const redactPassword = `p@ss w/rd+<&>"'é😀`
 // escaping and in any place (a decoded field, a field that is not decoded, a text or
 // HTML body, a header), is in no part of the *APIError.
 func TestAPIErrorRedactsEveryEscaping(t *testing.T) {
+	t.Parallel()
 	for _, esc := range secrettest.Escapes {
 		name, e := esc.Name, esc.F(redactPassword)
 		jsonSafe := e // e as the text of a JSON string: the json escapings already are
@@ -86,6 +87,7 @@ func assertAPIErrorClean(t *testing.T, e *APIError, secrets ...string) {
 // TestServiceErrorRedactsTokenEveryEscaping: CheckResponse removes the bearer token
 // of the request from its error in every escaping.
 func TestServiceErrorRedactsTokenEveryEscaping(t *testing.T) {
+	t.Parallel()
 	for _, esc := range secrettest.Escapes {
 		t.Run(esc.Name, func(t *testing.T) {
 			body := `{"error":"Invalid token.","token":"` + strings.NewReplacer(`"`, `\"`).Replace(esc.F(prismToken)) + `"}`
@@ -109,6 +111,7 @@ func TestServiceErrorRedactsTokenEveryEscaping(t *testing.T) {
 // documented answers are not changed at all; and any other value is either kept or
 // replaced whole, never edited inside.
 func TestRedactionKeepsFixedText(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("testdata/errors/*.snap")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures: %v", err)
@@ -162,6 +165,7 @@ func TestRedactionKeepsFixedText(t *testing.T) {
 // TestFormattingNeverRevealsSecrets prints every type that holds or reaches the
 // password or the token with every fmt verb, as JSON, and through both slog handlers.
 func TestFormattingNeverRevealsSecrets(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, tokenReply())
 	c, err := New(Config{Auth: AuthConfig{BaseURL: srv.URL, Username: testUser, Password: testPassword}, ServiceURL: srv.URL})
 	if err != nil {
@@ -252,6 +256,7 @@ func apiErrorDiff(got, want *APIError) string {
 // TestTruncatedFieldKeepsNoPrefix: a field capped at maxFieldRunes right inside an
 // echoed password must not keep the password's first characters.
 func TestTruncatedFieldKeepsNoPrefix(t *testing.T) {
+	t.Parallel()
 	for _, cut := range []int{1, 4, len(testPassword) - 1} {
 		msg := strings.Repeat("x", maxFieldRunes-cut-1) + " " + testPassword
 		for name, h := range map[string]http.Header{
@@ -276,6 +281,7 @@ func TestTruncatedFieldKeepsNoPrefix(t *testing.T) {
 // TestCappedBodyKeepsNoPrefix: a body cut at maxErrorBody inside an echoed password
 // must not keep the password's first characters, in any escaping.
 func TestCappedBodyKeepsNoPrefix(t *testing.T) {
+	t.Parallel()
 	for _, esc := range secrettest.Escapes {
 		e := esc.F(testPassword)
 		for _, cut := range []int{1, len(e) / 2, len(e) - 1} {

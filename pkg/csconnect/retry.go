@@ -8,49 +8,29 @@ import (
 	"time"
 )
 
-// Retry defaults for authenticate. Three attempts stay under the vendor's "5
-// identical invalid requests in 2 minutes" even if every transient failure hid a
-// counted request; backoff doubles from 1s (the 1s, 2s, 4s of the vendor's guide).
-const (
-	DefaultMaxAttempts    = 3
-	DefaultRetryBaseDelay = time.Second
-	DefaultRetryMaxDelay  = 30 * time.Second
-)
-
-// retryPolicy decides whether and how long to wait before another authenticate
-// attempt: exponential backoff with full jitter (fullJitter: a uniformly random wait
-// between 0 and min(maxDelay, base·2^(attempt-1))), or the server's Retry-After when
-// it sent one.
+// wait is the one wait function of every retry: after failed attempt n, the
+// server's Retry-After when it sent one, else full jitter (fullJitter, drawing from
+// rnd). It returns false when no further attempt should be made: attempts are
+// spent, the server asks for more than MaxRetryAfter, or the wait would outlast
+// ctx's deadline (better to return the failure now than to sleep into a certain
+// timeout).
 //
 // Written here rather than taken from cenkalti/backoff/v5: its Retry sleeps on an
 // unexported timer and measures elapsed time with time.Now, so tests would have to
-// sleep for real (or run the HTTP stack inside a synctest bubble), and its
-// ExponentialBackOff jitters by a randomization factor, not full jitter. The loop is
-// twenty lines; the clock, the sleeper and the random source are injected.
-type retryPolicy struct {
-	maxAttempts int
-	baseDelay   time.Duration
-	maxDelay    time.Duration
-	rand        func(int64) int64                          // in [0, n)
-	sleep       func(context.Context, time.Duration) error // returns ctx's error if it ends first
-}
-
-// wait returns how long to wait after failed attempt n, and false when no further
-// attempt should be made: attempts are spent, the server asks for a wait longer than
-// maxDelay, or the wait would outlast ctx's deadline (better to fail now than to
-// sleep into a certain timeout).
-func (p retryPolicy) wait(ctx context.Context, n int, retryAfter time.Duration, hasRetryAfter bool) (time.Duration, bool) {
-	if n >= p.maxAttempts {
+// sleep for real, and it jitters by a randomization factor, not full jitter; the
+// clock, the sleeper and the random source here are per instance.
+func (p RetryPolicy) wait(ctx context.Context, n int, retryAfter time.Duration, hasRetryAfter bool, rnd func(int64) int64) (time.Duration, bool) {
+	if n >= p.MaxAttempts {
 		return 0, false
 	}
-	d := fullJitter(n, p.baseDelay, p.maxDelay, p.rand)
+	d := fullJitter(n, p.BaseDelay, p.MaxDelay, rnd)
 	if hasRetryAfter {
-		if retryAfter > p.maxDelay {
+		if retryAfter > p.MaxRetryAfter {
 			return 0, false
 		}
 		d = retryAfter
 	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
 		return 0, false
 	}
 	return d, true

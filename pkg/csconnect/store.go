@@ -15,8 +15,11 @@ import (
 //
 // Implementations must be safe for concurrent use and should honour ctx. A Store that
 // fails (returns an error) never stops the caller: caches and guards fall back to
-// local state; one that does not answer within StoreTimeout, even ignoring ctx, is
-// abandoned for that call, so it cannot hold a caller or Close either.
+// local state; one that does not answer within AuthConfig.StoreTimeout, even
+// ignoring ctx, is abandoned for that call, so it cannot hold a caller or Close
+// either. A Store may also have a method LeaseTiming() (ttl, poll time.Duration)
+// giving how long a cache holds its refresh lease and how often a cache waiting on
+// another's lease looks for the new token (default 10 s and 200 ms).
 type Store interface {
 	// LoadToken returns the shared token for key, or (nil, nil) when there is none.
 	LoadToken(ctx context.Context, key string) (*Token, error)
@@ -45,19 +48,24 @@ const (
 	// (the most recent): enough for every process of a fleet that was given a
 	// different wrong password, small enough to keep the record a few hundred bytes.
 	MaxRejectedPairs = 8
-	// IdenticalWindow and MaxIdentical are the vendor's rule on identical requests:
-	// more than 5 identical (invalid) requests within 2 minutes lead to a 429 and a
-	// lockout. The guard sends at most MaxIdentical authenticate requests with the
-	// same credentials in any IdenticalWindow, whatever their answers.
+	// IdenticalWindow is the window of the vendor's rule on identical requests: more
+	// than 5 identical (invalid) requests within 2 minutes lead to a 429 and a
+	// lockout. The guard sends at most 5 authenticate requests with the same
+	// credentials in any IdenticalWindow, whatever their answers.
 	IdenticalWindow = 2 * time.Minute
-	MaxIdentical    = 5
-	// maxSent bounds the sends a record keeps: MaxIdentical for each of a few pairs.
-	maxSent = MaxIdentical * MaxRejectedPairs
 	// RejectedMemory is how long a shared record keeps a rejected pair and a reset
 	// (a process keeps its own rejection until a reset). A day is long enough for a
 	// human to notice and short enough that a stale record cannot block a fixed
 	// account forever.
 	RejectedMemory = 24 * time.Hour
+)
+
+const (
+	// maxIdentical is the most authenticate requests with the same credentials the
+	// guard sends in any IdenticalWindow.
+	maxIdentical = 5
+	// maxSent bounds the sends a record keeps: maxIdentical for each of a few pairs.
+	maxSent = maxIdentical * MaxRejectedPairs
 )
 
 // GuardState is what the lockout guard shares about one username (its fingerprint).
@@ -100,7 +108,7 @@ type PairEvent struct {
 // saved later does not shorten it); rejected pairs are united (the most recent
 // MaxRejectedPairs kept); successes are united (the latest per pair); sends are
 // united (those of the last IdenticalWindow before the latest and after their
-// pair's last success, at most maxSent). What a reset cleared stays cleared. It is
+// pair's last success, at most 5 per pair for 8 pairs). What a reset cleared stays cleared. It is
 // the one merge rule for every Store, commutative and idempotent.
 func (s GuardState) Merge(o GuardState) GuardState {
 	out := GuardState{ResetAt: later(s.ResetAt, o.ResetAt)}

@@ -18,17 +18,17 @@ const maxAbandoned = 16
 var errStoreStalled = errors.New("store stalled: earlier calls have not returned")
 
 // boundedStore is a Store with the bound on each call that the guard and the Cache
-// share: storeCall. The process's own MemoryStore, which never blocks, is called
+// share: storeCall. The process's own memoryStore, which never blocks, is called
 // directly.
 type boundedStore struct {
 	Store
 	timeout   time.Duration
-	direct    bool         // a *MemoryStore: no goroutine, timer or channel
+	direct    bool         // a *memoryStore: no goroutine, timer or channel
 	abandoned atomic.Int64 // calls that outlived their bound and are still running
 }
 
 func newBoundedStore(s Store, timeout time.Duration) *boundedStore {
-	_, direct := s.(*MemoryStore)
+	_, direct := s.(*memoryStore)
 	return &boundedStore{Store: s, timeout: timeout, direct: direct}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"time"
 )
 
@@ -34,17 +33,8 @@ func (t Token) String() string {
 	return fmt.Sprintf("csconnect.Token{expiry: %s, value: %s}", t.Expiry.UTC().Format(time.RFC3339), redacted)
 }
 
-// GoString is String, so %#v does not print the value either.
-func (t Token) GoString() string { return t.String() }
-
 // Format makes every verb (%v, %+v, %s, %q, %#v, %x…) print String.
 func (t Token) Format(f fmt.State, verb rune) { fmt.Fprint(f, t.String()) }
-
-// LogValue logs the token as its expiry and fetch time, never its value: slog's JSON
-// handler would otherwise marshal Value.
-func (t Token) LogValue() slog.Value {
-	return slog.GroupValue(slog.Time("expiry", t.Expiry), slog.Time("fetched", t.Fetched), slog.String("value", redacted))
-}
 
 // MarshalJSON encodes the expiry and fetch time with the value redacted, so a Token
 // inside a struct that is logged as JSON (slog's JSON handler, an HTTP debug dump)
@@ -63,16 +53,16 @@ type TokenSource interface {
 	Token(ctx context.Context) (*Token, error)
 }
 
-// TokenSourceFunc adapts a function to TokenSource.
-type TokenSourceFunc func(ctx context.Context) (*Token, error)
+// tokenSourceFunc adapts a function to TokenSource.
+type tokenSourceFunc func(ctx context.Context) (*Token, error)
 
 // Token calls f(ctx).
-func (f TokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
+func (f tokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
 
 // checkStoredToken checks a token read from a Store as a fresh one from the wire is
 // checked: JWT-shaped (so only base64url characters and dots, safe in a header),
 // with readable time claims, and expiring no later than TokenFromJWT would make it
-// for its fetch time (never after now, so at most TokenLifetime from now). A Store
+// for its fetch time (never after now, so at most an hour from now). A Store
 // that others can write (Redis without EncryptionKey) must not be able to plant a
 // token that breaks every call or outlives its hour. The error never contains the
 // token.

@@ -13,6 +13,7 @@ import (
 // TestTokenNeverPrintsValue formats a Token and a *Token with every common verb and
 // through slog's text and JSON handlers: none may contain the token's value.
 func TestTokenNeverPrintsValue(t *testing.T) {
+	t.Parallel()
 	const secret = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2VjcmV0LXNpZ25hdHVyZQ"
 	tok := Token{Value: secret, Expiry: time.Date(2026, 11, 22, 20, 0, 0, 0, time.UTC)}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%T %v"} {
@@ -46,6 +47,7 @@ func TestTokenNeverPrintsValue(t *testing.T) {
 }
 
 func TestTokenExpired(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 22, 20, 0, 0, 0, time.UTC)
 	tests := map[string]struct {
 		tok  *Token
@@ -68,6 +70,7 @@ func TestTokenExpired(t *testing.T) {
 // escaping Go does not produce (\u002B for '+', as .NET writes it) must not leave the
 // password in APIError.Body once the decoded message showed it.
 func TestAPIErrorBodyDroppedWhenSecretEchoed(t *testing.T) {
+	t.Parallel()
 	const password = "ab+cd<ef"
 	e := &APIError{Message: "bad password ab+cd<ef", Body: []byte(`{"message":"bad password ab\u002Bcd\u003Cef"}`)}
 	newRedactor(password).apiError(e)

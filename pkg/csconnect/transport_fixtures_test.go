@@ -16,6 +16,7 @@ import (
 // token expired are replayed with a new token, only 429 rate limits and 5xx are
 // retried, everything else reaches the caller after one request.
 func TestTransportFixtures(t *testing.T) {
+	t.Parallel()
 	const (
 		returned = "returned"
 		replayed = "replayed with a new token"

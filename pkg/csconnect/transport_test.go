@@ -98,6 +98,7 @@ func newTestTransport(t *testing.T) (*Transport, *fakeSource, *[]time.Duration) 
 }
 
 func TestTransportSetsBearer(t *testing.T) {
+	t.Parallel()
 	srv := newServiceServer(t, ok200)
 	tr, _, _ := newTestTransport(t)
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/datecheck/company", nil)
@@ -119,6 +120,7 @@ func TestTransportSetsBearer(t *testing.T) {
 // replay with a new token, with the same body; every other refusal is returned as it
 // is, after one request.
 func TestTransportRenewsExpiredToken(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		first      canned
 		wantReplay bool
@@ -172,6 +174,7 @@ func TestTransportRenewsExpiredToken(t *testing.T) {
 }
 
 func TestTransportReplaysOnlyOnce(t *testing.T) {
+	t.Parallel()
 	srv := newServiceServer(t, connectInvalid)
 	tr, src, _ := newTestTransport(t)
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/svc", nil)
@@ -195,6 +198,7 @@ func TestTransportReplaysOnlyOnce(t *testing.T) {
 // sandbox token sent to a live service) costs one renewal, not one authenticate per
 // call; each call gets the service's 401. Sequential and parallel calls.
 func TestTransportServiceRefusesEveryToken(t *testing.T) {
+	t.Parallel()
 	const calls = 40
 	for _, parallel := range []bool{false, true} {
 		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) {
@@ -233,6 +237,7 @@ func TestTransportServiceRefusesEveryToken(t *testing.T) {
 }
 
 func TestTransportUnreplayableBody(t *testing.T) {
+	t.Parallel()
 	srv := newServiceServer(t, swedenExpired, ok200)
 	tr, src, _ := newTestTransport(t)
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/svc", io.NopCloser(strings.NewReader("once")))
@@ -252,6 +257,7 @@ func TestTransportUnreplayableBody(t *testing.T) {
 }
 
 func TestTransportRenewalErrorReturned(t *testing.T) {
+	t.Parallel()
 	srv := newServiceServer(t, connectInvalid, ok200)
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
 		if n > 1 {
@@ -267,8 +273,9 @@ func TestTransportRenewalErrorReturned(t *testing.T) {
 }
 
 func TestTransportSameTokenNotReplayed(t *testing.T) {
+	t.Parallel()
 	srv := newServiceServer(t, connectInvalid, ok200)
-	static := TokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil })
+	static := tokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil })
 	tr := &Transport{Source: static}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/svc", nil)
 	resp, err := tr.RoundTrip(req)
@@ -284,6 +291,7 @@ func TestTransportSameTokenNotReplayed(t *testing.T) {
 // TestTransportConcurrentExpiry: many requests rejected with one token cause one
 // renewal.
 func TestTransportConcurrentExpiry(t *testing.T) {
+	t.Parallel()
 	const n = 50
 	var rejected atomic.Int64
 	allIn := make(chan struct{}) // every request reached the server with tok-1
@@ -324,6 +332,7 @@ func TestTransportConcurrentExpiry(t *testing.T) {
 }
 
 func TestTransportRetries(t *testing.T) {
+	t.Parallel()
 	s503 := canned{status: 503, body: `{"error":{"code":"503","text":"Unavailable"}}`}
 	s500 := canned{status: 500, body: `{"error":{"code":"500","text":"Internal server error"}}`}
 	tests := map[string]struct {
@@ -389,6 +398,7 @@ func equalDurations(a, b []time.Duration) bool {
 // TestTransportRetryHonoursContext: a caller whose context ends while the Transport
 // waits to retry gets the context's error at once, with no further attempt.
 func TestTransportRetryHonoursContext(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var attempts atomic.Int64
 		first := make(chan struct{})
@@ -439,6 +449,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestTransportRefusesPlainHTTP(t *testing.T) {
+	t.Parallel()
 	tests := map[string]bool{
 		"https://se-webservice.apps.creditsafe.com/x": true,
 		"http://127.0.0.1:8080/x":                     true,
@@ -451,7 +462,7 @@ func TestTransportRefusesPlainHTTP(t *testing.T) {
 	for url, allowed := range tests {
 		t.Run(url, func(t *testing.T) {
 			base := &countingTransport{}
-			tr := &Transport{Source: TokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil }), Base: base}
+			tr := &Transport{Source: tokenSourceFunc(func(context.Context) (*Token, error) { return tokenAt(1, time.Now()), nil }), Base: base}
 			req, _ := http.NewRequest(http.MethodGet, url, nil)
 			_, err := tr.RoundTrip(req)
 			if allowed && err != nil || !allowed && !errors.Is(err, ErrInsecureURL) {
@@ -467,6 +478,7 @@ func TestTransportRefusesPlainHTTP(t *testing.T) {
 // TestTransportRedirects: a redirect keeps the token on the same host and drops it
 // on another.
 func TestTransportRedirects(t *testing.T) {
+	t.Parallel()
 	other := newServiceServer(t, ok200)
 	var target string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -520,6 +532,7 @@ func TestBearerMemoBuildsOncePerToken(t *testing.T) {
 // TestNoSecretsInLogsOrErrors drives renewals, a failed refresh and a failing store
 // with Debug logging, and checks that no token value reaches the log or an error.
 func TestNoSecretsInLogsOrErrors(t *testing.T) {
+	t.Parallel()
 	const secret = "eyJhbGciOiJSUzI1NiIsImtpZCI6Im-secret"
 	clock := newFakeClock()
 	src := &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) {
@@ -529,9 +542,9 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 		return &Token{Value: fmt.Sprint(secret, n), Fetched: clock.now(), Expiry: clock.now().Add(hour)}, nil
 	}}
 	logger, logs := newTestLogger()
-	store := &flakyStore{Store: NewMemoryStore()}
+	store := &flakyStore{Store: newMemoryStore()}
 	store.down.Store(true)
-	c := newTestCache(t, src, clock, CacheOptions{Logger: logger, Store: store, StoreKey: storeKey})
+	c := newTestCache(t, src, clock, CacheOptions{logger: logger, Store: store, StoreKey: storeKey})
 	srv := newServiceServer(t, connectInvalid, ok200)
 	tr := &Transport{Source: c}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/svc", nil)
@@ -554,7 +567,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 		t.Errorf("log contains a token value:\n%s", logs)
 	}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-		for _, v := range []any{tok, errs[0], errs[1], c.Stats()} {
+		for _, v := range []any{tok, errs[0], errs[1], c.counts()} {
 			if s := fmtSprintf(verb, v); strings.Contains(s, secret) {
 				t.Errorf("Sprintf(%s, %T) = %q; want no token value", verb, v, s)
 			}
@@ -573,6 +586,7 @@ func (c *closeRecorder) CloseIdleConnections() { c.closed.Add(1) }
 // TestTransportCloseIdleConnections: http.Client.CloseIdleConnections reaches Base
 // through the Transport.
 func TestTransportCloseIdleConnections(t *testing.T) {
+	t.Parallel()
 	base := &closeRecorder{}
 	tr, _, _ := newTestTransport(t)
 	tr.Base = base
@@ -586,6 +600,7 @@ func TestTransportCloseIdleConnections(t *testing.T) {
 // refused, reset, timeout) is retried like a 5xx when it is idempotent; a POST, a
 // certificate error or a spent attempt budget returns the error.
 func TestTransportRetriesNetworkErrors(t *testing.T) {
+	t.Parallel()
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	tests := map[string]struct {
 		method    string
@@ -628,6 +643,7 @@ func TestTransportRetriesNetworkErrors(t *testing.T) {
 // TestTransportNoWaitPastDeadline: when the wait before a retry would outlast the
 // request's context, the answer is returned at once instead of waiting in vain.
 func TestTransportNoWaitPastDeadline(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var calls atomic.Int64
 		tr, _, _ := newTestTransport(t)
@@ -656,6 +672,7 @@ func TestTransportNoWaitPastDeadline(t *testing.T) {
 // the wrapper only for net/http's Transport, which enforces it; a custom Base that
 // declares less than it sends is still capped.
 func TestTransportCapTrustsOnlyNetHTTP(t *testing.T) {
+	t.Parallel()
 	tr, _, _ := newTestTransport(t)
 	tr.MaxResponseBody = 50
 	tr.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -677,6 +694,7 @@ func TestTransportCapTrustsOnlyNetHTTP(t *testing.T) {
 // for its own host only; another service that says the same token expired still gets
 // a renewal and a replay.
 func TestTransportRefusedTokenPerHost(t *testing.T) {
+	t.Parallel()
 	refusing := newServiceServer(t, connectInvalid)
 	expiring := newServiceServer(t, connectInvalid, ok200)
 	tr, src, _ := newTestTransport(t)
@@ -703,11 +721,12 @@ func TestTransportRefusedTokenPerHost(t *testing.T) {
 // TestTransportStatsAndLogs: renewals, retries and tokens refused even fresh are
 // counted and logged, without the token.
 func TestTransportStatsAndLogs(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	svc := newServiceServer(t, connectInvalid, canned{status: 503}, ok200)
 	refusing := newServiceServer(t, connectInvalid)
 	tr, _, _ := newTestTransport(t)
-	tr.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tr.logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for _, url := range []string{svc.URL, refusing.URL} {
 		req, _ := http.NewRequest(http.MethodGet, url+"/svc?searchnumber=5565144408", nil)
 		resp, err := tr.RoundTrip(req)
@@ -718,7 +737,7 @@ func TestTransportStatsAndLogs(t *testing.T) {
 	}
 	// svc: renewal (tok-1 → tok-2), retry after the 503. refusing: renewal (tok-2 →
 	// tok-3), then tok-3 refused too.
-	if got, want := tr.Stats(), (TransportStats{Renewals: 2, Retries: 1, RefusedFresh: 1}); got != want {
+	if got, want := tr.counts(), (transportStats{Renewals: 2, Retries: 1, RefusedFresh: 1}); got != want {
 		t.Errorf("Stats() = %+v; want %+v", got, want)
 	}
 	out := logs.String()

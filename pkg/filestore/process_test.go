@@ -128,19 +128,18 @@ func TestKilledMidWriteKeepsPreviousValue(t *testing.T) {
 	}
 }
 
-// newChildCache is what a process does to get tokens through the file store: an
-// Authenticator whose guard and a Cache whose token are shared through s.
+// newChildCache is what a process does to get tokens through the file store: a
+// Client whose guard and token cache are shared through s (New sets both, with
+// StoreTimeout, from AuthConfig).
 func newChildCache(s *Store, url string) (*csconnect.Cache, error) {
-	auth, err := csconnect.NewAuthenticator(csconnect.AuthConfig{
+	c, err := csconnect.New(csconnect.Config{Auth: csconnect.AuthConfig{
 		BaseURL: url, Username: "file-user", Password: "file-password",
 		Store: s, StoreTimeout: 5 * time.Second,
-	})
+	}})
 	if err != nil {
 		return nil, err
 	}
-	return csconnect.NewCache(auth, csconnect.CacheOptions{
-		Store: s, StoreKey: s.Fingerprint("file-user"), StoreTimeout: 5 * time.Second,
-	}), nil
+	return c.Tokens, nil
 }
 
 // Two processes, each with its own csconnect.Cache on the file store, asking for a
