@@ -190,7 +190,7 @@ var tokenHints = map[int]string{
 func tokenExitCode(err error) int {
 	var guardErr *csconnect.GuardError
 	switch {
-	case errors.As(err, &guardErr) && guardErr.Reason == csconnect.GuardRejected:
+	case errors.As(err, &guardErr) && errors.Is(guardErr, csconnect.ErrInvalidCredentials):
 		// A password rejected before (this run or, through the cache directory, an
 		// earlier one): the verdict is the 401's.
 		return exitTokenRejected

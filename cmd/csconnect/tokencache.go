@@ -54,30 +54,23 @@ func tokenStoreKey(store *filestore.Store, username, password string) string {
 // The guard's state (a rejected password, a lockout) is read from and written to the
 // store. timeout bounds the whole call.
 func cachedToken(ctx context.Context, cfg csconnect.AuthConfig, store *filestore.Store, timeout time.Duration, log *slog.Logger) (*csconnect.Token, error) {
-	cfg.Store = store
+	cfg.Store = leaseFor{store, timeout}
 	cfg.StoreTimeout = cliStoreTimeout
 	cfg.Logger = log
-	auth, err := csconnect.NewAuthenticator(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer auth.CloseIdleConnections()
-	cache := csconnect.NewCache(auth, csconnect.CacheOptions{
+	c, err := csconnect.New(csconnect.Config{Auth: cfg, Cache: csconnect.CacheOptions{
 		// A process that runs once cannot refresh in the background, so for it the
 		// advisory point is where a stored token stops being adopted: the cache adopts
 		// a stored token only before its mandatory window.
-		MandatoryWindow: csconnect.DefaultAdvisoryWindow,
+		MandatoryWindow: advisoryWindow,
 		AdvisoryJitter:  -1,
 		FetchTimeout:    timeout,
-		Store:           store,
 		StoreKey:        tokenStoreKey(store, cfg.Username, cfg.Password),
-		StoreTimeout:    cliStoreTimeout,
-		// The holder authenticates with retries within timeout; the others wait for
-		// it as long (a holder that dies frees the lease at once: its lock goes).
-		LeaseTTL: timeout,
-		Logger:   log,
-	})
-	defer cache.Close()
+	}})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	cache := c.Tokens
 	tok, err := cache.Token(ctx)
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		// The cache returns the bare context error; say what ended it (a signal).
@@ -85,6 +78,21 @@ func cachedToken(ctx context.Context, cfg csconnect.AuthConfig, store *filestore
 	}
 	return tok, err
 }
+
+// advisoryWindow is the library's default advisory window: the vendor's "refresh
+// after about 55 minutes" of a one-hour token.
+const advisoryWindow = 5 * time.Minute
+
+// leaseFor is the store with the refresh lease held as long as one invocation may
+// run: the holder authenticates with retries within timeout, and the others wait for
+// it as long (a holder that dies frees the lease at once: its lock goes).
+type leaseFor struct {
+	*filestore.Store
+	timeout time.Duration
+}
+
+// LeaseTiming gives the lease's lifetime and the library's default poll interval.
+func (l leaseFor) LeaseTiming() (ttl, poll time.Duration) { return l.timeout, 200 * time.Millisecond }
 
 // resetGuard records a reset of the guard of username in store: every rejection and
 // lockout recorded before now is forgotten, by the next invocation and by every other

@@ -162,8 +162,8 @@ func TestTokenCacheAdvisoryPoint(t *testing.T) {
 		left   time.Duration // life left in the planted token
 		reused bool
 	}{
-		{"before", csconnect.DefaultAdvisoryWindow + 30*time.Second, true},
-		{"after", csconnect.DefaultAdvisoryWindow - 30*time.Second, false},
+		{"before", advisoryWindow + 30*time.Second, true},
+		{"after", advisoryWindow - 30*time.Second, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			is := newIssuer(t)
