@@ -82,6 +82,8 @@ type AuthConfig struct {
 	// jitter over min(RetryMaxDelay, RetryBaseDelay·2^(n-1)). Defaults 1s and 30s. A
 	// Retry-After longer than RetryMaxDelay ends the retries.
 	RetryBaseDelay, RetryMaxDelay time.Duration
+	// Hooks receives each attempt's events (see Hooks); nil: none.
+	Hooks *Hooks
 
 	now   func() time.Time                           // clock; default time.Now
 	rand  func(int64) int64                          // jitter source in [0, n)
@@ -292,6 +294,7 @@ func (a *Authenticator) ResetGuard(ctx context.Context) error {
 	case a.guard == nil:
 		return errZeroAuthenticator
 	}
+	defer a.observeGuard(ctx, a.now())
 	if err := a.guard.reset(ctx, a.now()); err != nil {
 		return fmt.Errorf("csconnect: resetting the shared guard: %w", err)
 	}
@@ -329,28 +332,34 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 		if ctx.Err() != nil { // nothing is sent, so nothing is spent
 			return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
 		}
+		actx := a.cfg.Hooks.authenticateStart(ctx, n)
 		admitted := a.now()
-		reservation, err := a.guard.admit(ctx, admitted, last)
+		reservation, err := a.guard.admit(actx, admitted, last)
 		if err != nil {
+			a.observeAttempt(actx, n, admitted, err, -1)
 			a.log.WarnContext(ctx, "csconnect: authenticate refused by the guard", "err", err)
 			return nil, err
 		}
-		tok, sent, err := a.attemptTraced(ctx, n)
+		tok, sent, err := a.attemptTraced(actx, n)
 		if !sent {
 			a.guard.refund(reservation, a.now()) // the budget pays only for requests sent
 		}
 		if err == nil {
 			a.guard.succeeded(ctx, admitted)
+			a.observeAttempt(actx, n, admitted, nil, -1)
 			return tok, nil
 		}
 		retryAfter, hasRetryAfter, transient := a.judge(ctx, err)
 		if !transient {
+			a.observeAttempt(actx, n, admitted, err, -1)
 			return nil, err
 		}
 		d, again := a.retry.wait(ctx, n, retryAfter, hasRetryAfter)
 		if !again {
+			a.observeAttempt(actx, n, admitted, err, -1)
 			return nil, err
 		}
+		a.observeAttempt(actx, n, admitted, err, d)
 		a.log.WarnContext(ctx, "csconnect: authenticate failed, retrying", "attempt", n, "wait", d, "err", err)
 		last = err
 		if serr := a.retry.sleep(ctx, d); serr != nil {

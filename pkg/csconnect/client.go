@@ -1,6 +1,7 @@
 package csconnect
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -52,6 +53,10 @@ type Config struct {
 	// ErrResponseTooLarge (the generated methods return that error) instead of
 	// buffering without bound. Zero or negative means DefaultMaxResponseBody (16 MiB).
 	MaxResponseBody int64
+	// Hooks receives the token layer's events (see Hooks), for traces and metrics;
+	// it is the default of Auth.Hooks and Cache.Hooks and the Transport's. Default
+	// none.
+	Hooks *Hooks
 }
 
 // ErrRawAuthenticate is returned by Client's Authenticate methods, which must not be
@@ -106,6 +111,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		return nil, err
 	}
+	cfg.Auth.Hooks = cmp.Or(cfg.Auth.Hooks, cfg.Hooks)
 	auth, err := NewAuthenticator(cfg.Auth)
 	if err != nil {
 		return nil, err
@@ -120,6 +126,7 @@ func New(cfg Config) (*Client, error) {
 	if opts.Logger == nil {
 		opts.Logger = cfg.Auth.Logger
 	}
+	opts.Hooks = cmp.Or(opts.Hooks, cfg.Hooks)
 	base := cfg.Base
 	var ownBase *http.Transport
 	if base == nil {
@@ -136,7 +143,7 @@ func New(cfg Config) (*Client, error) {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxResponseBody
 	}
-	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody, Logger: cfg.Auth.Logger}}
+	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody, Logger: cfg.Auth.Logger, Hooks: cfg.Hooks}}
 	gen, err := datecheck.NewClientWithResponses(cfg.ServiceURL, datecheck.WithHTTPClient(hc))
 	if err != nil {
 		_ = cache.Close()

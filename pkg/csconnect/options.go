@@ -103,6 +103,8 @@ type CacheOptions struct {
 	// CountHits makes Stats count cache hits. Off by default: a shared atomic counter
 	// on the fast path costs more than the rest of it under parallel load.
 	CountHits bool
+	// Hooks receives each fetch's and renewal's events (see Hooks); nil: none.
+	Hooks *Hooks
 }
 
 // withDefaults returns o with every zero field set to its default.

@@ -87,6 +87,8 @@ type Transport struct {
 	// Warn line when a service refuses even a freshly renewed token; never the token.
 	// Nil: no logging. New sets AuthConfig.Logger.
 	Logger *slog.Logger
+	// Hooks receives each replay's and retry's events (see Hooks); nil: none.
+	Hooks *Hooks
 
 	stats        transportCounters
 	bearer       bearerMemo
@@ -201,6 +203,7 @@ func mayRetry(p RetryPolicy, attempt int, req *http.Request) bool {
 // context ended, or no token) it closes req's body.
 func (t *Transport) waitRetry(ctx context.Context, req *http.Request, attempt int, d time.Duration, status int, failure error) (*Token, error) {
 	t.stats.retries.Add(1)
+	t.Hooks.retried(ctx, attempt, d, status)
 	if t.Logger != nil && t.Logger.Enabled(ctx, slog.LevelDebug) {
 		args := []any{"endpoint", endpointName(req.Method, req.URL), "attempt", attempt, "wait", d}
 		if failure != nil {
@@ -330,6 +333,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			}
 			drain(ctx, resp)
 			t.stats.renewals.Add(1)
+			t.Hooks.replayed(ctx, resp.StatusCode)
 			if t.Logger != nil && t.Logger.Enabled(ctx, slog.LevelDebug) {
 				t.Logger.DebugContext(ctx, "csconnect: service says the token expired; renewed, replaying",
 					"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
