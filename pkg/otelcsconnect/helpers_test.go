@@ -231,7 +231,7 @@ func counts(t *testing.T, rm metricdata.ResourceMetrics, name, key string) map[s
 func attr(s tracetest.SpanStub, key string) string {
 	for _, kv := range s.Attributes {
 		if string(kv.Key) == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""
