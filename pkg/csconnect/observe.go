@@ -156,20 +156,28 @@ func (a *Authenticator) observeAttempt(ctx context.Context, n int, start time.Ti
 func (a *Authenticator) attemptDone(ctx context.Context, h *Hooks, n int, start time.Time, err error, wait time.Duration) {
 	now := a.now()
 	if h.AuthenticateDone != nil {
-		e := AuthenticateEvent{Attempt: n, Duration: now.Sub(start), Outcome: outcomeOf(err), RetryWait: max(wait, 0), Retry: wait >= 0}
-		var ge *GuardError
-		var api *APIError
-		switch {
-		case err == nil:
-			e.Status = 200
-		case errors.As(err, &ge):
-			e.Refused = ge.Reason
-		case errors.As(err, &api):
-			e.Status = api.StatusCode
+		e := AuthenticateEvent{Attempt: n, Duration: now.Sub(start), Outcome: outcomeOf(err), RetryWait: max(wait, 0), Retry: wait >= 0, Status: 200}
+		if err != nil {
+			e.Status, e.Refused = failure(err)
 		}
 		h.AuthenticateDone(ctx, e)
 	}
 	a.observeGuard(ctx, now)
+}
+
+// failure returns the status of a failed attempt's answer (0 if none) and the
+// guard's reason if it refused the attempt. Apart from attemptDone, so that a
+// success does not allocate the targets of errors.As.
+func failure(err error) (int, GuardReason) {
+	var ge *GuardError
+	if errors.As(err, &ge) {
+		return 0, ge.Reason
+	}
+	var api *APIError
+	if errors.As(err, &api) {
+		return api.StatusCode, ""
+	}
+	return 0, ""
 }
 
 // observeGuard reports the guard's lockout to h.GuardLocked, if any.

@@ -107,6 +107,11 @@ type observer struct {
 	requests, fetches, renewals, refusals, replays, retries metric.Int64Counter
 	duration                                                metric.Float64Histogram
 
+	// Measurement options built once, so that recording allocates nothing for them.
+	plain    metric.MeasurementOption            // the common attributes only
+	outcomes map[csconnect.Outcome]measurement   // by outcome
+	reasons  map[string]metric.MeasurementOption // by renewal or guard reason
+
 	expiry      atomic.Int64 // latest token's expiry, Unix nanoseconds; 0: none yet
 	lockedUntil atomic.Int64 // end of the guard's lockout, Unix nanoseconds; 0: none
 }
@@ -130,6 +135,7 @@ func New(cfg Config) (*csconnect.Hooks, error) {
 	if cfg.UserFingerprint != "" {
 		o.common = []attribute.KeyValue{keyFingerprint.String(cfg.UserFingerprint)}
 	}
+	o.options()
 	if err := o.instruments(mp.Meter(ScopeName)); err != nil {
 		return nil, err
 	}
@@ -182,7 +188,7 @@ func (o *observer) instruments(m metric.Meter) error {
 	if err != nil {
 		return err
 	}
-	common := metric.WithAttributes(o.common...)
+	common := o.plain
 	_, e = m.RegisterCallback(func(_ context.Context, obs metric.Observer) error {
 		now := o.now()
 		if exp := o.expiry.Load(); exp != 0 {
@@ -198,27 +204,80 @@ func (o *observer) instruments(m metric.Meter) error {
 	return e
 }
 
-// attrs returns the common attributes followed by kv, as a measurement option.
-func (o *observer) attrs(kv ...attribute.KeyValue) metric.MeasurementOption {
-	return metric.WithAttributes(append(kv, o.common...)...)
+// measurement is an attribute and its measurement option (with the common ones),
+// as the argument lists of Add and Record: passing a slice built once spares each
+// call the allocation of its variadic argument.
+type measurement struct {
+	kv     attribute.KeyValue
+	add    []metric.AddOption
+	record []metric.RecordOption
+}
+
+func newMeasurement(kv attribute.KeyValue, opt metric.MeasurementOption) measurement {
+	return measurement{kv, []metric.AddOption{opt}, []metric.RecordOption{opt}}
+}
+
+// options builds the measurement options of every known attribute value.
+func (o *observer) options() {
+	with := func(kv attribute.KeyValue) metric.MeasurementOption {
+		return metric.WithAttributeSet(attribute.NewSet(append([]attribute.KeyValue{kv}, o.common...)...))
+	}
+	o.plain = metric.WithAttributeSet(attribute.NewSet(o.common...))
+	o.outcomes = map[csconnect.Outcome]measurement{}
+	for _, oc := range []csconnect.Outcome{csconnect.OutcomeOK, csconnect.OutcomeInvalidCredentials, csconnect.OutcomeAccountInactive,
+		csconnect.OutcomeLockedOut, csconnect.OutcomeRateLimited, csconnect.OutcomeServerError, csconnect.OutcomeNetwork, csconnect.OutcomeContract} {
+		kv := keyOutcome.String(string(oc))
+		o.outcomes[oc] = newMeasurement(kv, with(kv))
+	}
+	o.reasons = map[string]metric.MeasurementOption{}
+	for _, r := range []string{string(csconnect.RenewalAdvisory), string(csconnect.RenewalMandatory), string(csconnect.RenewalExpiredAnswer),
+		"rejected", "locked_out", "budget", "identical_requests", "other"} {
+		o.reasons[r] = with(keyReason.String(r))
+	}
+}
+
+// outcome returns the measurement of an outcome.
+func (o *observer) outcome(oc csconnect.Outcome) measurement {
+	if m, ok := o.outcomes[oc]; ok {
+		return m
+	}
+	kv := keyOutcome.String(string(oc)) // an outcome added to csconnect since
+	return newMeasurement(kv, metric.WithAttributes(append([]attribute.KeyValue{kv}, o.common...)...))
+}
+
+// reason returns the measurement option of a renewal or guard reason.
+func (o *observer) reason(r string) metric.MeasurementOption {
+	if opt, ok := o.reasons[r]; ok {
+		return opt
+	}
+	return metric.WithAttributes(append([]attribute.KeyValue{keyReason.String(r)}, o.common...)...)
 }
 
 func (o *observer) authenticateStart(ctx context.Context, attempt int) context.Context {
-	ctx, _ = o.tracer.Start(ctx, "csconnect.authenticate",
-		trace.WithAttributes(append([]attribute.KeyValue{keyAttempt.Int(attempt)}, o.common...)...))
+	ctx, span := o.tracer.Start(ctx, "csconnect.authenticate")
+	if span.IsRecording() { // spares a no-op tracer the attributes
+		span.SetAttributes(keyAttempt.Int(attempt))
+		span.SetAttributes(o.common...)
+	}
 	return ctx
 }
 
 func (o *observer) authenticateDone(ctx context.Context, e csconnect.AuthenticateEvent) {
-	span := trace.SpanFromContext(ctx)
-	outcome := keyOutcome.String(string(e.Outcome))
+	m := o.outcome(e.Outcome)
 	if e.Refused != "" {
-		o.refusals.Add(ctx, 1, o.attrs(keyReason.String(guardReason(e.Refused))))
-		span.SetAttributes(outcome, keyGuard.String("refused"), keyGuardReason.String(guardReason(e.Refused)))
+		o.refusals.Add(ctx, 1, o.reason(guardReason(e.Refused)))
 	} else {
-		o.requests.Add(ctx, 1, o.attrs(outcome))
-		o.duration.Record(ctx, e.Duration.Seconds(), o.attrs(outcome))
-		span.SetAttributes(outcome, keyGuard.String("admitted"))
+		o.requests.Add(ctx, 1, m.add...)
+		o.duration.Record(ctx, e.Duration.Seconds(), m.record...)
+	}
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return // nothing to annotate or end: no span was started for the attempt
+	}
+	if e.Refused != "" {
+		span.SetAttributes(m.kv, keyGuard.String("refused"), keyGuardReason.String(guardReason(e.Refused)))
+	} else {
+		span.SetAttributes(m.kv, keyGuard.String("admitted"))
 	}
 	if e.Status != 0 {
 		span.SetAttributes(keyStatus.Int(e.Status))
@@ -248,18 +307,24 @@ func guardReason(r csconnect.GuardReason) string {
 }
 
 func (o *observer) fetchStart(ctx context.Context) context.Context {
-	ctx, _ = o.tracer.Start(ctx, "csconnect.token.fetch", trace.WithAttributes(o.common...))
+	ctx, span := o.tracer.Start(ctx, "csconnect.token.fetch")
+	if span.IsRecording() {
+		span.SetAttributes(o.common...)
+	}
 	return ctx
 }
 
 func (o *observer) fetchDone(ctx context.Context, e csconnect.FetchEvent) {
-	outcome := keyOutcome.String(string(e.Outcome))
-	o.fetches.Add(ctx, 1, o.attrs(outcome))
+	m := o.outcome(e.Outcome)
+	o.fetches.Add(ctx, 1, m.add...)
 	if !e.Expiry.IsZero() {
 		o.expiry.Store(e.Expiry.UnixNano())
 	}
 	span := trace.SpanFromContext(ctx)
-	span.SetAttributes(outcome)
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(m.kv)
 	if e.Outcome != csconnect.OutcomeOK {
 		span.SetStatus(codes.Error, string(e.Outcome))
 	}
@@ -267,23 +332,30 @@ func (o *observer) fetchDone(ctx context.Context, e csconnect.FetchEvent) {
 }
 
 func (o *observer) renewal(ctx context.Context, reason csconnect.RenewalReason) {
-	r := keyReason.String(string(reason))
-	o.renewals.Add(ctx, 1, o.attrs(r))
-	trace.SpanFromContext(ctx).AddEvent("csconnect.token.renewal", trace.WithAttributes(r))
+	o.renewals.Add(ctx, 1, o.reason(string(reason)))
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.AddEvent("csconnect.token.renewal", trace.WithAttributes(keyReason.String(string(reason))))
+	}
 }
 
 func (o *observer) replay(ctx context.Context, e csconnect.ReplayEvent) {
-	o.replays.Add(ctx, 1, o.attrs())
-	trace.SpanFromContext(ctx).AddEvent("csconnect.transport.replay", trace.WithAttributes(keyStatus.Int(e.Status)))
+	o.replays.Add(ctx, 1, o.plain)
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.AddEvent("csconnect.transport.replay", trace.WithAttributes(keyStatus.Int(e.Status)))
+	}
 }
 
 func (o *observer) retry(ctx context.Context, e csconnect.RetryEvent) {
-	o.retries.Add(ctx, 1, o.attrs())
+	o.retries.Add(ctx, 1, o.plain)
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
 	kv := []attribute.KeyValue{keyAttempt.Int(e.Attempt), keyRetryWait.Float64(e.Wait.Seconds())}
 	if e.Status != 0 {
 		kv = append(kv, keyStatus.Int(e.Status))
 	}
-	trace.SpanFromContext(ctx).AddEvent("csconnect.transport.retry", trace.WithAttributes(kv...))
+	span.AddEvent("csconnect.transport.retry", trace.WithAttributes(kv...))
 }
 
 func (o *observer) guardLocked(_ context.Context, until time.Time) {
