@@ -56,6 +56,7 @@ type Authenticator struct {
 	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
 	sem      chan struct{} // one authenticate in flight
+	hooks    *Hooks
 }
 
 // NewAuthenticator checks cfg and returns an Authenticator. It sends nothing: a
@@ -125,6 +126,7 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		sleep:    cfg.sleep,
 		now:      cfg.now,
 		sem:      make(chan struct{}, 1),
+		hooks:    cfg.Hooks,
 	}, nil
 }
 
@@ -190,6 +192,7 @@ func (a *Authenticator) ResetGuard(ctx context.Context) error {
 	case a.guard == nil:
 		return errZeroAuthenticator
 	}
+	defer a.observeGuard(ctx, a.now())
 	if err := a.guard.reset(ctx, a.now()); err != nil {
 		return fmt.Errorf("csconnect: resetting the shared guard: %w", err)
 	}
@@ -227,28 +230,34 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 		if ctx.Err() != nil { // nothing is sent, so nothing is spent
 			return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
 		}
+		actx := a.hooks.authenticateStart(ctx, n)
 		admitted := a.now()
-		reservation, err := a.guard.admit(ctx, admitted, last)
+		reservation, err := a.guard.admit(actx, admitted, last)
 		if err != nil {
+			a.observeAttempt(actx, n, admitted, err, -1)
 			a.log.WarnContext(ctx, "csconnect: authenticate refused by the guard", "err", err)
 			return nil, err
 		}
-		tok, sent, err := a.attemptTraced(ctx, n)
+		tok, sent, err := a.attemptTraced(actx, n)
 		if !sent {
 			a.guard.refund(reservation, a.now()) // the budget pays only for requests sent
 		}
 		if err == nil {
 			a.guard.succeeded(ctx, admitted)
+			a.observeAttempt(actx, n, admitted, nil, -1)
 			return tok, nil
 		}
 		retryAfter, hasRetryAfter, transient := a.judge(ctx, err)
 		if !transient {
+			a.observeAttempt(actx, n, admitted, err, -1)
 			return nil, err
 		}
 		d, again := a.retry.wait(ctx, n, retryAfter, hasRetryAfter, a.rand)
 		if !again {
+			a.observeAttempt(actx, n, admitted, err, -1)
 			return nil, err
 		}
+		a.observeAttempt(actx, n, admitted, err, d)
 		a.log.WarnContext(ctx, "csconnect: authenticate failed, retrying", "attempt", n, "wait", d, "err", err)
 		last = err
 		if serr := a.sleep(ctx, d); serr != nil {

@@ -154,6 +154,7 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 	ctx, cancel := context.WithTimeout(parent, c.opts.FetchTimeout)
 	defer cancel()
 	defer context.AfterFunc(c.closeCtx, cancel)()
+	ctx = c.observeFetch(ctx, seen)
 
 	tok, err := c.obtainSafe(ctx)
 	if err != nil && c.closeCtx.Err() != nil {
@@ -163,6 +164,7 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 	if err == nil && tok.Expired(now) {
 		err = errors.Join(ErrContract, errors.New("csconnect: token source returned an expired token"))
 	}
+	c.observeFetched(ctx, tok, err)
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
 		if errors.As(err, new(*GuardError)) {

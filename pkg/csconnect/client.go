@@ -1,6 +1,7 @@
 package csconnect
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -59,6 +60,7 @@ func New(cfg Config) (*Client, error) {
 		opts.StoreKey = opts.Store.Fingerprint(cfg.Auth.Username)
 	}
 	opts.logger, opts.storeTimeout = cfg.Auth.Logger, cfg.Auth.StoreTimeout
+	opts.Hooks = cmp.Or(opts.Hooks, cfg.Auth.Hooks)
 	base := cfg.Base
 	var ownBase *http.Transport
 	if base == nil {
@@ -72,7 +74,7 @@ func New(cfg Config) (*Client, error) {
 	if maxBody <= 0 {
 		maxBody = defaultMaxResponseBody
 	}
-	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody, logger: cfg.Auth.Logger}}
+	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody, logger: cfg.Auth.Logger, Hooks: cfg.Auth.Hooks}}
 	gen, err := datecheck.NewClientWithResponses(cfg.ServiceURL, datecheck.WithHTTPClient(hc))
 	if err != nil {
 		_ = cache.Close()

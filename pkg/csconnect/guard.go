@@ -50,6 +50,21 @@ const (
 	guardRepeated guardReason = "identical requests limit"
 )
 
+// name is the reason as Hooks report it (AuthenticateEvent.Refused).
+func (r guardReason) name() string {
+	switch r {
+	case guardRejected:
+		return "rejected"
+	case guardLockedOut:
+		return "locked_out"
+	case guardBudget:
+		return "budget"
+	case guardRepeated:
+		return "identical_requests"
+	}
+	return "other"
+}
+
 // GuardError is returned when csconnect refused to send an authenticate request
 // because of what it remembers, without touching the network: credentials rejected
 // before, a lockout not over, too many identical requests, or a spent budget. It

@@ -102,6 +102,9 @@ type CacheOptions struct {
 	// logger receives refresh, failure and store events (AuthConfig.Logger, set by
 	// New); tokens by expiry only. Default: discard.
 	logger *slog.Logger
+	// Hooks receives each fetch's and renewal's events (see Hooks); nil: none. New
+	// sets AuthConfig.Hooks when this is nil.
+	Hooks *Hooks
 }
 
 // leaseTimer is a Store that times its own refresh lease (see Store).
@@ -198,6 +201,10 @@ type AuthConfig struct {
 	// errors, timeouts; a 429 is a lockout, not retried). Zero fields mean
 	// RetryPolicy's authenticate defaults: 3 attempts, 1 s to 30 s.
 	Retry RetryPolicy
+	// Hooks receives the token layer's events (see Hooks), for traces and metrics:
+	// each authenticate attempt's, and, in the client New builds, the cache's and the
+	// transport's. Default none.
+	Hooks *Hooks
 
 	now   func() time.Time                           // clock; default time.Now
 	rand  func(int64) int64                          // jitter source in [0, n)

@@ -48,6 +48,9 @@ type Transport struct {
 	// Warn line when a service refuses even a freshly renewed token; never the token.
 	// Nil: no logging. New sets AuthConfig.Logger.
 	logger *slog.Logger
+	// Hooks receives each replay's and retry's events (see Hooks); nil: none. New
+	// sets AuthConfig.Hooks.
+	Hooks *Hooks
 
 	stats        transportCounters
 	bearer       bearerMemo
@@ -123,6 +126,7 @@ func mayRetry(p RetryPolicy, attempt int, req *http.Request) bool {
 // wait (the caller's context) or the token.
 func (t *Transport) waitRetry(ctx context.Context, req *http.Request, attempt int, d time.Duration, status int, failure error) (*Token, error) {
 	t.stats.retries.Add(1)
+	t.Hooks.retried(ctx, attempt, d, status)
 	if t.logger != nil && t.logger.Enabled(ctx, slog.LevelDebug) {
 		args := []any{"endpoint", endpointName(req.Method, req.URL), "attempt", attempt, "wait", d}
 		if failure != nil {
@@ -280,6 +284,7 @@ func (t *Transport) renew(ctx context.Context, req *http.Request, resp *http.Res
 	}
 	drain(ctx, resp)
 	t.stats.renewals.Add(1)
+	t.Hooks.replayed(ctx, resp.StatusCode)
 	if t.logger != nil && t.logger.Enabled(ctx, slog.LevelDebug) {
 		t.logger.DebugContext(ctx, "csconnect: service says the token expired; renewed, replaying",
 			"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)

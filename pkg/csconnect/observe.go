@@ -1,0 +1,241 @@
+package csconnect
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Hooks receives the token layer's events, for traces and metrics; package
+// github.com/csconnect/csconnect/pkg/otelcsconnect builds a *Hooks that turns them
+// into OpenTelemetry spans and instruments. Set it in AuthConfig.Hooks (New gives it
+// to the cache and the transport it builds; set CacheOptions.Hooks and
+// Transport.Hooks too when composing by hand).
+//
+// Every field is optional. A nil *Hooks costs one nil check per event, and the
+// events are all off the warm path: a cached token and a request that is neither
+// replayed nor retried call no hook. Events carry no password, no token and no
+// username. Hooks are called synchronously by the call they describe, possibly from
+// many goroutines at once: they must be quick and safe for concurrent use.
+type Hooks struct {
+	// AuthenticateStart is called before each authenticate attempt, before the
+	// guard's check. The context it returns (say, with a span) is the attempt's:
+	// the guard's Store calls and the HTTP request run under it, and it is passed
+	// to AuthenticateDone.
+	AuthenticateStart func(ctx context.Context, attempt int) context.Context
+	// AuthenticateDone is called once after each attempt AuthenticateStart saw.
+	AuthenticateDone func(ctx context.Context, e AuthenticateEvent)
+	// FetchStart is called when a Cache starts fetching a token (from its Store or
+	// its source); the context it returns is the fetch's, passed to the source and
+	// to FetchDone. A fetch is shared by every caller waiting on it and runs under
+	// the context of the caller that started it, without its cancellation.
+	FetchStart func(ctx context.Context) context.Context
+	// FetchDone is called once after each fetch FetchStart saw.
+	FetchDone func(ctx context.Context, e FetchEvent)
+	// Renewal is called when a token in use is being replaced: by a Cache (advisory
+	// or mandatory window, or expired) under its fetch's context, or by a Transport
+	// after a service said the token expired, under the request's context.
+	Renewal func(ctx context.Context, reason RenewalReason)
+	// Replay is called when a Transport replays a request with a renewed token.
+	Replay func(ctx context.Context, e ReplayEvent)
+	// Retry is called when a Transport is about to wait and retry a request after a
+	// transient failure.
+	Retry func(ctx context.Context, e RetryEvent)
+	// GuardLocked is called after each authenticate attempt and on ResetGuard with
+	// the end of the guard's lockout or pause (zero when there is none), so a
+	// gauge can say whether authenticate is locked now.
+	GuardLocked func(ctx context.Context, until time.Time)
+}
+
+// Outcome classifies how an authenticate attempt or a token fetch ended, in the
+// words of metric attributes.
+type Outcome string
+
+// The outcomes. A 400 counts as OutcomeInvalidCredentials, as the guard treats it;
+// a refusal by the guard has the outcome of the answer that set it.
+const (
+	OutcomeOK                 Outcome = "ok"
+	OutcomeInvalidCredentials Outcome = "invalid_credentials"
+	OutcomeAccountInactive    Outcome = "account_inactive"
+	OutcomeLockedOut          Outcome = "locked_out"
+	OutcomeRateLimited        Outcome = "rate_limited"
+	OutcomeServerError        Outcome = "server_error"
+	OutcomeNetwork            Outcome = "network" // no answer: connection, timeout, cancellation
+	OutcomeContract           Outcome = "contract"
+)
+
+// RenewalReason says why a token in use is being replaced.
+type RenewalReason string
+
+// The renewal reasons.
+const (
+	// RenewalAdvisory: the token entered its advisory window; callers do not wait.
+	RenewalAdvisory RenewalReason = "advisory"
+	// RenewalMandatory: the token entered its mandatory window or expired; callers
+	// wait for the new one.
+	RenewalMandatory RenewalReason = "mandatory"
+	// RenewalExpiredAnswer: a service answered that the token expired (Transport).
+	RenewalExpiredAnswer RenewalReason = "expired_answer"
+)
+
+// AuthenticateEvent describes one authenticate attempt.
+type AuthenticateEvent struct {
+	Attempt int // 1 for the first attempt of a Token call
+	// Duration runs from the attempt's start (the guard's check) to its answer, or
+	// to the guard's refusal, on the Authenticator's clock.
+	Duration time.Duration
+	// Status is the HTTP status of the answer; 0 when there was none (no answer, a
+	// guard refusal) or a 200 broke the contract.
+	Status  int
+	Outcome Outcome
+	// Refused is the guard's reason when it refused the attempt (nothing was sent):
+	// "rejected" (these credentials were refused before), "locked_out", "budget" or
+	// "identical_requests"; empty when the guard admitted it.
+	Refused string
+	// RetryWait is the wait before the next attempt when another follows; Retry
+	// says whether one does.
+	RetryWait time.Duration
+	Retry     bool
+}
+
+// FetchEvent describes one token fetch by a Cache.
+type FetchEvent struct {
+	Outcome Outcome
+	// Expiry is the new token's expiry; zero when the fetch failed.
+	Expiry time.Time
+}
+
+// ReplayEvent describes a request a Transport replays with a renewed token.
+type ReplayEvent struct {
+	Status int // the status of the answer that said the token expired
+}
+
+// RetryEvent describes a Transport retry.
+type RetryEvent struct {
+	Attempt int           // the attempt that failed, 1 for the first
+	Status  int           // its answer's status; 0 when there was none
+	Wait    time.Duration // the wait before the next attempt
+}
+
+// outcomeOf classifies err (nil is OutcomeOK).
+func outcomeOf(err error) Outcome {
+	var api *APIError
+	switch {
+	case err == nil:
+		return OutcomeOK
+	case errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrBadRequest):
+		return OutcomeInvalidCredentials
+	case errors.Is(err, ErrAccountInactive):
+		return OutcomeAccountInactive
+	case errors.Is(err, ErrLockedOut):
+		return OutcomeLockedOut
+	case errors.Is(err, ErrRateLimited):
+		return OutcomeRateLimited
+	case errors.Is(err, ErrServer):
+		return OutcomeServerError
+	case errors.Is(err, ErrContract), errors.Is(err, ErrInvalidInput), errors.As(err, &api):
+		return OutcomeContract
+	}
+	return OutcomeNetwork
+}
+
+// authenticateStart calls h.AuthenticateStart, if any.
+func (h *Hooks) authenticateStart(ctx context.Context, attempt int) context.Context {
+	if h == nil || h.AuthenticateStart == nil {
+		return ctx
+	}
+	return h.AuthenticateStart(ctx, attempt)
+}
+
+// observeAttempt reports attempt n, started at start, that ended with err: wait is
+// the wait before the next attempt, negative when none follows.
+func (a *Authenticator) observeAttempt(ctx context.Context, n int, start time.Time, err error, wait time.Duration) {
+	if h := a.hooks; h != nil {
+		a.attemptDone(ctx, h, n, start, err, wait)
+	}
+}
+
+func (a *Authenticator) attemptDone(ctx context.Context, h *Hooks, n int, start time.Time, err error, wait time.Duration) {
+	now := a.now()
+	if h.AuthenticateDone != nil {
+		e := AuthenticateEvent{Attempt: n, Duration: now.Sub(start), Outcome: outcomeOf(err), RetryWait: max(wait, 0), Retry: wait >= 0, Status: 200}
+		if err != nil {
+			e.Status, e.Refused = failure(err)
+		}
+		h.AuthenticateDone(ctx, e)
+	}
+	a.observeGuard(ctx, now)
+}
+
+// failure returns the status of a failed attempt's answer (0 if none) and the
+// guard's reason if it refused the attempt. Apart from attemptDone, so that a
+// success does not allocate the targets of errors.As.
+func failure(err error) (int, string) {
+	var ge *GuardError
+	if errors.As(err, &ge) {
+		return 0, ge.reason.name()
+	}
+	var api *APIError
+	if errors.As(err, &api) {
+		return api.StatusCode, ""
+	}
+	return 0, ""
+}
+
+// observeGuard reports the guard's lockout to h.GuardLocked, if any.
+func (a *Authenticator) observeGuard(ctx context.Context, now time.Time) {
+	if h := a.hooks; h != nil && h.GuardLocked != nil {
+		h.GuardLocked(ctx, a.guard.status(now).LockedUntil)
+	}
+}
+
+// observeFetch reports the start of a fetch replacing seen (a renewal when seen
+// holds a token) and returns the fetch's context.
+func (c *Cache) observeFetch(ctx context.Context, seen *entry) context.Context {
+	h := c.opts.Hooks
+	if h == nil {
+		return ctx
+	}
+	if h.FetchStart != nil {
+		ctx = h.FetchStart(ctx)
+	}
+	if h.Renewal != nil && seen != nil && seen.tok != nil {
+		reason := RenewalMandatory
+		if now := c.now(); now.Before(seen.mandatoryAt) && !seen.tok.Expired(now) {
+			reason = RenewalAdvisory
+		}
+		h.Renewal(ctx, reason)
+	}
+	return ctx
+}
+
+// observeFetched reports the end of a fetch.
+func (c *Cache) observeFetched(ctx context.Context, tok *Token, err error) {
+	if h := c.opts.Hooks; h != nil && h.FetchDone != nil {
+		e := FetchEvent{Outcome: outcomeOf(err)}
+		if err == nil {
+			e.Expiry = tok.Expiry
+		}
+		h.FetchDone(ctx, e)
+	}
+}
+
+// replayed reports a Transport's renewal and replay after an expired answer.
+func (h *Hooks) replayed(ctx context.Context, status int) {
+	if h == nil {
+		return
+	}
+	if h.Renewal != nil {
+		h.Renewal(ctx, RenewalExpiredAnswer)
+	}
+	if h.Replay != nil {
+		h.Replay(ctx, ReplayEvent{Status: status})
+	}
+}
+
+// retried reports a Transport's retry.
+func (h *Hooks) retried(ctx context.Context, attempt int, wait time.Duration, status int) {
+	if h != nil && h.Retry != nil {
+		h.Retry(ctx, RetryEvent{Attempt: attempt, Status: status, Wait: wait})
+	}
+}

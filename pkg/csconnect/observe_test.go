@@ -1,0 +1,158 @@
+package csconnect
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// hookLog records the events a Hooks receives, one line each.
+type hookLog struct {
+	clock   *fakeClock // expiries and lockouts are reported relative to it
+	mu      sync.Mutex
+	lines   []string
+	fetched chan struct{} // receives after each FetchDone, if set
+}
+
+func (l *hookLog) add(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+// take returns the lines recorded since the last take.
+func (l *hookLog) take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := strings.Join(l.lines, "; ")
+	l.lines = nil
+	return s
+}
+
+type hookKey struct{}
+
+func (l *hookLog) hooks() *Hooks {
+	return &Hooks{
+		AuthenticateStart: func(ctx context.Context, n int) context.Context {
+			l.add("start %d", n)
+			return context.WithValue(ctx, hookKey{}, n)
+		},
+		AuthenticateDone: func(ctx context.Context, e AuthenticateEvent) {
+			if ctx.Value(hookKey{}) != e.Attempt {
+				l.add("done without the start's context")
+			}
+			l.add("done %d %d %s refused=%q retry=%v/%v", e.Attempt, e.Status, e.Outcome, e.Refused, e.Retry, e.RetryWait)
+		},
+		FetchStart: func(ctx context.Context) context.Context {
+			l.add("fetch")
+			return context.WithValue(ctx, hookKey{}, "fetch")
+		},
+		FetchDone: func(ctx context.Context, e FetchEvent) {
+			if ctx.Value(hookKey{}) != "fetch" {
+				l.add("fetched without the start's context")
+			}
+			l.add("fetched %s in %v", e.Outcome, e.Expiry.Sub(l.clock.now()))
+			if l.fetched != nil {
+				l.fetched <- struct{}{}
+			}
+		},
+		Renewal: func(_ context.Context, r RenewalReason) { l.add("renewal %s", r) },
+		Replay:  func(_ context.Context, e ReplayEvent) { l.add("replay %d", e.Status) },
+		Retry:   func(_ context.Context, e RetryEvent) { l.add("retry %d %d %v", e.Attempt, e.Status, e.Wait) },
+		GuardLocked: func(_ context.Context, until time.Time) {
+			if until.IsZero() {
+				l.add("unlocked")
+			} else {
+				l.add("locked %v", until.Sub(l.clock.now()))
+			}
+		},
+	}
+}
+
+// TestHooksAuthenticate: each attempt is reported once, under the context its
+// start returned, with status, outcome, guard decision and retry wait; the guard's
+// lockout follows each attempt and ResetGuard.
+func TestHooksAuthenticate(t *testing.T) {
+	e500 := reply(500, `{"error":{"code":"500","text":"Internal server error"}}`)
+	e429 := reply(429, `{"message":"Too many requests"}`, "Retry-After: 60")
+	srv := newTestServer(t, sequence(e500, tokenReply(), e429))
+	log := &hookLog{}
+	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Hooks = log.hooks() })
+	log.clock = a.clock
+
+	if _, err := a.Token(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	want := `start 1; done 1 500 server_error refused="" retry=true/500ms; unlocked; start 2; done 2 200 ok refused="" retry=false/0s; unlocked`
+	if got := log.take(); got != want {
+		t.Errorf("500 then 200: hooks saw\n%s\nwant\n%s", got, want)
+	}
+	if _, err := a.Token(t.Context()); err == nil {
+		t.Fatal("Token() after a 429 succeeded")
+	}
+	if _, err := a.Token(t.Context()); err == nil {
+		t.Fatal("Token() during the lockout succeeded")
+	}
+	want = `start 1; done 1 429 locked_out refused="" retry=false/0s; locked 1m0s; start 1; done 1 0 locked_out refused="locked_out" retry=false/0s; locked 1m0s`
+	if got := log.take(); got != want {
+		t.Errorf("429 then refusal: hooks saw\n%s\nwant\n%s", got, want)
+	}
+	if err := a.ResetGuard(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.take(); got != "unlocked" {
+		t.Errorf("ResetGuard: hooks saw %q; want unlocked", got)
+	}
+}
+
+// TestHooksCacheRenewals: a cold fetch is no renewal; the advisory window and the
+// mandatory window each make one renewal of their reason, reported in the fetch.
+func TestHooksCacheRenewals(t *testing.T) {
+	clock := newFakeClock()
+	log := &hookLog{clock: clock, fetched: make(chan struct{}, 1)}
+	c := newTestCache(t, clockSource(clock), clock, CacheOptions{Hooks: log.hooks()})
+	if _, err := c.Token(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	<-log.fetched
+	clock.advance(56 * time.Minute) // advisory point: 5 minutes before expiry
+	if _, err := c.Token(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	<-log.fetched // the background refresh
+	clock.advance(59*time.Minute + 30*time.Second)
+	if _, err := c.Token(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	<-log.fetched
+	want := "fetch; fetched ok in 1h0m0s; fetch; renewal advisory; fetched ok in 1h0m0s; fetch; renewal mandatory; fetched ok in 1h0m0s"
+	if got := log.take(); got != want {
+		t.Errorf("hooks saw\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestHooksTransport: a renewal after "Token Expired" is reported as a renewal
+// (expired_answer) and a replay, a retry with its attempt, status and wait; a plain
+// request reports nothing.
+func TestHooksTransport(t *testing.T) {
+	s503 := canned{status: 503, body: `{"error":{"code":"503","text":"Unavailable"}}`}
+	srv := newServiceServer(t, ok200, swedenExpired, ok200, s503, ok200)
+	tr, _, _ := newTestTransport(t)
+	log := &hookLog{clock: newFakeClock()}
+	tr.Hooks = log.hooks()
+	for i, want := range []string{"", "renewal expired_answer; replay 403", "retry 1 503 125ms"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/svc", nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		discard(resp)
+		if got := log.take(); got != want {
+			t.Errorf("request %d: hooks saw %q; want %q", i, got, want)
+		}
+	}
+}
