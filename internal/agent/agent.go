@@ -153,9 +153,8 @@ type Agent struct {
 	clients []byte  // SHA-256 of ClientToken, or nil
 	metrics *metrics
 
-	mu      sync.Mutex // serialises Reload; guards retired
-	lib     atomic.Pointer[library]
-	retired libStats
+	mu  sync.Mutex // serialises Reload
+	lib atomic.Pointer[library]
 
 	last    atomic.Pointer[Token] // the newest token handed to a request
 	changed chan struct{}         // a new token was seen (capacity 1)
@@ -228,24 +227,27 @@ func New(cfg Config) (*Agent, error) {
 	cfg.lib.ServiceTimeout = cfg.RequestTimeout
 	cfg.lib.OnToken = a.noteToken
 	cfg.lib.Cache = cfg.Cache
-	a.cfg = cfg
-	creds, err := cfg.Credentials()
-	if err != nil {
-		return nil, fmt.Errorf("agent: reading the credentials: %w", err)
-	}
-	lib, err := newLibrary(creds, cfg.lib)
-	if err != nil {
-		return nil, err
-	}
-	a.lib.Store(lib)
 	names := make([]string, len(a.routes))
 	for i, r := range a.routes {
 		names[i] = r.name
 	}
-	if a.metrics, err = newMetrics(a, names); err != nil {
-		lib.close()
+	var err error
+	if a.metrics, err = newMetrics(names); err != nil {
 		return nil, err
 	}
+	cfg.lib.Hooks = a.metrics.hooks
+	a.cfg = cfg
+	creds, err := cfg.Credentials()
+	if err != nil {
+		_ = a.metrics.close()
+		return nil, fmt.Errorf("agent: reading the credentials: %w", err)
+	}
+	lib, err := newLibrary(creds, cfg.lib)
+	if err != nil {
+		_ = a.metrics.close()
+		return nil, err
+	}
+	a.lib.Store(lib)
 	return a, nil
 }
 
@@ -263,7 +265,6 @@ func (a *Agent) Reload() error {
 	}
 	a.mu.Lock()
 	old := a.lib.Swap(lib)
-	a.retired = a.retired.add(old.stats())
 	a.mu.Unlock()
 	a.last.Store(nil)
 	old.close()
@@ -278,13 +279,6 @@ func (a *Agent) Close() error {
 	}
 	a.lib.Load().close()
 	return a.metrics.close()
-}
-
-// stats sums the library counters of every stack the agent has had.
-func (a *Agent) stats() libStats {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.retired.add(a.lib.Load().stats())
 }
 
 // token returns a valid token, fetching one if needed.

@@ -60,6 +60,7 @@ type libOptions struct {
 	Retry           csconnect.RetryPolicy // for tests: short backoffs
 	Base            *http.Transport       // nil: a clone of http.DefaultTransport
 	OnToken         func(*Token)          // called with every token handed out
+	Hooks           *csconnect.Hooks      // the library's metrics
 }
 
 // tracked is the Cache as the Transport sees it, telling onToken of every token
@@ -90,11 +91,13 @@ func newLibrary(creds Credentials, o libOptions) (*library, error) {
 		Password: creds.Password,
 		Store:    store,
 		Logger:   o.Logger,
+		Hooks:    o.Hooks,
 	})
 	if err != nil {
 		return nil, err
 	}
 	opts := o.Cache
+	opts.Hooks = o.Hooks
 	if store != nil {
 		opts.Store = store
 		opts.StoreKey = store.Fingerprint(creds.Username)
@@ -110,7 +113,7 @@ func newLibrary(creds Credentials, o libOptions) (*library, error) {
 	}
 	cache := csconnect.NewCache(auth, opts)
 	src := tracked{cache: cache, onToken: o.OnToken}
-	tr := &csconnect.Transport{Source: src, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody}
+	tr := &csconnect.Transport{Source: src, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody, Hooks: o.Hooks}
 	return &library{auth: auth, cache: cache, src: src, transport: tr, base: base}, nil
 }
 
@@ -123,30 +126,6 @@ func (l *library) close() {
 	l.base.CloseIdleConnections()
 	l.auth.CloseIdleConnections()
 }
-
-// libStats is what the metrics read from the library, summed over the stacks the
-// agent has had (a password reload starts a new one).
-type libStats struct {
-	Fetches, FetchErrors, GuardRefusals, Refreshes, Invalidations, StoreAdopted uint64
-	Renewals, Retries, RefusedFresh                                             uint64
-}
-
-func (s libStats) add(o libStats) libStats {
-	s.Fetches += o.Fetches
-	s.FetchErrors += o.FetchErrors
-	s.GuardRefusals += o.GuardRefusals
-	s.Refreshes += o.Refreshes
-	s.Invalidations += o.Invalidations
-	s.StoreAdopted += o.StoreAdopted
-	s.Renewals += o.Renewals
-	s.Retries += o.Retries
-	s.RefusedFresh += o.RefusedFresh
-	return s
-}
-
-// stats: the library's Stats are gone (issue 11); the observer hooks replace them
-// in the next commit.
-func (l *library) stats() libStats { return libStats{} }
 
 // guardState is the lockout guard's state for metrics and readyz.
 type guardState struct {

@@ -107,6 +107,7 @@ func newAgentPod(ctx context.Context, cfg workerConfig, store csconnect.Store, l
 		_ = a.Close()
 	}, nil
 }
+
 // leaseTimed is the pod's store with the fleet's short lease timing: loopback
 // authenticate calls take milliseconds, so a dead holder is replaced within
 // podLeaseTTL.
