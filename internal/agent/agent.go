@@ -305,6 +305,18 @@ func (a *Agent) noteToken(tok *Token) {
 // ServeHTTP serves the agent's own endpoints under /_agent/ and forwards the
 // requests under the configured prefixes.
 func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch framingOf(r) {
+	case framingConflict:
+		w.Header().Set("Connection", "close") // the rest of the connection's bytes cannot be trusted
+		a.refuse(w, r, http.StatusBadRequest, codeFraming, "Content-Length and Transfer-Encoding together are refused")
+		return
+	case framingUnverified:
+		if len(r.TransferEncoding) > 0 {
+			w.Header().Set("Connection", "close")
+			a.refuse(w, r, http.StatusBadRequest, codeFraming, "the framing of this chunked request could not be verified; send it on a new connection")
+			return
+		}
+	}
 	if !a.hostAllowed(r.Host) {
 		a.refuse(w, r, http.StatusMisdirectedRequest, codeMisdirected, "the Host header must name the agent (localhost or its address)")
 		return

@@ -34,7 +34,9 @@ func checkRequest(r *http.Request) (code, detail string) {
 	}
 	// A request with both Transfer-Encoding and Content-Length is how requests are
 	// smuggled past a proxy that trusts one to a server that trusts the other.
-	// net/http keeps the Content-Length header of a chunked request; refuse it.
+	// net/http deletes the Content-Length of a chunked request before the handler
+	// runs, so ServeHTTP refuses such heads from framedConn's record (framing.go);
+	// this catches a server that keeps it.
 	if len(r.TransferEncoding) > 0 {
 		if _, ok := h["Content-Length"]; ok {
 			return codeFraming, "Content-Length and Transfer-Encoding together are refused"

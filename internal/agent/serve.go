@@ -191,6 +191,7 @@ func NewServer(h http.Handler, limits ServerLimits) *http.Server {
 		WriteTimeout:      l.WriteTimeout,
 		IdleTimeout:       l.IdleTimeout,
 		MaxHeaderBytes:    l.MaxHeaderBytes,
+		ConnContext:       connContext, // with Serve's listener: the framing check (framing.go)
 	}
 }
 
@@ -225,11 +226,12 @@ func Listen(addr string, allowRemote bool) (net.Listener, error) {
 	return net.Listen("tcp", addr)
 }
 
-// Serve serves srv on ln until ctx ends, then stops accepting, waits up to
+// Serve serves srv on ln (its connections' framing tracked, so that a request
+// with both Content-Length and Transfer-Encoding is refused) until ctx ends, then stops accepting, waits up to
 // drain for the requests in flight, and returns. It returns nil after a clean stop.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Duration) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(framedListener{ln}) }()
 	select {
 	case err := <-errc:
 		return err
