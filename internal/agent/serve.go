@@ -59,6 +59,12 @@ func (a *Agent) serveOwn(w http.ResponseWriter, r *http.Request) {
 			a.refuse(w, r, http.StatusNotFound, codeTokenNotExposed, "the token is not exposed: start the agent with --expose-token")
 			return
 		}
+		if !localPeer(r.RemoteAddr) {
+			// The client token lets a remote client call through the agent; the raw
+			// token would cross the network in clear and outlive the agent's checks.
+			a.refuse(w, r, http.StatusNotFound, codeTokenNotExposed, "the token is served only to clients on the agent's host (loopback or its Unix socket)")
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
 		tok, err := a.token(ctx)
@@ -247,4 +253,15 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Du
 		return serr
 	}
 	return err
+}
+
+// localPeer reports whether remoteAddr (http.Request.RemoteAddr) is a client on
+// this host: a loopback address, or a Unix socket peer (no host:port).
+func localPeer(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return true // a Unix socket's peer ("@" or ""); TCP peers always have a port
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
