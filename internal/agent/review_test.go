@@ -1,9 +1,11 @@
 package agent
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -36,6 +38,64 @@ func TestTokenNotServedToRemoteClients(t *testing.T) {
 		}
 		if tc.want != http.StatusOK && !strings.Contains(w.Body.String(), `"code":"token_not_exposed"`) {
 			t.Errorf("token to %q: %s; want a problem with code token_not_exposed", tc.remote, w.Header().Get("Content-Type"))
+		}
+	}
+}
+
+// TestHostileUpstream: what a hostile or broken upstream answers never turns the
+// agent into something else: a 101 it did not ask for is a 502 (no tunnel), a
+// redirect to another host is passed back unfollowed and without the token,
+// headers over the limit are a 502, and no answer carries the token.
+func TestHostileUpstream(t *testing.T) {
+	var mode atomic.Value
+	e := newEnv(t, envOptions{upstream: func(w http.ResponseWriter, r *http.Request) {
+		switch mode.Load() {
+		case "101":
+			c, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: evil\r\n\r\nraw bytes")
+			_ = brw.Flush()
+		case "redirect":
+			http.Redirect(w, r, "https://attacker.example/steal", http.StatusFound)
+		case "huge headers":
+			for i := range 200 {
+				w.Header().Set(fmt.Sprintf("X-Pad-%d", i), strings.Repeat("p", 1000))
+			}
+			w.WriteHeader(http.StatusOK)
+		}
+	}})
+	tok, err := e.agent.token(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		mode string
+		want int
+	}{{"101", http.StatusBadGateway}, {"redirect", http.StatusFound}, {"huge headers", http.StatusBadGateway}} {
+		mode.Store(tc.mode)
+		before := e.upstream.hits.Load()
+		st, hdr, body := e.get(t, "/up/x")
+		// The library retries an idempotent GET after a transport error (the
+		// oversized headers); a 101 and a redirect are answers, sent once.
+		if n := e.upstream.hits.Load() - before; tc.mode != "huge headers" && n != 1 {
+			t.Errorf("%s: upstream reached %d times; want 1 (no redirect followed, no retry)", tc.mode, n)
+		}
+		if st != tc.want {
+			t.Errorf("%s: status %d; want %d", tc.mode, st, tc.want)
+		}
+		for k, v := range hdr {
+			if strings.Contains(strings.Join(v, " "), tok.Value) {
+				t.Errorf("%s: header %s carries the token", tc.mode, k)
+			}
+		}
+		if strings.Contains(body, tok.Value) {
+			t.Errorf("%s: the body carries the token", tc.mode)
+		}
+		if tc.mode == "redirect" && hdr.Get("Location") != "https://attacker.example/steal" {
+			t.Errorf("redirect: Location %q; want it passed back unchanged", hdr.Get("Location"))
 		}
 	}
 }
