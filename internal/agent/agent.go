@@ -121,7 +121,8 @@ type Config struct {
 	// whatever name) every Host is accepted: the client token is the access check.
 	Hosts []string
 	// TokenFile, when set, is rewritten atomically, mode 0600, with the token and a
-	// newline at every renewal.
+	// newline at every renewal. Its directory must not be writable by group or
+	// others unless sticky (New refuses it).
 	TokenFile string
 	// MaxRequestBody caps request bodies (413 beyond); default DefaultMaxRequestBody.
 	MaxRequestBody int64
@@ -196,6 +197,11 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.TokenFile != "" {
+		if err := checkTokenDir(cfg.TokenFile); err != nil {
+			return nil, fmt.Errorf("agent: %w", err)
+		}
 	}
 	a := &Agent{cfg: cfg, changed: make(chan struct{}, 1)}
 	if len(cfg.ClientToken) > 0 {

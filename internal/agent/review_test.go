@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -97,5 +99,59 @@ func TestHostileUpstream(t *testing.T) {
 		if tc.mode == "redirect" && hdr.Get("Location") != "https://attacker.example/steal" {
 			t.Errorf("redirect: Location %q; want it passed back unchanged", hdr.Get("Location"))
 		}
+	}
+}
+
+// TestTokenFileDirectoryAndSymlink: a token file whose directory others may write
+// to (and that is not sticky) is refused by New, since they could replace the
+// file readers trust; a symbolic link planted at the path is replaced, never
+// written through.
+func TestTokenFileDirectoryAndSymlink(t *testing.T) {
+	creds := func() (Credentials, error) { return Credentials{Username: testUser, Password: testPassword}, nil }
+	for _, mode := range []os.FileMode{0o777, 0o770, 0o722} {
+		dir := filepath.Join(t.TempDir(), "shared")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		a, err := New(Config{Credentials: creds, TokenFile: filepath.Join(dir, "token")})
+		if err == nil {
+			_ = a.Close()
+			t.Errorf("token file in a %v directory: New accepted it; want an error", mode)
+		}
+	}
+	sticky := filepath.Join(t.TempDir(), "tmp")
+	if err := os.Mkdir(sticky, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(sticky, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Config{Credentials: creds, TokenFile: filepath.Join(sticky, "token")})
+	if err != nil {
+		t.Errorf("token file in a sticky 1777 directory (as /tmp): %v; want it accepted", err)
+	} else {
+		_ = a.Close()
+	}
+
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("keep\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "token")
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeTokenFile(path, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep\n" {
+		t.Errorf("the symbolic link's target was written: %q", b)
+	}
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file after a planted link: %v %v; want a regular 0600 file", fi.Mode(), err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -135,6 +136,9 @@ func (a *Agent) run(ctx context.Context, tick <-chan time.Time) error {
 // a temporary file in the same directory, synced, then renamed over path, so a
 // reader sees the old token or the new one, never a part.
 func writeTokenFile(path, value string) (err error) {
+	if err := checkTokenDir(path); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
@@ -158,6 +162,25 @@ func writeTokenFile(path, value string) (err error) {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// checkTokenDir refuses a token file whose directory group or others may write to
+// without the sticky bit (as /tmp has): they could rename a file of their own over
+// it, and whoever reads the token file would trust it. On Windows the mode bits do
+// not say who may write, and nothing is checked.
+func checkTokenDir(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o022 != 0 && fi.Mode()&os.ModeSticky == 0 {
+		return fmt.Errorf("token file %s: its directory is writable by group or others (mode %v) and not sticky", path, fi.Mode().Perm())
+	}
+	return nil
 }
 
 // ServerLimits are the http.Server's bounds on slow and large clients.
