@@ -50,7 +50,7 @@ func checkRequest(r *http.Request) (code, detail string) {
 
 // checkPath refuses paths that could escape their prefix after decoding: dot
 // segments (plain or percent-encoded), encoded slashes and backslashes, NUL,
-// empty segments.
+// path parameters (;), empty segments.
 func checkPath(escaped, decoded string) (code, detail string) {
 	if !strings.HasPrefix(escaped, "/") {
 		return codeBadPath, "the path must start with /"
@@ -60,6 +60,11 @@ func checkPath(escaped, decoded string) (code, detail string) {
 		if strings.Contains(lower, bad) {
 			return codeBadPath, "encoded slashes, dots, backslashes and NUL are refused in paths"
 		}
+	}
+	// Servlet containers drop a segment's ";parameters" before resolving dot
+	// segments, so /connect/..;/x reaches /x there; Creditsafe's paths have none.
+	if strings.Contains(lower, ";") || strings.Contains(lower, "%3b") {
+		return codeBadPath, "path parameters (;) are refused in paths"
 	}
 	if hasDotSegment(escaped) || hasDotSegment(decoded) || strings.Contains(escaped, "//") {
 		return codeBadPath, "dot segments and empty segments are refused in paths"
