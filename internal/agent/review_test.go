@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -154,4 +155,38 @@ func TestTokenFileDirectoryAndSymlink(t *testing.T) {
 	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
 		t.Errorf("token file after a planted link: %v %v; want a regular 0600 file", fi.Mode(), err)
 	}
+}
+
+// TestUnixSocketInUseNotTakenOver: Listen on the socket of an agent that is still
+// serving fails; it used to remove the live socket and take its clients over.
+// A stale socket (nobody listening) is still replaced.
+func TestUnixSocketInUseNotTakenOver(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agent.sock")
+	first, err := Listen("unix:"+path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if second, err := Listen("unix:"+path, false); err == nil {
+		second.Close()
+		t.Fatal("a second Listen on a live socket succeeded; want an error")
+	}
+	if c, err := net.Dial("unix", path); err != nil {
+		t.Errorf("the first agent's socket is gone: %v", err)
+	} else {
+		c.Close()
+	}
+
+	stale := filepath.Join(t.TempDir(), "stale.sock")
+	l, err := net.Listen("unix", stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	ln, err := Listen("unix:"+stale, false)
+	if err != nil {
+		t.Fatalf("a stale socket: %v; want it replaced", err)
+	}
+	ln.Close()
 }

@@ -225,13 +225,19 @@ func NewServer(h http.Handler, limits ServerLimits) *http.Server {
 }
 
 // Listen opens addr: "unix:PATH" for a Unix socket (mode 0600; a stale socket
-// file is replaced, any other file is not), else a TCP host:port. A TCP address
+// file is replaced, a live one or any other file is not), else a TCP host:port. A TCP address
 // that is not loopback is refused unless allowRemote.
 func Listen(addr string, allowRemote bool) (net.Listener, error) {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
 		if fi, err := os.Lstat(path); err == nil {
 			if fi.Mode()&os.ModeSocket == 0 {
 				return nil, fmt.Errorf("listen %s: the path exists and is not a socket", addr)
+			}
+			// A socket someone still listens on is a running agent's: taking it
+			// over would hand its clients to this one. Only a stale one is replaced.
+			if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+				_ = c.Close()
+				return nil, fmt.Errorf("listen %s: in use: another process listens on it", addr)
 			}
 			_ = os.Remove(path)
 		}
