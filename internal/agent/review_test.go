@@ -190,3 +190,36 @@ func TestUnixSocketInUseNotTakenOver(t *testing.T) {
 	}
 	ln.Close()
 }
+
+// TestTokenWithControlCharactersNeverSent: an authenticate answer whose token
+// carries CR LF (header injection) is never put on a request: nothing reaches
+// the upstream with an injected header, and the answer is a problem that does not
+// echo the token.
+func TestTokenWithControlCharactersNeverSent(t *testing.T) {
+	const evil = "eyJhbGciOiJub25lIn0.e30.c2ln\r\nX-Injected: 1"
+	var injected atomic.Int64
+	e := newEnv(t, envOptions{
+		authHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = fmt.Fprintf(w, `{"token":%q}`, evil)
+		}),
+		upstream: func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-Injected") != "" {
+				injected.Add(1)
+			}
+		},
+	})
+	st, hdr, body := e.get(t, "/up/x")
+	if st < 400 {
+		t.Errorf("status %d; want an error", st)
+	}
+	if injected.Load() != 0 {
+		t.Error("the upstream saw the injected header")
+	}
+	if strings.Contains(body, "X-Injected") || strings.Contains(body, "c2ln") {
+		t.Error("the answer echoes the token")
+	}
+	if st >= 400 && !strings.HasPrefix(hdr.Get("Content-Type"), "application/problem+json") {
+		t.Errorf("Content-Type %q; want a problem", hdr.Get("Content-Type"))
+	}
+}
