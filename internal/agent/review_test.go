@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -222,4 +223,33 @@ func TestTokenWithControlCharactersNeverSent(t *testing.T) {
 	if st >= 400 && !strings.HasPrefix(hdr.Get("Content-Type"), "application/problem+json") {
 		t.Errorf("Content-Type %q; want a problem", hdr.Get("Content-Type"))
 	}
+}
+
+// TestEndlessUpstreamBodyCut: an upstream that never stops sending has its answer
+// cut at MaxResponseBody; the client gets at most that many bytes and an error,
+// and the upstream's writes end.
+func TestEndlessUpstreamBodyCut(t *testing.T) {
+	done := make(chan struct{})
+	e := newEnv(t, envOptions{
+		cfg: func(c *Config) { c.MaxResponseBody = 1 << 20 },
+		upstream: func(w http.ResponseWriter, r *http.Request) {
+			defer close(done)
+			buf := make([]byte, 32<<10)
+			for {
+				if _, err := w.Write(buf); err != nil {
+					return
+				}
+			}
+		},
+	})
+	resp, err := e.srv.Client().Get(e.srv.URL + "/up/endless")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err == nil || n > 1<<20 {
+		t.Errorf("read %d bytes, error %v; want at most %d and an error", n, err, 1<<20)
+	}
+	<-done
 }
