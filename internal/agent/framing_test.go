@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"net"
 	"net/http"
@@ -120,4 +121,48 @@ func TestHonestFramingStillForwarded(t *testing.T) {
 			t.Errorf("upstream body %.40q (%d bytes); want %.40q (%d bytes)", b, len(b), w, len(w))
 		}
 	}
+}
+
+// FuzzFramingFollowsNetHTTP: on any bytes, the heads framedConn records are the
+// request lines net/http reads, in order, up to the first request net/http
+// refuses or the point where the tracker gives up (then it records nothing more,
+// and ServeHTTP only refuses chunked requests it cannot verify).
+func FuzzFramingFollowsNetHTTP(f *testing.F) {
+	f.Add([]byte("POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n0\r\nT: 1\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"))
+	f.Add([]byte("POST /a HTTP/1.1\nHost: h\nContent-Length: 3\n\nabcGET /b HTTP/1.0\r\nHost: h\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nxyOPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"))
+	f.Add([]byte("POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n chunked\r\nContent-Length: 9\r\n\r\n0\r\n\r\nGET /c HTTP/1.1\r\nHost: h\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var lines []string
+		br := bufio.NewReader(bytes.NewReader(data))
+		for {
+			r, err := http.ReadRequest(br)
+			if err != nil {
+				break
+			}
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				break
+			}
+			if r.Method == "OPTIONS" && r.RequestURI == "*" {
+				continue
+			}
+			lines = append(lines, r.Method+" "+r.RequestURI+" "+r.Proto)
+		}
+		c := &framedConn{}
+		for len(data) > 0 { // in small reads, as a slow client sends
+			k := min(len(data), 7)
+			c.feed(data[:k])
+			data = data[k:]
+		}
+		for i, h := range c.queue {
+			if i >= len(lines) {
+				break // net/http refused this one: it would close the connection
+			}
+			if h.line != lines[i] {
+				t.Fatalf("record %d is %q; net/http read %q", i, h.line, lines[i])
+			}
+		}
+		if c.state != stLost && len(c.queue) < len(lines) {
+			t.Fatalf("recorded %d heads, net/http read %d (%q), and the tracker did not give up", len(c.queue), len(lines), lines)
+		}
+	})
 }
