@@ -47,6 +47,9 @@ const (
 	replayableBody = 64 << 10
 )
 
+// codeCrossSite is the problem code of a request a browser sent for another site.
+const codeCrossSite = "cross_site"
+
 // DefaultRoutes are the prefixes `csconnect agent` serves without --route.
 var DefaultRoutes = []string{
 	"/connect/=https://connect.creditsafe.com/v1/",
@@ -327,6 +330,10 @@ func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, http.StatusMisdirectedRequest, codeMisdirected, "the Host header must name the agent (localhost or its address)")
 		return
 	}
+	if crossSite(r) {
+		a.refuse(w, r, http.StatusForbidden, codeCrossSite, "a browser sent this request for another site (Sec-Fetch-Site or Origin): the agent answers programs on this host only")
+		return
+	}
 	own := strings.HasPrefix(r.URL.Path, "/_agent/")
 	if a.clients != nil && !(own && r.URL.Path == "/_agent/healthz") && !a.clientTokenOK(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="csconnect-agent"`)
@@ -512,6 +519,31 @@ func (a *Agent) hostAllowed(host string) bool {
 	}
 	for _, ok := range a.cfg.Hosts {
 		if strings.EqualFold(ok, h) || strings.EqualFold(ok, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// crossSite reports whether a browser sent r on behalf of a page of another site:
+// Sec-Fetch-Site cross-site or same-site (the agent serves no pages, so nothing is
+// same-origin but itself), or an Origin that is not the agent's own (browsers
+// without Sec-Fetch-* still send it on POSTs). A page could otherwise make the
+// user's browser call Creditsafe through a loopback agent, Host and all, since
+// simple GETs and form POSTs need no CORS preflight. Programs send neither header;
+// an address typed by the user is Sec-Fetch-Site: none.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	}
+	origins, ok := r.Header["Origin"]
+	if !ok {
+		return false
+	}
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
 			return true
 		}
 	}

@@ -253,3 +253,42 @@ func TestEndlessUpstreamBodyCut(t *testing.T) {
 	}
 	<-done
 }
+
+// TestBrowserCrossSiteRequestsRefused: a web page on any site can make the user's
+// browser send GETs and form POSTs to 127.0.0.1:8787 with the right Host (the
+// DNS-rebinding check does not see them), each a paid call with the agent's
+// token. Requests a browser marks as cross-site (Sec-Fetch-Site) or sends with a
+// foreign Origin are refused 403 and never forwarded; programs, which send
+// neither, and a URL the user types (Sec-Fetch-Site: none) still pass.
+func TestBrowserCrossSiteRequestsRefused(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	origin := "http://" + hostOf(e.srv.URL)
+	for _, tc := range []struct {
+		name string
+		hdr  http.Header
+		want int
+	}{
+		{"cross-site fetch", http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden},
+		{"same-site fetch", http.Header{"Sec-Fetch-Site": {"same-site"}}, http.StatusForbidden},
+		{"foreign Origin, no Sec-Fetch", http.Header{"Origin": {"https://attacker.example"}}, http.StatusForbidden},
+		{"null Origin", http.Header{"Origin": {"null"}}, http.StatusForbidden},
+		{"typed URL", http.Header{"Sec-Fetch-Site": {"none"}}, http.StatusOK},
+		{"same origin", http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {origin}}, http.StatusOK},
+		{"a program (Node fetch)", http.Header{"Sec-Fetch-Mode": {"cors"}}, http.StatusOK},
+	} {
+		before := e.upstream.hits.Load()
+		st, hdr, body := e.do(t, http.MethodPost, "/up/x", strings.NewReader("a=1"), tc.hdr)
+		if st != tc.want {
+			t.Errorf("%s: %d %s; want %d", tc.name, st, body, tc.want)
+			continue
+		}
+		if tc.want == http.StatusForbidden {
+			if p := problem(t, hdr, body); p.Code != codeCrossSite {
+				t.Errorf("%s: code %q; want %s", tc.name, p.Code, codeCrossSite)
+			}
+			if n := e.upstream.hits.Load() - before; n != 0 {
+				t.Errorf("%s: upstream reached %d times; want 0", tc.name, n)
+			}
+		}
+	}
+}
