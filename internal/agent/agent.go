@@ -203,7 +203,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.TokenFile != "" {
 		if err := checkTokenDir(cfg.TokenFile); err != nil {
-			return nil, fmt.Errorf("agent: %w", err)
+			return nil, fmt.Errorf("agent: token file %w", err)
 		}
 	}
 	a := &Agent{cfg: cfg, changed: make(chan struct{}, 1)}

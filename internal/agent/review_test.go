@@ -292,3 +292,20 @@ func TestBrowserCrossSiteRequestsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestUnixSocketInSharedDirectoryRefused: a socket in a directory group or others
+// may write to (not sticky) could be replaced by theirs, and clients would send
+// their requests to it; Listen refuses such a directory.
+func TestUnixSocketInSharedDirectoryRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if ln, err := Listen("unix:"+filepath.Join(dir, "agent.sock"), false); err == nil {
+		ln.Close()
+		t.Error("Listen in a 0777 directory succeeded; want an error")
+	}
+}

@@ -164,10 +164,11 @@ func writeTokenFile(path, value string) (err error) {
 	return os.Rename(f.Name(), path)
 }
 
-// checkTokenDir refuses a token file whose directory group or others may write to
-// without the sticky bit (as /tmp has): they could rename a file of their own over
-// it, and whoever reads the token file would trust it. On Windows the mode bits do
-// not say who may write, and nothing is checked.
+// checkTokenDir refuses a token file (or socket) whose directory group or others
+// may write to without the sticky bit (as /tmp has): they could rename a file of
+// their own over it, and whoever reads the token file (or connects to the socket)
+// would trust it. On Windows the mode bits do not say who may write, and nothing is
+// checked.
 func checkTokenDir(path string) error {
 	if runtime.GOOS == "windows" {
 		return nil
@@ -178,7 +179,7 @@ func checkTokenDir(path string) error {
 		return err
 	}
 	if fi.Mode().Perm()&0o022 != 0 && fi.Mode()&os.ModeSticky == 0 {
-		return fmt.Errorf("token file %s: its directory is writable by group or others (mode %v) and not sticky", path, fi.Mode().Perm())
+		return fmt.Errorf("%s: its directory is writable by group or others (mode %v) and not sticky", path, fi.Mode().Perm())
 	}
 	return nil
 }
@@ -229,6 +230,9 @@ func NewServer(h http.Handler, limits ServerLimits) *http.Server {
 // that is not loopback is refused unless allowRemote.
 func Listen(addr string, allowRemote bool) (net.Listener, error) {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		if err := checkTokenDir(path); err != nil {
+			return nil, fmt.Errorf("listen %s: %w", addr, err)
+		}
 		if fi, err := os.Lstat(path); err == nil {
 			if fi.Mode()&os.ModeSocket == 0 {
 				return nil, fmt.Errorf("listen %s: the path exists and is not a socket", addr)
