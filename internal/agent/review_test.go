@@ -1,14 +1,17 @@
 package agent
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -308,4 +311,68 @@ func TestUnixSocketInSharedDirectoryRefused(t *testing.T) {
 		ln.Close()
 		t.Error("Listen in a 0777 directory succeeded; want an error")
 	}
+}
+
+// TestSecretsInNoLogOrMetric: at debug level, through a success, a wrong and a
+// missing client token, a refused path, an unreachable route and a token-file
+// write, neither the password, the token nor the client token appears in the
+// log or in /_agent/metrics.
+func TestSecretsInNoLogOrMetric(t *testing.T) {
+	const ct = "client-token-secret-0123"
+	var logs syncBuffer
+	dir := t.TempDir()
+	written := make(chan *Token, 1)
+	e := newEnv(t, envOptions{cfg: func(c *Config) {
+		c.ClientToken = []byte(ct)
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.TokenFile = filepath.Join(dir, "token")
+		c.written = written
+		c.Routes = append(c.Routes, mustRoute(t, "/dead/=http://127.0.0.1:1/"))
+	}})
+	ctx, cancel := context.WithCancel(t.Context())
+	runDone := make(chan struct{})
+	go func() { _ = e.agent.Run(ctx); close(runDone) }()
+	tok := <-written
+	good := http.Header{ClientTokenHeader: {ct}}
+	for _, c := range []struct {
+		path string
+		hdr  http.Header
+	}{
+		{datecheckPath, good},
+		{datecheckPath, http.Header{ClientTokenHeader: {ct + "x"}}},
+		{datecheckPath, nil},
+		{"/se/..;/x", good},
+		{"/dead/x", good},
+	} {
+		e.do(t, http.MethodGet, c.path, nil, c.hdr)
+	}
+	_, _, metrics := e.do(t, http.MethodGet, "/_agent/metrics", nil, good)
+	cancel()
+	<-runDone
+	all := logs.String() + metrics
+	for name, s := range map[string]string{"password": testPassword, "token": tok.Value, "client token": ct} {
+		if strings.Contains(all, s) {
+			t.Errorf("the %s appears in the log or the metrics", name)
+		}
+	}
+	if !strings.Contains(logs.String(), "request not completed") {
+		t.Errorf("no log line for the unreachable route; the test saw nothing: %q", logs.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
