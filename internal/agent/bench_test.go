@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -60,5 +61,41 @@ func BenchmarkFramingTracker(b *testing.B) {
 		if framingOf(req) != framingOK {
 			b.Fatal("not ok")
 		}
+	}
+}
+
+// BenchmarkForwardOverTCP is one keep-alive POST with a small body through the
+// agent over loopback TCP, with Serve's framing tracker on the listener and
+// without it: the tracker's share of a whole request.
+func BenchmarkForwardOverTCP(b *testing.B) {
+	e := newEnv(b, envOptions{upstream: func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }})
+	for _, framed := range []bool{true, false} {
+		name := "framed"
+		if !framed {
+			name = "bare"
+		}
+		b.Run(name, func(b *testing.B) {
+			srv := httptest.NewUnstartedServer(e.agent)
+			srv.Config = NewServer(e.agent, ServerLimits{})
+			if framed {
+				srv.Listener = framedListener{srv.Listener}
+			}
+			srv.Start()
+			defer srv.Close()
+			c := srv.Client()
+			body := strings.Repeat("x", 64)
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := c.Post(srv.URL+"/up/x", "application/json", strings.NewReader(body))
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatal(resp.StatusCode)
+				}
+			}
+		})
 	}
 }
