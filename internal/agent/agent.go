@@ -443,6 +443,7 @@ func (a *Agent) newProxy(rt *route) *httputil.ReverseProxy {
 			h.Del("Authorization") // the Transport sets the agent's token
 			h.Del("Proxy-Authorization")
 			h.Del(ClientTokenHeader)
+			pr.Out.Trailer = nil // trailers would carry headers past checkRequest
 		},
 		Transport:    agentTransport{a},
 		BufferPool:   bufferPool{},

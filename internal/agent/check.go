@@ -21,6 +21,11 @@ func checkRequest(r *http.Request) (code, detail string) {
 	if _, ok := h["Upgrade"]; ok {
 		return codeHopByHop, "protocol upgrades (Upgrade) are not forwarded"
 	}
+	if _, ok := h["Trailer"]; ok || len(r.Trailer) > 0 {
+		// Trailers are headers sent after the body, past every check above
+		// (net/http moves a declared Trailer into r.Trailer).
+		return codeHopByHop, "request trailers (Trailer) are not forwarded"
+	}
 	if _, ok := h["Proxy-Connection"]; ok {
 		return codeHopByHop, "Proxy-Connection is not accepted"
 	}

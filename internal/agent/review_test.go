@@ -376,3 +376,32 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestRequestTrailersNotForwarded: a chunked request's trailers are a second set
+// of headers after the body; an Authorization (or any other) sent there must not
+// reach Creditsafe past the header checks.
+func TestRequestTrailersNotForwarded(t *testing.T) {
+	trailers := make(chan http.Header, 1)
+	e := newEnv(t, envOptions{upstream: func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		trailers <- r.Trailer.Clone()
+	}})
+	host := hostOf(e.srv.URL)
+	for _, declared := range []string{"Trailer: Authorization\r\n", ""} {
+		st, _ := e.raw(t, "POST /up/x HTTP/1.1\r\nHost: "+host+"\r\n"+declared+"Transfer-Encoding: chunked\r\n\r\n"+
+			"2\r\n{}\r\n0\r\nAuthorization: Bearer stolen\r\nX-Other: 1\r\n\r\n")
+		if declared != "" && st != http.StatusBadRequest {
+			t.Errorf("declared %q: status %d; want 400", declared, st)
+		}
+		select {
+		case tr := <-trailers:
+			if len(tr) != 0 {
+				t.Errorf("declared %q: upstream got trailers %v; want none", declared, tr)
+			}
+		default:
+			if st < 400 || st >= 500 {
+				t.Errorf("declared %q: status %d and nothing forwarded; want a 4xx or the request without trailers", declared, st)
+			}
+		}
+	}
+}
