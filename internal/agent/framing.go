@@ -119,7 +119,11 @@ func (c *framedConn) feed(b []byte) {
 				return
 			}
 			c.endLine(bytes.TrimSuffix(c.line, []byte("\r")))
-			c.line = c.line[:0]
+			if cap(c.line) > 4<<10 {
+				c.line = nil // a long line's buffer is not kept for the connection's life
+			} else {
+				c.line = c.line[:0]
+			}
 		}
 	}
 }
