@@ -98,6 +98,11 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q (see csconnect agent -h)", fs.Arg(0))
 	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
 	username := env.getenv("CREDITSAFE_USERNAME")
 	if username == "" || (*passwordFile == "" && env.getenv("CREDITSAFE_PASSWORD") == "") {
 		return usageErr("set CREDITSAFE_USERNAME, and CREDITSAFE_PASSWORD or --password-file")
@@ -106,7 +111,7 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 		if *passwordFile == "" {
 			return agent.Credentials{Username: username, Password: env.getenv("CREDITSAFE_PASSWORD")}, nil
 		}
-		pw, err := readFirstLine(*passwordFile)
+		pw, err := readSecretFile(*passwordFile, "--password-file", logger)
 		if err != nil {
 			return agent.Credentials{}, fmt.Errorf("--password-file: %w", err)
 		}
@@ -118,7 +123,7 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 	}
 	var clientToken []byte
 	if *clientTokenFile != "" {
-		t, err := readFirstLine(*clientTokenFile)
+		t, err := readSecretFile(*clientTokenFile, "--client-token-file", logger)
 		if err != nil || len(t) < 16 {
 			return usageErr("--client-token-file: want a first line of at least 16 characters")
 		}
@@ -133,7 +138,7 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 	}
 	so := agent.StoreOptions{RedisURL: *redisURL, CacheDir: *cacheDir}
 	if *redisURL != "" {
-		s, err := readFirstLine(*redisSecretFile)
+		s, err := readSecretFile(*redisSecretFile, "--redis-secret-file", logger)
 		if err != nil {
 			return usageErr("--redis needs --redis-secret-file: %v", err)
 		}
@@ -145,11 +150,6 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 	}
 	defer func() { _ = closeStore() }()
 
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
 	a, err := agent.New(agent.Config{
 		Routes:         routes,
 		Credentials:    creds,
@@ -214,6 +214,16 @@ func loopbackAddr(addr string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// readSecretFile is readFirstLine for a file holding a secret: a file that group or
+// others have any permission on is read (a mounted secret is often 0644) with a
+// warning naming the flag, the path and the mode, never the content.
+func readSecretFile(path, flag string, logger *slog.Logger) (string, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		logger.Warn("csconnect agent: "+flag+" is open to group or others: chmod 600 it", "path", path, "mode", fi.Mode().Perm().String())
+	}
+	return readFirstLine(path)
 }
 
 // readFirstLine returns the first line of a small file, without its line ending.

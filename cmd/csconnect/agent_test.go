@@ -188,3 +188,60 @@ func (l *lockedWriter) String() string {
 	defer l.mu.Unlock()
 	return l.w.String()
 }
+
+// TestAgentCommandSecretFileModeAndUnreadableReload: a password file that group or
+// others can read is warned about (its path and mode, never its content); a SIGHUP
+// when the file cannot be read keeps the credentials in use, says so, and the
+// agent keeps answering.
+func TestAgentCommandSecretFileModeAndUnreadableReload(t *testing.T) {
+	simBase, stats := startSimCmd(t)
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("livePassword1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(pwFile, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	logs := make(chan string, 1024)
+	base := startAgentCmdLogs(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
+	call := func() int {
+		resp, err := http.Get(base + "/se/datecheck/company?searchnumber=5565144408")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := call(); st != http.StatusOK {
+		t.Fatalf("first call: %d", st)
+	}
+	if err := os.Remove(pwFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	warned := false
+	for line := range logs {
+		seen = append(seen, line)
+		if strings.Contains(line, "livePassword1") {
+			t.Errorf("a log line carries the password: %q", line)
+		}
+		if strings.Contains(line, "--password-file") && strings.Contains(line, "group or others") {
+			warned = true
+		}
+		if strings.Contains(line, "not reloaded") {
+			break
+		}
+	}
+	if !warned {
+		t.Errorf("no warning about the password file's mode 0644 in %q", seen)
+	}
+	if st := call(); st != http.StatusOK {
+		t.Fatalf("after a SIGHUP with no file: %d; want 200 on the old credentials", st)
+	}
+	if s := stats(); s.Authenticate != 1 {
+		t.Errorf("simulator: authenticate=%d; want 1", s.Authenticate)
+	}
+}

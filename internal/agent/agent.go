@@ -47,6 +47,9 @@ const (
 	replayableBody = 64 << 10
 )
 
+// codeCrossSite is the problem code of a request a browser sent for another site.
+const codeCrossSite = "cross_site"
+
 // DefaultRoutes are the prefixes `csconnect agent` serves without --route.
 var DefaultRoutes = []string{
 	"/connect/=https://connect.creditsafe.com/v1/",
@@ -121,7 +124,8 @@ type Config struct {
 	// whatever name) every Host is accepted: the client token is the access check.
 	Hosts []string
 	// TokenFile, when set, is rewritten atomically, mode 0600, with the token and a
-	// newline at every renewal.
+	// newline at every renewal. Its directory must not be writable by group or
+	// others unless sticky (New refuses it).
 	TokenFile string
 	// MaxRequestBody caps request bodies (413 beyond); default DefaultMaxRequestBody.
 	MaxRequestBody int64
@@ -195,6 +199,11 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.TokenFile != "" {
+		if err := checkTokenDir(cfg.TokenFile); err != nil {
+			return nil, fmt.Errorf("agent: token file %w", err)
+		}
 	}
 	a := &Agent{cfg: cfg, changed: make(chan struct{}, 1)}
 	if len(cfg.ClientToken) > 0 {
@@ -299,8 +308,24 @@ func (a *Agent) noteToken(tok *Token) {
 // ServeHTTP serves the agent's own endpoints under /_agent/ and forwards the
 // requests under the configured prefixes.
 func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch framingOf(r) {
+	case framingConflict:
+		w.Header().Set("Connection", "close") // the rest of the connection's bytes cannot be trusted
+		a.refuse(w, r, http.StatusBadRequest, codeFraming, "Content-Length and Transfer-Encoding together are refused")
+		return
+	case framingUnverified:
+		if len(r.TransferEncoding) > 0 {
+			w.Header().Set("Connection", "close")
+			a.refuse(w, r, http.StatusBadRequest, codeFraming, "the framing of this chunked request could not be verified; send it on a new connection")
+			return
+		}
+	}
 	if !a.hostAllowed(r.Host) {
 		a.refuse(w, r, http.StatusMisdirectedRequest, codeMisdirected, "the Host header must name the agent (localhost or its address)")
+		return
+	}
+	if crossSite(r) {
+		a.refuse(w, r, http.StatusForbidden, codeCrossSite, "a browser sent this request for another site (Sec-Fetch-Site or Origin): the agent answers programs on this host only")
 		return
 	}
 	own := strings.HasPrefix(r.URL.Path, "/_agent/")
@@ -412,6 +437,7 @@ func (a *Agent) newProxy(rt *route) *httputil.ReverseProxy {
 			h.Del("Authorization") // the Transport sets the agent's token
 			h.Del("Proxy-Authorization")
 			h.Del(ClientTokenHeader)
+			pr.Out.Trailer = nil // trailers would carry headers past checkRequest
 		},
 		Transport:    agentTransport{a},
 		BufferPool:   bufferPool{},
@@ -488,6 +514,31 @@ func (a *Agent) hostAllowed(host string) bool {
 	}
 	for _, ok := range a.cfg.Hosts {
 		if strings.EqualFold(ok, h) || strings.EqualFold(ok, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// crossSite reports whether a browser sent r on behalf of a page of another site:
+// Sec-Fetch-Site cross-site or same-site (the agent serves no pages, so nothing is
+// same-origin but itself), or an Origin that is not the agent's own (browsers
+// without Sec-Fetch-* still send it on POSTs). A page could otherwise make the
+// user's browser call Creditsafe through a loopback agent, Host and all, since
+// simple GETs and form POSTs need no CORS preflight. Programs send neither header;
+// an address typed by the user is Sec-Fetch-Site: none.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	}
+	origins, ok := r.Header["Origin"]
+	if !ok {
+		return false
+	}
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
 			return true
 		}
 	}

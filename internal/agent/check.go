@@ -21,6 +21,11 @@ func checkRequest(r *http.Request) (code, detail string) {
 	if _, ok := h["Upgrade"]; ok {
 		return codeHopByHop, "protocol upgrades (Upgrade) are not forwarded"
 	}
+	if _, ok := h["Trailer"]; ok || len(r.Trailer) > 0 {
+		// Trailers are headers sent after the body, past every check above
+		// (net/http moves a declared Trailer into r.Trailer).
+		return codeHopByHop, "request trailers (Trailer) are not forwarded"
+	}
 	if _, ok := h["Proxy-Connection"]; ok {
 		return codeHopByHop, "Proxy-Connection is not accepted"
 	}
@@ -34,7 +39,9 @@ func checkRequest(r *http.Request) (code, detail string) {
 	}
 	// A request with both Transfer-Encoding and Content-Length is how requests are
 	// smuggled past a proxy that trusts one to a server that trusts the other.
-	// net/http keeps the Content-Length header of a chunked request; refuse it.
+	// net/http deletes the Content-Length of a chunked request before the handler
+	// runs, so ServeHTTP refuses such heads from framedConn's record (framing.go);
+	// this catches a server that keeps it.
 	if len(r.TransferEncoding) > 0 {
 		if _, ok := h["Content-Length"]; ok {
 			return codeFraming, "Content-Length and Transfer-Encoding together are refused"
@@ -48,7 +55,7 @@ func checkRequest(r *http.Request) (code, detail string) {
 
 // checkPath refuses paths that could escape their prefix after decoding: dot
 // segments (plain or percent-encoded), encoded slashes and backslashes, NUL,
-// empty segments.
+// path parameters (;), empty segments.
 func checkPath(escaped, decoded string) (code, detail string) {
 	if !strings.HasPrefix(escaped, "/") {
 		return codeBadPath, "the path must start with /"
@@ -58,6 +65,11 @@ func checkPath(escaped, decoded string) (code, detail string) {
 		if strings.Contains(lower, bad) {
 			return codeBadPath, "encoded slashes, dots, backslashes and NUL are refused in paths"
 		}
+	}
+	// Servlet containers drop a segment's ";parameters" before resolving dot
+	// segments, so /connect/..;/x reaches /x there; Creditsafe's paths have none.
+	if strings.Contains(lower, ";") || strings.Contains(lower, "%3b") {
+		return codeBadPath, "path parameters (;) are refused in paths"
 	}
 	if hasDotSegment(escaped) || hasDotSegment(decoded) || strings.Contains(escaped, "//") {
 		return codeBadPath, "dot segments and empty segments are refused in paths"

@@ -97,6 +97,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	t.Cleanup(func() { _ = a.Close() })
 	srv := httptest.NewUnstartedServer(a)
 	srv.Config = NewServer(a, o.limits)
+	srv.Listener = framedListener{srv.Listener}
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &env{sim: sim, simURL: simSrv.URL, agent: a, srv: srv, upstream: up}

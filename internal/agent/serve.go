@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -57,6 +58,12 @@ func (a *Agent) serveOwn(w http.ResponseWriter, r *http.Request) {
 	case "token":
 		if !a.cfg.ExposeToken {
 			a.refuse(w, r, http.StatusNotFound, codeTokenNotExposed, "the token is not exposed: start the agent with --expose-token")
+			return
+		}
+		if !localPeer(r.RemoteAddr) {
+			// The client token lets a remote client call through the agent; the raw
+			// token would cross the network in clear and outlive the agent's checks.
+			a.refuse(w, r, http.StatusNotFound, codeTokenNotExposed, "the token is served only to clients on the agent's host (loopback or its Unix socket)")
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
@@ -129,6 +136,9 @@ func (a *Agent) run(ctx context.Context, tick <-chan time.Time) error {
 // a temporary file in the same directory, synced, then renamed over path, so a
 // reader sees the old token or the new one, never a part.
 func writeTokenFile(path, value string) (err error) {
+	if err := checkTokenDir(path); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
@@ -152,6 +162,26 @@ func writeTokenFile(path, value string) (err error) {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// checkTokenDir refuses a token file (or socket) whose directory group or others
+// may write to without the sticky bit (as /tmp has): they could rename a file of
+// their own over it, and whoever reads the token file (or connects to the socket)
+// would trust it. On Windows the mode bits do not say who may write, and nothing is
+// checked.
+func checkTokenDir(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o022 != 0 && fi.Mode()&os.ModeSticky == 0 {
+		return fmt.Errorf("%s: its directory is writable by group or others (mode %v) and not sticky", path, fi.Mode().Perm())
+	}
+	return nil
 }
 
 // ServerLimits are the http.Server's bounds on slow and large clients.
@@ -191,17 +221,27 @@ func NewServer(h http.Handler, limits ServerLimits) *http.Server {
 		WriteTimeout:      l.WriteTimeout,
 		IdleTimeout:       l.IdleTimeout,
 		MaxHeaderBytes:    l.MaxHeaderBytes,
+		ConnContext:       connContext, // with Serve's listener: the framing check (framing.go)
 	}
 }
 
 // Listen opens addr: "unix:PATH" for a Unix socket (mode 0600; a stale socket
-// file is replaced, any other file is not), else a TCP host:port. A TCP address
+// file is replaced, a live one or any other file is not), else a TCP host:port. A TCP address
 // that is not loopback is refused unless allowRemote.
 func Listen(addr string, allowRemote bool) (net.Listener, error) {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		if err := checkTokenDir(path); err != nil {
+			return nil, fmt.Errorf("listen %s: %w", addr, err)
+		}
 		if fi, err := os.Lstat(path); err == nil {
 			if fi.Mode()&os.ModeSocket == 0 {
 				return nil, fmt.Errorf("listen %s: the path exists and is not a socket", addr)
+			}
+			// A socket someone still listens on is a running agent's: taking it
+			// over would hand its clients to this one. Only a stale one is replaced.
+			if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+				_ = c.Close()
+				return nil, fmt.Errorf("listen %s: in use: another process listens on it", addr)
 			}
 			_ = os.Remove(path)
 		}
@@ -225,11 +265,12 @@ func Listen(addr string, allowRemote bool) (net.Listener, error) {
 	return net.Listen("tcp", addr)
 }
 
-// Serve serves srv on ln until ctx ends, then stops accepting, waits up to
+// Serve serves srv on ln (its connections' framing tracked, so that a request
+// with both Content-Length and Transfer-Encoding is refused) until ctx ends, then stops accepting, waits up to
 // drain for the requests in flight, and returns. It returns nil after a clean stop.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Duration) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(framedListener{ln}) }()
 	select {
 	case err := <-errc:
 		return err
@@ -245,4 +286,15 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Du
 		return serr
 	}
 	return err
+}
+
+// localPeer reports whether remoteAddr (http.Request.RemoteAddr) is a client on
+// this host: a loopback address, or a Unix socket peer (no host:port).
+func localPeer(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return true // a Unix socket's peer ("@" or ""); TCP peers always have a port
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
