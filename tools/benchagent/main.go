@@ -473,8 +473,10 @@ func heldHeap(n int, viaAgent bool) (uint64, error) {
 			return 0, err
 		}
 		aSrv := agent.NewServer(a, agent.ServerLimits{})
-		go func() { _ = aSrv.Serve(aLn) }()
-		defer aSrv.Close()
+		sctx, stop := context.WithCancel(context.Background())
+		served := make(chan struct{})
+		go func() { defer close(served); _ = agent.Serve(sctx, aSrv, aLn, time.Second) }() // with its framing check, as csconnect agent serves
+		defer func() { stop(); <-served }()
 		u = "http://" + aLn.Addr().String() + "/se/datecheck/company"
 		if _, err := get(u + "?warm"); err != nil { // fetch the token first
 			return 0, err
