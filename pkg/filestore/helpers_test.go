@@ -202,6 +202,12 @@ func childLeaseLoop(ctx context.Context, s *Store, in *bufio.Scanner) error {
 	attempts := 0
 	for held := 0; held < rounds; attempts++ {
 		release, ok, err := s.AcquireLease(ctx, "fp", time.Hour)
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			// The lock file stayed busy past Timeout: on a loaded machine eight
+			// processes looping on one lock can starve one of them. Exclusivity is what
+			// this test checks, so that is a lease not got, not a failure.
+			ok, err = false, nil
+		}
 		if err != nil {
 			return err
 		}
