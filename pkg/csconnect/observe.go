@@ -3,6 +3,8 @@ package csconnect
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -197,16 +199,45 @@ func (c *Cache) observeFetch(ctx context.Context, seen *entry) context.Context {
 		return ctx
 	}
 	if h.FetchStart != nil {
-		ctx = h.FetchStart(ctx)
+		ctx = c.fetchStart(ctx, h)
 	}
 	if h.Renewal != nil && seen != nil && seen.tok != nil {
 		reason := RenewalMandatory
 		if now := c.now(); now.Before(seen.mandatoryAt) && !seen.tok.Expired(now) {
 			reason = RenewalAdvisory
 		}
-		h.Renewal(ctx, reason)
+		c.renewal(ctx, h, reason)
 	}
 	return ctx
+}
+
+// renewal calls h.Renewal, recovering its panic.
+func (c *Cache) renewal(ctx context.Context, h *Hooks, reason RenewalReason) {
+	defer c.hookPanicked(ctx, "Renewal")
+	h.Renewal(ctx, reason)
+}
+
+// fetchStart calls h.FetchStart and returns the fetch's context: ctx itself when
+// the hook panicked or returned nil.
+func (c *Cache) fetchStart(ctx context.Context, h *Hooks) (fctx context.Context) {
+	fctx = ctx
+	defer c.hookPanicked(ctx, "FetchStart")
+	if hctx := h.FetchStart(ctx); hctx != nil {
+		fctx = hctx
+	}
+	return fctx
+}
+
+// hookPanicked, deferred around a Hooks call of a Cache, recovers a panic of the
+// hook and logs it. The Cache calls its hooks in the shared fetch, in singleflight's
+// goroutine, where no caller's recover reaches and a panic would kill the process;
+// hooks only observe, so the fetch goes on as if the hook had returned. Events
+// carry no secret, so the panic value holds none of csconnect's.
+func (c *Cache) hookPanicked(ctx context.Context, hook string) {
+	if v := recover(); v != nil {
+		c.opts.logger.LogAttrs(ctx, slog.LevelError, "csconnect: hook panicked; ignored",
+			slog.String("hook", hook), slog.String("panic", fmt.Sprint(v)))
+	}
 }
 
 // observeFetched reports the end of a fetch.
@@ -216,6 +247,7 @@ func (c *Cache) observeFetched(ctx context.Context, tok *Token, err error) {
 		if err == nil {
 			e.Expiry = tok.Expiry
 		}
+		defer c.hookPanicked(ctx, "FetchDone")
 		h.FetchDone(ctx, e)
 	}
 }
