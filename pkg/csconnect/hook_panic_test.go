@@ -3,6 +3,8 @@ package csconnect
 import (
 	"context"
 	"errors"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,4 +43,62 @@ func TestHookPanicContained(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHookPanicIgnoredEverywhere: a panicking hook of the Authenticator or the
+// Transport is recovered and logged as the Cache's are, and the call it observes
+// goes on. Before, an Authenticator's panicking AuthenticateDone, under a Cache,
+// turned a token the server had issued into a failed fetch (the token lost, the
+// budget spent, the fetch backed off and sent again), and a Transport's panicking
+// Retry or Replay hook panicked its caller's request.
+func TestHookPanicIgnoredEverywhere(t *testing.T) {
+	t.Parallel()
+	boom := func() { panic(errors.New("hook exploded")) }
+	for name, h := range map[string]*Hooks{
+		"AuthenticateStart": {AuthenticateStart: func(context.Context, int) context.Context { boom(); return nil }},
+		"AuthenticateDone":  {AuthenticateDone: func(context.Context, AuthenticateEvent) { boom() }},
+		"GuardLocked":       {GuardLocked: func(context.Context, time.Time) { boom() }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := newTestServer(t, tokenReply())
+			a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Hooks = h })
+			c := newTestCache(t, a, a.clock, CacheOptions{})
+			noPanic(t, "Cache.Token over an Authenticator with a panicking "+name, func() {
+				if _, err := c.Token(context.Background()); err != nil {
+					t.Errorf("Token() = %v; want the token the server issued", err)
+				}
+			})
+			if n := srv.hits.Load(); n != 1 {
+				t.Errorf("authenticate sent %d times; want 1", n)
+			}
+			if !strings.Contains(a.logs.String(), "hook panicked") {
+				t.Errorf("logs = %s; want the hook's panic logged", a.logs)
+			}
+		})
+	}
+	t.Run("Transport", func(t *testing.T) {
+		t.Parallel()
+		s503 := canned{status: 503, body: `{"error":{"code":"503","text":"Unavailable"}}`}
+		srv := newServiceServer(t, ok200, swedenExpired, ok200, s503, ok200)
+		tr, _, _ := newTestTransport(t)
+		tr.Hooks = &Hooks{
+			Renewal: func(context.Context, RenewalReason) { boom() },
+			Replay:  func(context.Context, ReplayEvent) { boom() },
+			Retry:   func(context.Context, RetryEvent) { boom() },
+		}
+		for i := range 3 { // plain, renewed and replayed, retried after a 503
+			noPanic(t, "Transport.RoundTrip with panicking hooks", func() {
+				req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/svc", nil)
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					t.Fatalf("request %d: %v", i, err)
+				}
+				discard(resp)
+				if resp.StatusCode != 200 {
+					t.Errorf("request %d: status %d; want 200", i, resp.StatusCode)
+				}
+			})
+		}
+	})
 }
