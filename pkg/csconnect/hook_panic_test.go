@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -101,4 +103,50 @@ func TestHookPanicIgnoredEverywhere(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestFetchStartContextKeepsBounds: the context FetchStart returns becomes the
+// fetch's, but the fetch's own bounds (FetchTimeout, Close's cancellation) still
+// hold when the hook returns a context that does not carry them (here, a fresh
+// Background with a value). Before, such a hook made Close wait for ever on a source
+// that honours its context, and the fetch unbounded by FetchTimeout.
+func TestFetchStartContextKeepsBounds(t *testing.T) {
+	synctest.Test(t, testFetchStartContextKeepsBounds)
+}
+
+func testFetchStartContextKeepsBounds(t *testing.T) {
+	type key struct{}
+	var sawValue atomic.Bool
+	src := tokenSourceFunc(func(ctx context.Context) (*Token, error) {
+		sawValue.Store(ctx.Value(key{}) != nil)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	h := &Hooks{FetchStart: func(context.Context) context.Context {
+		return context.WithValue(context.Background(), key{}, 1) // drops the fetch's bounds
+	}}
+	c := NewCache(src, CacheOptions{Hooks: h})
+	got := make(chan error, 1)
+	go func() {
+		_, err := c.Token(context.Background())
+		got <- err
+	}()
+	synctest.Wait() // the fetch waits in the source
+	closed := make(chan struct{})
+	go func() {
+		_ = c.Close()
+		close(closed)
+	}()
+	synctest.Wait()
+	select {
+	case <-closed:
+	default:
+		t.Fatal("Close() did not return: the fetch under FetchStart's context was not cancelled")
+	}
+	if err := <-got; err == nil {
+		t.Error("Token() = nil error; want the fetch's cancellation")
+	}
+	if !sawValue.Load() {
+		t.Error("the source did not get FetchStart's context (its values)")
+	}
 }
