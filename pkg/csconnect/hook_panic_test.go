@@ -150,3 +150,46 @@ func testFetchStartContextKeepsBounds(t *testing.T) {
 		t.Error("the source did not get FetchStart's context (its values)")
 	}
 }
+
+// TestAuthenticateStartContextKeepsCancellation: the context AuthenticateStart
+// returns becomes the attempt's, but the caller's cancellation still ends the
+// attempt when the hook returns a context not derived from the caller's. Before,
+// the request in flight ran on to the attempt's timeout (30 s), and a Cache's Close
+// waited for it.
+func TestAuthenticateStartContextKeepsCancellation(t *testing.T) {
+	synctest.Test(t, testAuthenticateStartContextKeepsCancellation)
+}
+
+func testAuthenticateStartContextKeepsCancellation(t *testing.T) {
+	type key struct{}
+	var sawValue atomic.Bool
+	hc := &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		sawValue.Store(req.Context().Value(key{}) != nil)
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	})}
+	a := newTestAuth(t, "https://connect.example.com", func(c *AuthConfig) {
+		c.HTTPClient = hc
+		c.Hooks = &Hooks{AuthenticateStart: func(context.Context, int) context.Context {
+			return context.WithValue(context.Background(), key{}, 1) // drops the caller's cancellation
+		}}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	start := time.Now()
+	got := make(chan error, 1)
+	go func() {
+		_, err := a.Token(ctx)
+		got <- err
+	}()
+	synctest.Wait() // the attempt waits in the transport
+	cancel()
+	if err := <-got; err == nil {
+		t.Error("Token() = nil error; want the cancellation")
+	}
+	if d := time.Since(start); d > 0 {
+		t.Errorf("Token() returned %v after the cancellation; want at once (not the attempt's timeout)", d)
+	}
+	if !sawValue.Load() {
+		t.Error("the request did not carry AuthenticateStart's context (its values)")
+	}
+}

@@ -146,18 +146,27 @@ func outcomeOf(err error) Outcome {
 
 // authenticateStart calls the AuthenticateStart hook, if any, and returns the
 // attempt's context: ctx itself when the hook panicked (see hookRecovered) or
-// returned nil.
-func (a *Authenticator) authenticateStart(ctx context.Context, attempt int) (actx context.Context) {
-	actx = ctx
+// returned nil. When the hook returns a context that ctx's end does not end, ctx's
+// cancellation is carried over to it, so that the hook cannot lift it; release
+// frees what that took, once the attempt is over.
+func (a *Authenticator) authenticateStart(ctx context.Context, attempt int) (actx context.Context, release func()) {
+	actx, release = ctx, func() {}
 	h := a.hooks
 	if h == nil || h.AuthenticateStart == nil {
-		return actx
+		return actx, release
 	}
 	defer hookRecovered(ctx, a.log, "AuthenticateStart")
-	if c := h.AuthenticateStart(ctx, attempt); c != nil {
+	c := h.AuthenticateStart(ctx, attempt)
+	switch {
+	case c == nil:
+	case c.Done() == ctx.Done(): // ctx with values (a span): its cancellation already
 		actx = c
+	default:
+		bound, cancel := context.WithCancelCause(c)
+		stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
+		actx, release = bound, func() { stop(); cancel(nil) }
 	}
-	return actx
+	return actx, release
 }
 
 // hookRecovered, deferred around each call of a hook, recovers the hook's panic and
