@@ -230,7 +230,8 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 		if ctx.Err() != nil { // nothing is sent, so nothing is spent
 			return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
 		}
-		actx := a.hooks.authenticateStart(ctx, n)
+		actx, release := a.authenticateStart(ctx, n)
+		defer release() // after the hooks that see actx; at most one per attempt
 		admitted := a.now()
 		reservation, err := a.guard.admit(actx, admitted, last)
 		if err != nil {

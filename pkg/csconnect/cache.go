@@ -151,10 +151,11 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 	c.mu.Unlock()
 	defer c.wg.Done()
 
-	ctx, cancel := context.WithTimeout(parent, c.opts.FetchTimeout)
+	// The bounds go on the context FetchStart returns, so that a hook returning one
+	// not derived from parent cannot lift them.
+	ctx, cancel := context.WithTimeout(c.observeFetch(parent, seen), c.opts.FetchTimeout)
 	defer cancel()
 	defer context.AfterFunc(c.closeCtx, cancel)()
-	ctx = c.observeFetch(ctx, seen)
 
 	tok, err := c.obtainSafe(ctx)
 	if err != nil && c.closeCtx.Err() != nil {

@@ -3,6 +3,8 @@ package csconnect
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -16,7 +18,10 @@ import (
 // events are all off the warm path: a cached token and a request that is neither
 // replayed nor retried call no hook. Events carry no password, no token and no
 // username. Hooks are called synchronously by the call they describe, possibly from
-// many goroutines at once: they must be quick and safe for concurrent use.
+// many goroutines at once: they must be quick and safe for concurrent use. A hook
+// that panics is recovered and the panic logged at Error; the call it observes goes
+// on as if the hook had returned (a Cache runs its fetches, and their hooks, on a
+// goroutine of its own, where a panic would kill the process).
 type Hooks struct {
 	// AuthenticateStart is called before each authenticate attempt, before the
 	// guard's check. The context it returns (say, with a span) is the attempt's:
@@ -139,12 +144,46 @@ func outcomeOf(err error) Outcome {
 	return OutcomeNetwork
 }
 
-// authenticateStart calls h.AuthenticateStart, if any.
-func (h *Hooks) authenticateStart(ctx context.Context, attempt int) context.Context {
+// authenticateStart calls the AuthenticateStart hook, if any, and returns the
+// attempt's context: ctx itself when the hook panicked (see hookRecovered) or
+// returned nil. When the hook returns a context that ctx's end does not end, ctx's
+// cancellation is carried over to it, so that the hook cannot lift it; release
+// frees what that took, once the attempt is over.
+func (a *Authenticator) authenticateStart(ctx context.Context, attempt int) (actx context.Context, release func()) {
+	actx, release = ctx, func() {}
+	h := a.hooks
 	if h == nil || h.AuthenticateStart == nil {
-		return ctx
+		return actx, release
 	}
-	return h.AuthenticateStart(ctx, attempt)
+	defer hookRecovered(ctx, a.log, "AuthenticateStart")
+	c := h.AuthenticateStart(ctx, attempt)
+	switch {
+	case c == nil:
+	case c.Done() == ctx.Done(): // ctx with values (a span): its cancellation already
+		actx = c
+	default:
+		bound, cancel := context.WithCancelCause(c)
+		stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
+		actx, release = bound, func() { stop(); cancel(nil) }
+	}
+	return actx, release
+}
+
+// hookRecovered, deferred around each call of a hook, recovers the hook's panic and
+// logs it (at Error, with the hook's name and the panic value; log may be nil): the
+// call the hook observes goes on as if it had returned. Hooks only observe, so a
+// broken one must not break the token it observes (a Cache calls its hooks, and its
+// source's, in singleflight's goroutine, where a panic would kill the process; an
+// Authenticator's panicking AuthenticateDone would lose the token just issued and
+// spend the budget again). Events carry no secret, so the panic value holds none of
+// csconnect's.
+func hookRecovered(ctx context.Context, log *slog.Logger, hook string) {
+	v := recover()
+	if v == nil || log == nil {
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelError, "csconnect: hook panicked; ignored",
+		slog.String("hook", hook), slog.String("panic", fmt.Sprint(v)))
 }
 
 // observeAttempt reports attempt n, started at start, that ended with err: wait is
@@ -162,9 +201,14 @@ func (a *Authenticator) attemptDone(ctx context.Context, h *Hooks, n int, start 
 		if err != nil {
 			e.Status, e.Refused = failure(err)
 		}
-		h.AuthenticateDone(ctx, e)
+		a.authenticateDone(ctx, h, e)
 	}
 	a.observeGuard(ctx, now)
+}
+
+func (a *Authenticator) authenticateDone(ctx context.Context, h *Hooks, e AuthenticateEvent) {
+	defer hookRecovered(ctx, a.log, "AuthenticateDone")
+	h.AuthenticateDone(ctx, e)
 }
 
 // failure returns the status of a failed attempt's answer (0 if none) and the
@@ -185,6 +229,7 @@ func failure(err error) (int, string) {
 // observeGuard reports the guard's lockout to h.GuardLocked, if any.
 func (a *Authenticator) observeGuard(ctx context.Context, now time.Time) {
 	if h := a.hooks; h != nil && h.GuardLocked != nil {
+		defer hookRecovered(ctx, a.log, "GuardLocked")
 		h.GuardLocked(ctx, a.guard.status(now).LockedUntil)
 	}
 }
@@ -197,16 +242,33 @@ func (c *Cache) observeFetch(ctx context.Context, seen *entry) context.Context {
 		return ctx
 	}
 	if h.FetchStart != nil {
-		ctx = h.FetchStart(ctx)
+		ctx = c.fetchStart(ctx, h)
 	}
 	if h.Renewal != nil && seen != nil && seen.tok != nil {
 		reason := RenewalMandatory
 		if now := c.now(); now.Before(seen.mandatoryAt) && !seen.tok.Expired(now) {
 			reason = RenewalAdvisory
 		}
-		h.Renewal(ctx, reason)
+		c.renewal(ctx, h, reason)
 	}
 	return ctx
+}
+
+// renewal calls h.Renewal, recovering its panic.
+func (c *Cache) renewal(ctx context.Context, h *Hooks, reason RenewalReason) {
+	defer hookRecovered(ctx, c.opts.logger, "Renewal")
+	h.Renewal(ctx, reason)
+}
+
+// fetchStart calls h.FetchStart and returns the fetch's context: ctx itself when
+// the hook panicked or returned nil.
+func (c *Cache) fetchStart(ctx context.Context, h *Hooks) (fctx context.Context) {
+	fctx = ctx
+	defer hookRecovered(ctx, c.opts.logger, "FetchStart")
+	if hctx := h.FetchStart(ctx); hctx != nil {
+		fctx = hctx
+	}
+	return fctx
 }
 
 // observeFetched reports the end of a fetch.
@@ -216,26 +278,34 @@ func (c *Cache) observeFetched(ctx context.Context, tok *Token, err error) {
 		if err == nil {
 			e.Expiry = tok.Expiry
 		}
+		defer hookRecovered(ctx, c.opts.logger, "FetchDone")
 		h.FetchDone(ctx, e)
 	}
 }
 
-// replayed reports a Transport's renewal and replay after an expired answer.
-func (h *Hooks) replayed(ctx context.Context, status int) {
+// replayed reports a Transport's renewal and replay after an expired answer; a
+// hook's panic is logged to log (see hookRecovered).
+func (h *Hooks) replayed(ctx context.Context, log *slog.Logger, status int) {
 	if h == nil {
 		return
 	}
 	if h.Renewal != nil {
-		h.Renewal(ctx, RenewalExpiredAnswer)
+		func() {
+			defer hookRecovered(ctx, log, "Renewal")
+			h.Renewal(ctx, RenewalExpiredAnswer)
+		}()
 	}
 	if h.Replay != nil {
+		defer hookRecovered(ctx, log, "Replay")
 		h.Replay(ctx, ReplayEvent{Status: status})
 	}
 }
 
-// retried reports a Transport's retry.
-func (h *Hooks) retried(ctx context.Context, attempt int, wait time.Duration, status int) {
+// retried reports a Transport's retry; a hook's panic is logged to log (see
+// hookRecovered).
+func (h *Hooks) retried(ctx context.Context, log *slog.Logger, attempt int, wait time.Duration, status int) {
 	if h != nil && h.Retry != nil {
+		defer hookRecovered(ctx, log, "Retry")
 		h.Retry(ctx, RetryEvent{Attempt: attempt, Status: status, Wait: wait})
 	}
 }

@@ -58,7 +58,7 @@ func storeCall[T any](ctx context.Context, b *boundedStore, f func(context.Conte
 	ch := make(chan result, 1)
 	var settled atomic.Bool // set by the first of: f returned, the caller gave up
 	go func() {
-		v, err := f(ctx)
+		v, err := callStore(ctx, f)
 		if !settled.CompareAndSwap(false, true) {
 			b.abandoned.Add(-1) // the caller gave up on this call first
 		}
@@ -73,4 +73,12 @@ func storeCall[T any](ctx context.Context, b *boundedStore, f func(context.Conte
 		}
 		return zero, errors.Join(errors.New("store call abandoned"), ctx.Err())
 	}
+}
+
+// callStore calls f with a panic of the Store turned into an error (see recovered):
+// storeCall runs f on a goroutine of its own, where no caller's recover reaches and
+// a panic would kill the process. A panicking Store is then a failing one.
+func callStore[T any](ctx context.Context, f func(context.Context) (T, error)) (v T, err error) {
+	defer recovered(&err, "store")
+	return f(ctx)
 }

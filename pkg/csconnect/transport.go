@@ -126,7 +126,7 @@ func mayRetry(p RetryPolicy, attempt int, req *http.Request) bool {
 // wait (the caller's context) or the token.
 func (t *Transport) waitRetry(ctx context.Context, req *http.Request, attempt int, d time.Duration, status int, failure error) (*Token, error) {
 	t.stats.retries.Add(1)
-	t.Hooks.retried(ctx, attempt, d, status)
+	t.Hooks.retried(ctx, t.logger, attempt, d, status)
 	if t.logger != nil && t.logger.Enabled(ctx, slog.LevelDebug) {
 		args := []any{"endpoint", endpointName(req.Method, req.URL), "attempt", attempt, "wait", d}
 		if failure != nil {
@@ -284,7 +284,7 @@ func (t *Transport) renew(ctx context.Context, req *http.Request, resp *http.Res
 	}
 	drain(ctx, resp)
 	t.stats.renewals.Add(1)
-	t.Hooks.replayed(ctx, resp.StatusCode)
+	t.Hooks.replayed(ctx, t.logger, resp.StatusCode)
 	if t.logger != nil && t.logger.Enabled(ctx, slog.LevelDebug) {
 		t.logger.DebugContext(ctx, "csconnect: service says the token expired; renewed, replaying",
 			"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
