@@ -138,9 +138,13 @@ func FuzzRedact(f *testing.F) {
 		if strings.TrimSpace(secret) != secret {
 			return
 		}
-		// A short secret counts as a whole word, and a word has a letter or a digit:
-		// a password of one quote mark is not looked for between every two spaces.
-		if utf8.RuneCountInString(secret) < anywhere && !strings.ContainsFunc(secret, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+		// A short secret (1-3 characters) counts as a whole word, and a word has a
+		// letter or a digit: a password of one quote mark is not looked for between
+		// every two spaces.
+		// Nor is it one whose characters are the syntax of an escaping: `"0` stands
+		// raw in any JSON string that starts with 0.
+		if utf8.RuneCountInString(secret) < anywhere && (!strings.ContainsFunc(secret, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) ||
+			strings.ContainsAny(secret, `"\&%;<>+=/`)) {
 			return
 		}
 		esc := secrettest.Escapes[int(choice)%len(secrettest.Escapes)]
