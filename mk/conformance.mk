@@ -13,18 +13,19 @@ ACCEPTED_BREAKS := api/released/accepted-breaking-changes.txt
 OASDIFF_BREAKING = $(OASDIFF_BIN) breaking --composed '$(RELEASED_SPECS)' "$(1)" --err-ignore $(ACCEPTED_BREAKS) --fail-on ERR
 
 # csconnect runs the suite through its helper binary, csconnect-conformance (the
-# suite links kin-openapi, which csconnect itself must not); both are built into bin/
-# so that `csconnect conformance` finds the helper beside it.
-.PHONY: bin/csconnect-pair
-bin/csconnect-pair:
-	$(GO) build -o bin/ ./cmd/csconnect ./cmd/csconnect-conformance
+# suite links kin-openapi, which csconnect itself must not), and `agent` and `fleet`
+# through csconnect-agent (the Prometheus exporter); all are built into bin/ so that
+# csconnect finds its helpers beside it. mk/fleet.mk and mk/bench.mk use this too.
+.PHONY: bin/csconnect-all
+bin/csconnect-all:
+	$(GO) build -o bin/ ./cmd/csconnect ./cmd/csconnect-conformance ./cmd/csconnect-agent
 
 .PHONY: conformance
-conformance: bin/csconnect-pair ## The main job: every scenario against the embedded simulator, every exchange validated.
+conformance: bin/csconnect-all ## The main job: every scenario against the embedded simulator, every exchange validated.
 	bin/csconnect conformance
 
 .PHONY: conformance-prism
-conformance-prism: deps-npm bin/csconnect-pair ## The suite through `prism proxy --errors` (one per document; zero violations), and Prism's mock cross-check.
+conformance-prism: deps-npm bin/csconnect-all ## The suite through `prism proxy --errors` (one per document; zero violations), and Prism's mock cross-check.
 	bin/csconnect conformance --prism $(NPX)/prism --spec openapi.yaml --service-spec datecheck.yaml
 	$(GOTEST) -count=1 -run 'Prism' ./conformance/suite ./cmd/csconnect ./cmd/csconnect-conformance
 

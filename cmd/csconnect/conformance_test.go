@@ -14,7 +14,7 @@ import (
 // and exits with its code.
 func TestConformanceRunsTheHelper(t *testing.T) {
 	t.Parallel()
-	helper := filepath.Join(t.TempDir(), conformanceHelper)
+	helper := filepath.Join(t.TempDir(), conformanceHelper.bin)
 	script := "#!/bin/sh\necho \"args: $*\"\necho oops >&2\nexit 3\n"
 	if err := os.WriteFile(helper, []byte(script), 0o755); err != nil {
 		t.Fatal(err)

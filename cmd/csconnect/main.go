@@ -22,6 +22,8 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"github.com/csconnect/csconnect/internal/cmdmain"
 )
 
 // command is one subcommand: run gets the arguments after its name and returns the
@@ -43,8 +45,8 @@ var commands = map[string]command{}
 
 const (
 	exitUsage       = 2
-	exitInterrupted = 130 // SIGINT: 128 + 2
-	exitTerminated  = 143 // SIGTERM: 128 + 15
+	exitInterrupted = cmdmain.ExitInterrupted
+	exitTerminated  = cmdmain.ExitTerminated
 )
 
 // shutdownGrace is how long a subcommand may take to return after the first SIGINT
@@ -59,41 +61,10 @@ func main() {
 	os.Exit(runUntilSignal(os.Args[1:], env, sigs, shutdownGrace, run))
 }
 
-// runUntilSignal runs main's work in a goroutine and returns its exit code, or, on
-// the first signal from sigs, cancels its context and returns the signal's exit
-// code (0 if the work then returns 0) once the work returns, grace has passed, or a
-// second signal arrives, whichever is first. The work is not waited for beyond that:
-// main exits, however it is stuck.
+// runUntilSignal is cmdmain.RunUntilSignal for a subcommand: see there.
 func runUntilSignal(args []string, env environ, sigs <-chan os.Signal, grace time.Duration,
 	work func(context.Context, []string, environ) int) int {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	done := make(chan int, 1)
-	go func() { done <- work(ctx, args, env) }()
-	var sig os.Signal
-	select {
-	case code := <-done:
-		return code
-	case sig = <-sigs:
-	}
-	cancel(fmt.Errorf("stopped by %v", sig))
-	code := exitInterrupted
-	if sig == syscall.SIGTERM {
-		code = exitTerminated
-	}
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	select {
-	case c := <-done:
-		if c == 0 {
-			return 0 // finished, or stopped cleanly (sim)
-		}
-	case <-sigs:
-		fmt.Fprintf(env.stderr, "csconnect: second %v: exiting now\n", sig)
-	case <-timer.C:
-		fmt.Fprintf(env.stderr, "csconnect: still busy %v after %v: exiting now\n", grace, sig)
-	}
-	return code
+	return cmdmain.RunUntilSignal("csconnect", env.stderr, sigs, grace, func(ctx context.Context) int { return work(ctx, args, env) })
 }
 
 func run(ctx context.Context, args []string, env environ) int {

@@ -47,7 +47,7 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "floor" {
 		os.Exit(floor(os.Args[2:]))
 	}
-	bin := flag.String("csconnect", "bin/csconnect", "the csconnect binary")
+	bin := flag.String("csconnect", "bin/csconnect", "the csconnect binary (its agent, csconnect-agent, beside it)")
 	rounds := flag.Int("rounds", 7, "rounds per concurrency")
 	duration := flag.Duration("duration", time.Second, "measurement per proxy per round")
 	nginxBin := flag.String("nginx", "/usr/sbin/nginx", "nginx binary (skipped when absent)")
