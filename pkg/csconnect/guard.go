@@ -50,7 +50,7 @@ const (
 	guardRepeated guardReason = "identical requests limit"
 )
 
-// name is the reason as Hooks report it (AuthenticateEvent.Refused).
+// name is the reason as Hooks report it (Event.Refused).
 func (r guardReason) name() string {
 	switch r {
 	case guardRejected:
