@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/csconnect/csconnect/internal/storekit"
 )
 
 // noPanic runs f and turns a panic into a test error naming what.
@@ -254,7 +256,7 @@ func TestZeroValues(t *testing.T) {
 		noPanic(t, "zero memoryStore", func() {
 			ctx := context.Background()
 			key := m.Fingerprint("u")
-			if key == "" || key == KeyedHash(nil, "u") {
+			if key == "" || key == storekit.KeyedHash(nil, "u") {
 				t.Errorf("zero memoryStore.Fingerprint() = %q; want a keyed hash under a random secret", key)
 			}
 			tok := tokenAt(1, time.Now())
