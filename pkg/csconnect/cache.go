@@ -19,7 +19,7 @@ import (
 // token; in the mandatory window, or with no valid token, callers wait for one
 // shared fetch, each on its own context. A failed fetch is retried after
 // CacheOptions.Backoff; a permanent one (the credentials or the request refused for
-// what they are) is returned without asking the source again for PermanentBackoff,
+// what they are) is returned without asking the source again for permanentBackoff,
 // or the lockout's own wait. Invalidate(rejected) expires only the token rejected.
 // README "When the token is renewed" tells the whole story.
 //
@@ -229,8 +229,8 @@ func (c *Cache) failedEntry(old *entry, err error, now time.Time) *entry {
 	if e.permanent {
 		// A failure that says when it ends (a lockout) is retried then; one that
 		// does not (rejected credentials, a refused request) only after the long
-		// PermanentBackoff, so the same credentials are not re-sent every Backoff.MaxDelay.
-		wait = c.opts.PermanentBackoff
+		// permanentBackoff, so the same credentials are not re-sent every Backoff.MaxDelay.
+		wait = c.opts.permanentBackoff
 		if sw := serverWait(err); sw > 0 {
 			wait = max(sw, c.opts.Backoff.MaxDelay)
 		}

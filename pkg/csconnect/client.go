@@ -101,16 +101,6 @@ func (c *Client) DateCheckCompanyWithResponse(ctx context.Context, params *datec
 	return c.svc.DateCheckCompanyWithResponse(ctx, params, reqEditors...)
 }
 
-// GuardStatus reports the Authenticator's lockout guard (see
-// Authenticator.GuardStatus), for metrics beside Tokens.Stats; empty on the zero
-// Client.
-func (c *Client) GuardStatus() GuardStatus {
-	if c.auth == nil {
-		return GuardStatus{}
-	}
-	return c.auth.GuardStatus()
-}
-
 // Close stops the token cache's background work and closes the idle connections of
 // the transports New built (not of Config.Base or AuthConfig.HTTPClient, which are
 // the caller's), so no goroutine of the Client outlives it. The Client must not be

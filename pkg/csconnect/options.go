@@ -79,11 +79,11 @@ type CacheOptions struct {
 	// n-th failure in a row (full jitter). Defaults 1 s and 30 s, authenticate's.
 	// Its other fields do not apply: a cache keeps trying, more slowly.
 	Backoff RetryPolicy
-	// PermanentBackoff is how long a permanent failure (see Cache) is returned to
+	// permanentBackoff is how long a permanent failure (see Cache) is returned to
 	// callers without asking the source again. A failure that gives its own wait (a
 	// lockout's Retry-After) is retried after that wait instead, but not before
 	// Backoff.MaxDelay. Default 10 minutes.
-	PermanentBackoff time.Duration
+	permanentBackoff time.Duration
 
 	// Store, when set, shares tokens between the processes that use one account:
 	// before fetching, the cache adopts a fresher token another process saved, and
@@ -119,7 +119,7 @@ func (o CacheOptions) withDefaults() CacheOptions {
 	positiveOr(&o.FetchTimeout, defaultFetchTimeout)
 	positiveOr(&o.Backoff.BaseDelay, defaultAuthRetry.BaseDelay)
 	positiveOr(&o.Backoff.MaxDelay, defaultAuthRetry.MaxDelay)
-	positiveOr(&o.PermanentBackoff, defaultPermanentBackoff)
+	positiveOr(&o.permanentBackoff, defaultPermanentBackoff)
 	positiveOr(&o.storeTimeout, defaultStoreTimeout)
 	if lt, ok := o.Store.(leaseTimer); ok && o.leaseTTL <= 0 && o.pollInterval <= 0 {
 		o.leaseTTL, o.pollInterval = lt.LeaseTiming()
@@ -289,7 +289,8 @@ type Config struct {
 // connection failures and timeouts, but not certificate errors. It serves the
 // authenticate call (AuthConfig.Retry) and service calls (Config.Retry,
 // Transport.Retry) alike. A zero or negative field means its default, which differs
-// by use and is given below. A token renewal (one replay after ErrTokenExpired) is
+// by use and is given below. A Retry-After longer than 30 s is not waited for: the
+// answer is returned. A token renewal (one replay after ErrTokenExpired) is
 // not a retry.
 type RetryPolicy struct {
 	// MaxAttempts is the number of attempts including the first; 1 disables retries.
@@ -302,9 +303,6 @@ type RetryPolicy struct {
 	// for authenticate (the 1 s, 2 s, 4 s of the vendor's guide), 250 ms and 5 s for
 	// services.
 	BaseDelay, MaxDelay time.Duration
-	// MaxRetryAfter is the longest Retry-After honoured; an answer asking for a longer
-	// wait is returned to the caller instead of retried. Default 30 s.
-	MaxRetryAfter time.Duration
 	// Retryable reports whether a service request may be sent again (authenticate
 	// ignores it). Default: the idempotent methods (GET, HEAD, OPTIONS, TRACE, PUT,
 	// DELETE) and requests that carry an Idempotency-Key or X-Idempotency-Key header,
@@ -319,7 +317,6 @@ func (p RetryPolicy) withDefaults(def RetryPolicy) RetryPolicy {
 	}
 	positiveOr(&p.BaseDelay, def.BaseDelay)
 	positiveOr(&p.MaxDelay, def.MaxDelay)
-	positiveOr(&p.MaxRetryAfter, def.MaxRetryAfter)
 	if p.Retryable == nil {
 		p.Retryable = def.Retryable
 	}
@@ -328,6 +325,6 @@ func (p RetryPolicy) withDefaults(def RetryPolicy) RetryPolicy {
 
 // The named defaults of RetryPolicy, by use.
 var (
-	defaultAuthRetry    = RetryPolicy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second, MaxRetryAfter: 30 * time.Second}
-	defaultServiceRetry = RetryPolicy{MaxAttempts: 3, BaseDelay: 250 * time.Millisecond, MaxDelay: 5 * time.Second, MaxRetryAfter: 30 * time.Second, Retryable: isIdempotent}
+	defaultAuthRetry    = RetryPolicy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second}
+	defaultServiceRetry = RetryPolicy{MaxAttempts: 3, BaseDelay: 250 * time.Millisecond, MaxDelay: 5 * time.Second, Retryable: isIdempotent}
 )

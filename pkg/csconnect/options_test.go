@@ -21,7 +21,7 @@ func TestCacheOptionsNonPositiveDurations(t *testing.T) {
 		"FetchTimeout":      {func(o *CacheOptions) *time.Duration { return &o.FetchTimeout }, defaultFetchTimeout},
 		"Backoff.BaseDelay": {func(o *CacheOptions) *time.Duration { return &o.Backoff.BaseDelay }, defaultAuthRetry.BaseDelay},
 		"Backoff.MaxDelay":  {func(o *CacheOptions) *time.Duration { return &o.Backoff.MaxDelay }, defaultAuthRetry.MaxDelay},
-		"PermanentBackoff":  {func(o *CacheOptions) *time.Duration { return &o.PermanentBackoff }, defaultPermanentBackoff},
+		"permanentBackoff":  {func(o *CacheOptions) *time.Duration { return &o.permanentBackoff }, defaultPermanentBackoff},
 		"StoreTimeout":      {func(o *CacheOptions) *time.Duration { return &o.storeTimeout }, defaultStoreTimeout},
 		"LeaseTTL":          {func(o *CacheOptions) *time.Duration { return &o.leaseTTL }, defaultLeaseTTL},
 		"StorePollInterval": {func(o *CacheOptions) *time.Duration { return &o.pollInterval }, defaultStorePollInterval},
