@@ -662,9 +662,9 @@ func TestNewAuthenticatorRefuses(t *testing.T) {
 	for name, cfg := range tests {
 		t.Run(name, func(t *testing.T) {
 			a, err := NewAuthenticator(cfg)
-			var pe *PreflightError
+			var pe *inputError
 			if a != nil || !errors.Is(err, ErrInvalidInput) || !errors.As(err, &pe) {
-				t.Errorf("NewAuthenticator(%s) = %v, %v; want nil, *PreflightError", name, a, err)
+				t.Errorf("NewAuthenticator(%s) = %v, %v; want nil, *inputError", name, a, err)
 			}
 		})
 	}

@@ -39,12 +39,12 @@ type Client struct {
 // client or transport, do the same.
 func New(cfg Config) (*Client, error) {
 	if cfg.ServiceURL == "" {
-		cfg.ServiceURL = DefaultServiceURL
+		cfg.ServiceURL = defaultServiceURL
 	}
 	if _, err := checkBaseURL(cfg.ServiceURL); err != nil {
-		var pe *PreflightError
+		var pe *inputError
 		if errors.As(err, &pe) {
-			pe.Field = "service URL"
+			pe.field = "service URL"
 		}
 		return nil, err
 	}
@@ -81,15 +81,6 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.Join(errors.New("csconnect: building the generated client"), err)
 	}
 	return &Client{svc: gen, Tokens: cache, HTTPClient: hc, auth: auth, ownBase: ownBase}, nil
-}
-
-// DateCheckCompany is the generated method, over the token layer. On the zero
-// Client it sends nothing and returns ErrInvalidUse.
-func (c *Client) DateCheckCompany(ctx context.Context, params *datecheck.DateCheckCompanyParams, reqEditors ...datecheck.RequestEditorFn) (*http.Response, error) {
-	if c.svc == nil {
-		return nil, errZeroClient
-	}
-	return c.svc.DateCheckCompany(ctx, params, reqEditors...)
 }
 
 // DateCheckCompanyWithResponse is the generated method, over the token layer. On

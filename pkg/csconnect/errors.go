@@ -47,7 +47,8 @@ var (
 	ErrOutOfCredits = errors.New("csconnect: out of credits")
 	// ErrInvalidInput: csconnect refused the input before sending anything (a
 	// credential the spec or the vendor's documents say cannot work, a base URL that
-	// would send credentials in clear text). The concrete error is a *PreflightError.
+	// would send credentials in clear text). The message names each refused field
+	// and what to do, never its value.
 	ErrInvalidInput = errors.New("csconnect: input refused before sending")
 )
 

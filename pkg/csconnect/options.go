@@ -244,9 +244,9 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// DefaultServiceURL is the Creditsafe Sweden web services host, where the vendor's
+// defaultServiceURL is the Creditsafe Sweden web services host, where the vendor's
 // documented protected call (GET /datecheck/company) lives.
-const DefaultServiceURL = "https://se-webservice.apps.creditsafe.com"
+const defaultServiceURL = "https://se-webservice.apps.creditsafe.com"
 
 // defaultServiceTimeout bounds the wait for a service's response headers when Config
 // gives no Base transport. A context deadline bounds a whole call.
@@ -266,8 +266,9 @@ type Config struct {
 	// StoreTimeout and the Logger, set here once.
 	Auth AuthConfig
 	// ServiceURL is the base URL of the services the generated client calls. Default
-	// DefaultServiceURL. It must be https, or http to a loopback host; New refuses
-	// anything else with a *PreflightError (errors.Is ErrInvalidInput).
+	// https://se-webservice.apps.creditsafe.com, the Creditsafe Sweden web services
+	// host. It must be https, or http to a loopback host; New refuses anything else
+	// with an error matching ErrInvalidInput.
 	ServiceURL string
 	// Cache configures the token cache. Its Store and StoreKey default to Auth.Store
 	// and the username's fingerprint in it, so the processes that share a Store
