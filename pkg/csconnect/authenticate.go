@@ -77,7 +77,6 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	// Durations follow CacheOptions' rule: zero or negative means the default (a
 	// negative timeout would fail every attempt, a negative delay remove the backoff).
 	positiveOr(&cfg.Timeout, defaultTimeout)
-	positiveOr(&cfg.StoreTimeout, defaultStoreTimeout)
 	cfg.Retry = cfg.Retry.withDefaults(defaultAuthRetry)
 	setDefault(&cfg.Budget, defaultBudget)
 	if cfg.Store == nil {
@@ -118,7 +117,7 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		body:     seal(body),
 		http:     hc,
 		endpoint: endpointName(http.MethodPost, req.URL),
-		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, cfg.StoreTimeout, cfg.Logger),
+		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger),
 		redact:   newRedactor(cfg.Password),
 		log:      cfg.Logger,
 		retry:    cfg.Retry,

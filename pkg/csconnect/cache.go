@@ -287,8 +287,8 @@ func (c *Cache) counts() cacheStats { return c.stats.snapshot() }
 // Close stops any background refresh and waits for it to end. The fetch's context
 // is cancelled: a Store call in flight is abandoned at once (even by a Store that
 // ignores its context), so Close waits only for the source to honour the
-// cancellation (an Authenticator does, after at most its StoreTimeout to share what
-// it learned) and at most StoreTimeout more to release the refresh lease. Later
+// cancellation (an Authenticator does, after at most its Store's call timeout to share
+// what it learned) and at most that timeout more to release the refresh lease. Later
 // calls that need a fetch get an error matching ErrInvalidUse; a still-valid token is still served.
 // Close is idempotent and always returns nil.
 func (c *Cache) Close() error {

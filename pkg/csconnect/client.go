@@ -59,7 +59,7 @@ func New(cfg Config) (*Client, error) {
 	if opts.Store != nil && opts.StoreKey == "" {
 		opts.StoreKey = opts.Store.Fingerprint(cfg.Auth.Username)
 	}
-	opts.logger, opts.storeTimeout = cfg.Auth.Logger, cfg.Auth.StoreTimeout
+	opts.logger = cfg.Auth.Logger
 	opts.Hooks = cmp.Or(opts.Hooks, cfg.Auth.Hooks)
 	base := cfg.Base
 	var ownBase *http.Transport

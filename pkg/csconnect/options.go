@@ -93,7 +93,7 @@ type CacheOptions struct {
 	// Required when Store is set (New derives it); without it the Store is not used,
 	// and NewCache logs a warning, because an empty key would mix accounts.
 	StoreKey string
-	// storeTimeout bounds each Store call (AuthConfig.StoreTimeout, set by New).
+	// storeTimeout bounds each Store call: the Store's CallTimeout, if any.
 	storeTimeout time.Duration
 	// leaseTTL and pollInterval time the refresh lease: the Store's LeaseTiming when
 	// it has one, else defaultLeaseTTL and defaultStorePollInterval.
@@ -120,7 +120,7 @@ func (o CacheOptions) withDefaults() CacheOptions {
 	positiveOr(&o.Backoff.BaseDelay, defaultAuthRetry.BaseDelay)
 	positiveOr(&o.Backoff.MaxDelay, defaultAuthRetry.MaxDelay)
 	positiveOr(&o.permanentBackoff, defaultPermanentBackoff)
-	positiveOr(&o.storeTimeout, defaultStoreTimeout)
+	positiveOr(&o.storeTimeout, callTimeout(o.Store))
 	if lt, ok := o.Store.(leaseTimer); ok && o.leaseTTL <= 0 && o.pollInterval <= 0 {
 		o.leaseTTL, o.pollInterval = lt.LeaseTiming()
 	}
@@ -187,9 +187,6 @@ type AuthConfig struct {
 	// Store holds the guard's state, shared with other processes; default
 	// NewMemoryStore(). It sees only fingerprints, never the password.
 	Store Store
-	// StoreTimeout bounds each Store call, default 250ms. A Store
-	// that fails or is slow is logged and the guard carries on with its local copy.
-	StoreTimeout time.Duration
 	// Logger receives debug lines for each attempt and warnings for retries, guard
 	// refusals and Store failures; never the password or the token. Default: discard.
 	Logger *slog.Logger
@@ -262,8 +259,8 @@ const defaultMaxResponseBody = 16 << 20
 // other zero field means the default documented on it.
 type Config struct {
 	// Auth configures the authenticate call (credentials, BaseURL, its HTTP client,
-	// timeout and retries) and what the whole client shares: the Store, its
-	// StoreTimeout and the Logger, set here once.
+	// timeout and retries) and what the whole client shares: the Store and
+	// the Logger, set here once.
 	Auth AuthConfig
 	// ServiceURL is the base URL of the services the generated client calls. Default
 	// https://se-webservice.apps.creditsafe.com, the Creditsafe Sweden web services

@@ -17,11 +17,12 @@ import (
 //
 // Implementations must be safe for concurrent use and should honour ctx. A Store that
 // fails (returns an error) never stops the caller: caches and guards fall back to
-// local state; one that does not answer within AuthConfig.StoreTimeout, even
-// ignoring ctx, is abandoned for that call, so it cannot hold a caller or Close
-// either. A Store may also have a method LeaseTiming() (ttl, poll time.Duration)
-// giving how long a cache holds its refresh lease and how often a cache waiting on
-// another's lease looks for the new token (default 10 s and 200 ms).
+// local state; one that does not answer within its call timeout, even ignoring ctx,
+// is abandoned for that call, so it cannot hold a caller or Close either. A Store may
+// time itself with two more methods: CallTimeout() time.Duration, that call timeout
+// (default 250 ms), and LeaseTiming() (ttl, poll time.Duration), how long a cache
+// holds its refresh lease and how often a cache waiting on another's lease looks for
+// the new token (default 10 s and 200 ms).
 type Store interface {
 	// LoadToken returns the shared token for key, or (nil, nil) when there is none.
 	LoadToken(ctx context.Context, key string) (*Token, error)
@@ -185,4 +186,15 @@ func (s GuardState) Until() time.Time {
 		}
 	}
 	return t
+}
+
+// callTimeout returns s's CallTimeout when it has a positive one (see Store), else
+// defaultStoreTimeout.
+func callTimeout(s Store) time.Duration {
+	if ct, ok := s.(interface{ CallTimeout() time.Duration }); ok {
+		if d := ct.CallTimeout(); d > 0 {
+			return d
+		}
+	}
+	return defaultStoreTimeout
 }

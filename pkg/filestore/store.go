@@ -18,7 +18,7 @@ import (
 )
 
 // DefaultTimeout bounds the wait for a file lock when Options.Timeout is zero: under
-// csconnect's DefaultStoreTimeout, so a process stuck holding a lock makes the others
+// csconnect's default Store call timeout (250 ms), so a process stuck holding a lock makes the others
 // fall back to local state rather than wait.
 const DefaultTimeout = 200 * time.Millisecond
 
