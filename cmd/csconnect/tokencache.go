@@ -55,7 +55,6 @@ func tokenStoreKey(store *filestore.Store, username, password string) string {
 // store. timeout bounds the whole call.
 func cachedToken(ctx context.Context, cfg csconnect.AuthConfig, store *filestore.Store, timeout time.Duration, log *slog.Logger) (*csconnect.Token, error) {
 	cfg.Store = leaseFor{store, timeout}
-	cfg.StoreTimeout = cliStoreTimeout
 	cfg.Logger = log
 	c, err := csconnect.New(csconnect.Config{Auth: cfg, Cache: csconnect.CacheOptions{
 		// A process that runs once cannot refresh in the background, so for it the
@@ -93,6 +92,9 @@ type leaseFor struct {
 
 // LeaseTiming gives the lease's lifetime and the library's default poll interval.
 func (l leaseFor) LeaseTiming() (ttl, poll time.Duration) { return l.timeout, 200 * time.Millisecond }
+
+// CallTimeout bounds each store call: a file lock may be held by another invocation.
+func (leaseFor) CallTimeout() time.Duration { return cliStoreTimeout }
 
 // resetGuard records a reset of the guard of username in store: every rejection and
 // lockout recorded before now is forgotten, by the next invocation and by every other

@@ -12,7 +12,8 @@ func TestAuthConfigNonPositiveDurations(t *testing.T) {
 	t.Parallel()
 	srv := newTestServer(t, tokenReply())
 	a := newTestAuth(t, srv.URL, func(c *AuthConfig) {
-		c.Timeout, c.StoreTimeout, c.Retry.BaseDelay, c.Retry.MaxDelay = -time.Second, -time.Second, -time.Second, -time.Second
+		c.Store = timedStore{Store: newMemoryStore(), timeout: -time.Second}
+		c.Timeout, c.Retry.BaseDelay, c.Retry.MaxDelay = -time.Second, -time.Second, -time.Second
 	})
 	for name, tt := range map[string]struct{ got, want time.Duration }{
 		"Timeout":        {a.timeout, defaultTimeout},

@@ -27,7 +27,7 @@ const maxTokenBody = 1 << 20
 
 // Authenticator turns a username and password into a Token, or into a precise typed
 // error, without ever costing the user a lockout: it refuses bad input before sending
-// (*PreflightError), refuses locally what it knows will fail (*GuardError), retries
+// (ErrInvalidInput), refuses locally what it knows will fail (*GuardError), retries
 // only transient failures, and decodes every error body into an *APIError.
 //
 // Token is uncached: each call is one logical authenticate. Wrap it in a caching
@@ -61,8 +61,8 @@ type Authenticator struct {
 
 // NewAuthenticator checks cfg and returns an Authenticator. It sends nothing: a
 // credential the spec or the vendor's documents say cannot work, or a base URL that
-// would send credentials in clear text, is refused with a *PreflightError
-// (errors.Is ErrInvalidInput).
+// would send credentials in clear text, is refused with an error matching
+// ErrInvalidInput, one line per refused field, naming it and never its value.
 func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
@@ -77,7 +77,6 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	// Durations follow CacheOptions' rule: zero or negative means the default (a
 	// negative timeout would fail every attempt, a negative delay remove the backoff).
 	positiveOr(&cfg.Timeout, defaultTimeout)
-	positiveOr(&cfg.StoreTimeout, defaultStoreTimeout)
 	cfg.Retry = cfg.Retry.withDefaults(defaultAuthRetry)
 	setDefault(&cfg.Budget, defaultBudget)
 	if cfg.Store == nil {
@@ -118,7 +117,7 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		body:     seal(body),
 		http:     hc,
 		endpoint: endpointName(http.MethodPost, req.URL),
-		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, cfg.StoreTimeout, cfg.Logger),
+		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger),
 		redact:   newRedactor(cfg.Password),
 		log:      cfg.Logger,
 		retry:    cfg.Retry,

@@ -662,9 +662,9 @@ func TestNewAuthenticatorRefuses(t *testing.T) {
 	for name, cfg := range tests {
 		t.Run(name, func(t *testing.T) {
 			a, err := NewAuthenticator(cfg)
-			var pe *PreflightError
+			var pe *inputError
 			if a != nil || !errors.Is(err, ErrInvalidInput) || !errors.As(err, &pe) {
-				t.Errorf("NewAuthenticator(%s) = %v, %v; want nil, *PreflightError", name, a, err)
+				t.Errorf("NewAuthenticator(%s) = %v, %v; want nil, *inputError", name, a, err)
 			}
 		})
 	}
@@ -744,7 +744,7 @@ func TestGuardSurvivesBrokenStore(t *testing.T) {
 				}
 				reply(401, "Access denied")(w, r)
 			})
-			a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store; c.StoreTimeout = 10 * time.Millisecond })
+			a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = timedStore{store, 10 * time.Millisecond} })
 			if _, err := a.Token(context.Background()); !errors.Is(err, ErrInvalidCredentials) {
 				t.Fatalf("Token() = %v; want ErrInvalidCredentials", err)
 			}
@@ -815,3 +815,11 @@ func TestAuthenticateBodyIsTheGeneratedJSON(t *testing.T) {
 		}
 	}
 }
+
+// timedStore is a Store with a CallTimeout.
+type timedStore struct {
+	Store
+	timeout time.Duration
+}
+
+func (s timedStore) CallTimeout() time.Duration { return s.timeout }

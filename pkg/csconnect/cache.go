@@ -19,7 +19,7 @@ import (
 // token; in the mandatory window, or with no valid token, callers wait for one
 // shared fetch, each on its own context. A failed fetch is retried after
 // CacheOptions.Backoff; a permanent one (the credentials or the request refused for
-// what they are) is returned without asking the source again for PermanentBackoff,
+// what they are) is returned without asking the source again for permanentBackoff,
 // or the lockout's own wait. Invalidate(rejected) expires only the token rejected.
 // README "When the token is renewed" tells the whole story.
 //
@@ -230,8 +230,8 @@ func (c *Cache) failedEntry(old *entry, err error, now time.Time) *entry {
 	if e.permanent {
 		// A failure that says when it ends (a lockout) is retried then; one that
 		// does not (rejected credentials, a refused request) only after the long
-		// PermanentBackoff, so the same credentials are not re-sent every Backoff.MaxDelay.
-		wait = c.opts.PermanentBackoff
+		// permanentBackoff, so the same credentials are not re-sent every Backoff.MaxDelay.
+		wait = c.opts.permanentBackoff
 		if sw := serverWait(err); sw > 0 {
 			wait = max(sw, c.opts.Backoff.MaxDelay)
 		}
@@ -288,8 +288,8 @@ func (c *Cache) counts() cacheStats { return c.stats.snapshot() }
 // Close stops any background refresh and waits for it to end. The fetch's context
 // is cancelled: a Store call in flight is abandoned at once (even by a Store that
 // ignores its context), so Close waits only for the source to honour the
-// cancellation (an Authenticator does, after at most its StoreTimeout to share what
-// it learned) and at most StoreTimeout more to release the refresh lease. Later
+// cancellation (an Authenticator does, after at most its Store's call timeout to share
+// what it learned) and at most that timeout more to release the refresh lease. Later
 // calls that need a fetch get an error matching ErrInvalidUse; a still-valid token is still served.
 // Close is idempotent and always returns nil.
 func (c *Cache) Close() error {

@@ -387,14 +387,14 @@ func TestCachePermanentErrorReturnedAtOnce(t *testing.T) {
 			setClock(clock, t0.Add(at+defaultPermanentBackoff))
 			_, _ = c.Token(context.Background())
 			if n := src.calls.Load() - calls; n != 2 {
-				t.Errorf("source calls after PermanentBackoff = %d; want 2", n)
+				t.Errorf("source calls after permanentBackoff = %d; want 2", n)
 			}
 		})
 	}
 }
 
 // TestCachePermanentErrorsNotResent: a source that refuses the request for what it
-// is gets asked once per PermanentBackoff (or, for a lockout, once per the wait the
+// is gets asked once per permanentBackoff (or, for a lockout, once per the wait the
 // failure gives), however many callers ask, sequentially or in parallel, over
 // simulated minutes.
 func TestCachePermanentErrorsNotResent(t *testing.T) {

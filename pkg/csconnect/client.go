@@ -39,12 +39,12 @@ type Client struct {
 // client or transport, do the same.
 func New(cfg Config) (*Client, error) {
 	if cfg.ServiceURL == "" {
-		cfg.ServiceURL = DefaultServiceURL
+		cfg.ServiceURL = defaultServiceURL
 	}
 	if _, err := checkBaseURL(cfg.ServiceURL); err != nil {
-		var pe *PreflightError
+		var pe *inputError
 		if errors.As(err, &pe) {
-			pe.Field = "service URL"
+			pe.field = "service URL"
 		}
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func New(cfg Config) (*Client, error) {
 	if opts.Store != nil && opts.StoreKey == "" {
 		opts.StoreKey = opts.Store.Fingerprint(cfg.Auth.Username)
 	}
-	opts.logger, opts.storeTimeout = cfg.Auth.Logger, cfg.Auth.StoreTimeout
+	opts.logger = cfg.Auth.Logger
 	opts.Hooks = cmp.Or(opts.Hooks, cfg.Auth.Hooks)
 	base := cfg.Base
 	var ownBase *http.Transport
@@ -83,15 +83,6 @@ func New(cfg Config) (*Client, error) {
 	return &Client{svc: gen, Tokens: cache, HTTPClient: hc, auth: auth, ownBase: ownBase}, nil
 }
 
-// DateCheckCompany is the generated method, over the token layer. On the zero
-// Client it sends nothing and returns ErrInvalidUse.
-func (c *Client) DateCheckCompany(ctx context.Context, params *datecheck.DateCheckCompanyParams, reqEditors ...datecheck.RequestEditorFn) (*http.Response, error) {
-	if c.svc == nil {
-		return nil, errZeroClient
-	}
-	return c.svc.DateCheckCompany(ctx, params, reqEditors...)
-}
-
 // DateCheckCompanyWithResponse is the generated method, over the token layer. On
 // the zero Client it sends nothing and returns ErrInvalidUse.
 func (c *Client) DateCheckCompanyWithResponse(ctx context.Context, params *datecheck.DateCheckCompanyParams, reqEditors ...datecheck.RequestEditorFn) (*datecheck.DateCheckCompanyResponse, error) {
@@ -99,16 +90,6 @@ func (c *Client) DateCheckCompanyWithResponse(ctx context.Context, params *datec
 		return nil, errZeroClient
 	}
 	return c.svc.DateCheckCompanyWithResponse(ctx, params, reqEditors...)
-}
-
-// GuardStatus reports the Authenticator's lockout guard (see
-// Authenticator.GuardStatus), for metrics beside Tokens.Stats; empty on the zero
-// Client.
-func (c *Client) GuardStatus() GuardStatus {
-	if c.auth == nil {
-		return GuardStatus{}
-	}
-	return c.auth.GuardStatus()
 }
 
 // Close stops the token cache's background work and closes the idle connections of

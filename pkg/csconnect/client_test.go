@@ -124,9 +124,9 @@ func TestNewRefusesBadInput(t *testing.T) {
 			}
 		})
 	}
-	var pe *PreflightError
-	if _, err := New(tests["plain http service"]); !errors.As(err, &pe) || pe.Field != "service URL" {
-		t.Errorf("New(plain http service) error = %v; want a *PreflightError about the service URL", err)
+	var pe *inputError
+	if _, err := New(tests["plain http service"]); !errors.As(err, &pe) || pe.field != "service URL" {
+		t.Errorf("New(plain http service) error = %v; want a *inputError about the service URL", err)
 	}
 }
 

@@ -67,7 +67,7 @@ func decodeError(ep endpoint, status int, reason string, h http.Header, body []b
 		Detail:          f.detail,
 		Hint:            f.hint,
 		RequestID:       f.requestID,
-		WWWAuthenticate: h.Get("WWW-Authenticate"),
+		wwwAuthenticate: h.Get("WWW-Authenticate"),
 		Body:            bytes.Clone(body),
 		Header:          h.Clone(),
 	}
@@ -75,7 +75,7 @@ func decodeError(ep endpoint, status int, reason string, h http.Header, body []b
 		e.RequestID = requestIDFromHeader(h)
 	}
 	e.RetryAfter, _ = parseRetryAfter(h.Get("Retry-After"), now)
-	e.kind = classify(ep, status, f, e.WWWAuthenticate)
+	e.kind = classify(ep, status, f, e.wwwAuthenticate)
 	return e
 }
 

@@ -124,7 +124,7 @@ func TestDecodeErrorFixtures(t *testing.T) {
 			}
 			check("Message", e.Message, w.message)
 			check("Detail", e.Detail, w.detail)
-			check("WWWAuthenticate", e.WWWAuthenticate, w.wwwAuth)
+			check("wwwAuthenticate", e.wwwAuthenticate, w.wwwAuth)
 			if e.Hint != w.hint {
 				t.Errorf("Hint = %q; want %q", e.Hint, w.hint)
 			}

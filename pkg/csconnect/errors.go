@@ -47,31 +47,28 @@ var (
 	ErrOutOfCredits = errors.New("csconnect: out of credits")
 	// ErrInvalidInput: csconnect refused the input before sending anything (a
 	// credential the spec or the vendor's documents say cannot work, a base URL that
-	// would send credentials in clear text). The concrete error is a *PreflightError.
+	// would send credentials in clear text). The message names each refused field
+	// and what to do, never its value.
 	ErrInvalidInput = errors.New("csconnect: input refused before sending")
 )
 
 // APIError is a non-success answer from a Creditsafe endpoint, decoded from whichever
 // documented body shape it came in. It never holds the password or the token.
 type APIError struct {
-	StatusCode      int           // HTTP status
-	Endpoint        string        // method and URL without query secrets, e.g. "POST https://…/v1/authenticate"
-	Code            string        // vendor code or identifier, e.g. "429", "TOO_MANY_ATTEMPTS"
-	Message         string        // human-readable message
-	Detail          string        // longer explanation, if any
-	Hint            string        // developer hint, if any
-	RequestID       string        // request or correlation ID, if any
-	RetryAfter      time.Duration // from Retry-After; 0 when absent
-	WWWAuthenticate string        // the WWW-Authenticate header, if any
-	Body            []byte        // a capped copy of the raw body
-	Header          http.Header   // response headers (never request headers)
+	StatusCode int           // HTTP status
+	Endpoint   string        // method and URL without query secrets, e.g. "POST https://…/v1/authenticate"
+	Code       string        // vendor code or identifier, e.g. "429", "TOO_MANY_ATTEMPTS"
+	Message    string        // human-readable message
+	Detail     string        // longer explanation, if any
+	Hint       string        // developer hint, if any
+	RequestID  string        // request or correlation ID, if any
+	RetryAfter time.Duration // from Retry-After; 0 when absent
+	Body       []byte        // a capped copy of the raw body
+	Header     http.Header   // response headers (never request headers)
 
-	kind error // the sentinel this error is classified as
+	kind            error  // the sentinel this error is classified as
+	wwwAuthenticate string // the WWW-Authenticate header (also in Header), for redaction tests
 }
-
-// HTTPStatusCode returns the status, so callers can classify errors by behaviour
-// (errors.As to interface{ HTTPStatusCode() int }).
-func (e *APIError) HTTPStatusCode() int { return e.StatusCode }
 
 // Is reports whether target is the sentinel this error is classified as. An
 // authenticate lockout (ErrLockedOut) is also a rate limit (ErrRateLimited).

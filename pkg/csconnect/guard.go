@@ -46,11 +46,11 @@ const (
 	// guardBudget: the per-5-minute budget of authenticate requests is spent.
 	guardBudget guardReason = "budget spent"
 	// guardRepeated: maxIdentical requests with these credentials were sent in the
-	// last IdenticalWindow (by this process or another sharing the Store).
+	// last identicalWindow (by this process or another sharing the Store).
 	guardRepeated guardReason = "identical requests limit"
 )
 
-// name is the reason as Hooks report it (AuthenticateEvent.Refused).
+// name is the reason as Hooks report it (Event.Refused).
 func (r guardReason) name() string {
 	switch r {
 	case guardRejected:
@@ -91,7 +91,7 @@ func (e *GuardError) Error() string {
 		}
 		return fmt.Sprintf("csconnect: authenticate not sent: locked out for another %s after a 429", e.Wait.Round(time.Second))
 	case guardRepeated:
-		return fmt.Sprintf("csconnect: authenticate not sent: %d identical requests were sent in the last %s (the vendor locks out beyond); room again in %s", maxIdentical, IdenticalWindow, e.Wait.Round(time.Millisecond))
+		return fmt.Sprintf("csconnect: authenticate not sent: %d identical requests were sent in the last %s (the vendor locks out beyond); room again in %s", maxIdentical, identicalWindow, e.Wait.Round(time.Millisecond))
 	default:
 		return fmt.Sprintf("csconnect: authenticate not sent: the budget of authenticate requests is spent; room again in %s", e.Wait.Round(time.Millisecond))
 	}
@@ -119,7 +119,7 @@ func (e *GuardError) Is(target error) bool {
 
 // guard is the lockout guard of one Authenticator: it refuses a request locally after a
 // 401 for the same pair, during a 429 lockout, beyond the budget and beyond
-// maxIdentical identical requests in IdenticalWindow. Its state lives in the Store
+// maxIdentical identical requests in identicalWindow. Its state lives in the Store
 // (shared with other processes) and in a local copy, so a failing or slow Store never
 // stops it from working, and a Store that loses its record resets nothing: only a
 // reset recorded in the Store (GuardState.ResetAt) or this process's ResetGuard
@@ -139,7 +139,7 @@ type guard struct {
 	lockedUntil time.Time
 	lockedAt    time.Time
 	lockErr     error
-	sent        []PairEvent // sends of pair in the last IdenticalWindow, ascending
+	sent        []PairEvent // sends of pair in the last identicalWindow, ascending
 }
 
 func newGuard(store Store, username, password string, budget int, storeTimeout time.Duration, log *slog.Logger) *guard {
@@ -262,8 +262,8 @@ func (g *guard) succeeded(ctx context.Context, sentAt time.Time) {
 // noteSent adds a send of pair to the local copy (once), dropping those out of the
 // window. Called with g.mu held.
 func (g *guard) noteSent(e PairEvent, now time.Time) {
-	g.sent = slices.DeleteFunc(g.sent, func(s PairEvent) bool { return now.Sub(s.At) >= IdenticalWindow })
-	if now.Sub(e.At) >= IdenticalWindow {
+	g.sent = slices.DeleteFunc(g.sent, func(s PairEvent) bool { return now.Sub(s.At) >= identicalWindow })
+	if now.Sub(e.At) >= identicalWindow {
 		return
 	}
 	i, found := slices.BinarySearchFunc(g.sent, e, func(x, y PairEvent) int {
@@ -284,15 +284,15 @@ func (g *guard) refusal(now time.Time, last error) error {
 	if now.Before(g.lockedUntil) {
 		return &GuardError{reason: guardLockedOut, Wait: g.lockedUntil.Sub(now), Err: g.lockErr}
 	}
-	var window []time.Time // sends in (now-IdenticalWindow, now]
+	var window []time.Time // sends in (now-identicalWindow, now]
 	for _, s := range g.sent {
-		if now.Sub(s.At) < IdenticalWindow && !s.At.After(now) {
+		if now.Sub(s.At) < identicalWindow && !s.At.After(now) {
 			window = append(window, s.At)
 		}
 	}
 	if len(window) >= maxIdentical {
 		oldest := window[len(window)-maxIdentical]
-		return &GuardError{reason: guardRepeated, Wait: oldest.Add(IdenticalWindow).Sub(now), Err: last}
+		return &GuardError{reason: guardRepeated, Wait: oldest.Add(identicalWindow).Sub(now), Err: last}
 	}
 	return nil
 }
@@ -321,7 +321,7 @@ func (g *guard) refund(r *rate.Reservation, now time.Time) {
 
 // recordSend counts a request about to be sent with the pair, here and in the Store,
 // and returns a *GuardError when it would be one more than maxIdentical in
-// IdenticalWindow since the pair's last success: the check before it saw room, but processes sharing the Store may
+// identicalWindow since the pair's last success: the check before it saw room, but processes sharing the Store may
 // have sent meanwhile. The record is merged into the Store first (atomically), so
 // of processes recording at once, at most maxIdentical go ahead; one refused still
 // counts (the limit errs on the side of sending less).
@@ -338,7 +338,7 @@ func (g *guard) recordSend(ctx context.Context, now time.Time, last error) error
 	}
 	n := 0
 	for _, s := range g.sent {
-		if now.Sub(s.At) < IdenticalWindow && !s.At.After(now) {
+		if now.Sub(s.At) < identicalWindow && !s.At.After(now) {
 			n++
 		}
 	}

@@ -21,8 +21,8 @@ func TestHookPanicContained(t *testing.T) {
 	boom := func() { panic(errors.New("hook exploded")) }
 	for name, h := range map[string]*Hooks{
 		"FetchStart": {FetchStart: func(context.Context) context.Context { boom(); return nil }},
-		"FetchDone":  {FetchDone: func(context.Context, FetchEvent) { boom() }},
-		"Renewal":    {Renewal: func(context.Context, RenewalReason) { boom() }},
+		"FetchDone":  {FetchDone: func(context.Context, Event) { boom() }},
+		"Renewal":    {Renewal: func(context.Context, string) { boom() }},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -58,7 +58,7 @@ func TestHookPanicIgnoredEverywhere(t *testing.T) {
 	boom := func() { panic(errors.New("hook exploded")) }
 	for name, h := range map[string]*Hooks{
 		"AuthenticateStart": {AuthenticateStart: func(context.Context, int) context.Context { boom(); return nil }},
-		"AuthenticateDone":  {AuthenticateDone: func(context.Context, AuthenticateEvent) { boom() }},
+		"AuthenticateDone":  {AuthenticateDone: func(context.Context, Event) { boom() }},
 		"GuardLocked":       {GuardLocked: func(context.Context, time.Time) { boom() }},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -85,9 +85,9 @@ func TestHookPanicIgnoredEverywhere(t *testing.T) {
 		srv := newServiceServer(t, ok200, swedenExpired, ok200, s503, ok200)
 		tr, _, _ := newTestTransport(t)
 		tr.Hooks = &Hooks{
-			Renewal: func(context.Context, RenewalReason) { boom() },
-			Replay:  func(context.Context, ReplayEvent) { boom() },
-			Retry:   func(context.Context, RetryEvent) { boom() },
+			Renewal: func(context.Context, string) { boom() },
+			Replay:  func(context.Context, int) { boom() },
+			Retry:   func(context.Context, int, int, time.Duration) { boom() },
 		}
 		for i := range 3 { // plain, renewed and replayed, retried after a 503
 			noPanic(t, "Transport.RoundTrip with panicking hooks", func() {

@@ -2,12 +2,11 @@ package csconnect
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"sync"
 	"time"
+
+	"github.com/csconnect/csconnect/internal/storekit"
 )
 
 // memoryStore is NewMemoryStore's Store. The zero value works like newMemoryStore's (it draws its random secret
@@ -122,24 +121,8 @@ func (m *memoryStore) MergeGuard(_ context.Context, key string, s GuardState) (G
 	return merged, nil
 }
 
-// Fingerprint is KeyedHash with this store's random secret.
+// Fingerprint is a keyed hash (HMAC-SHA256) of parts with this store's random secret.
 func (m *memoryStore) Fingerprint(parts ...string) string {
 	m.ready()
-	return KeyedHash(m.secret, parts...)
-}
-
-// KeyedHash returns hex(HMAC-SHA256(secret, parts)), each part length-prefixed so that
-// ("ab", "c") and ("a", "bc") differ. Store implementations use it for Fingerprint.
-func KeyedHash(secret []byte, parts ...string) string {
-	h := hmac.New(sha256.New, secret)
-	var n [8]byte
-	for _, p := range parts {
-		l := uint64(len(p))
-		for i := range n {
-			n[i] = byte(l >> (8 * i))
-		}
-		h.Write(n[:])
-		h.Write([]byte(p))
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return storekit.KeyedHash(m.secret, parts...)
 }

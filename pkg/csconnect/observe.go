@@ -29,119 +29,98 @@ type Hooks struct {
 	// to AuthenticateDone.
 	AuthenticateStart func(ctx context.Context, attempt int) context.Context
 	// AuthenticateDone is called once after each attempt AuthenticateStart saw.
-	AuthenticateDone func(ctx context.Context, e AuthenticateEvent)
+	AuthenticateDone func(ctx context.Context, e Event)
 	// FetchStart is called when a Cache starts fetching a token (from its Store or
 	// its source); the context it returns is the fetch's, passed to the source and
 	// to FetchDone. A fetch is shared by every caller waiting on it and runs under
 	// the context of the caller that started it, without its cancellation.
 	FetchStart func(ctx context.Context) context.Context
-	// FetchDone is called once after each fetch FetchStart saw.
-	FetchDone func(ctx context.Context, e FetchEvent)
-	// Renewal is called when a token in use is being replaced: by a Cache (advisory
-	// or mandatory window, or expired) under its fetch's context, or by a Transport
-	// after a service said the token expired, under the request's context.
-	Renewal func(ctx context.Context, reason RenewalReason)
-	// Replay is called when a Transport replays a request with a renewed token.
-	Replay func(ctx context.Context, e ReplayEvent)
+	// FetchDone is called once after each fetch FetchStart saw (Event.Outcome and
+	// Event.Expiry set).
+	FetchDone func(ctx context.Context, e Event)
+	// Renewal is called when a token in use is being replaced, with the reason:
+	// "advisory" (a Cache's advisory window; callers do not wait), "mandatory" (its
+	// mandatory window, or the token expired; callers wait), both under the fetch's
+	// context, or "expired_answer" (a Transport was told the token expired), under
+	// the request's context.
+	Renewal func(ctx context.Context, reason string)
+	// Replay is called when a Transport replays a request with a renewed token,
+	// with the status of the answer that said the token expired.
+	Replay func(ctx context.Context, status int)
 	// Retry is called when a Transport is about to wait and retry a request after a
-	// transient failure.
-	Retry func(ctx context.Context, e RetryEvent)
+	// transient failure: attempt is the one that failed (1 for the first), status
+	// its answer's (0 when there was none), wait the wait before the next attempt.
+	Retry func(ctx context.Context, attempt, status int, wait time.Duration)
 	// GuardLocked is called after each authenticate attempt and on ResetGuard with
 	// the end of the guard's lockout or pause (zero when there is none), so a
 	// gauge can say whether authenticate is locked now.
 	GuardLocked func(ctx context.Context, until time.Time)
 }
 
-// Outcome classifies how an authenticate attempt or a token fetch ended, in the
-// words of metric attributes.
-type Outcome string
+// Event describes how an authenticate attempt (AuthenticateDone) or a token fetch
+// (FetchDone) ended. A field that does not apply is zero.
+type Event struct {
+	// Outcome classifies the end, in the words of metric attributes: "ok",
+	// "invalid_credentials" (a 400 too, as the guard treats it),
+	// "account_inactive", "locked_out", "rate_limited", "server_error", "network"
+	// (no answer: connection, timeout, cancellation) or "contract". A refusal by
+	// the guard has the outcome of the answer that set it.
+	Outcome string
+	// Expiry is the new token's expiry (fetch); zero when the fetch failed.
+	Expiry time.Time
 
-// The outcomes. A 400 counts as OutcomeInvalidCredentials, as the guard treats it;
-// a refusal by the guard has the outcome of the answer that set it.
-const (
-	OutcomeOK                 Outcome = "ok"
-	OutcomeInvalidCredentials Outcome = "invalid_credentials"
-	OutcomeAccountInactive    Outcome = "account_inactive"
-	OutcomeLockedOut          Outcome = "locked_out"
-	OutcomeRateLimited        Outcome = "rate_limited"
-	OutcomeServerError        Outcome = "server_error"
-	OutcomeNetwork            Outcome = "network" // no answer: connection, timeout, cancellation
-	OutcomeContract           Outcome = "contract"
-)
-
-// RenewalReason says why a token in use is being replaced.
-type RenewalReason string
-
-// The renewal reasons.
-const (
-	// RenewalAdvisory: the token entered its advisory window; callers do not wait.
-	RenewalAdvisory RenewalReason = "advisory"
-	// RenewalMandatory: the token entered its mandatory window or expired; callers
-	// wait for the new one.
-	RenewalMandatory RenewalReason = "mandatory"
-	// RenewalExpiredAnswer: a service answered that the token expired (Transport).
-	RenewalExpiredAnswer RenewalReason = "expired_answer"
-)
-
-// AuthenticateEvent describes one authenticate attempt.
-type AuthenticateEvent struct {
 	Attempt int // 1 for the first attempt of a Token call
 	// Duration runs from the attempt's start (the guard's check) to its answer, or
 	// to the guard's refusal, on the Authenticator's clock.
 	Duration time.Duration
 	// Status is the HTTP status of the answer; 0 when there was none (no answer, a
 	// guard refusal) or a 200 broke the contract.
-	Status  int
-	Outcome Outcome
+	Status int
 	// Refused is the guard's reason when it refused the attempt (nothing was sent):
 	// "rejected" (these credentials were refused before), "locked_out", "budget" or
 	// "identical_requests"; empty when the guard admitted it.
 	Refused string
-	// RetryWait is the wait before the next attempt when another follows; Retry
-	// says whether one does.
-	RetryWait time.Duration
-	Retry     bool
+	// Wait is the wait before the next attempt when another follows; negative when
+	// none does.
+	Wait time.Duration
 }
 
-// FetchEvent describes one token fetch by a Cache.
-type FetchEvent struct {
-	Outcome Outcome
-	// Expiry is the new token's expiry; zero when the fetch failed.
-	Expiry time.Time
-}
+// The outcomes (Event.Outcome) and renewal reasons (Hooks.Renewal).
+const (
+	outcomeOK                 = "ok"
+	outcomeInvalidCredentials = "invalid_credentials"
+	outcomeAccountInactive    = "account_inactive"
+	outcomeLockedOut          = "locked_out"
+	outcomeRateLimited        = "rate_limited"
+	outcomeServerError        = "server_error"
+	outcomeNetwork            = "network"
+	outcomeContract           = "contract"
 
-// ReplayEvent describes a request a Transport replays with a renewed token.
-type ReplayEvent struct {
-	Status int // the status of the answer that said the token expired
-}
+	renewalAdvisory      = "advisory"
+	renewalMandatory     = "mandatory"
+	renewalExpiredAnswer = "expired_answer"
+)
 
-// RetryEvent describes a Transport retry.
-type RetryEvent struct {
-	Attempt int           // the attempt that failed, 1 for the first
-	Status  int           // its answer's status; 0 when there was none
-	Wait    time.Duration // the wait before the next attempt
-}
-
-// outcomeOf classifies err (nil is OutcomeOK).
-func outcomeOf(err error) Outcome {
+// outcomeOf classifies err (nil is outcomeOK).
+func outcomeOf(err error) string {
 	var api *APIError
 	switch {
 	case err == nil:
-		return OutcomeOK
+		return outcomeOK
 	case errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrBadRequest):
-		return OutcomeInvalidCredentials
+		return outcomeInvalidCredentials
 	case errors.Is(err, ErrAccountInactive):
-		return OutcomeAccountInactive
+		return outcomeAccountInactive
 	case errors.Is(err, ErrLockedOut):
-		return OutcomeLockedOut
+		return outcomeLockedOut
 	case errors.Is(err, ErrRateLimited):
-		return OutcomeRateLimited
+		return outcomeRateLimited
 	case errors.Is(err, ErrServer):
-		return OutcomeServerError
+		return outcomeServerError
 	case errors.Is(err, ErrContract), errors.Is(err, ErrInvalidInput), errors.As(err, &api):
-		return OutcomeContract
+		return outcomeContract
 	}
-	return OutcomeNetwork
+	return outcomeNetwork
 }
 
 // authenticateStart calls the AuthenticateStart hook, if any, and returns the
@@ -197,7 +176,7 @@ func (a *Authenticator) observeAttempt(ctx context.Context, n int, start time.Ti
 func (a *Authenticator) attemptDone(ctx context.Context, h *Hooks, n int, start time.Time, err error, wait time.Duration) {
 	now := a.now()
 	if h.AuthenticateDone != nil {
-		e := AuthenticateEvent{Attempt: n, Duration: now.Sub(start), Outcome: outcomeOf(err), RetryWait: max(wait, 0), Retry: wait >= 0, Status: 200}
+		e := Event{Attempt: n, Duration: now.Sub(start), Outcome: outcomeOf(err), Wait: wait, Status: 200}
 		if err != nil {
 			e.Status, e.Refused = failure(err)
 		}
@@ -206,7 +185,7 @@ func (a *Authenticator) attemptDone(ctx context.Context, h *Hooks, n int, start 
 	a.observeGuard(ctx, now)
 }
 
-func (a *Authenticator) authenticateDone(ctx context.Context, h *Hooks, e AuthenticateEvent) {
+func (a *Authenticator) authenticateDone(ctx context.Context, h *Hooks, e Event) {
 	defer hookRecovered(ctx, a.log, "AuthenticateDone")
 	h.AuthenticateDone(ctx, e)
 }
@@ -245,9 +224,9 @@ func (c *Cache) observeFetch(ctx context.Context, seen *entry) context.Context {
 		ctx = c.fetchStart(ctx, h)
 	}
 	if h.Renewal != nil && seen != nil && seen.tok != nil {
-		reason := RenewalMandatory
+		reason := renewalMandatory
 		if now := c.now(); now.Before(seen.mandatoryAt) && !seen.tok.Expired(now) {
-			reason = RenewalAdvisory
+			reason = renewalAdvisory
 		}
 		c.renewal(ctx, h, reason)
 	}
@@ -255,7 +234,7 @@ func (c *Cache) observeFetch(ctx context.Context, seen *entry) context.Context {
 }
 
 // renewal calls h.Renewal, recovering its panic.
-func (c *Cache) renewal(ctx context.Context, h *Hooks, reason RenewalReason) {
+func (c *Cache) renewal(ctx context.Context, h *Hooks, reason string) {
 	defer hookRecovered(ctx, c.opts.logger, "Renewal")
 	h.Renewal(ctx, reason)
 }
@@ -274,7 +253,7 @@ func (c *Cache) fetchStart(ctx context.Context, h *Hooks) (fctx context.Context)
 // observeFetched reports the end of a fetch.
 func (c *Cache) observeFetched(ctx context.Context, tok *Token, err error) {
 	if h := c.opts.Hooks; h != nil && h.FetchDone != nil {
-		e := FetchEvent{Outcome: outcomeOf(err)}
+		e := Event{Outcome: outcomeOf(err)}
 		if err == nil {
 			e.Expiry = tok.Expiry
 		}
@@ -292,12 +271,12 @@ func (h *Hooks) replayed(ctx context.Context, log *slog.Logger, status int) {
 	if h.Renewal != nil {
 		func() {
 			defer hookRecovered(ctx, log, "Renewal")
-			h.Renewal(ctx, RenewalExpiredAnswer)
+			h.Renewal(ctx, renewalExpiredAnswer)
 		}()
 	}
 	if h.Replay != nil {
 		defer hookRecovered(ctx, log, "Replay")
-		h.Replay(ctx, ReplayEvent{Status: status})
+		h.Replay(ctx, status)
 	}
 }
 
@@ -306,6 +285,6 @@ func (h *Hooks) replayed(ctx context.Context, log *slog.Logger, status int) {
 func (h *Hooks) retried(ctx context.Context, log *slog.Logger, attempt int, wait time.Duration, status int) {
 	if h != nil && h.Retry != nil {
 		defer hookRecovered(ctx, log, "Retry")
-		h.Retry(ctx, RetryEvent{Attempt: attempt, Status: status, Wait: wait})
+		h.Retry(ctx, attempt, status, wait)
 	}
 }

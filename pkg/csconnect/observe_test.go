@@ -41,17 +41,17 @@ func (l *hookLog) hooks() *Hooks {
 			l.add("start %d", n)
 			return context.WithValue(ctx, hookKey{}, n)
 		},
-		AuthenticateDone: func(ctx context.Context, e AuthenticateEvent) {
+		AuthenticateDone: func(ctx context.Context, e Event) {
 			if ctx.Value(hookKey{}) != e.Attempt {
 				l.add("done without the start's context")
 			}
-			l.add("done %d %d %s refused=%q retry=%v/%v", e.Attempt, e.Status, e.Outcome, e.Refused, e.Retry, e.RetryWait)
+			l.add("done %d %d %s refused=%q retry=%v/%v", e.Attempt, e.Status, e.Outcome, e.Refused, e.Wait >= 0, max(e.Wait, 0))
 		},
 		FetchStart: func(ctx context.Context) context.Context {
 			l.add("fetch")
 			return context.WithValue(ctx, hookKey{}, "fetch")
 		},
-		FetchDone: func(ctx context.Context, e FetchEvent) {
+		FetchDone: func(ctx context.Context, e Event) {
 			if ctx.Value(hookKey{}) != "fetch" {
 				l.add("fetched without the start's context")
 			}
@@ -60,9 +60,11 @@ func (l *hookLog) hooks() *Hooks {
 				l.fetched <- struct{}{}
 			}
 		},
-		Renewal: func(_ context.Context, r RenewalReason) { l.add("renewal %s", r) },
-		Replay:  func(_ context.Context, e ReplayEvent) { l.add("replay %d", e.Status) },
-		Retry:   func(_ context.Context, e RetryEvent) { l.add("retry %d %d %v", e.Attempt, e.Status, e.Wait) },
+		Renewal: func(_ context.Context, r string) { l.add("renewal %s", r) },
+		Replay:  func(_ context.Context, status int) { l.add("replay %d", status) },
+		Retry: func(_ context.Context, attempt, status int, wait time.Duration) {
+			l.add("retry %d %d %v", attempt, status, wait)
+		},
 		GuardLocked: func(_ context.Context, until time.Time) {
 			if until.IsZero() {
 				l.add("unlocked")

@@ -79,11 +79,11 @@ type CacheOptions struct {
 	// n-th failure in a row (full jitter). Defaults 1 s and 30 s, authenticate's.
 	// Its other fields do not apply: a cache keeps trying, more slowly.
 	Backoff RetryPolicy
-	// PermanentBackoff is how long a permanent failure (see Cache) is returned to
+	// permanentBackoff is how long a permanent failure (see Cache) is returned to
 	// callers without asking the source again. A failure that gives its own wait (a
 	// lockout's Retry-After) is retried after that wait instead, but not before
 	// Backoff.MaxDelay. Default 10 minutes.
-	PermanentBackoff time.Duration
+	permanentBackoff time.Duration
 
 	// Store, when set, shares tokens between the processes that use one account:
 	// before fetching, the cache adopts a fresher token another process saved, and
@@ -93,7 +93,7 @@ type CacheOptions struct {
 	// Required when Store is set (New derives it); without it the Store is not used,
 	// and NewCache logs a warning, because an empty key would mix accounts.
 	StoreKey string
-	// storeTimeout bounds each Store call (AuthConfig.StoreTimeout, set by New).
+	// storeTimeout bounds each Store call: the Store's CallTimeout, if any.
 	storeTimeout time.Duration
 	// leaseTTL and pollInterval time the refresh lease: the Store's LeaseTiming when
 	// it has one, else defaultLeaseTTL and defaultStorePollInterval.
@@ -119,8 +119,8 @@ func (o CacheOptions) withDefaults() CacheOptions {
 	positiveOr(&o.FetchTimeout, defaultFetchTimeout)
 	positiveOr(&o.Backoff.BaseDelay, defaultAuthRetry.BaseDelay)
 	positiveOr(&o.Backoff.MaxDelay, defaultAuthRetry.MaxDelay)
-	positiveOr(&o.PermanentBackoff, defaultPermanentBackoff)
-	positiveOr(&o.storeTimeout, defaultStoreTimeout)
+	positiveOr(&o.permanentBackoff, defaultPermanentBackoff)
+	positiveOr(&o.storeTimeout, callTimeout(o.Store))
 	if lt, ok := o.Store.(leaseTimer); ok && o.leaseTTL <= 0 && o.pollInterval <= 0 {
 		o.leaseTTL, o.pollInterval = lt.LeaseTiming()
 	}
@@ -187,9 +187,6 @@ type AuthConfig struct {
 	// Store holds the guard's state, shared with other processes; default
 	// NewMemoryStore(). It sees only fingerprints, never the password.
 	Store Store
-	// StoreTimeout bounds each Store call, default 250ms. A Store
-	// that fails or is slow is logged and the guard carries on with its local copy.
-	StoreTimeout time.Duration
 	// Logger receives debug lines for each attempt and warnings for retries, guard
 	// refusals and Store failures; never the password or the token. Default: discard.
 	Logger *slog.Logger
@@ -244,9 +241,9 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// DefaultServiceURL is the Creditsafe Sweden web services host, where the vendor's
+// defaultServiceURL is the Creditsafe Sweden web services host, where the vendor's
 // documented protected call (GET /datecheck/company) lives.
-const DefaultServiceURL = "https://se-webservice.apps.creditsafe.com"
+const defaultServiceURL = "https://se-webservice.apps.creditsafe.com"
 
 // defaultServiceTimeout bounds the wait for a service's response headers when Config
 // gives no Base transport. A context deadline bounds a whole call.
@@ -262,12 +259,13 @@ const defaultMaxResponseBody = 16 << 20
 // other zero field means the default documented on it.
 type Config struct {
 	// Auth configures the authenticate call (credentials, BaseURL, its HTTP client,
-	// timeout and retries) and what the whole client shares: the Store, its
-	// StoreTimeout and the Logger, set here once.
+	// timeout and retries) and what the whole client shares: the Store and
+	// the Logger, set here once.
 	Auth AuthConfig
 	// ServiceURL is the base URL of the services the generated client calls. Default
-	// DefaultServiceURL. It must be https, or http to a loopback host; New refuses
-	// anything else with a *PreflightError (errors.Is ErrInvalidInput).
+	// https://se-webservice.apps.creditsafe.com, the Creditsafe Sweden web services
+	// host. It must be https, or http to a loopback host; New refuses anything else
+	// with an error matching ErrInvalidInput.
 	ServiceURL string
 	// Cache configures the token cache. Its Store and StoreKey default to Auth.Store
 	// and the username's fingerprint in it, so the processes that share a Store
@@ -289,7 +287,8 @@ type Config struct {
 // connection failures and timeouts, but not certificate errors. It serves the
 // authenticate call (AuthConfig.Retry) and service calls (Config.Retry,
 // Transport.Retry) alike. A zero or negative field means its default, which differs
-// by use and is given below. A token renewal (one replay after ErrTokenExpired) is
+// by use and is given below. A Retry-After longer than 30 s is not waited for: the
+// answer is returned. A token renewal (one replay after ErrTokenExpired) is
 // not a retry.
 type RetryPolicy struct {
 	// MaxAttempts is the number of attempts including the first; 1 disables retries.
@@ -302,9 +301,6 @@ type RetryPolicy struct {
 	// for authenticate (the 1 s, 2 s, 4 s of the vendor's guide), 250 ms and 5 s for
 	// services.
 	BaseDelay, MaxDelay time.Duration
-	// MaxRetryAfter is the longest Retry-After honoured; an answer asking for a longer
-	// wait is returned to the caller instead of retried. Default 30 s.
-	MaxRetryAfter time.Duration
 	// Retryable reports whether a service request may be sent again (authenticate
 	// ignores it). Default: the idempotent methods (GET, HEAD, OPTIONS, TRACE, PUT,
 	// DELETE) and requests that carry an Idempotency-Key or X-Idempotency-Key header,
@@ -319,7 +315,6 @@ func (p RetryPolicy) withDefaults(def RetryPolicy) RetryPolicy {
 	}
 	positiveOr(&p.BaseDelay, def.BaseDelay)
 	positiveOr(&p.MaxDelay, def.MaxDelay)
-	positiveOr(&p.MaxRetryAfter, def.MaxRetryAfter)
 	if p.Retryable == nil {
 		p.Retryable = def.Retryable
 	}
@@ -328,6 +323,6 @@ func (p RetryPolicy) withDefaults(def RetryPolicy) RetryPolicy {
 
 // The named defaults of RetryPolicy, by use.
 var (
-	defaultAuthRetry    = RetryPolicy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second, MaxRetryAfter: 30 * time.Second}
-	defaultServiceRetry = RetryPolicy{MaxAttempts: 3, BaseDelay: 250 * time.Millisecond, MaxDelay: 5 * time.Second, MaxRetryAfter: 30 * time.Second, Retryable: isIdempotent}
+	defaultAuthRetry    = RetryPolicy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second}
+	defaultServiceRetry = RetryPolicy{MaxAttempts: 3, BaseDelay: 250 * time.Millisecond, MaxDelay: 5 * time.Second, Retryable: isIdempotent}
 )

@@ -21,7 +21,7 @@ func TestCacheOptionsNonPositiveDurations(t *testing.T) {
 		"FetchTimeout":      {func(o *CacheOptions) *time.Duration { return &o.FetchTimeout }, defaultFetchTimeout},
 		"Backoff.BaseDelay": {func(o *CacheOptions) *time.Duration { return &o.Backoff.BaseDelay }, defaultAuthRetry.BaseDelay},
 		"Backoff.MaxDelay":  {func(o *CacheOptions) *time.Duration { return &o.Backoff.MaxDelay }, defaultAuthRetry.MaxDelay},
-		"PermanentBackoff":  {func(o *CacheOptions) *time.Duration { return &o.PermanentBackoff }, defaultPermanentBackoff},
+		"permanentBackoff":  {func(o *CacheOptions) *time.Duration { return &o.permanentBackoff }, defaultPermanentBackoff},
 		"StoreTimeout":      {func(o *CacheOptions) *time.Duration { return &o.storeTimeout }, defaultStoreTimeout},
 		"LeaseTTL":          {func(o *CacheOptions) *time.Duration { return &o.leaseTTL }, defaultLeaseTTL},
 		"StorePollInterval": {func(o *CacheOptions) *time.Duration { return &o.pollInterval }, defaultStorePollInterval},
@@ -92,5 +92,34 @@ func TestStoreTimesItsLease(t *testing.T) {
 	o = CacheOptions{Store: newMemoryStore(), StoreKey: "k"}.withDefaults()
 	if o.leaseTTL != defaultLeaseTTL || o.pollInterval != defaultStorePollInterval {
 		t.Errorf("lease timing = %v, %v; want the defaults", o.leaseTTL, o.pollInterval)
+	}
+}
+
+// TestStoreCallTimeout: a Store's CallTimeout bounds the calls of the cache and of
+// the guard over it; without one, or with a non-positive one, the default applies.
+func TestStoreCallTimeout(t *testing.T) {
+	t.Parallel()
+	for name, tt := range map[string]struct {
+		store Store
+		want  time.Duration
+	}{
+		"none":     {nil, defaultStoreTimeout},
+		"plain":    {newMemoryStore(), defaultStoreTimeout},
+		"timed":    {timedStore{Store: newMemoryStore(), timeout: 3 * time.Second}, 3 * time.Second},
+		"negative": {timedStore{Store: newMemoryStore(), timeout: -1}, defaultStoreTimeout},
+	} {
+		if got := (CacheOptions{Store: tt.store}).withDefaults().storeTimeout; got != tt.want {
+			t.Errorf("%s: cache store timeout = %v; want %v", name, got, tt.want)
+		}
+		if tt.store == nil {
+			continue
+		}
+		a, err := NewAuthenticator(AuthConfig{Username: "u", Password: "p", Store: tt.store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.guard.store.timeout; got != tt.want {
+			t.Errorf("%s: guard store timeout = %v; want %v", name, got, tt.want)
+		}
 	}
 }

@@ -9,20 +9,21 @@ import (
 	"unicode/utf8"
 )
 
-// PreflightError is an input csconnect refused before sending anything: a credential
+// inputError is an input csconnect refused before sending anything: a credential
 // that the spec or the vendor's documents say cannot work, or a base URL that would
 // send credentials in clear text. Its message says what to do and never contains the
-// value. It matches ErrInvalidInput with errors.Is.
-type PreflightError struct {
-	Field  string // "username", "password" or "base URL"
-	Reason string // what is wrong and how to fix it
+// value. It matches ErrInvalidInput with errors.Is: that is
+// all a caller needs to know, and the message is for humans.
+type inputError struct {
+	field  string // "username", "password" or "base URL"
+	reason string // what is wrong and how to fix it
 }
 
 // Error is "csconnect: <field> <reason>".
-func (e *PreflightError) Error() string { return "csconnect: " + e.Field + " " + e.Reason }
+func (e *inputError) Error() string { return "csconnect: " + e.field + " " + e.reason }
 
 // Is reports whether target is ErrInvalidInput.
-func (e *PreflightError) Is(target error) bool { return target == ErrInvalidInput }
+func (e *inputError) Is(target error) bool { return target == ErrInvalidInput }
 
 // Preflight reasons. Messages are built only from these and the spec's limits, so a
 // value can never leak into one (FuzzPreflight checks it).
@@ -57,16 +58,16 @@ var (
 // 30 characters counted as JSON Schema counts them: Unicode code points) and the
 // vendor's documents (no surrounding white space or control characters; the username
 // is a User Key, not an e-mail address, unless allowEmail). It returns nil or the
-// *PreflightError of each bad field, joined.
+// *inputError of each bad field, joined.
 func preflight(username, password string, allowEmail bool) error {
 	var errs []error
 	if r := checkCredential(username, usernameLimits); r != "" {
-		errs = append(errs, &PreflightError{Field: "username", Reason: r})
+		errs = append(errs, &inputError{field: "username", reason: r})
 	} else if !allowEmail && emailShaped(username) {
-		errs = append(errs, &PreflightError{Field: "username", Reason: reasonEmail})
+		errs = append(errs, &inputError{field: "username", reason: reasonEmail})
 	}
 	if r := checkCredential(password, passwordLimits); r != "" {
-		errs = append(errs, &PreflightError{Field: "password", Reason: r})
+		errs = append(errs, &inputError{field: "password", reason: r})
 	}
 	return errors.Join(errs...)
 }

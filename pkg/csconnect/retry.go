@@ -11,7 +11,7 @@ import (
 // wait is the one wait function of every retry: after failed attempt n, the
 // server's Retry-After when it sent one, else full jitter (fullJitter, drawing from
 // rnd). It returns false when no further attempt should be made: attempts are
-// spent, the server asks for more than MaxRetryAfter, or the wait would outlast
+// spent, the server asks for more than retryAfterLimit, or the wait would outlast
 // ctx's deadline (better to return the failure now than to sleep into a certain
 // timeout).
 //
@@ -25,7 +25,7 @@ func (p RetryPolicy) wait(ctx context.Context, n int, retryAfter time.Duration, 
 	}
 	d := fullJitter(n, p.BaseDelay, p.MaxDelay, rnd)
 	if hasRetryAfter {
-		if retryAfter > p.MaxRetryAfter {
+		if retryAfter > retryAfterLimit {
 			return 0, false
 		}
 		d = retryAfter
@@ -65,3 +65,7 @@ func transientTransportError(err error) bool {
 	return !errors.As(err, &unknownAuthority) && !errors.As(err, &hostname) &&
 		!errors.As(err, &invalid) && !errors.As(err, &verify) && !errors.As(err, &recordHeader)
 }
+
+// retryAfterLimit is the longest Retry-After a retry waits for; an answer asking for
+// a longer wait is returned to the caller instead.
+const retryAfterLimit = 30 * time.Second

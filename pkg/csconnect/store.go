@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/csconnect/csconnect/internal/storekit"
 )
 
 // Store shares token and guard state between token caches, typically the processes of
@@ -15,11 +17,12 @@ import (
 //
 // Implementations must be safe for concurrent use and should honour ctx. A Store that
 // fails (returns an error) never stops the caller: caches and guards fall back to
-// local state; one that does not answer within AuthConfig.StoreTimeout, even
-// ignoring ctx, is abandoned for that call, so it cannot hold a caller or Close
-// either. A Store may also have a method LeaseTiming() (ttl, poll time.Duration)
-// giving how long a cache holds its refresh lease and how often a cache waiting on
-// another's lease looks for the new token (default 10 s and 200 ms).
+// local state; one that does not answer within its call timeout, even ignoring ctx,
+// is abandoned for that call, so it cannot hold a caller or Close either. A Store may
+// time itself with two more methods: CallTimeout() time.Duration, that call timeout
+// (default 250 ms), and LeaseTiming() (ttl, poll time.Duration), how long a cache
+// holds its refresh lease and how often a cache waiting on another's lease looks for
+// the new token (default 10 s and 200 ms).
 type Store interface {
 	// LoadToken returns the shared token for key, or (nil, nil) when there is none.
 	LoadToken(ctx context.Context, key string) (*Token, error)
@@ -42,30 +45,21 @@ type Store interface {
 	Fingerprint(parts ...string) string
 }
 
-// Bounds of the shared guard record.
+// Bounds of the shared guard record: 8 rejected pairs per username, sends of the
+// last 2 minutes (the vendor's rule on identical requests), rejections and resets
+// for a day. See package internal/storekit.
 const (
-	// MaxRejectedPairs is how many rejected pairs a guard record keeps per username
-	// (the most recent): enough for every process of a fleet that was given a
-	// different wrong password, small enough to keep the record a few hundred bytes.
-	MaxRejectedPairs = 8
-	// IdenticalWindow is the window of the vendor's rule on identical requests: more
-	// than 5 identical (invalid) requests within 2 minutes lead to a 429 and a
-	// lockout. The guard sends at most 5 authenticate requests with the same
-	// credentials in any IdenticalWindow, whatever their answers.
-	IdenticalWindow = 2 * time.Minute
-	// RejectedMemory is how long a shared record keeps a rejected pair and a reset
-	// (a process keeps its own rejection until a reset). A day is long enough for a
-	// human to notice and short enough that a stale record cannot block a fixed
-	// account forever.
-	RejectedMemory = 24 * time.Hour
+	maxRejectedPairs = storekit.MaxRejectedPairs
+	identicalWindow  = storekit.IdenticalWindow
+	rejectedMemory   = storekit.RejectedMemory
 )
 
 const (
 	// maxIdentical is the most authenticate requests with the same credentials the
-	// guard sends in any IdenticalWindow.
+	// guard sends in any identicalWindow.
 	maxIdentical = 5
 	// maxSent bounds the sends a record keeps: maxIdentical for each of a few pairs.
-	maxSent = maxIdentical * MaxRejectedPairs
+	maxSent = maxIdentical * maxRejectedPairs
 )
 
 // GuardState is what the lockout guard shares about one username (its fingerprint).
@@ -73,7 +67,7 @@ const (
 // so processes recording at once, in any order, converge on the same state.
 type GuardState struct {
 	// Rejected are the pairs (fingerprints of username and password) answered 401 or
-	// 400 after ResetAt, with when: at most MaxRejectedPairs, oldest first. A pair in
+	// 400 after ResetAt, with when: at most 8, oldest first. A pair in
 	// it is not sent again by any process sharing the record.
 	Rejected []PairEvent
 	// LockedUntil is when the authenticate lockout (429) or pause (403) ends, or
@@ -84,10 +78,10 @@ type GuardState struct {
 	// record lost (expired, flushed) resets nothing.
 	ResetAt time.Time
 	// Sent are the authenticate requests sent (or about to be) within the last
-	// IdenticalWindow and after the pair's last success, oldest first, for the limit
+	// 2 minutes and after the pair's last success, oldest first, for the limit
 	// on identical requests.
 	Sent []PairEvent
-	// Succeeded holds, per pair (at most MaxRejectedPairs), when the last request
+	// Succeeded holds, per pair (at most 8), when the last request
 	// that got a token was sent: the sends before it no longer count toward the limit
 	// (the vendor counts identical invalid requests; a token proves the request fine).
 	Succeeded []PairEvent
@@ -106,8 +100,8 @@ type PairEvent struct {
 // Merge returns s updated with what another process recorded in o, by rules that
 // never lose a record: the later reset wins; the later lockout wins (an earlier one
 // saved later does not shorten it); rejected pairs are united (the most recent
-// MaxRejectedPairs kept); successes are united (the latest per pair); sends are
-// united (those of the last IdenticalWindow before the latest and after their
+// 8 kept); successes are united (the latest per pair); sends are
+// united (those of the last 2 minutes before the latest and after their
 // pair's last success, at most 5 per pair for 8 pairs). What a reset cleared stays cleared. It is
 // the one merge rule for every Store, commutative and idempotent.
 func (s GuardState) Merge(o GuardState) GuardState {
@@ -119,8 +113,8 @@ func (s GuardState) Merge(o GuardState) GuardState {
 	if !out.LockedAt.After(out.ResetAt) && !out.ResetAt.IsZero() {
 		out.LockedUntil, out.LockedAt = time.Time{}, time.Time{}
 	}
-	out.Rejected = unite(s.Rejected, o.Rejected, true, func(e PairEvent) bool { return e.At.After(out.ResetAt) }, MaxRejectedPairs)
-	out.Succeeded = unite(s.Succeeded, o.Succeeded, true, func(PairEvent) bool { return true }, MaxRejectedPairs)
+	out.Rejected = unite(s.Rejected, o.Rejected, true, func(e PairEvent) bool { return e.At.After(out.ResetAt) }, maxRejectedPairs)
+	out.Succeeded = unite(s.Succeeded, o.Succeeded, true, func(PairEvent) bool { return true }, maxRejectedPairs)
 	var last time.Time
 	for _, es := range [...][]PairEvent{s.Sent, o.Sent} {
 		for _, e := range es {
@@ -128,7 +122,7 @@ func (s GuardState) Merge(o GuardState) GuardState {
 		}
 	}
 	out.Sent = unite(s.Sent, o.Sent, false, func(e PairEvent) bool {
-		return last.Sub(e.At) < IdenticalWindow && !slices.ContainsFunc(out.Succeeded, func(ok PairEvent) bool {
+		return last.Sub(e.At) < identicalWindow && !slices.ContainsFunc(out.Succeeded, func(ok PairEvent) bool {
 			return ok.Pair == e.Pair && !e.At.After(ok.At)
 		})
 	}, maxSent)
@@ -176,20 +170,31 @@ func unite(a, b []PairEvent, byPair bool, keep func(PairEvent) bool, n int) []Pa
 }
 
 // Until returns when nothing in s is in force any more: the end of the lockout, of
-// the last send's window, and RejectedMemory after the last rejection or reset. A
+// the last send's window, and a day after the last rejection or reset. A
 // Store may let the record expire then.
 func (s GuardState) Until() time.Time {
 	t := s.LockedUntil
 	if !s.ResetAt.IsZero() {
-		t = later(t, s.ResetAt.Add(RejectedMemory))
+		t = later(t, s.ResetAt.Add(rejectedMemory))
 	}
 	for _, e := range s.Rejected {
-		t = later(t, e.At.Add(RejectedMemory))
+		t = later(t, e.At.Add(rejectedMemory))
 	}
 	for _, es := range [...][]PairEvent{s.Sent, s.Succeeded} {
 		for _, e := range es {
-			t = later(t, e.At.Add(IdenticalWindow))
+			t = later(t, e.At.Add(identicalWindow))
 		}
 	}
 	return t
+}
+
+// callTimeout returns s's CallTimeout when it has a positive one (see Store), else
+// defaultStoreTimeout.
+func callTimeout(s Store) time.Duration {
+	if ct, ok := s.(interface{ CallTimeout() time.Duration }); ok {
+		if d := ct.CallTimeout(); d > 0 {
+			return d
+		}
+	}
+	return defaultStoreTimeout
 }

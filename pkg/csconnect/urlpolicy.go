@@ -16,7 +16,7 @@ import (
 // checkBaseURL parses the base URL and refuses one that would send credentials in
 // clear text (http to anything but loopback) or carry secrets of its own.
 func checkBaseURL(raw string) (*url.URL, error) {
-	bad := func(reason string) error { return &PreflightError{Field: "base URL", Reason: reason} }
+	bad := func(reason string) error { return &inputError{field: "base URL", reason: reason} }
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return nil, bad("is not an absolute URL such as https://connect.creditsafe.com/v1")

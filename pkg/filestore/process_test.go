@@ -130,11 +130,11 @@ func TestKilledMidWriteKeepsPreviousValue(t *testing.T) {
 
 // newChildCache is what a process does to get tokens through the file store: a
 // Client whose guard and token cache are shared through s (New sets both, with
-// StoreTimeout, from AuthConfig).
+// the Store's call timeout, from AuthConfig).
 func newChildCache(s *Store, url string) (*csconnect.Cache, error) {
 	c, err := csconnect.New(csconnect.Config{Auth: csconnect.AuthConfig{
 		BaseURL: url, Username: "file-user", Password: "file-password",
-		Store: s, StoreTimeout: 5 * time.Second,
+		Store: timedStore{s},
 	}})
 	if err != nil {
 		return nil, err
@@ -180,3 +180,9 @@ func TestCachesInTwoProcessesAuthenticateOnce(t *testing.T) {
 		t.Errorf("LoadToken of the shared token = %v, %v; want the token", got, err)
 	}
 }
+
+// timedStore gives the file store's calls 5 s (csconnect.Store's CallTimeout): a
+// child under the race detector may wait that long for a lock.
+type timedStore struct{ *Store }
+
+func (timedStore) CallTimeout() time.Duration { return 5 * time.Second }

@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/csconnect/csconnect/internal/seal"
+	"github.com/csconnect/csconnect/internal/storekit"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
 // DefaultTimeout bounds the wait for a file lock when Options.Timeout is zero: under
-// csconnect's DefaultStoreTimeout, so a process stuck holding a lock makes the others
+// csconnect's default Store call timeout (250 ms), so a process stuck holding a lock makes the others
 // fall back to local state rather than wait.
 const DefaultTimeout = 200 * time.Millisecond
 
@@ -204,11 +205,11 @@ func (s *Store) GoString() string { return s.String() }
 // Format makes every verb print String.
 func (s *Store) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
 
-// Fingerprint returns csconnect.KeyedHash(secret, parts...), where secret is the
+// Fingerprint returns storekit.KeyedHash(secret, parts...), where secret is the
 // directory's own (Dir/secret, created once by the first New): the same in every
 // process of the host that uses Dir, and useless to anyone without that file.
 func (s *Store) Fingerprint(parts ...string) string {
-	return csconnect.KeyedHash(s.keys.secret, parts...)
+	return storekit.KeyedHash(s.keys.secret, parts...)
 }
 
 // fileName returns the file name of kind's value for key: key itself when it is a

@@ -104,12 +104,12 @@ func TestPrometheusNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	hooks.AuthenticateDone(hooks.AuthenticateStart(ctx, 1), csconnect.AuthenticateEvent{Attempt: 1, Status: 200, Outcome: csconnect.OutcomeOK, Duration: 80 * time.Millisecond})
-	hooks.AuthenticateDone(hooks.AuthenticateStart(ctx, 1), csconnect.AuthenticateEvent{Attempt: 1, Outcome: csconnect.OutcomeLockedOut, Refused: "locked_out"})
-	hooks.FetchDone(hooks.FetchStart(ctx), csconnect.FetchEvent{Outcome: csconnect.OutcomeOK, Expiry: time.Now().Add(time.Hour)})
-	hooks.Renewal(ctx, csconnect.RenewalAdvisory)
-	hooks.Replay(ctx, csconnect.ReplayEvent{Status: 403})
-	hooks.Retry(ctx, csconnect.RetryEvent{Attempt: 1, Status: 500, Wait: time.Second})
+	hooks.AuthenticateDone(hooks.AuthenticateStart(ctx, 1), csconnect.Event{Attempt: 1, Status: 200, Outcome: "ok", Duration: 80 * time.Millisecond, Wait: -1})
+	hooks.AuthenticateDone(hooks.AuthenticateStart(ctx, 1), csconnect.Event{Attempt: 1, Outcome: "locked_out", Refused: "locked_out", Wait: -1})
+	hooks.FetchDone(hooks.FetchStart(ctx), csconnect.Event{Outcome: "ok", Expiry: time.Now().Add(time.Hour)})
+	hooks.Renewal(ctx, "advisory")
+	hooks.Replay(ctx, 403)
+	hooks.Retry(ctx, 1, 500, time.Second)
 	hooks.GuardLocked(ctx, time.Now().Add(time.Minute))
 
 	rec := httptest.NewRecorder()

@@ -110,7 +110,7 @@ type observer struct {
 
 	// Measurement options built once, so that recording allocates nothing for them.
 	plain    metric.MeasurementOption            // the common attributes only
-	outcomes map[csconnect.Outcome]measurement   // by outcome
+	outcomes map[string]measurement              // by outcome
 	reasons  map[string]metric.MeasurementOption // by renewal or guard reason
 
 	expiry      atomic.Int64 // latest token's expiry, Unix nanoseconds; 0: none yet
@@ -224,25 +224,27 @@ func (o *observer) options() {
 		return metric.WithAttributeSet(attribute.NewSet(append([]attribute.KeyValue{kv}, o.common...)...))
 	}
 	o.plain = metric.WithAttributeSet(attribute.NewSet(o.common...))
-	o.outcomes = map[csconnect.Outcome]measurement{}
-	for _, oc := range []csconnect.Outcome{csconnect.OutcomeOK, csconnect.OutcomeInvalidCredentials, csconnect.OutcomeAccountInactive,
-		csconnect.OutcomeLockedOut, csconnect.OutcomeRateLimited, csconnect.OutcomeServerError, csconnect.OutcomeNetwork, csconnect.OutcomeContract} {
-		kv := keyOutcome.String(string(oc))
+	o.outcomes = map[string]measurement{}
+	// The outcomes csconnect.Event.Outcome documents.
+	for _, oc := range []string{"ok", "invalid_credentials", "account_inactive", "locked_out", "rate_limited",
+		"server_error", "network", "contract"} {
+		kv := keyOutcome.String(oc)
 		o.outcomes[oc] = newMeasurement(kv, with(kv))
 	}
 	o.reasons = map[string]metric.MeasurementOption{}
-	for _, r := range []string{string(csconnect.RenewalAdvisory), string(csconnect.RenewalMandatory), string(csconnect.RenewalExpiredAnswer),
+	// The renewal reasons of csconnect.Hooks.Renewal, the guard's of Event.Refused.
+	for _, r := range []string{"advisory", "mandatory", "expired_answer",
 		"rejected", "locked_out", "budget", "identical_requests", "other"} {
 		o.reasons[r] = with(keyReason.String(r))
 	}
 }
 
 // outcome returns the measurement of an outcome.
-func (o *observer) outcome(oc csconnect.Outcome) measurement {
+func (o *observer) outcome(oc string) measurement {
 	if m, ok := o.outcomes[oc]; ok {
 		return m
 	}
-	kv := keyOutcome.String(string(oc)) // an outcome added to csconnect since
+	kv := keyOutcome.String(oc) // an outcome added to csconnect since
 	return newMeasurement(kv, metric.WithAttributes(append([]attribute.KeyValue{kv}, o.common...)...))
 }
 
@@ -263,7 +265,7 @@ func (o *observer) authenticateStart(ctx context.Context, attempt int) context.C
 	return ctx
 }
 
-func (o *observer) authenticateDone(ctx context.Context, e csconnect.AuthenticateEvent) {
+func (o *observer) authenticateDone(ctx context.Context, e csconnect.Event) {
 	m := o.outcome(e.Outcome)
 	if e.Refused != "" {
 		o.refusals.Add(ctx, 1, o.reason(e.Refused))
@@ -283,11 +285,11 @@ func (o *observer) authenticateDone(ctx context.Context, e csconnect.Authenticat
 	if e.Status != 0 {
 		span.SetAttributes(keyStatus.Int(e.Status))
 	}
-	if e.Retry {
-		span.SetAttributes(keyRetryWait.Float64(e.RetryWait.Seconds()))
+	if e.Wait >= 0 {
+		span.SetAttributes(keyRetryWait.Float64(e.Wait.Seconds()))
 	}
-	if e.Outcome != csconnect.OutcomeOK {
-		span.SetStatus(codes.Error, string(e.Outcome))
+	if e.Outcome != "ok" {
+		span.SetStatus(codes.Error, e.Outcome)
 	}
 	span.End()
 }
@@ -300,7 +302,7 @@ func (o *observer) fetchStart(ctx context.Context) context.Context {
 	return ctx
 }
 
-func (o *observer) fetchDone(ctx context.Context, e csconnect.FetchEvent) {
+func (o *observer) fetchDone(ctx context.Context, e csconnect.Event) {
 	m := o.outcome(e.Outcome)
 	o.fetches.Add(ctx, 1, m.add...)
 	if !e.Expiry.IsZero() {
@@ -311,35 +313,35 @@ func (o *observer) fetchDone(ctx context.Context, e csconnect.FetchEvent) {
 		return
 	}
 	span.SetAttributes(m.kv)
-	if e.Outcome != csconnect.OutcomeOK {
-		span.SetStatus(codes.Error, string(e.Outcome))
+	if e.Outcome != "ok" {
+		span.SetStatus(codes.Error, e.Outcome)
 	}
 	span.End()
 }
 
-func (o *observer) renewal(ctx context.Context, reason csconnect.RenewalReason) {
-	o.renewals.Add(ctx, 1, o.reason(string(reason)))
+func (o *observer) renewal(ctx context.Context, reason string) {
+	o.renewals.Add(ctx, 1, o.reason(reason))
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		span.AddEvent("csconnect.token.renewal", trace.WithAttributes(keyReason.String(string(reason))))
+		span.AddEvent("csconnect.token.renewal", trace.WithAttributes(keyReason.String(reason)))
 	}
 }
 
-func (o *observer) replay(ctx context.Context, e csconnect.ReplayEvent) {
+func (o *observer) replay(ctx context.Context, status int) {
 	o.replays.Add(ctx, 1, o.plain)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		span.AddEvent("csconnect.transport.replay", trace.WithAttributes(keyStatus.Int(e.Status)))
+		span.AddEvent("csconnect.transport.replay", trace.WithAttributes(keyStatus.Int(status)))
 	}
 }
 
-func (o *observer) retry(ctx context.Context, e csconnect.RetryEvent) {
+func (o *observer) retry(ctx context.Context, attempt, status int, wait time.Duration) {
 	o.retries.Add(ctx, 1, o.plain)
 	span := trace.SpanFromContext(ctx)
 	if !span.IsRecording() {
 		return
 	}
-	kv := []attribute.KeyValue{keyAttempt.Int(e.Attempt), keyRetryWait.Float64(e.Wait.Seconds())}
-	if e.Status != 0 {
-		kv = append(kv, keyStatus.Int(e.Status))
+	kv := []attribute.KeyValue{keyAttempt.Int(attempt), keyRetryWait.Float64(wait.Seconds())}
+	if status != 0 {
+		kv = append(kv, keyStatus.Int(status))
 	}
 	span.AddEvent("csconnect.transport.retry", trace.WithAttributes(kv...))
 }

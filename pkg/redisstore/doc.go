@@ -12,7 +12,7 @@
 // Every key starts with Options.Prefix and ends with a credential fingerprint, a keyed
 // hash (HMAC-SHA256 with Options.Secret) of the username. The password never leaves the
 // process: it is neither stored nor sent to Redis, and the guard's rejected pairs (the
-// last csconnect.MaxRejectedPairs) and recent sends are keyed hashes of the username
+// last storekit.MaxRejectedPairs) and recent sends are keyed hashes of the username
 // and password.
 //
 //	<prefix>token:<fingerprint>  the bearer token and its expiry; expires with the token

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/csconnect/csconnect/internal/storekit"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -59,7 +60,7 @@ func (d guardDoc) state() csconnect.GuardState {
 		st.LockedAt = st.LockedUntil.Add(-5 * time.Minute)
 	}
 	if d.LegacyPair != "" && !d.LegacyUntil.IsZero() {
-		st = st.Merge(csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: d.LegacyPair, At: d.LegacyUntil.Add(-csconnect.RejectedMemory)}}})
+		st = st.Merge(csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: d.LegacyPair, At: d.LegacyUntil.Add(-storekit.RejectedMemory)}}})
 	}
 	return st.Merge(csconnect.GuardState{}) // the bounds and order Merge keeps
 }

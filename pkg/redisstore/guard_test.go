@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/csconnect/csconnect/internal/redistest"
+	"github.com/csconnect/csconnect/internal/storekit"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -21,7 +22,7 @@ import (
 // nothing in force deletes the key. In clear and encrypted.
 func TestGuardRoundTripAndTTL(t *testing.T) {
 	now := time.Now().Truncate(time.Millisecond)
-	day := csconnect.RejectedMemory
+	day := storekit.RejectedMemory
 	tests := map[string]struct {
 		state   csconnect.GuardState
 		wantTTL time.Duration // 0: not stored
@@ -45,12 +46,12 @@ func TestGuardRoundTripAndTTL(t *testing.T) {
 		},
 		"sent": {
 			state:   csconnect.GuardState{Sent: []csconnect.PairEvent{{Pair: "a", At: now, By: "x"}}},
-			wantTTL: csconnect.IdenticalWindow,
+			wantTTL: storekit.IdenticalWindow,
 		},
 		"sent and succeeded": {
 			state: csconnect.GuardState{Sent: []csconnect.PairEvent{{Pair: "a", At: now.Add(-time.Minute), By: "x"}, {Pair: "a", At: now, By: "x"}},
 				Succeeded: []csconnect.PairEvent{{Pair: "a", At: now.Add(-time.Minute)}}},
-			wantTTL: csconnect.IdenticalWindow,
+			wantTTL: storekit.IdenticalWindow,
 		},
 		"zero": {state: csconnect.GuardState{}},
 		"all in the past": {state: csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: "pairfp", At: now.Add(-day - time.Second)}},
@@ -139,7 +140,7 @@ func TestMergeGuard(t *testing.T) {
 					t.Fatalf("step %d: LoadGuard = %+v, %v; want %+v", i, got, err, st.want)
 				}
 			}
-			if ttl, want := raw.PTTL(ctxT(t), DefaultPrefix+"guard:fp").Val(), csconnect.RejectedMemory+3*time.Second; ttl > want || ttl < want-time.Second {
+			if ttl, want := raw.PTTL(ctxT(t), DefaultPrefix+"guard:fp").Val(), storekit.RejectedMemory+3*time.Second; ttl > want || ttl < want-time.Second {
 				t.Errorf("PTTL(guard) = %v; want about %v, the last rejected pair's", ttl, want)
 			}
 		})
@@ -156,7 +157,7 @@ func TestGuardLegacyRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := s.LoadGuard(ctxT(t), "fp")
-	if want := []csconnect.PairEvent{{Pair: "old", At: until.Add(-csconnect.RejectedMemory)}}; err != nil || !guardEqual(got, csconnect.GuardState{Rejected: want}) {
+	if want := []csconnect.PairEvent{{Pair: "old", At: until.Add(-storekit.RejectedMemory)}}; err != nil || !guardEqual(got, csconnect.GuardState{Rejected: want}) {
 		t.Errorf("LoadGuard(legacy record) = %+v, %v; want Rejected %+v", got, err, want)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/csconnect/csconnect/internal/seal"
+	"github.com/csconnect/csconnect/internal/storekit"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -177,10 +178,10 @@ func (s *Store) GoString() string { return s.String() }
 // Format makes every verb print String.
 func (s *Store) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
 
-// Fingerprint returns csconnect.KeyedHash(Options.Secret, parts...): the same in every
+// Fingerprint returns storekit.KeyedHash(Options.Secret, parts...): the same in every
 // process that shares the Secret.
 func (s *Store) Fingerprint(parts ...string) string {
-	return csconnect.KeyedHash(s.keys.secret, parts...)
+	return storekit.KeyedHash(s.keys.secret, parts...)
 }
 
 // Ping reports whether Redis answers within Options.Timeout.
