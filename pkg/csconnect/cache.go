@@ -165,13 +165,13 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 	if err == nil && tok.Expired(now) {
 		err = errors.Join(ErrContract, errors.New("csconnect: token source returned an expired token"))
 	}
-	c.observeFetched(ctx, tok, err)
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
 		if errors.As(err, new(*GuardError)) {
 			c.stats.guardRefusals.Add(1)
 		}
 		e := c.failed(err, now)
+		c.observeFetched(ctx, tok, err) // once the cache holds the outcome, so a hook that saw it sees the cache agree
 		c.opts.logger.LogAttrs(ctx, slog.LevelWarn, "csconnect: token fetch failed",
 			slog.Any("err", err), slog.Int("failures", e.failures), slog.Bool("permanent", e.permanent),
 			slog.Duration("retry_in", e.retryAt.Sub(now)), tokenAttr(e.tok, now))
@@ -179,6 +179,7 @@ func (c *Cache) fetch(parent context.Context, seen *entry) (*entry, error) {
 	}
 	e := c.fresh(tok, now)
 	c.cur.Store(e)
+	c.observeFetched(ctx, tok, nil)
 	c.opts.logger.LogAttrs(ctx, slog.LevelDebug, "csconnect: token renewed", tokenAttr(tok, now),
 		slog.Time("refresh_at", e.refreshAt))
 	return e, nil

@@ -158,3 +158,25 @@ func TestHooksTransport(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchDoneAfterTheCacheHoldsTheToken: FetchDone runs once the cache holds the
+// fetch's outcome. Before, it ran just before, so a test (or a gauge) reacting to
+// it could call Token, see the old token, join the fetch still in flight and wait
+// for a FetchDone that had already passed (TestHooksCacheRenewals hung in CI).
+func TestFetchDoneAfterTheCacheHoldsTheToken(t *testing.T) {
+	clock := newFakeClock()
+	var c *Cache
+	held := make(chan bool, 1)
+	c = newTestCache(t, clockSource(clock), clock, CacheOptions{Hooks: &Hooks{
+		FetchDone: func(_ context.Context, e Event) {
+			cur := c.cur.Load()
+			held <- cur != nil && cur.tok != nil && cur.tok.Expiry.Equal(e.Expiry)
+		},
+	}})
+	if _, err := c.Token(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if !<-held {
+		t.Error("FetchDone ran before the cache held the new token")
+	}
+}
