@@ -127,17 +127,6 @@ func (l *library) close() {
 	l.auth.CloseIdleConnections()
 }
 
-// guardState is the lockout guard's state for metrics and readyz.
-type guardState struct {
-	Rejected    bool
-	LockedUntil time.Time
-}
-
-func (l *library) guard() guardState {
-	g := l.auth.GuardStatus()
-	return guardState{Rejected: g.Rejected, LockedUntil: g.LockedUntil}
-}
-
 // Problem codes, named after the library's sentinel errors (csconnect.ErrX → "x" in
 // snake case) and the agent's own refusals. openapi.yaml lists them.
 const (

@@ -450,7 +450,9 @@ func TestTokenAttemptTimeout(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { close(release) }) // runs before the server's Close
-	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Timeout = 20 * time.Millisecond; c.Retry.MaxAttempts = 2 })
+	// Each attempt lasts its whole timeout (the server answers only when the client
+	// hangs up), long enough that a loaded machine still gets both requests to it.
+	a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Timeout = 250 * time.Millisecond; c.Retry.MaxAttempts = 2 })
 	_, err := a.Token(context.Background())
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Token() = %v; want a deadline exceeded", err)

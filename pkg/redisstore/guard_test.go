@@ -171,7 +171,10 @@ func TestMergeGuardConcurrent(t *testing.T) {
 	const procs = 8
 	stores := make([]*Store, procs)
 	for i := range stores {
-		stores[i] = storeOn(t, redistest.NewClient(t, srv), Options{EncryptionKey: testKey})
+		// 32 writers retrying WATCH transactions under -race on 2 shared cores can
+		// take longer than DefaultTimeout per operation; atomicity is what this test
+		// checks, not speed.
+		stores[i] = storeOn(t, redistest.NewClient(t, srv), Options{EncryptionKey: testKey, Timeout: 10 * time.Second})
 		fixedNow(stores[i], now)
 	}
 	for round := range 5 {

@@ -31,12 +31,18 @@ func newTestStore(t *testing.T, opts Options) (*Store, *redis.Client, *redistest
 	return storeOn(t, raw, opts), raw, srv
 }
 
-// storeOn returns a store using client, with testSecret unless opts sets one.
+// storeOn returns a store using client, with testSecret unless opts sets one, and a
+// Timeout of 5 s unless opts sets one: DefaultTimeout (200 ms) is for production
+// Redis, and a test's real redis-server under -race on two shared cores can take
+// longer to answer; the tests of timeouts set their own.
 func storeOn(t *testing.T, client redis.UniversalClient, opts Options) *Store {
 	t.Helper()
 	opts.Client = client
 	if opts.Secret == nil {
 		opts.Secret = testSecret
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 5 * time.Second
 	}
 	s, err := New(opts)
 	if err != nil {
