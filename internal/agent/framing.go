@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 )
 
 // net/http parses a request head with both Content-Length and Transfer-Encoding as
@@ -57,65 +56,6 @@ type framedConn struct {
 	clValue int64 // the first Content-Length value, -1 when not a number
 	http10  bool
 	queue   []headRecord
-
-	// The write deadline, coarsened (see SetWriteDeadline).
-	wmu   sync.Mutex
-	wWant time.Time // the deadline net/http asked for; zero: none
-	wSet  time.Time // the deadline set on the connection; zero: none
-}
-
-// deadlineGrain is how much later than asked a write deadline may fire.
-const deadlineGrain = time.Second
-
-// SetWriteDeadline keeps net/http's WriteTimeout cheap. net/http sets the write
-// deadline after each request head (now+WriteTimeout) and clears it after each
-// answer; on the connection each set arms a runtime timer (and may wake the
-// network poller), which at one connection cost the agent ~8% of its requests per
-// second against a server without WriteTimeout. So a deadline is rounded up to the
-// next whole deadlineGrain and not set again while the armed one is that late at
-// most, and a clear is deferred to the next Write (net/http writes nothing between
-// the clear and the next request's set). A deadline already past is set at once.
-func (c *framedConn) SetWriteDeadline(t time.Time) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.wWant = t
-	switch {
-	case t.IsZero():
-		return nil
-	case !t.After(time.Now()):
-		c.wSet = t
-		return c.Conn.SetWriteDeadline(t)
-	case !c.wSet.IsZero() && !c.wSet.Before(t) && c.wSet.Sub(t) < deadlineGrain:
-		return nil
-	}
-	u := t.Truncate(deadlineGrain).Add(deadlineGrain)
-	if err := c.Conn.SetWriteDeadline(u); err != nil {
-		return err
-	}
-	c.wSet = u
-	return nil
-}
-
-// SetDeadline sets the read deadline and, as SetWriteDeadline does, the write one.
-func (c *framedConn) SetDeadline(t time.Time) error {
-	if err := c.Conn.SetReadDeadline(t); err != nil {
-		return err
-	}
-	return c.SetWriteDeadline(t)
-}
-
-// Write first clears a deadline SetWriteDeadline left armed after a clear.
-func (c *framedConn) Write(p []byte) (int, error) {
-	c.wmu.Lock()
-	if c.wWant.IsZero() && !c.wSet.IsZero() {
-		if err := c.Conn.SetWriteDeadline(time.Time{}); err != nil {
-			c.wmu.Unlock()
-			return 0, err
-		}
-		c.wSet = time.Time{}
-	}
-	c.wmu.Unlock()
-	return c.Conn.Write(p)
 }
 
 // framedListener wraps ln's connections in framedConn.
