@@ -7,6 +7,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"time"
 )
 
@@ -42,4 +43,23 @@ func KeyedHash(secret []byte, parts ...string) string {
 		h.Write([]byte(p))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TokenDoc is a token as the shared stores keep it, the one document format of
+// pkg/redisstore and pkg/filestore. Times are absolute, so processes that share a
+// store must keep their clocks in sync (NTP) for the expiry to mean the same to all.
+type TokenDoc struct {
+	Value   string    `json:"token"`
+	Expiry  time.Time `json:"expiry"`
+	Fetched time.Time `json:"fetched,omitzero"`
+}
+
+// DecodeToken reads a TokenDoc and reports whether it is one: valid JSON with a value
+// and an expiry. It returns no error text, which could quote the token.
+func DecodeToken(doc []byte) (TokenDoc, bool) {
+	var d TokenDoc
+	if err := json.Unmarshal(doc, &d); err != nil || d.Value == "" || d.Expiry.IsZero() {
+		return TokenDoc{}, false
+	}
+	return d, true
 }

@@ -5,18 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
+	"github.com/csconnect/csconnect/internal/storekit"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
-
-// tokenDoc is a token as stored (the same document as pkg/redisstore's). Times are
-// absolute, on the host's clock.
-type tokenDoc struct {
-	Value   string    `json:"token"`
-	Expiry  time.Time `json:"expiry"`
-	Fetched time.Time `json:"fetched,omitzero"`
-}
 
 // LoadToken returns the token stored for key, or (nil, nil) when there is none or it
 // has expired. A file it cannot read (see ErrCorrupt, InsecureError) is an error,
@@ -43,9 +35,8 @@ func (s *Store) LoadToken(ctx context.Context, key string) (*csconnect.Token, er
 }
 
 func decodeToken(doc []byte) (*csconnect.Token, error) {
-	var d tokenDoc
-	if err := json.Unmarshal(doc, &d); err != nil || d.Value == "" || d.Expiry.IsZero() {
-		// The JSON error could quote the token; say only what is wrong.
+	d, ok := storekit.DecodeToken(doc)
+	if !ok {
 		return nil, fmt.Errorf("filestore: load token: %w: not a token document", ErrCorrupt)
 	}
 	return &csconnect.Token{Value: d.Value, Expiry: d.Expiry, Fetched: d.Fetched}, nil
@@ -59,7 +50,7 @@ func (s *Store) SaveToken(ctx context.Context, key string, t *csconnect.Token) e
 	if t.Expired(s.now()) {
 		return nil
 	}
-	doc, err := json.Marshal(tokenDoc{Value: t.Value, Expiry: t.Expiry, Fetched: t.Fetched})
+	doc, err := json.Marshal(storekit.TokenDoc{Value: t.Value, Expiry: t.Expiry, Fetched: t.Fetched})
 	if err != nil {
 		return fmt.Errorf("filestore: save token: encode: %w", ErrCorrupt)
 	}

@@ -9,16 +9,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/csconnect/csconnect/internal/storekit"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
-
-// tokenDoc is a token as stored. Times are absolute, so every process of the fleet
-// must keep its clock in sync (NTP) for the expiry to mean the same everywhere.
-type tokenDoc struct {
-	Value   string    `json:"token"`
-	Expiry  time.Time `json:"expiry"`
-	Fetched time.Time `json:"fetched,omitzero"`
-}
 
 // LoadToken returns the token shared under key, or (nil, nil) when there is none or it
 // has expired. A value it cannot read (see ErrCorrupt) is an error, never a token.
@@ -47,9 +40,8 @@ func (s *Store) decodeToken(name string, v []byte) (*csconnect.Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: load token: %w", err)
 	}
-	var d tokenDoc
-	if err := json.Unmarshal(doc, &d); err != nil || d.Value == "" || d.Expiry.IsZero() {
-		// The JSON error could quote the token; say only what is wrong.
+	d, ok := storekit.DecodeToken(doc)
+	if !ok {
 		return nil, fmt.Errorf("redisstore: load token: %w: not a token document", ErrCorrupt)
 	}
 	return &csconnect.Token{Value: d.Value, Expiry: d.Expiry, Fetched: d.Fetched}, nil
@@ -66,7 +58,7 @@ func (s *Store) SaveToken(ctx context.Context, key string, t *csconnect.Token) e
 	if ttl <= 0 {
 		return nil
 	}
-	doc, err := json.Marshal(tokenDoc{Value: t.Value, Expiry: t.Expiry, Fetched: t.Fetched})
+	doc, err := json.Marshal(storekit.TokenDoc{Value: t.Value, Expiry: t.Expiry, Fetched: t.Fetched})
 	if err != nil {
 		return fmt.Errorf("redisstore: save token: encode: %w", ErrCorrupt)
 	}
