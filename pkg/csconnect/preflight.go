@@ -3,7 +3,6 @@ package csconnect
 import (
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -106,10 +105,17 @@ func invisible(r rune) bool {
 		unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
 }
 
-// emailShaped reports whether s parses as an e-mail address in any form RFC 5322
-// allows: bare (u@example.com), with a quoted local part ("u"@example.com), in
-// angle brackets, or with a display name (User <u@example.com>).
+// emailShaped reports whether s is shaped like an e-mail address: some text, an @,
+// then a domain with no space or @ in it, optionally closed by ">". That covers the
+// bare (u@example.com), quoted ("u"@example.com), angle-bracket and display-name
+// (User <u@example.com>) forms. A User Key has no such shape, and a key that did
+// can still be sent with AllowEmailUsername. (net/mail's parser would add 30 KB to
+// every binary for a check this loose by design.)
 func emailShaped(s string) bool {
-	_, err := mail.ParseAddress(s)
-	return err == nil
+	i := strings.LastIndexByte(s, '@')
+	if i <= 0 {
+		return false
+	}
+	domain := strings.TrimSuffix(s[i+1:], ">")
+	return domain != "" && !strings.ContainsFunc(domain, unicode.IsSpace)
 }

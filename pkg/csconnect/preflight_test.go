@@ -41,6 +41,8 @@ func TestPreflight(t *testing.T) {
 		"quoted e-mail local part":      {username: `"u"@example.com`, password: ok, wantFields: []string{"username"}, wantReason: "User Key"},
 		"e-mail with display name":      {username: "User <u@example.com>", password: ok, wantFields: []string{"username"}, wantReason: "User Key"},
 		"e-mail in angle brackets":      {username: "<u@example.com>", password: ok, wantFields: []string{"username"}, wantReason: "User Key"},
+		"domain with a space":           {username: "user@ example", password: ok},
+		"@ first is not an e-mail":      {username: "@example.com", password: ok},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
