@@ -39,14 +39,6 @@ func openTokenStore(dir string) (*filestore.Store, error) {
 	return filestore.New(filestore.Options{Dir: dir, Timeout: cliLockTimeout})
 }
 
-// tokenStoreKey is the key the CLI keeps a token under: the fingerprint of the User
-// Key and the password, so that a token is printed only to an invocation with the
-// credentials it was fetched with (a wrong password never gets a cached token; a
-// changed password fetches a new one).
-func tokenStoreKey(store *filestore.Store, username, password string) string {
-	return store.Fingerprint(username, password)
-}
-
 // cachedToken returns a token for cfg through store: the one a previous invocation
 // saved while it is before its advisory point (AdvisoryWindow before expiry, the
 // vendor's "refresh after about 55 minutes"), else a new one, authenticated by one
@@ -63,7 +55,6 @@ func cachedToken(ctx context.Context, cfg csconnect.AuthConfig, store *filestore
 		MandatoryWindow: advisoryWindow,
 		AdvisoryJitter:  -1,
 		FetchTimeout:    timeout,
-		StoreKey:        tokenStoreKey(store, cfg.Username, cfg.Password),
 	}})
 	if err != nil {
 		return nil, err

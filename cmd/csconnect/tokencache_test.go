@@ -459,3 +459,11 @@ func TestTokenCacheInactive(t *testing.T) {
 		t.Errorf("after a 403: exit %d, %d requests, stderr %q; want %d, 1", code, srv.hits.Load(), errOut, exitTokenLimited)
 	}
 }
+
+// tokenStoreKey is the key a token is kept under (the library's choice): the
+// fingerprint of the User Key and the password, so that a token is printed only to an
+// invocation with the credentials it was fetched with (a wrong password never gets a
+// cached token; a changed password fetches a new one).
+func tokenStoreKey(store *filestore.Store, username, password string) string {
+	return store.Fingerprint(username, password)
+}

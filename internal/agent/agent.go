@@ -138,8 +138,8 @@ type Config struct {
 	// RefreshEvery is how often Run asks for the token; default DefaultRefreshEvery.
 	RefreshEvery time.Duration
 	// Cache sets the token cache's windows and backoffs; the zero value means the
-	// library's defaults (renew 5 minutes before expiry). Its Store, StoreKey and
-	// Logger are set from the fields above.
+	// library's defaults (renew 5 minutes before expiry). It shares tokens through
+	// Store and logs to Logger, given to the Authenticator it wraps.
 	Cache CacheOptions
 	// Logger receives one line per agent-made error and per renewal of the token
 	// file; never the token or the password. Default: discard.

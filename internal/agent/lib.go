@@ -64,22 +64,20 @@ type libOptions struct {
 }
 
 // tracked is the Cache as the Transport sees it, telling onToken of every token
-// handed out (the replay's renewed one included).
+// handed out (the replay's renewed one included). It embeds the Cache, so the
+// Transport invalidates it and reports to its logger and hooks (the Authenticator's).
 type tracked struct {
-	cache   *csconnect.Cache
+	*csconnect.Cache
 	onToken func(*Token)
 }
 
 func (t tracked) Token(ctx context.Context) (*Token, error) {
-	tok, err := t.cache.Token(ctx)
+	tok, err := t.Cache.Token(ctx)
 	if err == nil && t.onToken != nil {
 		t.onToken(tok)
 	}
 	return tok, err
 }
-
-// Invalidate passes the Transport's "token expired" on to the cache.
-func (t tracked) Invalidate(rejected *Token) { t.cache.Invalidate(rejected) }
 
 // newLibrary builds the stack for creds. It sends nothing: a bad credential's form or
 // an insecure URL is refused here (errors.Is ErrInvalidInput).
@@ -96,12 +94,6 @@ func newLibrary(creds Credentials, o libOptions) (*library, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := o.Cache
-	opts.Hooks = o.Hooks
-	if store != nil {
-		opts.Store = store
-		opts.StoreKey = store.Fingerprint(creds.Username)
-	}
 	base := o.Base
 	if base == nil {
 		base = http.DefaultTransport.(*http.Transport).Clone()
@@ -111,9 +103,9 @@ func newLibrary(creds Credentials, o libOptions) (*library, error) {
 		base.ResponseHeaderTimeout = o.ServiceTimeout
 		base.DisableCompression = true // pass the client's Accept-Encoding and the body through as they are
 	}
-	cache := csconnect.NewCache(auth, opts)
-	src := tracked{cache: cache, onToken: o.OnToken}
-	tr := &csconnect.Transport{Source: src, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody, Hooks: o.Hooks}
+	cache := csconnect.NewCache(auth, o.Cache) // shares through store, reports to Hooks
+	src := tracked{Cache: cache, onToken: o.OnToken}
+	tr := &csconnect.Transport{Source: src, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody}
 	return &library{auth: auth, cache: cache, src: src, transport: tr, base: base}, nil
 }
 
@@ -124,7 +116,6 @@ func (l *library) token(ctx context.Context) (*Token, error) { return l.src.Toke
 func (l *library) close() {
 	_ = l.cache.Close()
 	l.base.CloseIdleConnections()
-	l.auth.CloseIdleConnections()
 }
 
 // Problem codes, named after the library's sentinel errors (csconnect.ErrX → "x" in

@@ -34,29 +34,27 @@ func leaseTTL(time.Duration) time.Duration { return podLeaseTTL }
 // store), a Cache sharing tokens through store, and an http.Client whose Transport
 // adds the token. close stops the cache.
 func newPod(cfg workerConfig, store csconnect.Store, ev *eventWriter, ready *atomic.Bool, logger *slog.Logger) (hc *http.Client, close func(), err error) {
-	auth, err := csconnect.NewAuthenticator(csconnect.AuthConfig{
+	authCfg := csconnect.AuthConfig{
 		BaseURL:  cfg.simURL + "/v1",
 		Username: cfg.username,
 		Password: cfg.password,
-		Store:    store,
+		Store:    leaseTimed{store}, // the guard's and the cache's
 		Logger:   logger,
-	})
+	}
+	advisory := podAdvisoryWindow
+	if cfg.hold {
+		authCfg.HTTPClient = &http.Client{Transport: &holdOnRefresh{base: http.DefaultTransport, ev: ev, id: cfg.id, ready: ready}}
+		advisory = podHoldAdvisory
+	}
+	auth, err := csconnect.NewAuthenticator(authCfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	var src csconnect.TokenSource = auth
-	advisory := podAdvisoryWindow
-	if cfg.hold {
-		src = &holdOnRefresh{src: auth, ev: ev, id: cfg.id, ready: ready}
-		advisory = podHoldAdvisory
-	}
-	cache := csconnect.NewCache(src, csconnect.CacheOptions{
-		Store:           leaseTimed{store},
+	cache := csconnect.NewCache(auth, csconnect.CacheOptions{
 		AdvisoryWindow:  advisory,
 		AdvisoryJitter:  podAdvisoryJitter,
 		MandatoryWindow: podMandatoryWindow,
 		Backoff:         csconnect.RetryPolicy{BaseDelay: 200 * time.Millisecond, MaxDelay: 2 * time.Second},
-		StoreKey:        store.Fingerprint(cfg.username),
 	})
 	hc = &http.Client{Transport: &csconnect.Transport{Source: cache}}
 	return hc, func() { _ = cache.Close() }, nil
@@ -115,22 +113,25 @@ type leaseTimed struct{ csconnect.Store }
 
 func (leaseTimed) LeaseTiming() (ttl, poll time.Duration) { return podLeaseTTL, podPollInterval }
 
-// holdOnRefresh is the fault injected into the -hold worker: fetches before the
-// worker is ready (the fleet's first token) go through; a later one, which the
-// worker makes only as the holder of the refresh lease, reports eventRefreshing and
-// hangs until the driver kills the process.
+// holdOnRefresh is the fault injected into the -hold worker, as its authenticate
+// transport: requests before the worker is ready (the fleet's first token) go
+// through; a later one, which the worker makes only as the holder of the refresh
+// lease, reports eventRefreshing and hangs until the driver kills the process.
 type holdOnRefresh struct {
-	src   csconnect.TokenSource
+	base  http.RoundTripper
 	ev    *eventWriter
 	id    int
 	ready *atomic.Bool
 }
 
-func (h *holdOnRefresh) Token(ctx context.Context) (*csconnect.Token, error) {
+func (h *holdOnRefresh) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !h.ready.Load() {
-		return h.src.Token(ctx)
+		return h.base.RoundTrip(req)
 	}
 	h.ev.send(event{Event: eventRefreshing, Worker: h.id})
-	<-ctx.Done()
-	return nil, ctx.Err()
+	<-req.Context().Done()
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+	return nil, req.Context().Err()
 }

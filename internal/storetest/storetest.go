@@ -6,6 +6,7 @@ package storetest
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,14 +82,71 @@ func testLease(t *testing.T, s csconnect.Store, reopen func(*testing.T, csconnec
 	r3()
 }
 
-// The guard states below are built from fields in one place; expectations come from
-// GuardState.Merge and are compared as JSON, whatever GuardState holds.
+// The guard states below are built from their JSON document (GuardState is opaque to
+// a Store); expectations come from GuardState.Merge and are compared as JSON.
 func lockedUntil(until time.Time) csconnect.GuardState {
-	return csconnect.GuardState{LockedUntil: until.UTC().Round(0), LockedAt: until.Add(-5 * time.Minute).UTC().Round(0)}
+	return GS{LockedUntil: until.UTC().Round(0), LockedAt: until.Add(-5 * time.Minute).UTC().Round(0)}.State()
 }
 
 func rejected(pair string, until time.Time) csconnect.GuardState {
-	return csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: pair, At: until.UTC().Round(0)}}}
+	return GS{Rejected: []Ev{{Pair: pair, At: until.UTC().Round(0)}}}.State()
+}
+
+// GS is a csconnect.GuardState's JSON document (GuardState.MarshalJSON), for tests
+// that build states or look inside them: a Store sees GuardState as opaque.
+type GS struct {
+	Rejected    []Ev      `json:"rejected,omitempty"`
+	LockedUntil time.Time `json:"locked_until,omitzero"`
+	LockedAt    time.Time `json:"locked_at,omitzero"`
+	ResetAt     time.Time `json:"reset_at,omitzero"`
+	Sent        []Ev      `json:"sent,omitempty"`
+	Succeeded   []Ev      `json:"succeeded,omitempty"`
+}
+
+// Ev is an event of a GS: a pair (fingerprint), when, and who recorded it.
+type Ev struct {
+	Pair string    `json:"pair"`
+	At   time.Time `json:"at"`
+	By   string    `json:"by,omitempty"`
+}
+
+// State returns the GuardState g describes, as GuardState.UnmarshalJSON reads it
+// (within Merge's bounds). It panics on a document GuardState refuses: a test's own
+// mistake.
+func (g GS) State() csconnect.GuardState {
+	b, err := json.Marshal(g)
+	if err != nil {
+		panic(err)
+	}
+	var st csconnect.GuardState
+	if err := json.Unmarshal(b, &st); err != nil {
+		panic(err)
+	}
+	return st
+}
+
+// Of returns the document of st.
+func Of(st csconnect.GuardState) GS {
+	b, err := json.Marshal(st)
+	if err != nil {
+		panic(err)
+	}
+	var g GS
+	if err := json.Unmarshal(b, &g); err != nil {
+		panic(err)
+	}
+	return g
+}
+
+// Equal reports whether a and b hold the same records, comparing times as instants
+// (JSON drops the monotonic clock reading and the location).
+func Equal(a, b csconnect.GuardState) bool {
+	ga, gb := Of(a), Of(b)
+	evs := func(x, y []Ev) bool {
+		return slices.EqualFunc(x, y, func(e, f Ev) bool { return e.Pair == f.Pair && e.By == f.By && e.At.Equal(f.At) })
+	}
+	return evs(ga.Rejected, gb.Rejected) && evs(ga.Sent, gb.Sent) && evs(ga.Succeeded, gb.Succeeded) &&
+		ga.LockedUntil.Equal(gb.LockedUntil) && ga.LockedAt.Equal(gb.LockedAt) && ga.ResetAt.Equal(gb.ResetAt)
 }
 
 func same(a, b csconnect.GuardState) bool {

@@ -35,8 +35,8 @@ const maxTokenBody = 1 << 20
 // most one request is in flight and a wrong password costs one 401, not one per caller.
 //
 // Build it with NewAuthenticator. The zero Authenticator has no credentials: its
-// Token and ResetGuard return an error wrapping ErrInvalidUse, its GuardStatus is
-// empty and CloseIdleConnections does nothing.
+// Token and ResetGuard return an error wrapping ErrInvalidUse and its GuardStatus is
+// empty.
 type Authenticator struct {
 	username string
 	timeout  time.Duration // of one attempt
@@ -57,6 +57,8 @@ type Authenticator struct {
 	now      func() time.Time
 	sem      chan struct{} // one authenticate in flight
 	hooks    *Hooks
+	shared   Store  // AuthConfig.Store as given (nil: none), for a Cache over this
+	tokenKey string // where a Cache keeps the token in shared: the pair's fingerprint
 }
 
 // NewAuthenticator checks cfg and returns an Authenticator. It sends nothing: a
@@ -79,11 +81,12 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	positiveOr(&cfg.Timeout, defaultTimeout)
 	cfg.Retry = cfg.Retry.withDefaults(defaultAuthRetry)
 	setDefault(&cfg.Budget, defaultBudget)
-	if cfg.Store == nil {
+	shared := cfg.Store
+	if shared == nil {
 		cfg.Store = NewMemoryStore()
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+		cfg.Logger = discardLogger
 	}
 	if cfg.now == nil {
 		cfg.now = time.Now
@@ -109,6 +112,7 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	}
 	req.Body, req.GetBody = nil, nil
 	req.Header.Set("Accept", "application/json")
+	g := newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger)
 	return &Authenticator{
 		username: cfg.Username,
 		timeout:  cfg.Timeout,
@@ -117,7 +121,7 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		body:     seal(body),
 		http:     hc,
 		endpoint: endpointName(http.MethodPost, req.URL),
-		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger),
+		guard:    g,
 		redact:   newRedactor(cfg.Password),
 		log:      cfg.Logger,
 		retry:    cfg.Retry,
@@ -126,6 +130,8 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		now:      cfg.now,
 		sem:      make(chan struct{}, 1),
 		hooks:    cfg.Hooks,
+		shared:   shared,
+		tokenKey: g.pair,
 	}, nil
 }
 
@@ -161,10 +167,10 @@ func (a *Authenticator) describe() string {
 // Format makes every verb print the description, never a secret.
 func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.describe()) }
 
-// CloseIdleConnections closes the idle connections of the transport the
+// closeIdleConnections closes the idle connections of the transport the
 // Authenticator built (when AuthConfig.HTTPClient was nil; a client given there is
-// the caller's to close). Client.Close calls it.
-func (a *Authenticator) CloseIdleConnections() {
+// the caller's to close). Closing a Cache over it calls it.
+func (a *Authenticator) closeIdleConnections() {
 	if a.ownHTTP && a.http != nil { // the transport was built here
 		a.http.CloseIdleConnections()
 	}

@@ -259,8 +259,8 @@ func TestGuardRejectedPair(t *testing.T) {
 	// The shared state is keyed as the Store contract says, for other Store
 	// implementations to rely on.
 	st, _ := store.LoadGuard(context.Background(), store.Fingerprint(testUser))
-	if want := []PairEvent{{Pair: store.Fingerprint(testUser, testPassword), At: a.clock.now()}}; !slices.Equal(st.Rejected, want) {
-		t.Errorf("store.LoadGuard(Fingerprint(user)).Rejected = %+v; want %+v: Fingerprint(user, password), now", st.Rejected, want)
+	if want := []pairEvent{{Pair: store.Fingerprint(testUser, testPassword), At: a.clock.now()}}; !slices.Equal(st.rejected, want) {
+		t.Errorf("store.LoadGuard(Fingerprint(user)).Rejected = %+v; want %+v: Fingerprint(user, password), now", st.rejected, want)
 	}
 
 	allow.Store(false) // from here the server fails the test if hit

@@ -31,7 +31,7 @@ type Cache struct {
 
 	cur       atomic.Pointer[entry]
 	rejected  atomic.Pointer[string] // value of the last invalidated token: never adopted again
-	store     *boundedStore          // opts.Store with each call bounded (storeCall); nil without a Store
+	store     *boundedStore          // opts.store with each call bounded (storeCall); nil without a Store
 	storeDown atomic.Bool            // the last Store call failed (logged once)
 	storeBad  atomic.Bool            // a stored token failed the checks (logged once)
 	sf        singleflight.Group
@@ -62,17 +62,28 @@ type entry struct {
 }
 
 // NewCache returns a Cache over src configured by opts (the zero value gives every
-// default). It fetches nothing until the first Token call. A nil src is refused:
-// every Token call of that Cache, as of the zero Cache, returns an error wrapping
-// ErrInvalidUse (its other methods work).
+// default). It fetches nothing until the first Token call. Over an *Authenticator it
+// logs to its AuthConfig.Logger, reports to its Hooks and, when AuthConfig.Store is
+// set, shares tokens through that Store under a fingerprint of the username and
+// password (so a process without the password never gets the token); over another
+// source it keeps the token in memory only. A nil src is refused: every Token call
+// of that Cache, as of the zero Cache, returns an error wrapping ErrInvalidUse (its
+// other methods work).
 func NewCache(src TokenSource, opts CacheOptions) *Cache {
+	if a, ok := src.(*Authenticator); ok && a != nil {
+		opts.store, opts.storeKey, opts.logger, opts.hooks = a.shared, a.tokenKey, a.log, a.hooks
+	}
 	c := &Cache{src: src, opts: opts.withDefaults(), now: time.Now, rand: rand.Int64N}
-	if c.opts.Store != nil {
-		c.store = newBoundedStore(c.opts.Store, c.opts.storeTimeout)
+	if c.opts.store != nil {
+		c.store = newBoundedStore(c.opts.store, c.opts.storeTimeout)
 	}
 	c.closeCtx, c.closeFn = context.WithCancel(context.Background())
 	return c
 }
+
+// observers returns the logger and hooks the cache reports to (see NewCache); a
+// Transport over the cache reports to them too.
+func (c *Cache) observers() (*slog.Logger, *Hooks) { return c.opts.logger, c.opts.hooks }
 
 // Token returns the current token, fetching or waiting only as described on Cache.
 // It returns ctx.Err() as soon as ctx ends while waiting.
@@ -292,7 +303,9 @@ func (c *Cache) counts() cacheStats { return c.stats.snapshot() }
 // cancellation (an Authenticator does, after at most its Store's call timeout to share
 // what it learned) and at most that timeout more to release the refresh lease. Later
 // calls that need a fetch get an error matching ErrInvalidUse; a still-valid token is still served.
-// Close is idempotent and always returns nil.
+// Over an *Authenticator it also closes the idle connections of the transport that
+// Authenticator built (not of an AuthConfig.HTTPClient, the caller's). Close is
+// idempotent and always returns nil.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	c.closed = true
@@ -301,6 +314,9 @@ func (c *Cache) Close() error {
 		c.closeFn()
 	}
 	c.wg.Wait()
+	if a, ok := c.src.(*Authenticator); ok && a != nil {
+		a.closeIdleConnections()
+	}
 	return nil
 }
 

@@ -43,7 +43,7 @@ func (c *Cache) obtain(ctx context.Context) (*Token, error) {
 	t, err := c.fromSource(ctx)
 	if err == nil {
 		_, serr := storeCall(ctx, c.store, func(ctx context.Context) (struct{}, error) {
-			return struct{}{}, c.store.SaveToken(ctx, c.opts.StoreKey, t)
+			return struct{}{}, c.store.SaveToken(ctx, c.opts.storeKey, t)
 		})
 		c.storeResult(ctx, "save token", serr)
 	}
@@ -58,7 +58,7 @@ func (c *Cache) acquireLease(ctx context.Context) (release func(), held bool, er
 		held    bool
 	}
 	l, err := storeCall(ctx, c.store, func(ctx context.Context) (lease, error) {
-		release, held, err := c.store.AcquireLease(ctx, c.opts.StoreKey, c.opts.leaseTTL)
+		release, held, err := c.store.AcquireLease(ctx, c.opts.storeKey, c.opts.leaseTTL)
 		return lease{release, held}, err
 	})
 	c.storeResult(ctx, "acquire lease", err)
@@ -116,7 +116,7 @@ func (c *Cache) awaitHolder(ctx context.Context) (t *Token, release func(), took
 // outside its mandatory window, and later-expiring than ours.
 func (c *Cache) loadFresh(ctx context.Context) *Token {
 	t, err := storeCall(ctx, c.store, func(ctx context.Context) (*Token, error) {
-		return c.store.LoadToken(ctx, c.opts.StoreKey)
+		return c.store.LoadToken(ctx, c.opts.storeKey)
 	})
 	c.storeResult(ctx, "load token", err)
 	if err != nil || t == nil {

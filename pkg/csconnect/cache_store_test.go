@@ -2,11 +2,16 @@ package csconnect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 const storeKey = "fp-user"
@@ -60,7 +65,7 @@ func nowSource() *fakeSource {
 	return &fakeSource{fn: func(_ context.Context, n int64) (*Token, error) { return tokenAt(n, time.Now()), nil }}
 }
 
-func storeOpts(s Store) CacheOptions { return CacheOptions{Store: s, StoreKey: storeKey} }
+func storeOpts(s Store) CacheOptions { return CacheOptions{store: s, storeKey: storeKey} }
 
 func TestCacheStoreAdoptsSavedToken(t *testing.T) {
 	t.Parallel()
@@ -155,7 +160,7 @@ func TestCacheStoreHolderGone(t *testing.T) {
 		store := newMemoryStore()
 		_, _, _ = store.AcquireLease(context.Background(), storeKey, time.Hour)
 		src := nowSource()
-		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, leaseTTL: 3 * time.Second})
+		c := newTestCache(t, src, nil, CacheOptions{store: store, storeKey: storeKey, leaseTTL: 3 * time.Second})
 		start := time.Now()
 		if got := mustToken(t, c); got.Value != "tok-1" {
 			t.Errorf("Token() = %v; want tok-1", got)
@@ -208,7 +213,7 @@ func TestCacheStoreTimeout(t *testing.T) {
 		store := &flakyStore{Store: newMemoryStore()}
 		store.hang.Store(true)
 		src := nowSource()
-		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, storeTimeout: 100 * time.Millisecond})
+		c := newTestCache(t, src, nil, CacheOptions{store: store, storeKey: storeKey, storeTimeout: 100 * time.Millisecond})
 		start := time.Now()
 		mustToken(t, c)
 		// load, lease and save each wait their 100 ms.
@@ -235,16 +240,50 @@ func TestCacheStoreNeverReadoptsRejected(t *testing.T) {
 	})
 }
 
-func TestCacheStoreWithoutKeyIsUnused(t *testing.T) {
+// TestCacheOverAuthenticatorSharesByPair: a Cache over an *Authenticator shares its
+// token through AuthConfig.Store, under the pair's fingerprint: a second process with
+// the same credentials adopts it without a request; one with another password (a
+// typo, or someone without it) never gets it and authenticates itself. Without a
+// Store nothing is shared.
+func TestCacheOverAuthenticatorSharesByPair(t *testing.T) {
 	t.Parallel()
-	logger, logs := newTestLogger()
-	store := &flakyStore{Store: newMemoryStore()}
-	c := newTestCache(t, clockSource(newFakeClock()), newFakeClock(), CacheOptions{Store: store, logger: logger})
-	mustToken(t, c)
-	if n := store.calls.Load(); n != 0 {
-		t.Errorf("store calls without a StoreKey = %d; want 0", n)
+	var mu sync.Mutex
+	sent := map[string]int{}
+	count := func(pw string) int { mu.Lock(); defer mu.Unlock(); return sent[pw] }
+	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		mu.Lock()
+		sent[body["password"]]++
+		mu.Unlock()
+		if body["password"] != testPassword {
+			reply(http.StatusUnauthorized, "Access denied")(w, r)
+			return
+		}
+		now := time.Now() // the stores keep tokens by the real clock
+		tok := signedJWT(t, jwt.MapClaims{"sub": testUser, "iat": now.Unix(), "exp": now.Add(hour).Unix()})
+		reply(http.StatusOK, `{"token":"`+tok+`"}`, "Content-Type: application/json")(w, r)
+	})
+	store := newMemoryStore()
+	cacheFor := func(password string, s Store) *Cache {
+		a, err := NewAuthenticator(AuthConfig{BaseURL: srv.URL + "/v1", Username: testUser, Password: password, Store: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := NewCache(a, CacheOptions{})
+		t.Cleanup(func() { _ = c.Close() })
+		return c
 	}
-	if countLines(logs, "without StoreKey") != 1 {
-		t.Errorf("log = %s; want one warning about the missing StoreKey", logs)
+	if _, err := cacheFor(testPassword, store).Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cacheFor(testPassword, store).Token(context.Background()); err != nil || count(testPassword) != 1 {
+		t.Errorf("second process: %v, requests = %d; want the first's token and 1 request", err, count(testPassword))
+	}
+	if tok, err := cacheFor("wrong-password", store).Token(context.Background()); err == nil || tok != nil || count("wrong-password") != 1 {
+		t.Errorf("other password: Token = %v, %v, its requests = %d; want its own 401 and no shared token", tok, err, count("wrong-password"))
+	}
+	if _, err := cacheFor(testPassword, nil).Token(context.Background()); err != nil || count(testPassword) != 2 {
+		t.Errorf("without a Store: %v, requests = %d; want a request of its own (2)", err, count(testPassword))
 	}
 }

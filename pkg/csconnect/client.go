@@ -1,7 +1,6 @@
 package csconnect
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -24,7 +23,7 @@ type Client struct {
 	HTTPClient *http.Client
 
 	svc     *datecheck.ClientWithResponses
-	auth    *Authenticator
+	auth    *Authenticator  // for describe
 	ownBase *http.Transport // the service transport New built (Config.Base was nil)
 }
 
@@ -52,15 +51,6 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := cfg.Cache
-	if opts.Store == nil && cfg.Auth.Store != nil {
-		opts.Store = cfg.Auth.Store
-	}
-	if opts.Store != nil && opts.StoreKey == "" {
-		opts.StoreKey = opts.Store.Fingerprint(cfg.Auth.Username)
-	}
-	opts.logger = cfg.Auth.Logger
-	opts.Hooks = cmp.Or(opts.Hooks, cfg.Auth.Hooks)
 	base := cfg.Base
 	var ownBase *http.Transport
 	if base == nil {
@@ -69,12 +59,12 @@ func New(cfg Config) (*Client, error) {
 		ownBase.MaxResponseHeaderBytes = maxResponseHeaderBytes
 		base = ownBase
 	}
-	cache := NewCache(auth, opts)
+	cache := NewCache(auth, cfg.Cache)
 	maxBody := cfg.MaxResponseBody
 	if maxBody <= 0 {
 		maxBody = defaultMaxResponseBody
 	}
-	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody, logger: cfg.Auth.Logger, Hooks: cfg.Auth.Hooks}}
+	hc := &http.Client{Transport: &Transport{Source: cache, Base: base, Retry: cfg.Retry, MaxResponseBody: maxBody}}
 	gen, err := datecheck.NewClientWithResponses(cfg.ServiceURL, datecheck.WithHTTPClient(hc))
 	if err != nil {
 		_ = cache.Close()
@@ -100,9 +90,6 @@ func (c *Client) Close() error {
 	var err error
 	if c.Tokens != nil {
 		err = c.Tokens.Close()
-	}
-	if c.auth != nil {
-		c.auth.CloseIdleConnections()
 	}
 	if c.ownBase != nil {
 		c.ownBase.CloseIdleConnections()

@@ -139,7 +139,7 @@ type guard struct {
 	lockedUntil time.Time
 	lockedAt    time.Time
 	lockErr     error
-	sent        []PairEvent // sends of pair in the last identicalWindow, ascending
+	sent        []pairEvent // sends of pair in the last identicalWindow, ascending
 }
 
 func newGuard(store Store, username, password string, budget int, storeTimeout time.Duration, log *slog.Logger) *guard {
@@ -170,17 +170,17 @@ func (g *guard) check(ctx context.Context, now time.Time, last error) error {
 		g.log.WarnContext(ctx, "csconnect: guard store unavailable, using local state", "op", "LoadGuard", "err", err)
 	}
 	g.mu.Lock()
-	var heal []PairEvent
+	var heal []pairEvent
 	if err == nil {
 		g.learn(shared, now)
-		if g.rejected != nil && !slices.ContainsFunc(shared.Rejected, func(e PairEvent) bool { return e.Pair == g.pair }) {
-			heal = []PairEvent{{Pair: g.pair, At: g.rejectedAt}}
+		if g.rejected != nil && !slices.ContainsFunc(shared.rejected, func(e pairEvent) bool { return e.Pair == g.pair }) {
+			heal = []pairEvent{{Pair: g.pair, At: g.rejectedAt}}
 		}
 	}
 	refusal := g.refusal(now, last)
 	g.mu.Unlock()
 	if heal != nil {
-		_, _ = g.share(ctx, GuardState{Rejected: heal})
+		_, _ = g.share(ctx, GuardState{rejected: heal})
 	}
 	return refusal
 }
@@ -221,23 +221,23 @@ func (g *guard) learn(shared GuardState, now time.Time) {
 			g.lockedUntil, g.lockedAt, g.lockErr = time.Time{}, time.Time{}, nil
 		}
 	}
-	for _, e := range shared.Rejected {
+	for _, e := range shared.rejected {
 		if e.Pair == g.pair && g.rejected == nil && e.At.After(g.resetSeen) && believable(e.At, now) {
 			g.rejected, g.rejectedAt = ErrInvalidCredentials, e.At
 		}
 	}
-	if at := shared.LockedAt; at.After(g.resetSeen) && believable(at, now) {
-		until := earlier(shared.LockedUntil, at.Add(maxRetryAfter))
+	if at := shared.lockedAt; at.After(g.resetSeen) && believable(at, now) {
+		until := earlier(shared.lockedUntil, at.Add(maxRetryAfter))
 		if until.After(g.lockedUntil) {
 			g.lockedUntil, g.lockedAt, g.lockErr = until, at, ErrLockedOut
 		}
 	}
-	for _, e := range shared.Sent {
+	for _, e := range shared.sent {
 		if e.Pair == g.pair && believable(e.At, now) {
 			g.noteSent(e, now)
 		}
 	}
-	for _, e := range shared.Succeeded {
+	for _, e := range shared.succeeded {
 		if e.Pair == g.pair && believable(e.At, now) {
 			g.clearSent(e.At)
 		}
@@ -247,7 +247,7 @@ func (g *guard) learn(shared GuardState, now time.Time) {
 // clearSent forgets the sends up to at, when a request sent at at got a token.
 // Called with g.mu held.
 func (g *guard) clearSent(at time.Time) {
-	g.sent = slices.DeleteFunc(g.sent, func(s PairEvent) bool { return !s.At.After(at) })
+	g.sent = slices.DeleteFunc(g.sent, func(s pairEvent) bool { return !s.At.After(at) })
 }
 
 // succeeded records that the request sent at sentAt got a token: the sends before
@@ -256,17 +256,17 @@ func (g *guard) succeeded(ctx context.Context, sentAt time.Time) {
 	g.mu.Lock()
 	g.clearSent(sentAt)
 	g.mu.Unlock()
-	_, _ = g.share(ctx, GuardState{Succeeded: []PairEvent{{Pair: g.pair, At: sentAt}}})
+	_, _ = g.share(ctx, GuardState{succeeded: []pairEvent{{Pair: g.pair, At: sentAt}}})
 }
 
 // noteSent adds a send of pair to the local copy (once), dropping those out of the
 // window. Called with g.mu held.
-func (g *guard) noteSent(e PairEvent, now time.Time) {
-	g.sent = slices.DeleteFunc(g.sent, func(s PairEvent) bool { return now.Sub(s.At) >= identicalWindow })
+func (g *guard) noteSent(e pairEvent, now time.Time) {
+	g.sent = slices.DeleteFunc(g.sent, func(s pairEvent) bool { return now.Sub(s.At) >= identicalWindow })
 	if now.Sub(e.At) >= identicalWindow {
 		return
 	}
-	i, found := slices.BinarySearchFunc(g.sent, e, func(x, y PairEvent) int {
+	i, found := slices.BinarySearchFunc(g.sent, e, func(x, y pairEvent) int {
 		return cmp.Or(x.At.Compare(y.At), strings.Compare(x.By, y.By))
 	})
 	if !found {
@@ -326,11 +326,11 @@ func (g *guard) refund(r *rate.Reservation, now time.Time) {
 // of processes recording at once, at most maxIdentical go ahead; one refused still
 // counts (the limit errs on the side of sending less).
 func (g *guard) recordSend(ctx context.Context, now time.Time, last error) error {
-	send := PairEvent{Pair: g.pair, At: now, By: g.id}
+	send := pairEvent{Pair: g.pair, At: now, By: g.id}
 	g.mu.Lock()
 	g.noteSent(send, now)
 	g.mu.Unlock()
-	merged, err := g.share(ctx, GuardState{Sent: []PairEvent{send}})
+	merged, err := g.share(ctx, GuardState{sent: []pairEvent{send}})
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err == nil {
@@ -349,32 +349,35 @@ func (g *guard) recordSend(ctx context.Context, now time.Time, last error) error
 }
 
 // GuardStatus is what an Authenticator's lockout guard holds now, for metrics and
-// health checks: whether it refuses the credentials, until when authenticate is
-// paused, and how many requests the budget has left.
+// health checks: whether it refuses the credentials, and until when authenticate is
+// paused.
 type GuardStatus struct {
 	// Rejected: the credentials were refused (401 or 400) and are not sent again
 	// until they change or ResetGuard.
 	Rejected bool
 	// LockedUntil is the end of a lockout (429) or pause (403), or zero.
 	LockedUntil time.Time
-	// BudgetLeft is how many authenticate requests the budget allows now; -1 when
-	// there is no budget.
-	BudgetLeft int
 }
 
 // status returns the guard's local state at now (what the last check or record
 // left; the Store is not asked).
 func (g *guard) status(now time.Time) GuardStatus {
 	g.mu.Lock()
-	s := GuardStatus{Rejected: g.rejected != nil, BudgetLeft: -1}
+	defer g.mu.Unlock()
+	s := GuardStatus{Rejected: g.rejected != nil}
 	if now.Before(g.lockedUntil) {
 		s.LockedUntil = g.lockedUntil
 	}
-	g.mu.Unlock()
-	if g.limiter != nil {
-		s.BudgetLeft = int(g.limiter.TokensAt(now))
-	}
 	return s
+}
+
+// budgetLeft returns how many authenticate requests the budget allows at now; -1
+// when there is no budget.
+func (g *guard) budgetLeft(now time.Time) int {
+	if g.limiter == nil {
+		return -1
+	}
+	return int(g.limiter.TokensAt(now))
 }
 
 // rejectPair records a 401 (or other invalid-credentials answer) for the pair.
@@ -382,7 +385,7 @@ func (g *guard) rejectPair(ctx context.Context, now time.Time, cause error) {
 	g.mu.Lock()
 	g.rejected, g.rejectedAt = cause, now
 	g.mu.Unlock()
-	_, _ = g.share(ctx, GuardState{Rejected: []PairEvent{{Pair: g.pair, At: now}}})
+	_, _ = g.share(ctx, GuardState{rejected: []pairEvent{{Pair: g.pair, At: now}}})
 }
 
 // lockOut records a 429 lockout until until.
@@ -392,7 +395,7 @@ func (g *guard) lockOut(ctx context.Context, now, until time.Time, cause error) 
 		g.lockedUntil, g.lockedAt, g.lockErr = until, now, cause
 	}
 	g.mu.Unlock()
-	_, _ = g.share(ctx, GuardState{LockedUntil: until, LockedAt: now})
+	_, _ = g.share(ctx, GuardState{lockedUntil: until, lockedAt: now})
 }
 
 // reset forgets the rejected pair and the lockout, locally and, by recording the

@@ -162,7 +162,7 @@ func TestStoreIgnoringContextCannotStall(t *testing.T) {
 		store := stallingStore{memoryStore: newMemoryStore(), stall: make(chan struct{})}
 		defer close(store.stall) // lets the abandoned calls end with the bubble
 		src := nowSource()
-		c := NewCache(src, CacheOptions{Store: store, StoreKey: storeKey})
+		c := NewCache(src, CacheOptions{store: store, storeKey: storeKey})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		start := time.Now()
@@ -264,7 +264,7 @@ func TestGuardIdenticalLimitSparesSuccesses(t *testing.T) {
 		}
 	}
 	// The record in the Store holds no send a success cleared.
-	if st, _ := store.LoadGuard(context.Background(), store.Fingerprint(testUser)); len(st.Sent) != 0 || len(st.Succeeded) != 1 {
+	if st, _ := store.LoadGuard(context.Background(), store.Fingerprint(testUser)); len(st.sent) != 0 || len(st.succeeded) != 1 {
 		t.Errorf("guard record after successes = %+v; want no sends and one success", st)
 	}
 }
@@ -331,7 +331,7 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 		store := newMemoryStore()
 		srv := newTestServer(t, tokenReply())
 		a := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Store = store })
-		store.MergeGuard(context.Background(), store.Fingerprint(testUser), GuardState{LockedUntil: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), LockedAt: a.clock.now()})
+		store.MergeGuard(context.Background(), store.Fingerprint(testUser), GuardState{lockedUntil: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), lockedAt: a.clock.now()})
 		_, err := a.Token(context.Background())
 		var ge *GuardError
 		if !errors.As(err, &ge) || ge.Wait > maxRetryAfter {
@@ -342,7 +342,7 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 			t.Errorf("Token() %v after a planted lockout = %v; want a token", maxRetryAfter, err)
 		}
 		// Recorded in the future: not believed at all.
-		store.MergeGuard(context.Background(), store.Fingerprint(testUser), GuardState{LockedUntil: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), LockedAt: time.Date(9998, 1, 1, 0, 0, 0, 0, time.UTC)})
+		store.MergeGuard(context.Background(), store.Fingerprint(testUser), GuardState{lockedUntil: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), lockedAt: time.Date(9998, 1, 1, 0, 0, 0, 0, time.UTC)})
 		if _, err := a.Token(context.Background()); err != nil {
 			t.Errorf("Token() under a lockout recorded in 9998 = %v; want a token", err)
 		}
@@ -360,7 +360,7 @@ func TestBudgetSpentOnlyBySentRequests(t *testing.T) {
 	for range 400 {
 		_, _ = a.Token(ctx)
 	}
-	if got := a.GuardStatus().BudgetLeft; got != defaultBudget {
+	if got := a.guard.budgetLeft(a.now()); got != defaultBudget {
 		t.Errorf("budget after 400 calls with a cancelled context = %d of %d; want %d", got, defaultBudget, defaultBudget)
 	}
 	if _, err := a.Token(context.Background()); err != nil {
@@ -373,7 +373,7 @@ func TestBudgetSpentOnlyBySentRequests(t *testing.T) {
 	for range 40 {
 		_, _ = b.Token(context.Background())
 	}
-	if got := b.GuardStatus().BudgetLeft; got != defaultBudget {
+	if got := b.guard.budgetLeft(b.now()); got != defaultBudget {
 		t.Errorf("budget after 40 calls refused at connection = %d of %d; want %d", got, defaultBudget, defaultBudget)
 	}
 }

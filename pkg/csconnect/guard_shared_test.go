@@ -2,6 +2,7 @@ package csconnect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,11 +45,11 @@ func TestGuardSaveMerges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []PairEvent{{Pair: store.Fingerprint("user", "old-password"), At: now}}; !slices.Equal(got.Rejected, want) {
-		t.Errorf("after a lockout elsewhere, LoadGuard().Rejected = %+v; want the rejected pair %+v", got.Rejected, want)
+	if want := []pairEvent{{Pair: store.Fingerprint("user", "old-password"), At: now}}; !slices.Equal(got.rejected, want) {
+		t.Errorf("after a lockout elsewhere, LoadGuard().Rejected = %+v; want the rejected pair %+v", got.rejected, want)
 	}
-	if want := now.Add(5 * time.Minute); !got.LockedUntil.Equal(want) {
-		t.Errorf("LoadGuard().LockedUntil = %v; want %v", got.LockedUntil, want)
+	if want := now.Add(5 * time.Minute); !got.lockedUntil.Equal(want) {
+		t.Errorf("LoadGuard().LockedUntil = %v; want %v", got.lockedUntil, want)
 	}
 	// A third process with the rejected password is refused without sending.
 	third := newSharedGuards(store, 1, "old-password")[0]
@@ -57,8 +58,8 @@ func TestGuardSaveMerges(t *testing.T) {
 	}
 	// An earlier lockout saved later does not shorten a longer one.
 	rejecting.lockOut(ctx, now, now.Add(time.Minute), ErrLockedOut)
-	if got, _ := store.LoadGuard(ctx, store.Fingerprint("user")); !got.LockedUntil.Equal(now.Add(5 * time.Minute)) {
-		t.Errorf("after a shorter lockout, LockedUntil = %v; want %v kept", got.LockedUntil, now.Add(5*time.Minute))
+	if got, _ := store.LoadGuard(ctx, store.Fingerprint("user")); !got.lockedUntil.Equal(now.Add(5 * time.Minute)) {
+		t.Errorf("after a shorter lockout, LockedUntil = %v; want %v kept", got.lockedUntil, now.Add(5*time.Minute))
 	}
 }
 
@@ -66,39 +67,39 @@ func TestGuardSaveMerges(t *testing.T) {
 func TestGuardStateMerge(t *testing.T) {
 	t.Parallel()
 	t0 := guardTestNow
-	ev := func(pair string, d time.Duration) PairEvent { return PairEvent{Pair: pair, At: t0.Add(d)} }
-	many := func(n int, d time.Duration) (es []PairEvent) {
+	ev := func(pair string, d time.Duration) pairEvent { return pairEvent{Pair: pair, At: t0.Add(d)} }
+	many := func(n int, d time.Duration) (es []pairEvent) {
 		for i := range n {
 			es = append(es, ev(fmt.Sprint("p", i), time.Duration(i)*d))
 		}
 		return es
 	}
 	tests := map[string]struct{ stored, in, want GuardState }{
-		"into nothing":          {GuardState{}, GuardState{LockedUntil: t0, LockedAt: t0}, GuardState{LockedUntil: t0, LockedAt: t0}},
-		"later lockout wins":    {GuardState{LockedUntil: t0}, GuardState{LockedUntil: t0.Add(time.Minute)}, GuardState{LockedUntil: t0.Add(time.Minute)}},
-		"earlier lockout loses": {GuardState{LockedUntil: t0.Add(time.Minute)}, GuardState{LockedUntil: t0}, GuardState{LockedUntil: t0.Add(time.Minute)}},
-		"pair kept by a lockout": {GuardState{Rejected: []PairEvent{ev("a", 0)}}, GuardState{LockedUntil: t0},
-			GuardState{Rejected: []PairEvent{ev("a", 0)}, LockedUntil: t0}},
-		"pairs united": {GuardState{Rejected: []PairEvent{ev("a", 0)}}, GuardState{Rejected: []PairEvent{ev("b", time.Hour)}},
-			GuardState{Rejected: []PairEvent{ev("a", 0), ev("b", time.Hour)}}},
-		"same pair, latest kept": {GuardState{Rejected: []PairEvent{ev("a", time.Hour)}}, GuardState{Rejected: []PairEvent{ev("a", 0)}},
-			GuardState{Rejected: []PairEvent{ev("a", time.Hour)}}},
-		"last 8 pairs kept": {GuardState{Rejected: many(6, time.Second)}, GuardState{Rejected: []PairEvent{ev("x", time.Hour), ev("y", 2*time.Hour), ev("z", 3*time.Hour)}},
-			GuardState{Rejected: append(many(6, time.Second)[1:], ev("x", time.Hour), ev("y", 2*time.Hour), ev("z", 3*time.Hour))}},
-		"reset clears what came before": {GuardState{Rejected: []PairEvent{ev("a", 0), ev("b", 2*time.Minute)}, LockedUntil: t0.Add(time.Hour), LockedAt: t0},
+		"into nothing":          {GuardState{}, GuardState{lockedUntil: t0, lockedAt: t0}, GuardState{lockedUntil: t0, lockedAt: t0}},
+		"later lockout wins":    {GuardState{lockedUntil: t0}, GuardState{lockedUntil: t0.Add(time.Minute)}, GuardState{lockedUntil: t0.Add(time.Minute)}},
+		"earlier lockout loses": {GuardState{lockedUntil: t0.Add(time.Minute)}, GuardState{lockedUntil: t0}, GuardState{lockedUntil: t0.Add(time.Minute)}},
+		"pair kept by a lockout": {GuardState{rejected: []pairEvent{ev("a", 0)}}, GuardState{lockedUntil: t0},
+			GuardState{rejected: []pairEvent{ev("a", 0)}, lockedUntil: t0}},
+		"pairs united": {GuardState{rejected: []pairEvent{ev("a", 0)}}, GuardState{rejected: []pairEvent{ev("b", time.Hour)}},
+			GuardState{rejected: []pairEvent{ev("a", 0), ev("b", time.Hour)}}},
+		"same pair, latest kept": {GuardState{rejected: []pairEvent{ev("a", time.Hour)}}, GuardState{rejected: []pairEvent{ev("a", 0)}},
+			GuardState{rejected: []pairEvent{ev("a", time.Hour)}}},
+		"last 8 pairs kept": {GuardState{rejected: many(6, time.Second)}, GuardState{rejected: []pairEvent{ev("x", time.Hour), ev("y", 2*time.Hour), ev("z", 3*time.Hour)}},
+			GuardState{rejected: append(many(6, time.Second)[1:], ev("x", time.Hour), ev("y", 2*time.Hour), ev("z", 3*time.Hour))}},
+		"reset clears what came before": {GuardState{rejected: []pairEvent{ev("a", 0), ev("b", 2*time.Minute)}, lockedUntil: t0.Add(time.Hour), lockedAt: t0},
 			GuardState{ResetAt: t0.Add(time.Minute)},
-			GuardState{Rejected: []PairEvent{ev("b", 2*time.Minute)}, ResetAt: t0.Add(time.Minute)}},
-		"earlier reset changes nothing": {GuardState{Rejected: []PairEvent{ev("a", time.Hour)}, ResetAt: t0.Add(time.Minute)}, GuardState{ResetAt: t0},
-			GuardState{Rejected: []PairEvent{ev("a", time.Hour)}, ResetAt: t0.Add(time.Minute)}},
-		"a record made before a reset stays cleared": {GuardState{ResetAt: t0.Add(time.Minute)}, GuardState{Rejected: []PairEvent{ev("a", 0)}},
+			GuardState{rejected: []pairEvent{ev("b", 2*time.Minute)}, ResetAt: t0.Add(time.Minute)}},
+		"earlier reset changes nothing": {GuardState{rejected: []pairEvent{ev("a", time.Hour)}, ResetAt: t0.Add(time.Minute)}, GuardState{ResetAt: t0},
+			GuardState{rejected: []pairEvent{ev("a", time.Hour)}, ResetAt: t0.Add(time.Minute)}},
+		"a record made before a reset stays cleared": {GuardState{ResetAt: t0.Add(time.Minute)}, GuardState{rejected: []pairEvent{ev("a", 0)}},
 			GuardState{ResetAt: t0.Add(time.Minute)}},
-		"sends of the window kept": {GuardState{Sent: []PairEvent{ev("a", 0), ev("a", time.Minute)}}, GuardState{Sent: []PairEvent{ev("a", 2*time.Minute), ev("a", time.Minute)}},
-			GuardState{Sent: []PairEvent{ev("a", time.Minute), ev("a", 2*time.Minute)}}},
-		"a success clears the sends before it": {GuardState{Sent: []PairEvent{ev("a", 0), ev("b", 0), ev("a", time.Minute)}},
-			GuardState{Succeeded: []PairEvent{ev("a", 0)}},
-			GuardState{Sent: []PairEvent{ev("b", 0), ev("a", time.Minute)}, Succeeded: []PairEvent{ev("a", 0)}}},
-		"zero changes nothing": {GuardState{Rejected: []PairEvent{ev("a", 0)}, LockedUntil: t0}, GuardState{},
-			GuardState{Rejected: []PairEvent{ev("a", 0)}, LockedUntil: t0}},
+		"sends of the window kept": {GuardState{sent: []pairEvent{ev("a", 0), ev("a", time.Minute)}}, GuardState{sent: []pairEvent{ev("a", 2*time.Minute), ev("a", time.Minute)}},
+			GuardState{sent: []pairEvent{ev("a", time.Minute), ev("a", 2*time.Minute)}}},
+		"a success clears the sends before it": {GuardState{sent: []pairEvent{ev("a", 0), ev("b", 0), ev("a", time.Minute)}},
+			GuardState{succeeded: []pairEvent{ev("a", 0)}},
+			GuardState{sent: []pairEvent{ev("b", 0), ev("a", time.Minute)}, succeeded: []pairEvent{ev("a", 0)}}},
+		"zero changes nothing": {GuardState{rejected: []pairEvent{ev("a", 0)}, lockedUntil: t0}, GuardState{},
+			GuardState{rejected: []pairEvent{ev("a", 0)}, lockedUntil: t0}},
 	}
 	for name, tc := range tests {
 		got := tc.stored.Merge(tc.in)
@@ -132,11 +133,11 @@ func TestGuardConcurrentSaves(t *testing.T) {
 	close(start)
 	wg.Wait()
 	got, _ := store.LoadGuard(ctx, store.Fingerprint("user"))
-	if want := now.Add(n * time.Second); !got.LockedUntil.Equal(want) {
-		t.Errorf("LockedUntil = %v; want the latest lockout %v", got.LockedUntil, want)
+	if want := now.Add(n * time.Second); !got.lockedUntil.Equal(want) {
+		t.Errorf("LockedUntil = %v; want the latest lockout %v", got.lockedUntil, want)
 	}
-	if want := []PairEvent{{Pair: store.Fingerprint("user", "old-password"), At: now}}; !slices.Equal(got.Rejected, want) {
-		t.Errorf("Rejected = %+v; want %+v", got.Rejected, want)
+	if want := []pairEvent{{Pair: store.Fingerprint("user", "old-password"), At: now}}; !slices.Equal(got.rejected, want) {
+		t.Errorf("Rejected = %+v; want %+v", got.rejected, want)
 	}
 }
 
@@ -235,12 +236,12 @@ func TestGuardStatus(t *testing.T) {
 		reply(int(status.Load()), "no", "Retry-After: 60")(w, r)
 	})
 	a := newTestAuth(t, srv.URL)
-	if got := a.GuardStatus(); got.Rejected || !got.LockedUntil.IsZero() || got.BudgetLeft != defaultBudget {
+	if got := a.GuardStatus(); got.Rejected || !got.LockedUntil.IsZero() || a.guard.budgetLeft(a.now()) != defaultBudget {
 		t.Errorf("GuardStatus() before any request = %+v; want nothing held, budget %d", got, defaultBudget)
 	}
 	_, _ = a.Token(context.Background())
 	now := a.clock.now()
-	if got := a.GuardStatus(); got.Rejected || !got.LockedUntil.Equal(now.Add(time.Minute)) || got.BudgetLeft != defaultBudget-1 {
+	if got := a.GuardStatus(); got.Rejected || !got.LockedUntil.Equal(now.Add(time.Minute)) || a.guard.budgetLeft(a.now()) != defaultBudget-1 {
 		t.Errorf("GuardStatus() after a 429 = %+v; want locked until %v, budget %d", got, now.Add(time.Minute), defaultBudget-1)
 	}
 	a.clock.advance(time.Minute)
@@ -254,5 +255,38 @@ func TestGuardStatus(t *testing.T) {
 	}
 	if got := a.GuardStatus(); got.Rejected {
 		t.Errorf("GuardStatus() after ResetGuard = %+v; want not rejected", got)
+	}
+}
+
+// TestGuardStateJSON: a GuardState goes through JSON (how every Store keeps it)
+// unchanged, within Merge's bounds; the earlier redisstore record of one rejected pair
+// reads as that pair; anything but an object or null is refused.
+func TestGuardStateJSON(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	st := GuardState{
+		ResetAt:     now.Add(-time.Hour),
+		rejected:    []pairEvent{{Pair: "a", At: now.Add(-time.Minute)}, {Pair: "b", At: now}},
+		lockedUntil: now.Add(5 * time.Minute), lockedAt: now,
+		sent:      []pairEvent{{Pair: "a", At: now.Add(-time.Second), By: "p1"}, {Pair: "a", At: now, By: "p2"}},
+		succeeded: []pairEvent{{Pair: "c", At: now.Add(-30 * time.Second)}},
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got GuardState
+	if err := json.Unmarshal(b, &got); err != nil || !reflect.DeepEqual(got, st.Merge(GuardState{})) {
+		t.Errorf("round trip of %s = %+v, %v; want %+v", b, got, err, st)
+	}
+	legacy := `{"rejected_pair":"old","rejected_until":"2026-11-30T12:00:00Z","locked_until":"2026-11-30T12:05:00Z"}`
+	want := GuardState{rejected: []pairEvent{{Pair: "old", At: now.Add(-rejectedMemory)}}, lockedUntil: now.Add(5 * time.Minute), lockedAt: now}
+	if err := json.Unmarshal([]byte(legacy), &got); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("legacy record = %+v, %v; want %+v", got, err, want)
+	}
+	for _, bad := range []string{`[]`, `"x"`, `{"rejected":5}`, `{`} {
+		if err := json.Unmarshal([]byte(bad), &got); err == nil {
+			t.Errorf("Unmarshal(%s) = nil; want an error", bad)
+		}
 	}
 }

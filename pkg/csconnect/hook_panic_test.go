@@ -28,7 +28,7 @@ func TestHookPanicContained(t *testing.T) {
 			t.Parallel()
 			clock := newFakeClock()
 			src := clockSource(clock)
-			c := newTestCache(t, src, clock, CacheOptions{Hooks: h})
+			c := newTestCache(t, src, clock, CacheOptions{hooks: h})
 			noPanic(t, "Cache.Token with a panicking "+name, func() {
 				tok, err := c.Token(context.Background())
 				if err != nil || tok.Value != "tok-1" {
@@ -84,7 +84,7 @@ func TestHookPanicIgnoredEverywhere(t *testing.T) {
 		s503 := canned{status: 503, body: `{"error":{"code":"503","text":"Unavailable"}}`}
 		srv := newServiceServer(t, ok200, swedenExpired, ok200, s503, ok200)
 		tr, _, _ := newTestTransport(t)
-		tr.Hooks = &Hooks{
+		tr.Source.(*Cache).opts.hooks = &Hooks{
 			Renewal: func(context.Context, string) { boom() },
 			Replay:  func(context.Context, int) { boom() },
 			Retry:   func(context.Context, int, int, time.Duration) { boom() },
@@ -125,7 +125,7 @@ func testFetchStartContextKeepsBounds(t *testing.T) {
 	h := &Hooks{FetchStart: func(context.Context) context.Context {
 		return context.WithValue(context.Background(), key{}, 1) // drops the fetch's bounds
 	}}
-	c := NewCache(src, CacheOptions{Hooks: h})
+	c := NewCache(src, CacheOptions{hooks: h})
 	got := make(chan error, 1)
 	go func() {
 		_, err := c.Token(context.Background())

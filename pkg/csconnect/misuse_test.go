@@ -208,7 +208,7 @@ func TestZeroValues(t *testing.T) {
 			if err := a.ResetGuard(context.Background()); !errors.Is(err, ErrInvalidUse) {
 				t.Errorf("zero Authenticator.ResetGuard() = %v; want ErrInvalidUse", err)
 			}
-			a.CloseIdleConnections()
+			a.closeIdleConnections()
 			_ = fmt.Sprint(a)
 		})
 	})

@@ -11,8 +11,9 @@ import (
 // Hooks receives the token layer's events, for traces and metrics; package
 // github.com/csconnect/csconnect/pkg/otelcsconnect builds a *Hooks that turns them
 // into OpenTelemetry spans and instruments. Set it in AuthConfig.Hooks (New gives it
-// to the cache and the transport it builds; set CacheOptions.Hooks and
-// Transport.Hooks too when composing by hand).
+// to the cache and the transport it builds; a Cache over an Authenticator, and a
+// Transport over that Cache, report to the Authenticator's hooks when composed by
+// hand too).
 //
 // Every field is optional. A nil *Hooks costs one nil check per event, and the
 // events are all off the warm path: a cached token and a request that is neither
@@ -68,8 +69,6 @@ type Event struct {
 	Outcome string
 	// Expiry is the new token's expiry (fetch); zero when the fetch failed.
 	Expiry time.Time
-
-	Attempt int // 1 for the first attempt of a Token call
 	// Duration runs from the attempt's start (the guard's check) to its answer, or
 	// to the guard's refusal, on the Authenticator's clock.
 	Duration time.Duration
@@ -176,7 +175,7 @@ func (a *Authenticator) observeAttempt(ctx context.Context, n int, start time.Ti
 func (a *Authenticator) attemptDone(ctx context.Context, h *Hooks, n int, start time.Time, err error, wait time.Duration) {
 	now := a.now()
 	if h.AuthenticateDone != nil {
-		e := Event{Attempt: n, Duration: now.Sub(start), Outcome: outcomeOf(err), Wait: wait, Status: 200}
+		e := Event{Duration: now.Sub(start), Outcome: outcomeOf(err), Wait: wait, Status: 200}
 		if err != nil {
 			e.Status, e.Refused = failure(err)
 		}
@@ -216,7 +215,7 @@ func (a *Authenticator) observeGuard(ctx context.Context, now time.Time) {
 // observeFetch reports the start of a fetch replacing seen (a renewal when seen
 // holds a token) and returns the fetch's context.
 func (c *Cache) observeFetch(ctx context.Context, seen *entry) context.Context {
-	h := c.opts.Hooks
+	h := c.opts.hooks
 	if h == nil {
 		return ctx
 	}
@@ -252,7 +251,7 @@ func (c *Cache) fetchStart(ctx context.Context, h *Hooks) (fctx context.Context)
 
 // observeFetched reports the end of a fetch.
 func (c *Cache) observeFetched(ctx context.Context, tok *Token, err error) {
-	if h := c.opts.Hooks; h != nil && h.FetchDone != nil {
+	if h := c.opts.hooks; h != nil && h.FetchDone != nil {
 		e := Event{Outcome: outcomeOf(err)}
 		if err == nil {
 			e.Expiry = tok.Expiry

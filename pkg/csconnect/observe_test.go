@@ -42,10 +42,11 @@ func (l *hookLog) hooks() *Hooks {
 			return context.WithValue(ctx, hookKey{}, n)
 		},
 		AuthenticateDone: func(ctx context.Context, e Event) {
-			if ctx.Value(hookKey{}) != e.Attempt {
+			n, ok := ctx.Value(hookKey{}).(int) // the start's context carries its attempt
+			if !ok {
 				l.add("done without the start's context")
 			}
-			l.add("done %d %d %s refused=%q retry=%v/%v", e.Attempt, e.Status, e.Outcome, e.Refused, e.Wait >= 0, max(e.Wait, 0))
+			l.add("done %d %d %s refused=%q retry=%v/%v", n, e.Status, e.Outcome, e.Refused, e.Wait >= 0, max(e.Wait, 0))
 		},
 		FetchStart: func(ctx context.Context) context.Context {
 			l.add("fetch")
@@ -116,7 +117,7 @@ func TestHooksAuthenticate(t *testing.T) {
 func TestHooksCacheRenewals(t *testing.T) {
 	clock := newFakeClock()
 	log := &hookLog{clock: clock, fetched: make(chan struct{}, 1)}
-	c := newTestCache(t, clockSource(clock), clock, CacheOptions{Hooks: log.hooks()})
+	c := newTestCache(t, clockSource(clock), clock, CacheOptions{hooks: log.hooks()})
 	if _, err := c.Token(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -137,16 +138,21 @@ func TestHooksCacheRenewals(t *testing.T) {
 	}
 }
 
-// TestHooksTransport: a renewal after "Token Expired" is reported as a renewal
-// (expired_answer) and a replay, a retry with its attempt, status and wait; a plain
-// request reports nothing.
+// TestHooksTransport: a Transport reports to its Cache's hooks (set once, in
+// AuthConfig): a renewal after "Token Expired" is reported as the new token's fetch, a
+// renewal (expired_answer) and a replay, a retry with its attempt, status and wait; a
+// request with the cached token reports nothing of its own.
 func TestHooksTransport(t *testing.T) {
 	s503 := canned{status: 503, body: `{"error":{"code":"503","text":"Unavailable"}}`}
 	srv := newServiceServer(t, ok200, swedenExpired, ok200, s503, ok200)
 	tr, _, _ := newTestTransport(t)
 	log := &hookLog{clock: newFakeClock()}
-	tr.Hooks = log.hooks()
-	for i, want := range []string{"", "renewal expired_answer; replay 403", "retry 1 503 125ms"} {
+	tr.Source.(*Cache).opts.hooks = log.hooks() // the Transport reports to its Cache's hooks
+	for i, want := range []string{
+		"fetch; fetched ok in 1h0m0s", // the cache's first token
+		"fetch; fetched ok in 1h0m0s; renewal expired_answer; replay 403",
+		"retry 1 503 125ms",
+	} {
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/svc", nil)
 		resp, err := tr.RoundTrip(req)
 		if err != nil {
@@ -167,7 +173,7 @@ func TestFetchDoneAfterTheCacheHoldsTheToken(t *testing.T) {
 	clock := newFakeClock()
 	var c *Cache
 	held := make(chan bool, 1)
-	c = newTestCache(t, clockSource(clock), clock, CacheOptions{Hooks: &Hooks{
+	c = newTestCache(t, clockSource(clock), clock, CacheOptions{hooks: &Hooks{
 		FetchDone: func(_ context.Context, e Event) {
 			cur := c.cur.Load()
 			held <- cur != nil && cur.tok != nil && cur.tok.Expiry.Equal(e.Expiry)

@@ -85,26 +85,24 @@ type CacheOptions struct {
 	// Backoff.MaxDelay. Default 10 minutes.
 	permanentBackoff time.Duration
 
-	// Store, when set, shares tokens between the processes that use one account:
-	// before fetching, the cache adopts a fresher token another process saved, and
-	// only the holder of the store's refresh lease authenticates. Default none.
-	Store Store
-	// StoreKey is the key the token is shared under: Store.Fingerprint(username).
-	// Required when Store is set (New derives it); without it the Store is not used,
-	// and NewCache logs a warning, because an empty key would mix accounts.
-	StoreKey string
+	// store shares tokens between the processes that use one account: before
+	// fetching, the cache adopts a fresher token another process saved, and only the
+	// holder of the store's refresh lease authenticates. It is the source's
+	// AuthConfig.Store when the source is an *Authenticator and one was set (see
+	// NewCache); storeKey is the key the token is shared under there.
+	store    Store
+	storeKey string
 	// storeTimeout bounds each Store call: the Store's CallTimeout, if any.
 	storeTimeout time.Duration
 	// leaseTTL and pollInterval time the refresh lease: the Store's LeaseTiming when
 	// it has one, else defaultLeaseTTL and defaultStorePollInterval.
 	leaseTTL, pollInterval time.Duration
 
-	// logger receives refresh, failure and store events (AuthConfig.Logger, set by
-	// New); tokens by expiry only. Default: discard.
+	// logger receives refresh, failure and store events, tokens by expiry only;
+	// hooks receives each fetch's and renewal's events. Both are the source's
+	// (AuthConfig.Logger and Hooks) when it is an *Authenticator; else none.
 	logger *slog.Logger
-	// Hooks receives each fetch's and renewal's events (see Hooks); nil: none. New
-	// sets AuthConfig.Hooks when this is nil.
-	Hooks *Hooks
+	hooks  *Hooks
 }
 
 // leaseTimer is a Store that times its own refresh lease (see Store).
@@ -120,8 +118,8 @@ func (o CacheOptions) withDefaults() CacheOptions {
 	positiveOr(&o.Backoff.BaseDelay, defaultAuthRetry.BaseDelay)
 	positiveOr(&o.Backoff.MaxDelay, defaultAuthRetry.MaxDelay)
 	positiveOr(&o.permanentBackoff, defaultPermanentBackoff)
-	positiveOr(&o.storeTimeout, callTimeout(o.Store))
-	if lt, ok := o.Store.(leaseTimer); ok && o.leaseTTL <= 0 && o.pollInterval <= 0 {
+	positiveOr(&o.storeTimeout, callTimeout(o.store))
+	if lt, ok := o.store.(leaseTimer); ok && o.leaseTTL <= 0 && o.pollInterval <= 0 {
 		o.leaseTTL, o.pollInterval = lt.LeaseTiming()
 	}
 	positiveOr(&o.leaseTTL, defaultLeaseTTL)
@@ -133,14 +131,13 @@ func (o CacheOptions) withDefaults() CacheOptions {
 		o.AdvisoryJitter = 0
 	}
 	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Store != nil && o.StoreKey == "" {
-		o.logger.Warn("csconnect: CacheOptions.Store without StoreKey; the store is not used")
-		o.Store = nil
+		o.logger = discardLogger
 	}
 	return o
 }
+
+// discardLogger is the logger of whatever was given none.
+var discardLogger = slog.New(slog.DiscardHandler)
 
 // positiveOr sets *d to def when it is zero or negative.
 func positiveOr(d *time.Duration, def time.Duration) {
@@ -267,9 +264,8 @@ type Config struct {
 	// host. It must be https, or http to a loopback host; New refuses anything else
 	// with an error matching ErrInvalidInput.
 	ServiceURL string
-	// Cache configures the token cache. Its Store and StoreKey default to Auth.Store
-	// and the username's fingerprint in it, so the processes that share a Store
-	// share tokens too.
+	// Cache configures the token cache. It shares tokens through Auth.Store when one
+	// is set, so the processes that share a Store share tokens too.
 	Cache CacheOptions
 	// Retry configures retries of transient service failures (see RetryPolicy).
 	Retry RetryPolicy
@@ -301,11 +297,6 @@ type RetryPolicy struct {
 	// for authenticate (the 1 s, 2 s, 4 s of the vendor's guide), 250 ms and 5 s for
 	// services.
 	BaseDelay, MaxDelay time.Duration
-	// Retryable reports whether a service request may be sent again (authenticate
-	// ignores it). Default: the idempotent methods (GET, HEAD, OPTIONS, TRACE, PUT,
-	// DELETE) and requests that carry an Idempotency-Key or X-Idempotency-Key header,
-	// as net/http judges them.
-	Retryable func(*http.Request) bool
 }
 
 // withDefaults returns p with every zero or negative field taken from def.
@@ -315,14 +306,11 @@ func (p RetryPolicy) withDefaults(def RetryPolicy) RetryPolicy {
 	}
 	positiveOr(&p.BaseDelay, def.BaseDelay)
 	positiveOr(&p.MaxDelay, def.MaxDelay)
-	if p.Retryable == nil {
-		p.Retryable = def.Retryable
-	}
 	return p
 }
 
 // The named defaults of RetryPolicy, by use.
 var (
 	defaultAuthRetry    = RetryPolicy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second}
-	defaultServiceRetry = RetryPolicy{MaxAttempts: 3, BaseDelay: 250 * time.Millisecond, MaxDelay: 5 * time.Second, Retryable: isIdempotent}
+	defaultServiceRetry = RetryPolicy{MaxAttempts: 3, BaseDelay: 250 * time.Millisecond, MaxDelay: 5 * time.Second}
 )

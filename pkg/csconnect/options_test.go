@@ -59,7 +59,7 @@ func TestCacheNegativeStorePollInterval(t *testing.T) {
 		}
 		defer release()
 		src := nowSource()
-		c := newTestCache(t, src, nil, CacheOptions{Store: store, StoreKey: storeKey, pollInterval: -time.Second})
+		c := newTestCache(t, src, nil, CacheOptions{store: store, storeKey: storeKey, pollInterval: -time.Second})
 		got := make(chan *Token, 1)
 		go func() { got <- tryToken(t, c) }()
 		synctest.Wait() // the cache is polling, waiting for the holder
@@ -85,11 +85,11 @@ func (leaseTimedStore) LeaseTiming() (ttl, poll time.Duration) {
 // with LeaseTiming uses it, and the defaults otherwise.
 func TestStoreTimesItsLease(t *testing.T) {
 	t.Parallel()
-	o := CacheOptions{Store: leaseTimedStore{newMemoryStore()}, StoreKey: "k"}.withDefaults()
+	o := CacheOptions{store: leaseTimedStore{newMemoryStore()}, storeKey: "k"}.withDefaults()
 	if o.leaseTTL != 3*time.Second || o.pollInterval != 20*time.Millisecond {
 		t.Errorf("lease timing = %v, %v; want the Store's 3s, 20ms", o.leaseTTL, o.pollInterval)
 	}
-	o = CacheOptions{Store: newMemoryStore(), StoreKey: "k"}.withDefaults()
+	o = CacheOptions{store: newMemoryStore(), storeKey: "k"}.withDefaults()
 	if o.leaseTTL != defaultLeaseTTL || o.pollInterval != defaultStorePollInterval {
 		t.Errorf("lease timing = %v, %v; want the defaults", o.leaseTTL, o.pollInterval)
 	}
@@ -108,7 +108,7 @@ func TestStoreCallTimeout(t *testing.T) {
 		"timed":    {timedStore{Store: newMemoryStore(), timeout: 3 * time.Second}, 3 * time.Second},
 		"negative": {timedStore{Store: newMemoryStore(), timeout: -1}, defaultStoreTimeout},
 	} {
-		if got := (CacheOptions{Store: tt.store}).withDefaults().storeTimeout; got != tt.want {
+		if got := (CacheOptions{store: tt.store}).withDefaults().storeTimeout; got != tt.want {
 			t.Errorf("%s: cache store timeout = %v; want %v", name, got, tt.want)
 		}
 		if tt.store == nil {

@@ -3,6 +3,8 @@ package csconnect
 import (
 	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -62,39 +64,45 @@ const (
 	maxSent = maxIdentical * maxRejectedPairs
 )
 
-// GuardState is what the lockout guard shares about one username (its fingerprint).
-// Every field merges by a rule that never loses another process's record (Merge),
-// so processes recording at once, in any order, converge on the same state.
+// GuardState is what the lockout guard shares about one username (its fingerprint):
+// the pairs (fingerprints of username and password) answered 401 or 400, a lockout
+// (429) or pause (403) with when it was recorded, the last reset, and recent sends and
+// successes. It is opaque to a Store, which persists it as JSON (MarshalJSON, one
+// document format for every Store) and combines records only with Merge, a rule that
+// never loses another process's record, so processes recording at once, in any order,
+// converge on the same state.
 type GuardState struct {
-	// Rejected are the pairs (fingerprints of username and password) answered 401 or
-	// 400 after ResetAt, with when: at most 8, oldest first. A pair in
-	// it is not sent again by any process sharing the record.
-	Rejected []PairEvent
-	// LockedUntil is when the authenticate lockout (429) or pause (403) ends, or
-	// zero; LockedAt is when it was recorded (a reset clears what came before it).
-	LockedUntil, LockedAt time.Time
 	// ResetAt is when the guard was last reset (ResetGuard): rejections and lockouts
 	// recorded before it no longer hold. A reset is this record, not an absence: a
-	// record lost (expired, flushed) resets nothing.
+	// record lost (expired, flushed) resets nothing. A tool resets a username's guard
+	// in a Store by merging GuardState{ResetAt: time.Now()}.
 	ResetAt time.Time
-	// Sent are the authenticate requests sent (or about to be) within the last
-	// 2 minutes and after the pair's last success, oldest first, for the limit
+
+	// rejected are the pairs answered 401 or 400 after ResetAt, with when: at most
+	// maxRejectedPairs, oldest first. A pair in it is not sent again by any process
+	// sharing the record.
+	rejected []pairEvent
+	// lockedUntil is when the authenticate lockout (429) or pause (403) ends, or zero;
+	// lockedAt is when it was recorded (a reset clears what came before it).
+	lockedUntil, lockedAt time.Time
+	// sent are the authenticate requests sent (or about to be) within the last
+	// identicalWindow and after the pair's last success, oldest first, for the limit
 	// on identical requests.
-	Sent []PairEvent
-	// Succeeded holds, per pair (at most 8), when the last request
-	// that got a token was sent: the sends before it no longer count toward the limit
-	// (the vendor counts identical invalid requests; a token proves the request fine).
-	Succeeded []PairEvent
+	sent []pairEvent
+	// succeeded holds, per pair (at most maxRejectedPairs), when the last request that
+	// got a token was sent: the sends before it no longer count toward the limit (the
+	// vendor counts identical invalid requests; a token proves the request fine).
+	succeeded []pairEvent
 }
 
-// PairEvent is something that happened to one pair (a fingerprint of a username and
+// pairEvent is something that happened to one pair (a fingerprint of a username and
 // password) at a time.
-type PairEvent struct {
-	Pair string
-	At   time.Time
+type pairEvent struct {
+	Pair string    `json:"pair"`
+	At   time.Time `json:"at"`
 	// By identifies who recorded a send (random per Authenticator), so that two
 	// processes sending at the same instant count twice; empty for rejections.
-	By string
+	By string `json:"by,omitempty"`
 }
 
 // Merge returns s updated with what another process recorded in o, by rules that
@@ -106,23 +114,23 @@ type PairEvent struct {
 // the one merge rule for every Store, commutative and idempotent.
 func (s GuardState) Merge(o GuardState) GuardState {
 	out := GuardState{ResetAt: later(s.ResetAt, o.ResetAt)}
-	out.LockedUntil, out.LockedAt = s.LockedUntil, s.LockedAt
-	if o.LockedUntil.After(s.LockedUntil) || o.LockedUntil.Equal(s.LockedUntil) && o.LockedAt.After(s.LockedAt) {
-		out.LockedUntil, out.LockedAt = o.LockedUntil, o.LockedAt
+	out.lockedUntil, out.lockedAt = s.lockedUntil, s.lockedAt
+	if o.lockedUntil.After(s.lockedUntil) || o.lockedUntil.Equal(s.lockedUntil) && o.lockedAt.After(s.lockedAt) {
+		out.lockedUntil, out.lockedAt = o.lockedUntil, o.lockedAt
 	}
-	if !out.LockedAt.After(out.ResetAt) && !out.ResetAt.IsZero() {
-		out.LockedUntil, out.LockedAt = time.Time{}, time.Time{}
+	if !out.lockedAt.After(out.ResetAt) && !out.ResetAt.IsZero() {
+		out.lockedUntil, out.lockedAt = time.Time{}, time.Time{}
 	}
-	out.Rejected = unite(s.Rejected, o.Rejected, true, func(e PairEvent) bool { return e.At.After(out.ResetAt) }, maxRejectedPairs)
-	out.Succeeded = unite(s.Succeeded, o.Succeeded, true, func(PairEvent) bool { return true }, maxRejectedPairs)
+	out.rejected = unite(s.rejected, o.rejected, true, func(e pairEvent) bool { return e.At.After(out.ResetAt) }, maxRejectedPairs)
+	out.succeeded = unite(s.succeeded, o.succeeded, true, func(pairEvent) bool { return true }, maxRejectedPairs)
 	var last time.Time
-	for _, es := range [...][]PairEvent{s.Sent, o.Sent} {
+	for _, es := range [...][]pairEvent{s.sent, o.sent} {
 		for _, e := range es {
 			last = later(last, e.At)
 		}
 	}
-	out.Sent = unite(s.Sent, o.Sent, false, func(e PairEvent) bool {
-		return last.Sub(e.At) < identicalWindow && !slices.ContainsFunc(out.Succeeded, func(ok PairEvent) bool {
+	out.sent = unite(s.sent, o.sent, false, func(e pairEvent) bool {
+		return last.Sub(e.At) < identicalWindow && !slices.ContainsFunc(out.succeeded, func(ok pairEvent) bool {
 			return ok.Pair == e.Pair && !e.At.After(ok.At)
 		})
 	}, maxSent)
@@ -132,19 +140,19 @@ func (s GuardState) Merge(o GuardState) GuardState {
 // unite returns the events of a and b that keep says to keep, sorted by time, the
 // latest n; byPair keeps one event per pair (the latest), else one per pair, time
 // and recorder.
-func unite(a, b []PairEvent, byPair bool, keep func(PairEvent) bool, n int) []PairEvent {
+func unite(a, b []pairEvent, byPair bool, keep func(pairEvent) bool, n int) []pairEvent {
 	if len(a)+len(b) == 0 {
 		return nil
 	}
-	all := make([]PairEvent, 0, len(a)+len(b))
-	for _, es := range [...][]PairEvent{a, b} {
+	all := make([]pairEvent, 0, len(a)+len(b))
+	for _, es := range [...][]pairEvent{a, b} {
 		for _, e := range es {
 			if e.Pair != "" && keep(e) {
 				all = append(all, e)
 			}
 		}
 	}
-	slices.SortFunc(all, func(x, y PairEvent) int {
+	slices.SortFunc(all, func(x, y pairEvent) int {
 		return cmp.Or(x.At.Compare(y.At), strings.Compare(x.Pair, y.Pair), strings.Compare(x.By, y.By))
 	})
 	out := all[:0]
@@ -173,19 +181,59 @@ func unite(a, b []PairEvent, byPair bool, keep func(PairEvent) bool, n int) []Pa
 // the last send's window, and a day after the last rejection or reset. A
 // Store may let the record expire then.
 func (s GuardState) Until() time.Time {
-	t := s.LockedUntil
+	t := s.lockedUntil
 	if !s.ResetAt.IsZero() {
 		t = later(t, s.ResetAt.Add(rejectedMemory))
 	}
-	for _, e := range s.Rejected {
+	for _, e := range s.rejected {
 		t = later(t, e.At.Add(rejectedMemory))
 	}
-	for _, es := range [...][]PairEvent{s.Sent, s.Succeeded} {
+	for _, es := range [...][]pairEvent{s.sent, s.succeeded} {
 		for _, e := range es {
 			t = later(t, e.At.Add(identicalWindow))
 		}
 	}
 	return t
+}
+
+// guardDoc is the JSON document of a GuardState, the one format every Store keeps.
+type guardDoc struct {
+	Rejected    []pairEvent `json:"rejected,omitempty"`
+	LockedUntil time.Time   `json:"locked_until,omitzero"`
+	LockedAt    time.Time   `json:"locked_at,omitzero"`
+	ResetAt     time.Time   `json:"reset_at,omitzero"`
+	Sent        []pairEvent `json:"sent,omitempty"`
+	Succeeded   []pairEvent `json:"succeeded,omitempty"`
+
+	// The one rejected pair that pkg/redisstore stored before the list, read so that
+	// a fleet being upgraded keeps it.
+	LegacyPair  string    `json:"rejected_pair,omitempty"`
+	LegacyUntil time.Time `json:"rejected_until,omitzero"`
+}
+
+// MarshalJSON encodes s as a Store keeps it. It holds fingerprints and times only.
+func (s GuardState) MarshalJSON() ([]byte, error) {
+	return json.Marshal(guardDoc{Rejected: s.rejected, LockedUntil: s.lockedUntil, LockedAt: s.lockedAt,
+		ResetAt: s.ResetAt, Sent: s.sent, Succeeded: s.succeeded})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encoded (and the earlier redisstore format),
+// within the bounds Merge keeps. Anything but a JSON object or null is an error.
+func (s *GuardState) UnmarshalJSON(b []byte) error {
+	var d guardDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return errors.New("csconnect: not a guard state document")
+	}
+	st := GuardState{rejected: d.Rejected, lockedUntil: d.LockedUntil, lockedAt: d.LockedAt, ResetAt: d.ResetAt,
+		sent: d.Sent, succeeded: d.Succeeded}
+	if st.lockedAt.IsZero() && !st.lockedUntil.IsZero() { // a legacy lockout: assume the documented length
+		st.lockedAt = st.lockedUntil.Add(-5 * time.Minute)
+	}
+	if d.LegacyPair != "" && !d.LegacyUntil.IsZero() {
+		st = st.Merge(GuardState{rejected: []pairEvent{{Pair: d.LegacyPair, At: d.LegacyUntil.Add(-rejectedMemory)}}})
+	}
+	*s = st.Merge(GuardState{}) // the bounds and order Merge keeps
+	return nil
 }
 
 // callTimeout returns s's CallTimeout when it has a positive one (see Store), else

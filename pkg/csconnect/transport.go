@@ -44,13 +44,6 @@ type Transport struct {
 	// made to buffer without bound. Zero or negative: no cap (New sets
 	// Config.MaxResponseBody, default 16 MiB).
 	MaxResponseBody int64
-	// logger receives a Debug line for each renewal-and-replay and each retry, and a
-	// Warn line when a service refuses even a freshly renewed token; never the token.
-	// Nil: no logging. New sets AuthConfig.Logger.
-	logger *slog.Logger
-	// Hooks receives each replay's and retry's events (see Hooks); nil: none. New
-	// sets AuthConfig.Hooks.
-	Hooks *Hooks
 
 	stats        transportCounters
 	bearer       bearerMemo
@@ -58,6 +51,23 @@ type Transport struct {
 	sleep        func(ctx context.Context, d time.Duration) error // per instance, for tests
 	rand         func(int64) int64
 	now          func() time.Time
+}
+
+// observed is a token source that carries the logger and hooks of its Authenticator
+// (AuthConfig.Logger and Hooks): a *Cache, or a type that embeds one.
+type observed interface {
+	observers() (*slog.Logger, *Hooks)
+}
+
+// observers returns the logger (a discarding one when the Source has none) and the
+// hooks (possibly nil) of t's Source, so that they are set once, in AuthConfig.
+func (t *Transport) observers() (*slog.Logger, *Hooks) {
+	if o, ok := t.Source.(observed); ok {
+		if logger, hooks := o.observers(); logger != nil {
+			return logger, hooks
+		}
+	}
+	return discardLogger, nil
 }
 
 // isIdempotent mirrors net/http's own judgement of which requests may be resent.
@@ -117,7 +127,7 @@ func (t *Transport) counts() transportStats {
 // mayRetry reports whether req may have another attempt after attempt: the policy
 // allows one more, the request is one it retries, and its body can be sent again.
 func mayRetry(p RetryPolicy, attempt int, req *http.Request) bool {
-	return attempt < p.MaxAttempts && replayable(req) && p.Retryable(req)
+	return attempt < p.MaxAttempts && replayable(req) && isIdempotent(req)
 }
 
 // waitRetry counts and logs (at Debug) a retry of the attempt that failed with
@@ -126,15 +136,16 @@ func mayRetry(p RetryPolicy, attempt int, req *http.Request) bool {
 // wait (the caller's context) or the token.
 func (t *Transport) waitRetry(ctx context.Context, req *http.Request, attempt int, d time.Duration, status int, failure error) (*Token, error) {
 	t.stats.retries.Add(1)
-	t.Hooks.retried(ctx, t.logger, attempt, d, status)
-	if t.logger != nil && t.logger.Enabled(ctx, slog.LevelDebug) {
+	logger, hooks := t.observers()
+	hooks.retried(ctx, logger, attempt, d, status)
+	if logger.Enabled(ctx, slog.LevelDebug) {
 		args := []any{"endpoint", endpointName(req.Method, req.URL), "attempt", attempt, "wait", d}
 		if failure != nil {
 			args = append(args, "err", failure)
 		} else {
 			args = append(args, "status", status)
 		}
-		t.logger.DebugContext(ctx, "csconnect: service call failed, retrying", args...)
+		logger.DebugContext(ctx, "csconnect: service call failed, retrying", args...)
 	}
 	if err := t.sleepFn()(ctx, d); err != nil {
 		return nil, err
@@ -257,10 +268,9 @@ func (t *Transport) renew(ctx context.Context, req *http.Request, resp *http.Res
 		// the later requests that carry it.
 		t.refusedFresh.Store(req.URL.Host, tok)
 		t.stats.refusedFresh.Add(1)
-		if t.logger != nil {
-			t.logger.WarnContext(ctx, "csconnect: service refuses even a freshly renewed token; not renewing again for this host",
-				"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
-		}
+		logger, _ := t.observers()
+		logger.WarnContext(ctx, "csconnect: service refuses even a freshly renewed token; not renewing again for this host",
+			"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
 		return nil, nil
 	}
 	if r, ok := t.refusedFresh.Load(req.URL.Host); ok && r.(*Token).Value == tok.Value {
@@ -284,9 +294,10 @@ func (t *Transport) renew(ctx context.Context, req *http.Request, resp *http.Res
 	}
 	drain(ctx, resp)
 	t.stats.renewals.Add(1)
-	t.Hooks.replayed(ctx, t.logger, resp.StatusCode)
-	if t.logger != nil && t.logger.Enabled(ctx, slog.LevelDebug) {
-		t.logger.DebugContext(ctx, "csconnect: service says the token expired; renewed, replaying",
+	logger, hooks := t.observers()
+	hooks.replayed(ctx, logger, resp.StatusCode)
+	if logger.Enabled(ctx, slog.LevelDebug) {
+		logger.DebugContext(ctx, "csconnect: service says the token expired; renewed, replaying",
 			"endpoint", endpointName(req.Method, req.URL), "status", resp.StatusCode)
 	}
 	return next, nil

@@ -544,7 +544,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 	logger, logs := newTestLogger()
 	store := &flakyStore{Store: newMemoryStore()}
 	store.down.Store(true)
-	c := newTestCache(t, src, clock, CacheOptions{logger: logger, Store: store, StoreKey: storeKey})
+	c := newTestCache(t, src, clock, CacheOptions{logger: logger, store: store, storeKey: storeKey})
 	srv := newServiceServer(t, connectInvalid, ok200)
 	tr := &Transport{Source: c}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/svc", nil)
@@ -726,7 +726,7 @@ func TestTransportStatsAndLogs(t *testing.T) {
 	svc := newServiceServer(t, connectInvalid, canned{status: 503}, ok200)
 	refusing := newServiceServer(t, connectInvalid)
 	tr, _, _ := newTestTransport(t)
-	tr.logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tr.Source.(*Cache).opts.logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for _, url := range []string{svc.URL, refusing.URL} {
 		req, _ := http.NewRequest(http.MethodGet, url+"/svc?searchnumber=5565144408", nil)
 		resp, err := tr.RoundTrip(req)

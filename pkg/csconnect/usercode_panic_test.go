@@ -40,7 +40,7 @@ func TestStorePanicIsError(t *testing.T) {
 	t.Run("cache", func(t *testing.T) {
 		clock := newFakeClock()
 		src := clockSource(clock)
-		c := newTestCache(t, src, clock, CacheOptions{Store: panickingTokenStore{newMemoryStore()}, StoreKey: "k"})
+		c := newTestCache(t, src, clock, CacheOptions{store: panickingTokenStore{newMemoryStore()}, storeKey: "k"})
 		noPanic(t, "Cache.Token over a panicking Store", func() {
 			if tok, err := c.Token(context.Background()); err != nil || tok.Value != "tok-1" {
 				t.Errorf("Token() = %v, %v; want the source's token despite the Store", tok, err)

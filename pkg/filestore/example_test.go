@@ -31,7 +31,7 @@ func ExampleNew() {
 		fmt.Println("no password set")
 		return
 	}
-	cache := csconnect.NewCache(auth, csconnect.CacheOptions{Store: store, StoreKey: store.Fingerprint("my-user-key")})
-	_ = cache // cache.Token(ctx) authenticates once for the whole machine
+	cache := csconnect.NewCache(auth, csconnect.CacheOptions{}) // shares through the Authenticator's Store
+	_ = cache                                                   // cache.Token(ctx) authenticates once for the whole machine
 	fmt.Println("ready")
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/csconnect/csconnect/internal/storetest"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -279,12 +280,12 @@ func childCache(ctx context.Context, s *Store, in *bufio.Scanner) error {
 
 // lockedUntil is the state of a lockout until until.
 func lockedUntil(until time.Time) csconnect.GuardState {
-	return csconnect.GuardState{LockedUntil: until.UTC().Round(0), LockedAt: until.Add(-5 * time.Minute).UTC().Round(0)}
+	return storetest.GS{LockedUntil: until.UTC().Round(0), LockedAt: until.Add(-5 * time.Minute).UTC().Round(0)}.State()
 }
 
 // rejected is the state of a rejected pair, remembered until until.
 func rejected(pair string, until time.Time) csconnect.GuardState {
-	return csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: pair, At: until.UTC().Round(0)}}}
+	return storetest.GS{Rejected: []storetest.Ev{{Pair: pair, At: until.UTC().Round(0)}}}.State()
 }
 
 // sameGuard reports whether a and b encode alike (as the store keeps them).

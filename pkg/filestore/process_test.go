@@ -176,7 +176,7 @@ func TestCachesInTwoProcessesAuthenticateOnce(t *testing.T) {
 	if got := hits.Load(); got != 1 {
 		t.Errorf("authenticate requests = %d; want 1 for the two processes", got)
 	}
-	if got, err := s.LoadToken(t.Context(), s.Fingerprint("file-user")); err != nil || got == nil {
+	if got, err := s.LoadToken(t.Context(), s.Fingerprint("file-user", "file-password")); err != nil || got == nil {
 		t.Errorf("LoadToken of the shared token = %v, %v; want the token", got, err)
 	}
 }

@@ -59,10 +59,13 @@ const tokenBlock = 2000
 // pkg/csconnect) with and without hooks, paired block by block.
 func BenchmarkToken(b *testing.B) {
 	ctx := context.Background()
-	tok := &csconnect.Token{Value: "eyJhbGciOiJSUzI1NiIsImtpZCI6Im" + strings.Repeat("x", 870), Expiry: time.Now().Add(24 * time.Hour)}
-	src := tokenFunc(func(context.Context) (*csconnect.Token, error) { return tok, nil })
+	srv := tokenServer(b)
 	newCache := func(h *csconnect.Hooks) *csconnect.Cache {
-		c := csconnect.NewCache(src, csconnect.CacheOptions{Hooks: h})
+		a, err := csconnect.NewAuthenticator(csconnect.AuthConfig{BaseURL: srv.URL + "/v1", Username: testUser, Password: testPassword, Hooks: h})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := csconnect.NewCache(a, csconnect.CacheOptions{}) // the Authenticator's hooks
 		b.Cleanup(func() { _ = c.Close() })
 		if _, err := c.Token(ctx); err != nil {
 			b.Fatal(err)
@@ -94,13 +97,17 @@ func BenchmarkTransport(b *testing.B) {
 	}))
 	defer srv.Close()
 	url := srv.URL + "/datecheck/company?searchnumber=5565144408"
-	tok := &csconnect.Token{Value: "eyJhbGciOiJSUzI1NiIsImtpZCI6Im" + strings.Repeat("x", 870), Expiry: time.Now().Add(24 * time.Hour)}
-	cache := csconnect.NewCache(tokenFunc(func(context.Context) (*csconnect.Token, error) { return tok, nil }), csconnect.CacheOptions{})
-	defer cache.Close()
+	auth := tokenServer(b)
 	client := func(h *csconnect.Hooks) func(*testing.B) {
+		a, err := csconnect.NewAuthenticator(csconnect.AuthConfig{BaseURL: auth.URL + "/v1", Username: testUser, Password: testPassword, Hooks: h})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cache := csconnect.NewCache(a, csconnect.CacheOptions{}) // its Transport reports to a's hooks
+		b.Cleanup(func() { _ = cache.Close() })
 		base := http.DefaultTransport.(*http.Transport).Clone()
 		b.Cleanup(base.CloseIdleConnections)
-		c := &http.Client{Transport: &csconnect.Transport{Source: cache, Base: base, MaxResponseBody: 16 << 20, Hooks: h}}
+		c := &http.Client{Transport: &csconnect.Transport{Source: cache, Base: base, MaxResponseBody: 16 << 20}}
 		return func(b *testing.B) {
 			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
 			resp, err := c.Do(req)
@@ -125,20 +132,7 @@ func BenchmarkTransport(b *testing.B) {
 // BenchmarkAuthenticate: one authenticate call to a loopback server, where the
 // hooks do record (an attempt span, its metrics), with and without hooks.
 func BenchmarkAuthenticate(b *testing.B) {
-	now := time.Now()
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "pad": strings.Repeat("x", 300),
-	}).SignedString([]byte("bench-signing-key"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	body := fmt.Sprintf(`{"token":%q}`, signed)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 4096))
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, body)
-	}))
-	defer srv.Close()
+	srv := tokenServer(b)
 	auth := func(h *csconnect.Hooks) func(*testing.B) {
 		base := http.DefaultTransport.(*http.Transport).Clone()
 		b.Cleanup(base.CloseIdleConnections)
@@ -218,7 +212,22 @@ func percentile(xs []float64, p float64) float64 {
 	return xs[i] + (r-float64(i))*(xs[i+1]-xs[i])
 }
 
-// tokenFunc is a TokenSource made of a function.
-type tokenFunc func(context.Context) (*csconnect.Token, error)
-
-func (f tokenFunc) Token(ctx context.Context) (*csconnect.Token, error) { return f(ctx) }
+// tokenServer is a loopback authenticate endpoint that answers every request with
+// one signed JWT valid for an hour.
+func tokenServer(b *testing.B) *httptest.Server {
+	now := time.Now()
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "pad": strings.Repeat("x", 300),
+	}).SignedString([]byte("bench-signing-key"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"token":%q}`, signed)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 4096))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, body)
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}

@@ -104,8 +104,8 @@ func TestPrometheusNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	hooks.AuthenticateDone(hooks.AuthenticateStart(ctx, 1), csconnect.Event{Attempt: 1, Status: 200, Outcome: "ok", Duration: 80 * time.Millisecond, Wait: -1})
-	hooks.AuthenticateDone(hooks.AuthenticateStart(ctx, 1), csconnect.Event{Attempt: 1, Outcome: "locked_out", Refused: "locked_out", Wait: -1})
+	hooks.AuthenticateDone(hooks.AuthenticateStart(ctx, 1), csconnect.Event{Status: 200, Outcome: "ok", Duration: 80 * time.Millisecond, Wait: -1})
+	hooks.AuthenticateDone(hooks.AuthenticateStart(ctx, 1), csconnect.Event{Outcome: "locked_out", Refused: "locked_out", Wait: -1})
 	hooks.FetchDone(hooks.FetchStart(ctx), csconnect.Event{Outcome: "ok", Expiry: time.Now().Add(time.Hour)})
 	hooks.Renewal(ctx, "advisory")
 	hooks.Replay(ctx, 403)

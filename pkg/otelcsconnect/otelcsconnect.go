@@ -17,7 +17,7 @@
 // With otelhttp, put otelhttp's Transport under csconnect's, as its Base, so that
 // every request on the wire is a client span and a replay shows as two:
 //
-//	&csconnect.Transport{Source: cache, Base: otelhttp.NewTransport(http.DefaultTransport), Hooks: hooks}
+//	&csconnect.Transport{Source: cache, Base: otelhttp.NewTransport(http.DefaultTransport)}
 //
 // (csconnect.Config.Base for the client New builds). Over csconnect's Transport
 // instead, otelhttp makes one client span per call, on which the Transport's
@@ -117,8 +117,8 @@ type observer struct {
 	lockedUntil atomic.Int64 // end of the guard's lockout, Unix nanoseconds; 0: none
 }
 
-// New returns hooks for csconnect.AuthConfig.Hooks (and CacheOptions.Hooks and
-// Transport.Hooks when composing by hand) that record spans and metrics through
+// New returns hooks for csconnect.AuthConfig.Hooks (a Cache over that Authenticator,
+// and a Transport over that Cache, report to them too) that record spans and metrics through
 // cfg's providers. Use one per client: the gauges report the latest token and
 // lockout their hooks saw. The error is the meter's, when it refuses an instrument.
 func New(cfg Config) (*csconnect.Hooks, error) {

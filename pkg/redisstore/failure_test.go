@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/csconnect/csconnect/internal/storetest"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -46,7 +47,7 @@ func TestRedisDownFailsFastAndRejoins(t *testing.T) {
 				},
 				"LoadGuard": func(ctx context.Context) error { _, err := s.LoadGuard(ctx, "fp"); return err },
 				"MergeGuard": func(ctx context.Context) error {
-					_, err := s.MergeGuard(ctx, "fp", csconnect.GuardState{LockedUntil: time.Now().Add(time.Minute), LockedAt: time.Now()})
+					_, err := s.MergeGuard(ctx, "fp", storetest.GS{LockedUntil: time.Now().Add(time.Minute), LockedAt: time.Now()}.State())
 					return err
 				},
 				"Ping": s.Ping,

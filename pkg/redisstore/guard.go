@@ -9,61 +9,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/csconnect/csconnect/internal/storekit"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
-// guardDoc is a csconnect.GuardState as stored.
-type guardDoc struct {
-	Rejected    []pairEvent `json:"rejected,omitempty"`
-	LockedUntil time.Time   `json:"locked_until,omitzero"`
-	LockedAt    time.Time   `json:"locked_at,omitzero"`
-	ResetAt     time.Time   `json:"reset_at,omitzero"`
-	Sent        []pairEvent `json:"sent,omitempty"`
-	Succeeded   []pairEvent `json:"succeeded,omitempty"`
-
-	// The one rejected pair that versions before the list stored, read so that a
-	// fleet being upgraded keeps it.
-	LegacyPair  string    `json:"rejected_pair,omitempty"`
-	LegacyUntil time.Time `json:"rejected_until,omitzero"`
-}
-
-type pairEvent struct {
-	Pair string    `json:"pair"`
-	At   time.Time `json:"at"`
-	By   string    `json:"by,omitempty"`
-}
-
-func docOf(st csconnect.GuardState) guardDoc {
-	conv := func(es []csconnect.PairEvent) []pairEvent {
-		out := make([]pairEvent, len(es))
-		for i, e := range es {
-			out[i] = pairEvent(e)
-		}
-		return out
-	}
-	return guardDoc{Rejected: conv(st.Rejected), LockedUntil: st.LockedUntil, LockedAt: st.LockedAt, ResetAt: st.ResetAt,
-		Sent: conv(st.Sent), Succeeded: conv(st.Succeeded)}
-}
-
-func (d guardDoc) state() csconnect.GuardState {
-	conv := func(es []pairEvent) []csconnect.PairEvent {
-		var out []csconnect.PairEvent
-		for _, e := range es {
-			out = append(out, csconnect.PairEvent(e))
-		}
-		return out
-	}
-	st := csconnect.GuardState{Rejected: conv(d.Rejected), LockedUntil: d.LockedUntil, LockedAt: d.LockedAt, ResetAt: d.ResetAt,
-		Sent: conv(d.Sent), Succeeded: conv(d.Succeeded)}
-	if st.LockedAt.IsZero() && !st.LockedUntil.IsZero() { // a legacy lockout: assume the documented length
-		st.LockedAt = st.LockedUntil.Add(-5 * time.Minute)
-	}
-	if d.LegacyPair != "" && !d.LegacyUntil.IsZero() {
-		st = st.Merge(csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: d.LegacyPair, At: d.LegacyUntil.Add(-storekit.RejectedMemory)}}})
-	}
-	return st.Merge(csconnect.GuardState{}) // the bounds and order Merge keeps
-}
+// The guard state is stored as its own JSON document (csconnect.GuardState's
+// MarshalJSON, the format every Store keeps, which still reads this package's earlier
+// one-pair records), sealed when a key is set, and merged with GuardState.Merge.
 
 // LoadGuard returns the guard state shared under key: the zero value when none is
 // stored. A value it cannot read (see ErrCorrupt) is an error.
@@ -85,11 +36,11 @@ func (s *Store) decodeGuard(name string, v []byte) (csconnect.GuardState, error)
 	if err != nil {
 		return csconnect.GuardState{}, fmt.Errorf("redisstore: load guard: %w", err)
 	}
-	var d guardDoc
-	if err := json.Unmarshal(doc, &d); err != nil {
+	var st csconnect.GuardState
+	if err := json.Unmarshal(doc, &st); err != nil {
 		return csconnect.GuardState{}, fmt.Errorf("redisstore: load guard: %w: not a guard document", ErrCorrupt)
 	}
-	return d.state(), nil
+	return st, nil
 }
 
 // maxMergeAttempts bounds MergeGuard's optimistic retries. Another process writing
@@ -179,7 +130,7 @@ func (s *Store) writeGuard(ctx context.Context, c redis.Cmdable, name string, st
 	if ttl <= 0 {
 		return c.Del(ctx, name).Err()
 	}
-	doc, err := json.Marshal(docOf(st))
+	doc, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("redisstore: save guard: encode: %w", ErrCorrupt)
 	}

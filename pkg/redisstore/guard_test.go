@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/csconnect/csconnect/internal/redistest"
 	"github.com/csconnect/csconnect/internal/storekit"
+	"github.com/csconnect/csconnect/internal/storetest"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -28,16 +28,16 @@ func TestGuardRoundTripAndTTL(t *testing.T) {
 		wantTTL time.Duration // 0: not stored
 	}{
 		"locked": {
-			state:   csconnect.GuardState{LockedUntil: now.Add(5 * time.Minute), LockedAt: now},
+			state:   storetest.GS{LockedUntil: now.Add(5 * time.Minute), LockedAt: now}.State(),
 			wantTTL: 5 * time.Minute,
 		},
 		"rejected": {
-			state:   csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: "pairfp", At: now.Add(-time.Hour)}}},
+			state:   storetest.GS{Rejected: []storetest.Ev{{Pair: "pairfp", At: now.Add(-time.Hour)}}}.State(),
 			wantTTL: day - time.Hour,
 		},
 		"two rejected, and a lockout": {
-			state: csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: "a", At: now.Add(-2 * time.Hour)}, {Pair: "b", At: now.Add(-time.Hour)}},
-				LockedUntil: now.Add(5 * time.Minute), LockedAt: now},
+			state: storetest.GS{Rejected: []storetest.Ev{{Pair: "a", At: now.Add(-2 * time.Hour)}, {Pair: "b", At: now.Add(-time.Hour)}},
+				LockedUntil: now.Add(5 * time.Minute), LockedAt: now}.State(),
 			wantTTL: day - time.Hour,
 		},
 		"reset": {
@@ -45,17 +45,17 @@ func TestGuardRoundTripAndTTL(t *testing.T) {
 			wantTTL: day,
 		},
 		"sent": {
-			state:   csconnect.GuardState{Sent: []csconnect.PairEvent{{Pair: "a", At: now, By: "x"}}},
+			state:   storetest.GS{Sent: []storetest.Ev{{Pair: "a", At: now, By: "x"}}}.State(),
 			wantTTL: storekit.IdenticalWindow,
 		},
 		"sent and succeeded": {
-			state: csconnect.GuardState{Sent: []csconnect.PairEvent{{Pair: "a", At: now.Add(-time.Minute), By: "x"}, {Pair: "a", At: now, By: "x"}},
-				Succeeded: []csconnect.PairEvent{{Pair: "a", At: now.Add(-time.Minute)}}},
+			state: storetest.GS{Sent: []storetest.Ev{{Pair: "a", At: now.Add(-time.Minute), By: "x"}, {Pair: "a", At: now, By: "x"}},
+				Succeeded: []storetest.Ev{{Pair: "a", At: now.Add(-time.Minute)}}}.State(),
 			wantTTL: storekit.IdenticalWindow,
 		},
 		"zero": {state: csconnect.GuardState{}},
-		"all in the past": {state: csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: "pairfp", At: now.Add(-day - time.Second)}},
-			LockedUntil: now.Add(-time.Second), LockedAt: now.Add(-time.Minute)}},
+		"all in the past": {state: storetest.GS{Rejected: []storetest.Ev{{Pair: "pairfp", At: now.Add(-day - time.Second)}},
+			LockedUntil: now.Add(-time.Second), LockedAt: now.Add(-time.Minute)}.State()},
 	}
 	for name, tc := range tests {
 		for _, enc := range []bool{false, true} {
@@ -94,23 +94,16 @@ func TestGuardRoundTripAndTTL(t *testing.T) {
 	}
 }
 
-// guardEqual compares guard states by their times' instants (JSON drops the
-// monotonic clock reading and the location).
-func guardEqual(a, b csconnect.GuardState) bool {
-	events := func(x, y []csconnect.PairEvent) bool {
-		return slices.EqualFunc(x, y, func(e, f csconnect.PairEvent) bool { return e.Pair == f.Pair && e.By == f.By && e.At.Equal(f.At) })
-	}
-	return events(a.Rejected, b.Rejected) && events(a.Sent, b.Sent) && events(a.Succeeded, b.Succeeded) && a.LockedUntil.Equal(b.LockedUntil) &&
-		a.LockedAt.Equal(b.LockedAt) && a.ResetAt.Equal(b.ResetAt)
-}
+// guardEqual compares guard states by their times' instants.
+func guardEqual(a, b csconnect.GuardState) bool { return storetest.Equal(a, b) }
 
 // TestMergeGuard: MergeGuard applies csconnect.GuardState.Merge to what is stored, in
 // clear and encrypted; a reset is a record that clears what came before it.
 func TestMergeGuard(t *testing.T) {
 	now := time.Now().Truncate(time.Millisecond)
-	a := csconnect.PairEvent{Pair: "a", At: now}
-	b := csconnect.PairEvent{Pair: "b", At: now.Add(time.Second)}
-	c := csconnect.PairEvent{Pair: "c", At: now.Add(3 * time.Second)}
+	a := storetest.Ev{Pair: "a", At: now}
+	b := storetest.Ev{Pair: "b", At: now.Add(time.Second)}
+	c := storetest.Ev{Pair: "c", At: now.Add(3 * time.Second)}
 	for _, enc := range []bool{false, true} {
 		t.Run(fmt.Sprintf("encrypted=%t", enc), func(t *testing.T) {
 			opts := Options{}
@@ -119,16 +112,16 @@ func TestMergeGuard(t *testing.T) {
 			}
 			s, raw, _ := newTestStore(t, opts)
 			fixedNow(s, now)
-			lock := csconnect.GuardState{LockedUntil: now.Add(5 * time.Minute), LockedAt: now}
+			lock := storetest.GS{LockedUntil: now.Add(5 * time.Minute), LockedAt: now}.State()
 			steps := []struct{ in, want csconnect.GuardState }{
 				{lock, lock},
-				{csconnect.GuardState{Rejected: []csconnect.PairEvent{a}},
-					csconnect.GuardState{Rejected: []csconnect.PairEvent{a}, LockedUntil: lock.LockedUntil, LockedAt: now}},
-				{csconnect.GuardState{Rejected: []csconnect.PairEvent{b}, LockedUntil: now.Add(time.Minute), LockedAt: now},
-					csconnect.GuardState{Rejected: []csconnect.PairEvent{a, b}, LockedUntil: lock.LockedUntil, LockedAt: now}},
+				{storetest.GS{Rejected: []storetest.Ev{a}}.State(),
+					storetest.GS{Rejected: []storetest.Ev{a}, LockedUntil: now.Add(5 * time.Minute), LockedAt: now}.State()},
+				{storetest.GS{Rejected: []storetest.Ev{b}, LockedUntil: now.Add(time.Minute), LockedAt: now}.State(),
+					storetest.GS{Rejected: []storetest.Ev{a, b}, LockedUntil: now.Add(5 * time.Minute), LockedAt: now}.State()},
 				{csconnect.GuardState{ResetAt: now.Add(2 * time.Second)}, csconnect.GuardState{ResetAt: now.Add(2 * time.Second)}},
-				{csconnect.GuardState{Rejected: []csconnect.PairEvent{a, c}},
-					csconnect.GuardState{Rejected: []csconnect.PairEvent{c}, ResetAt: now.Add(2 * time.Second)}},
+				{storetest.GS{Rejected: []storetest.Ev{a, c}}.State(),
+					storetest.GS{Rejected: []storetest.Ev{c}, ResetAt: now.Add(2 * time.Second)}.State()},
 			}
 			for i, st := range steps {
 				merged, err := s.MergeGuard(ctxT(t), "fp", st.in)
@@ -157,7 +150,7 @@ func TestGuardLegacyRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := s.LoadGuard(ctxT(t), "fp")
-	if want := []csconnect.PairEvent{{Pair: "old", At: until.Add(-storekit.RejectedMemory)}}; err != nil || !guardEqual(got, csconnect.GuardState{Rejected: want}) {
+	if want := []storetest.Ev{{Pair: "old", At: until.Add(-storekit.RejectedMemory)}}; err != nil || !guardEqual(got, storetest.GS{Rejected: want}.State()) {
 		t.Errorf("LoadGuard(legacy record) = %+v, %v; want Rejected %+v", got, err, want)
 	}
 }
@@ -185,9 +178,9 @@ func TestMergeGuardConcurrent(t *testing.T) {
 			for j := range 4 {
 				wg.Go(func() {
 					<-start
-					st := csconnect.GuardState{LockedUntil: now.Add(time.Duration(1+i*4+j) * time.Second), LockedAt: now}
+					st := storetest.GS{LockedUntil: now.Add(time.Duration(1+i*4+j) * time.Second), LockedAt: now}.State()
 					if j%2 == 1 {
-						st = csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: fmt.Sprint("pair", i), At: now}}}
+						st = storetest.GS{Rejected: []storetest.Ev{{Pair: fmt.Sprint("pair", i), At: now}}}.State()
 					}
 					if _, err := s.MergeGuard(ctxT(t), key, st); err != nil {
 						t.Errorf("MergeGuard = %v", err)
@@ -199,7 +192,7 @@ func TestMergeGuardConcurrent(t *testing.T) {
 		wg.Wait()
 		got, err := stores[0].LoadGuard(ctxT(t), key)
 		// The latest lockout is recorded by i = procs-1, j = 2 (j = 3 rejects).
-		if want := now.Add(time.Duration(1+(procs-1)*4+2) * time.Second); err != nil || !got.LockedUntil.Equal(want) || len(got.Rejected) != procs {
+		if want := now.Add(time.Duration(1+(procs-1)*4+2) * time.Second); err != nil || !storetest.Of(got).LockedUntil.Equal(want) || len(storetest.Of(got).Rejected) != procs {
 			t.Fatalf("round %d: LoadGuard = %+v, %v; want LockedUntil %v and %d rejected pairs", round, got, err, want, procs)
 		}
 	}
@@ -220,16 +213,16 @@ func TestMergeGuardWithoutTransactions(t *testing.T) {
 	s := storeOn(t, client, Options{Logger: slog.New(logs)})
 	now := time.Now().Truncate(time.Millisecond)
 	fixedNow(s, now)
-	for _, st := range []csconnect.GuardState{
-		{Rejected: []csconnect.PairEvent{{Pair: "a", At: now}}},
+	for _, st := range []storetest.GS{
+		{Rejected: []storetest.Ev{{Pair: "a", At: now}}},
 		{LockedUntil: now.Add(5 * time.Minute), LockedAt: now},
 	} {
-		if _, err := s.MergeGuard(ctxT(t), "fp", st); err != nil {
+		if _, err := s.MergeGuard(ctxT(t), "fp", st.State()); err != nil {
 			t.Fatalf("MergeGuard(%+v) without transactions = %v", st, err)
 		}
 	}
 	got, err := s.LoadGuard(ctxT(t), "fp")
-	if err != nil || len(got.Rejected) != 1 || got.Rejected[0].Pair != "a" || !got.LockedUntil.Equal(now.Add(5*time.Minute)) {
+	if g := storetest.Of(got); err != nil || len(g.Rejected) != 1 || g.Rejected[0].Pair != "a" || !g.LockedUntil.Equal(now.Add(5*time.Minute)) {
 		t.Errorf("LoadGuard = %+v, %v; want both records", got, err)
 	}
 	if s.down.Load() {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/csconnect/csconnect/internal/redistest"
+	"github.com/csconnect/csconnect/internal/storetest"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -19,7 +20,7 @@ func TestEncryptionAtRest(t *testing.T) {
 	if err := s.SaveToken(ctxT(t), "fp", tok); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.MergeGuard(ctxT(t), "fp", csconnect.GuardState{Rejected: []csconnect.PairEvent{{Pair: "pairfp", At: time.Now()}}, LockedUntil: time.Now().Add(time.Minute), LockedAt: time.Now()}); err != nil {
+	if _, err := s.MergeGuard(ctxT(t), "fp", storetest.GS{Rejected: []storetest.Ev{{Pair: "pairfp", At: time.Now()}}, LockedUntil: time.Now().Add(time.Minute), LockedAt: time.Now()}.State()); err != nil {
 		t.Fatal(err)
 	}
 	tokName, guardName := DefaultPrefix+"token:fp", DefaultPrefix+"guard:fp"
@@ -72,7 +73,7 @@ func TestEncryptionAtRest(t *testing.T) {
 				t.Errorf("LoadGuard(%s) = %+v, %v; want ErrCorrupt", tc.key, g, err)
 			}
 			// MergeGuard does not overwrite what it cannot read.
-			if _, err := tc.store.MergeGuard(ctxT(t), tc.key, csconnect.GuardState{LockedUntil: time.Now().Add(time.Hour), LockedAt: time.Now()}); !errors.Is(err, ErrCorrupt) {
+			if _, err := tc.store.MergeGuard(ctxT(t), tc.key, storetest.GS{LockedUntil: time.Now().Add(time.Hour), LockedAt: time.Now()}.State()); !errors.Is(err, ErrCorrupt) {
 				t.Errorf("MergeGuard(%s) over an unreadable value = %v; want ErrCorrupt", tc.key, err)
 			}
 			if v := raw.Get(ctxT(t), DefaultPrefix+"guard:"+tc.key).Val(); v != tc.value {
