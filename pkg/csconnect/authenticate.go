@@ -219,18 +219,24 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 		return nil, errZeroAuthenticator
 	}
 	select {
-	case a.sem <- struct{}{}:
-		defer func() { <-a.sem }()
-	case <-ctx.Done():
-		return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
+	case a.sem <- struct{}{}: // free: no select over ctx
+	default:
+		select {
+		case a.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
+		}
 	}
+	defer func() { <-a.sem }()
 	var last error // the previous attempt's
 	for n := 1; ; n++ {
 		if ctx.Err() != nil { // nothing is sent, so nothing is spent
 			return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
 		}
 		actx, release := a.authenticateStart(ctx, n)
-		defer release() // after the hooks that see actx; at most one per attempt
+		if release != nil {
+			defer release() // after the hooks that see actx; at most one per attempt
+		}
 		admitted := a.now()
 		reservation, err := a.guard.admit(actx, admitted, last)
 		if err != nil {

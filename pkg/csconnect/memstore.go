@@ -192,13 +192,22 @@ func mergeOneInPlace(st *GuardState, s GuardState) bool {
 	default:
 		return false
 	}
-	// The times: Merge's own rule, on the times alone (no lists: no allocation). A
-	// reset that changes may drop rejections: leave that to Merge.
-	times := func(g GuardState) GuardState {
-		return GuardState{LockedUntil: g.LockedUntil, LockedAt: g.LockedAt, ResetAt: g.ResetAt}
-	}
-	if m := times(*st).Merge(times(s)); m.LockedUntil != st.LockedUntil || m.LockedAt != st.LockedAt || m.ResetAt != st.ResetAt {
-		return false
+	// The times must stay as they are (a reset that changes may drop rejections:
+	// leave that to Merge). They do when s sets none, unless a time of *st is before
+	// the zero time, which Merge would replace with zero; otherwise Merge's own rule
+	// says, on the times alone (no lists: no allocation).
+	var zero time.Time
+	if s.LockedUntil == zero && s.LockedAt == zero && s.ResetAt == zero {
+		if st.LockedUntil.Before(zero) || st.LockedAt.Before(zero) || st.ResetAt.Before(zero) {
+			return false
+		}
+	} else {
+		times := func(g GuardState) GuardState {
+			return GuardState{LockedUntil: g.LockedUntil, LockedAt: g.LockedAt, ResetAt: g.ResetAt}
+		}
+		if m := times(*st).Merge(times(s)); m.LockedUntil != st.LockedUntil || m.LockedAt != st.LockedAt || m.ResetAt != st.ResetAt {
+			return false
+		}
 	}
 	// Rejected is unchanged: Merge keeps a sorted, deduplicated, bounded list as it
 	// is when the reset is the same.

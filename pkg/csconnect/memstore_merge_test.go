@@ -52,11 +52,15 @@ func TestMemoryStoreMergesAsMerge(t *testing.T) {
 				return GuardState{Rejected: []PairEvent{event()}}
 			case n == 8:
 				at := event().At
+				if rng.IntN(4) == 0 { // before the zero time, which Merge replaces
+					at = time.Time{}.Add(-time.Duration(rng.IntN(3)) * time.Hour)
+				}
 				return GuardState{LockedAt: at, LockedUntil: at.Add(time.Duration(rng.IntN(600)) * time.Second)}
 			case n == 7:
 				return GuardState{ResetAt: event().At}
-			default:
-				return GuardState{Sent: []PairEvent{event()}}
+			default: // a send with times, which may change nothing
+				at := event().At
+				return GuardState{Sent: []PairEvent{event()}, LockedAt: at, LockedUntil: at.Add(time.Minute), ResetAt: event().At}
 			}
 		}
 		m := newMemoryStore()
