@@ -79,7 +79,8 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	positiveOr(&cfg.Timeout, defaultTimeout)
 	cfg.Retry = cfg.Retry.withDefaults(defaultAuthRetry)
 	setDefault(&cfg.Budget, defaultBudget)
-	if cfg.Store == nil {
+	ownStore := cfg.Store == nil // see guard.own
+	if ownStore {
 		cfg.Store = NewMemoryStore()
 	}
 	if cfg.Logger == nil {
@@ -109,6 +110,8 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	}
 	req.Body, req.GetBody = nil, nil
 	req.Header.Set("Accept", "application/json")
+	g := newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger)
+	g.own = ownStore
 	return &Authenticator{
 		username: cfg.Username,
 		timeout:  cfg.Timeout,
@@ -117,7 +120,7 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		body:     seal(body),
 		http:     hc,
 		endpoint: endpointName(http.MethodPost, req.URL),
-		guard:    newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger),
+		guard:    g,
 		redact:   newRedactor(cfg.Password),
 		log:      cfg.Logger,
 		retry:    cfg.Retry,
