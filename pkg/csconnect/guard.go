@@ -125,23 +125,23 @@ func (e *GuardError) Is(target error) bool {
 // reset recorded in the Store (GuardState.ResetAt) or this process's ResetGuard
 // clears a rejection. Safe for concurrent use.
 type guard struct {
-	store   *boundedStore
-	mem     *memoryStore // store, when it is the process's memoryStore: see load and share
+	store *boundedStore
+	mem   *memoryStore // store, when it is a memoryStore (NewMemoryStore): read and merged in place, see load and share
 	// own: store is the Authenticator's own memoryStore (AuthConfig.Store was nil),
 	// which nothing else can reach. It would only ever hold what the local copy
 	// holds, so load and share leave it alone: reading and merging it cost ~3% of a
 	// loopback authenticate call (BenchmarkAuthenticate) and changed nothing.
-	own bool
+	own     bool
 	key     string // store.Fingerprint(username)
 	pair    string // store.Fingerprint(username, password)
 	id      string // random: tells this guard's sends from another's at the same instant
 	log     *slog.Logger
 	limiter *rate.Limiter // nil: no budget
 
-	mu          sync.Mutex
-	rejected    error     // set after a 401 for pair (or learned from the Store): the error to unwrap to
-	rejectedAt  time.Time // when pair was rejected
-	resetSeen   time.Time // the latest reset acted on
+	mu          sync.Mutex // taken under a memoryStore's lock (load's and share's f), never held across a Store call
+	rejected    error      // set after a 401 for pair (or learned from the Store): the error to unwrap to
+	rejectedAt  time.Time  // when pair was rejected
+	resetSeen   time.Time  // the latest reset acted on
 	lockedUntil time.Time
 	lockedAt    time.Time
 	lockErr     error
@@ -183,7 +183,7 @@ func (g *guard) check(ctx context.Context, now time.Time, last error) error {
 		}
 		refusal, decided = g.refusal(now, last), true
 	})
-	if !decided { // the Store failed: the local copy decides alone
+	if !decided { // the Store failed, or the guard keeps to its local copy (own): that decides alone
 		g.mu.Lock()
 		refusal = g.refusal(now, last)
 		g.mu.Unlock()
@@ -347,7 +347,7 @@ func (g *guard) recordSend(ctx context.Context, now time.Time, last error) error
 		g.learn(merged, now) // another process may have recorded something meanwhile
 		refusal, decided = g.afterSend(now, last), true
 	})
-	if !decided { // the Store failed: the local copy decides alone
+	if !decided { // the Store failed, or the guard keeps to its local copy (own): that decides alone
 		g.mu.Lock()
 		refusal = g.afterSend(now, last)
 		g.mu.Unlock()
@@ -429,8 +429,8 @@ func (g *guard) reset(ctx context.Context, now time.Time) error {
 }
 
 // load calls f with the Store's record, bounded by the store timeout. A failure is
-// logged and returned, and f is not called. The process's own memoryStore is read
-// under its lock, without a copy: f must not keep the record. A guard whose Store is
+// logged and returned, and f is not called. A memoryStore is read under its lock,
+// without a copy: f must not keep the record. A guard whose Store is
 // its own (own) reads nothing and does not call f: the local copy decides alone.
 func (g *guard) load(ctx context.Context, f func(GuardState)) error {
 	if g.own {
@@ -455,8 +455,8 @@ func (g *guard) load(ctx context.Context, f func(GuardState)) error {
 // detached from the caller's cancellation (the state must be shared even if the
 // caller gave up) but bounded by the store timeout, and calls f, unless nil, with
 // the merged record. A failure is logged and returned, and f is not called; the
-// local copy holds regardless. The process's own memoryStore merges in place, under
-// its lock, and calls f there: f must not keep the record. A guard whose Store is its
+// local copy holds regardless. A memoryStore merges in place, under its lock, and
+// calls f there: f must not keep the record. A guard whose Store is its
 // own (own) writes nothing and does not call f.
 func (g *guard) share(ctx context.Context, st GuardState, f func(GuardState)) error {
 	if g.own {
