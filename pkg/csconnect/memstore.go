@@ -22,7 +22,7 @@ type memoryStore struct {
 	mu     sync.Mutex
 	tokens map[string]*Token
 	leases map[string]memLease
-	guards map[string]*GuardState // each what GuardState.Merge returned; see mergeGuard
+	guards map[string]*GuardState // each what GuardState.Merge returned; see mergeGuardFunc
 }
 
 type memLease struct {
