@@ -81,7 +81,7 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	positiveOr(&cfg.Timeout, defaultTimeout)
 	cfg.Retry = cfg.Retry.withDefaults(defaultAuthRetry)
 	setDefault(&cfg.Budget, defaultBudget)
-	shared := cfg.Store
+	shared := cfg.Store // nil: the guard's store is its own (see guard.own)
 	if shared == nil {
 		cfg.Store = NewMemoryStore()
 	}
@@ -113,6 +113,7 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	req.Body, req.GetBody = nil, nil
 	req.Header.Set("Accept", "application/json")
 	g := newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger)
+	g.own = shared == nil
 	return &Authenticator{
 		username: cfg.Username,
 		timeout:  cfg.Timeout,
@@ -225,18 +226,24 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 		return nil, errZeroAuthenticator
 	}
 	select {
-	case a.sem <- struct{}{}:
-		defer func() { <-a.sem }()
-	case <-ctx.Done():
-		return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
+	case a.sem <- struct{}{}: // free: no select over ctx
+	default:
+		select {
+		case a.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
+		}
 	}
+	defer func() { <-a.sem }()
 	var last error // the previous attempt's
 	for n := 1; ; n++ {
 		if ctx.Err() != nil { // nothing is sent, so nothing is spent
 			return nil, fmt.Errorf("csconnect: authenticate: %w", context.Cause(ctx))
 		}
 		actx, release := a.authenticateStart(ctx, n)
-		defer release() // after the hooks that see actx; at most one per attempt
+		if release != nil {
+			defer release() // after the hooks that see actx; at most one per attempt
+		}
 		admitted := a.now()
 		reservation, err := a.guard.admit(actx, admitted, last)
 		if err != nil {
@@ -244,9 +251,14 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 			a.log.WarnContext(ctx, "csconnect: authenticate refused by the guard", "err", err)
 			return nil, err
 		}
-		tok, sent, err := a.attemptTraced(actx, n)
-		if !sent {
-			a.guard.refund(reservation, a.now()) // the budget pays only for requests sent
+		var tok *Token
+		if reservation != nil {
+			var sent bool
+			if tok, sent, err = a.attemptTraced(actx, n); !sent {
+				a.guard.refund(reservation, a.now()) // the budget pays only for requests sent
+			}
+		} else { // no budget: nothing to give back, so whether it was sent does not matter
+			tok, err = a.attempt(actx, n)
 		}
 		if err == nil {
 			a.guard.succeeded(ctx, admitted)
@@ -310,15 +322,22 @@ func (a *Authenticator) judge(ctx context.Context, err error) (retryAfter time.D
 // budget can be given back. A transport that reports nothing through httptrace
 // counts as having sent, unless ctx ended.
 func (a *Authenticator) attemptTraced(ctx context.Context, n int) (tok *Token, sent bool, err error) {
-	var dialing, wrote atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GetConn:      func(string) { dialing.Store(true) },
-		WroteHeaders: func() { wrote.Store(true) },
-	})
+	t := new(sendTrace)
+	t.trace.GetConn = func(string) { t.dialing.Store(true) }
+	t.trace.WroteHeaders = func() { t.wrote.Store(true) }
+	ctx = httptrace.WithClientTrace(ctx, &t.trace)
 	tok, err = a.attempt(ctx, n)
 	var apiErr *APIError
-	sent = err == nil || errors.As(err, &apiErr) || wrote.Load() || !dialing.Load() && ctx.Err() == nil
+	sent = err == nil || errors.As(err, &apiErr) || t.wrote.Load() || !t.dialing.Load() && ctx.Err() == nil
 	return tok, sent, err
+}
+
+// sendTrace is what attemptTraced learns from the transport: whether it asked for a
+// connection (dialing) and wrote the request's headers (wrote). The flags and the
+// trace that sets them are one allocation.
+type sendTrace struct {
+	dialing, wrote atomic.Bool
+	trace          httptrace.ClientTrace
 }
 
 // attempt sends one POST /authenticate, bounded by the per-attempt timeout, and
@@ -379,7 +398,7 @@ func (a *Authenticator) decodeToken(resp *http.Response, sent, fetched time.Time
 	// BenchmarkAuthenticate's 1.1 KB body, measured alone), with encoding/json's
 	// tolerance (jsonV1Lenience).
 	var body struct {
-		Token *string `json:"token,case:ignore"`
+		Token string `json:"token,case:ignore"` // absent and null leave it empty
 	}
 	limited := &io.LimitedReader{R: resp.Body, N: maxTokenBody + 1}
 	err := jsonv2.UnmarshalRead(limited, &body, jsonV1Lenience)
@@ -392,13 +411,13 @@ func (a *Authenticator) decodeToken(resp *http.Response, sent, fetched time.Time
 	case err != nil:
 		return nil, bad("is not a JSON object")
 	}
-	if body.Token == nil || *body.Token == "" {
+	if body.Token == "" {
 		return nil, bad("has no token")
 	}
-	if !isJWTShape(*body.Token) {
+	if !isJWTShape(body.Token) {
 		return nil, bad("has a token that is not JWT-shaped")
 	}
-	tok, err := TokenFromJWT(*body.Token, sent) // the expiry counts from the send time: never late
+	tok, err := TokenFromJWT(body.Token, sent) // the expiry counts from the send time: never late
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, a.endpoint)
 	}

@@ -1,11 +1,14 @@
 package csconnect
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -101,10 +104,11 @@ type timeClaims struct {
 // claims into maps with encoding/json, and the signature too: ~6 µs and 48
 // allocations alone, and with it BenchmarkAuthenticate measured 1.23-1.38× its floor
 // against a target of ≤ 1.1× (1.00-1.05× with this reader). The JSON is read by the
-// encoding/json/v2 mirror (github.com/go-json-experiment/json) set to read as
-// encoding/json does (jsonV1Lenience), in a third of the time; FuzzReadTimeClaims
-// holds the result to golang-jwt: every token golang-jwt reads, this reads to the
-// same claims.
+// encoding/json/v2 mirror's decoder (github.com/go-json-experiment/json/jsontext)
+// set to read as encoding/json does (jsonV1Lenience), token by token (claimsReader:
+// half the time of jsonv2.Unmarshal into timeClaims, one allocation instead of
+// three); FuzzReadTimeClaims holds the result to golang-jwt: every token golang-jwt
+// reads, this reads to the same claims.
 func readTimeClaims(value string) (c timeClaims, err error) {
 	header, rest, ok1 := strings.Cut(value, ".")
 	payload, sig, ok2 := strings.Cut(rest, ".")
@@ -112,19 +116,120 @@ func readTimeClaims(value string) (c timeClaims, err error) {
 		return c, errJWTSegments
 	}
 	enc := base64.RawURLEncoding
-	buf := make([]byte, 0, enc.DecodedLen(len(header))+enc.DecodedLen(len(payload)))
-	h, err := enc.AppendDecode(buf, []byte(header))
-	if err != nil || jsonv2.Unmarshal(h, &struct{}{}, jsonV1Lenience) != nil { // an object or null
+	r := claimsReaders.Get().(*claimsReader)
+	defer r.release()
+	if n := enc.DecodedLen(len(header)) + enc.DecodedLen(len(payload)); cap(r.seg) < n {
+		r.seg = make([]byte, 0, n)
+	}
+	h, err := enc.AppendDecode(r.seg[:0], []byte(header))
+	if err != nil || !r.readHeader(h) { // an object or null
 		return timeClaims{}, errJWTSegments
 	}
 	p, err := enc.AppendDecode(h[len(h):], []byte(payload))
-	if err != nil || jsonv2.Unmarshal(p, &c, jsonV1Lenience) != nil {
+	if err != nil || !r.readClaims(p, &c) {
 		return timeClaims{}, errJWTSegments
 	}
 	if c.Exp.bad || c.Iat.bad || c.Nbf.bad {
 		return timeClaims{}, errJWTClaims
 	}
 	return c, nil
+}
+
+// claimsReader reads a JWT's header and claims as jsonv2.Unmarshal reads them into
+// an empty struct and into timeClaims, with jsonV1Lenience, but walking the tokens
+// itself: no reflection, and the decoded segments, the decoder and its buffer are
+// reused (claimsReaders). FuzzReadTimeClaims holds the result to golang-jwt's.
+type claimsReader struct {
+	seg  []byte // the decoded header and claims
+	name []byte // an unescaped member name
+	buf  bytes.Buffer
+	dec  jsontext.Decoder
+}
+
+var claimsReaders = sync.Pool{New: func() any { return new(claimsReader) }}
+
+// maxPooledClaims is the most memory a pooled claimsReader keeps: a token's claims
+// are a few hundred bytes, and an outsized one is not kept for the next.
+const maxPooledClaims = 16 << 10
+
+// release puts r back in claimsReaders, unless it grew beyond maxPooledClaims.
+func (r *claimsReader) release() {
+	if cap(r.seg) <= maxPooledClaims && r.buf.Cap() <= maxPooledClaims {
+		claimsReaders.Put(r)
+	}
+}
+
+// decoder returns r's decoder reading b (which it copies), set as jsonV1Lenience says.
+func (r *claimsReader) decoder(b []byte) *jsontext.Decoder {
+	r.buf.Reset()
+	r.buf.Write(b)
+	r.dec.Reset(&r.buf, jsonV1Lenience) // reads the buffer in place
+	return &r.dec
+}
+
+// readHeader reports whether b is one JSON object or null, and nothing more.
+func (r *claimsReader) readHeader(b []byte) bool {
+	d := r.decoder(b)
+	if k := d.PeekKind(); k != '{' && k != 'n' {
+		return false
+	}
+	return d.SkipValue() == nil && atEOF(d)
+}
+
+// readClaims reads the exp, iat and nbf members of b, a JSON object (or null, which
+// sets none), into c; a later duplicate member replaces an earlier one. It reports
+// whether b is one object or null, and nothing more.
+func (r *claimsReader) readClaims(b []byte, c *timeClaims) bool {
+	d := r.decoder(b)
+	switch d.PeekKind() {
+	case 'n':
+		_, err := d.ReadToken()
+		return err == nil && atEOF(d)
+	case '{':
+	default:
+		return false
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return false
+	}
+	for d.PeekKind() != '}' {
+		quoted, err := d.ReadValue() // a member name: the object's syntax is checked
+		if err != nil {
+			return false
+		}
+		name := quoted[1 : len(quoted)-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			if r.name, err = jsontext.AppendUnquote(r.name[:0], quoted); err != nil {
+				return false
+			}
+			name = r.name
+		}
+		var claim *numericDate
+		switch string(name) {
+		case "exp":
+			claim = &c.Exp
+		case "iat":
+			claim = &c.Iat
+		case "nbf":
+			claim = &c.Nbf
+		}
+		if claim != nil {
+			err = claim.UnmarshalJSONFrom(d)
+		} else {
+			err = d.SkipValue()
+		}
+		if err != nil {
+			return false
+		}
+	}
+	_, err := d.ReadToken() // '}', or the error that stopped PeekKind
+	return err == nil && atEOF(d)
+}
+
+// atEOF reports whether nothing but white space follows the value d read.
+func atEOF(d *jsontext.Decoder) bool {
+	_, err := d.ReadToken()
+	return err == io.EOF
 }
 
 // numericDate is a NumericDate claim (RFC 7519 seconds) read as golang-jwt's

@@ -1,8 +1,11 @@
 package csconnect
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,7 +22,7 @@ type memoryStore struct {
 	mu     sync.Mutex
 	tokens map[string]*Token
 	leases map[string]memLease
-	guards map[string]GuardState
+	guards map[string]*GuardState // each what GuardState.Merge returned; see mergeGuardFunc
 }
 
 type memLease struct {
@@ -39,7 +42,7 @@ func newMemoryStore() *memoryStore {
 		now:    time.Now,
 		tokens: map[string]*Token{},
 		leases: map[string]memLease{},
-		guards: map[string]GuardState{},
+		guards: map[string]*GuardState{},
 	}
 }
 
@@ -54,7 +57,7 @@ func (m *memoryStore) ready() {
 			m.now = time.Now
 		}
 		if m.tokens == nil {
-			m.tokens, m.leases, m.guards = map[string]*Token{}, map[string]memLease{}, map[string]GuardState{}
+			m.tokens, m.leases, m.guards = map[string]*Token{}, map[string]memLease{}, map[string]*GuardState{}
 		}
 	})
 }
@@ -102,23 +105,170 @@ func (m *memoryStore) AcquireLease(_ context.Context, key string, ttl time.Durat
 	return release, true, nil
 }
 
-// LoadGuard returns the guard state saved for key.
+// LoadGuard returns a copy of the guard state saved for key.
 func (m *memoryStore) LoadGuard(_ context.Context, key string) (GuardState, error) {
-	m.ready()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.guards[key], nil
+	var st GuardState
+	m.loadGuardFunc(key, func(s GuardState) { st = cloneGuard(s) })
+	return st, nil
 }
 
 // MergeGuard merges s into the guard state saved for key, under the store's lock,
-// and returns the result. Records are kept (one per username, bounded by Merge).
+// and returns (a copy of) the result. Records are kept (one per username, bounded by
+// Merge).
 func (m *memoryStore) MergeGuard(_ context.Context, key string, s GuardState) (GuardState, error) {
+	var st GuardState
+	m.mergeGuardFunc(key, s, func(merged GuardState) { st = cloneGuard(merged) })
+	return st, nil
+}
+
+// loadGuardFunc calls f with the guard state saved for key, under the store's lock.
+// f must not keep it: its slices are the store's, updated in place by later merges.
+// It is how the guard of an Authenticator reads its record from the process's own
+// store without copying it.
+func (m *memoryStore) loadGuardFunc(key string, f func(GuardState)) {
 	m.ready()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	merged := m.guards[key].Merge(s)
-	m.guards[key] = merged
-	return merged, nil
+	var st GuardState
+	if p := m.guards[key]; p != nil {
+		st = *p
+	}
+	f(st)
+}
+
+// mergeGuardFunc merges s into the guard state saved for key and calls f (unless
+// nil) with the result, under the store's lock; f must not keep it (see
+// loadGuardFunc).
+func (m *memoryStore) mergeGuardFunc(key string, s GuardState, f func(GuardState)) {
+	m.ready()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.guards[key]
+	if p == nil {
+		p = new(GuardState)
+		m.guards[key] = p
+	}
+	if !mergeOneInPlace(p, s) {
+		*p = p.Merge(s)
+	}
+	if f != nil {
+		f(*p)
+	}
+}
+
+// cloneGuard returns st with slices of its own (nil when empty, as Merge returns
+// them), for a caller outside the store's lock.
+func cloneGuard(st GuardState) GuardState {
+	clone := func(es []pairEvent) []pairEvent {
+		if len(es) == 0 {
+			return nil
+		}
+		return slices.Clone(es)
+	}
+	st.rejected, st.sent, st.succeeded = clone(st.rejected), clone(st.sent), clone(st.succeeded)
+	return st
+}
+
+// mergeOneInPlace sets *st to st.Merge(s), in place, when s is one send (Sent holds
+// one event and nothing else is set) or one success (likewise Succeeded), the two
+// merges the guard makes on every authenticate call, and reports whether it did;
+// otherwise it changes nothing and the caller merges with Merge. *st must be what
+// Merge returned (the store writes nothing else), so its lists are already sorted,
+// without duplicates and within their bounds: merging one event into them is an
+// insertion and a filter, where Merge copies both states into a new list and sorts
+// it. The result is Merge's, not an approximation of it: the times and bounds are
+// the ones Merge applies, in the same order (TestMemoryStoreMergesAsMerge compares
+// the two on random states); empty lists keep their storage, which Merge would return
+// as nil (cloneGuard returns them so).
+func mergeOneInPlace(st *GuardState, s GuardState) bool {
+	var e pairEvent
+	switch {
+	case len(s.rejected) != 0:
+		return false
+	case len(s.sent) == 1 && len(s.succeeded) == 0:
+		e = s.sent[0]
+	case len(s.succeeded) == 1 && len(s.sent) == 0:
+		e = s.succeeded[0]
+	default:
+		return false
+	}
+	// The times must stay as they are (a reset that changes may drop rejections:
+	// leave that to Merge). They do when s sets none, unless a time of *st is before
+	// the zero time, which Merge would replace with zero; otherwise Merge's own rule
+	// says, on the times alone (no lists: no allocation).
+	var zero time.Time
+	if s.lockedUntil == zero && s.lockedAt == zero && s.ResetAt == zero {
+		if st.lockedUntil.Before(zero) || st.lockedAt.Before(zero) || st.ResetAt.Before(zero) {
+			return false
+		}
+	} else {
+		times := func(g GuardState) GuardState {
+			return GuardState{lockedUntil: g.lockedUntil, lockedAt: g.lockedAt, ResetAt: g.ResetAt}
+		}
+		if m := times(*st).Merge(times(s)); m.lockedUntil != st.lockedUntil || m.lockedAt != st.lockedAt || m.ResetAt != st.ResetAt {
+			return false
+		}
+	}
+	// Rejected is unchanged: Merge keeps a sorted, deduplicated, bounded list as it
+	// is when the reset is the same.
+	if len(s.succeeded) == 1 {
+		st.succeeded = insertSucceeded(st.succeeded, e)
+	}
+	// Merge keeps the sends within identicalWindow of the latest of both states',
+	// and after their pair's last success.
+	var last time.Time
+	for _, x := range st.sent {
+		last = later(last, x.At)
+	}
+	if len(s.sent) == 1 {
+		last = later(last, e.At)
+	}
+	keep := func(x pairEvent) bool {
+		return last.Sub(x.At) < identicalWindow && !slices.ContainsFunc(st.succeeded, func(ok pairEvent) bool {
+			return ok.Pair == x.Pair && !x.At.After(ok.At)
+		})
+	}
+	st.sent = slices.DeleteFunc(st.sent, func(x pairEvent) bool { return !keep(x) })
+	if len(s.sent) == 1 && e.Pair != "" && keep(e) {
+		// One per pair, time and recorder: an equal one is replaced (Merge keeps the
+		// later of equals, the merged-in one).
+		i, found := slices.BinarySearchFunc(st.sent, e, compareEvents)
+		if found {
+			st.sent[i] = e
+		} else {
+			st.sent = slices.Insert(st.sent, i, e)
+		}
+		if len(st.sent) > maxSent {
+			st.sent = slices.Delete(st.sent, 0, len(st.sent)-maxSent)
+		}
+	}
+	return true
+}
+
+// insertSucceeded merges the success e into the sorted list ss of the latest
+// success per pair, as Merge does: e replaces its pair's entry when it is not
+// earlier (by time, then recorder), and the latest maxRejectedPairs are kept.
+func insertSucceeded(ss []pairEvent, e pairEvent) []pairEvent {
+	if e.Pair == "" {
+		return ss
+	}
+	if i := slices.IndexFunc(ss, func(x pairEvent) bool { return x.Pair == e.Pair }); i >= 0 {
+		if compareEvents(e, ss[i]) < 0 {
+			return ss
+		}
+		ss = slices.Delete(ss, i, i+1)
+	}
+	i, _ := slices.BinarySearchFunc(ss, e, compareEvents)
+	ss = slices.Insert(ss, i, e)
+	if len(ss) > maxRejectedPairs {
+		ss = slices.Delete(ss, 0, len(ss)-maxRejectedPairs)
+	}
+	return ss
+}
+
+// compareEvents is the order of Merge's lists: by time, then pair, then recorder.
+func compareEvents(x, y pairEvent) int {
+	return cmp.Or(x.At.Compare(y.At), strings.Compare(x.Pair, y.Pair), strings.Compare(x.By, y.By))
 }
 
 // Fingerprint is a keyed hash (HMAC-SHA256) of parts with this store's random secret.

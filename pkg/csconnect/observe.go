@@ -126,9 +126,10 @@ func outcomeOf(err error) string {
 // attempt's context: ctx itself when the hook panicked (see hookRecovered) or
 // returned nil. When the hook returns a context that ctx's end does not end, ctx's
 // cancellation is carried over to it, so that the hook cannot lift it; release
-// frees what that took, once the attempt is over.
+// frees what that took, once the attempt is over (nil when nothing was taken, so
+// that the common case defers nothing).
 func (a *Authenticator) authenticateStart(ctx context.Context, attempt int) (actx context.Context, release func()) {
-	actx, release = ctx, func() {}
+	actx = ctx
 	h := a.hooks
 	if h == nil || h.AuthenticateStart == nil {
 		return actx, release

@@ -181,8 +181,10 @@ type AuthConfig struct {
 	// means the default, as for every duration here). The caller's context
 	// bounds the whole call, retries included.
 	Timeout time.Duration
-	// Store holds the guard's state, shared with other processes; default
-	// NewMemoryStore(). It sees only fingerprints, never the password.
+	// Store holds the guard's state, shared with other processes. It sees only
+	// fingerprints, never the password. Default: none, the state stays in this
+	// Authenticator (as in a NewMemoryStore() of its own, which the guard would only
+	// copy its state into).
 	Store Store
 	// Logger receives debug lines for each attempt and warnings for retries, guard
 	// refusals and Store failures; never the password or the token. Default: discard.
