@@ -152,7 +152,7 @@ func fieldsFromObject(raw map[string]json.RawMessage) errorFields {
 			f.code = jsonText(inner["code"])
 			f.message = cmp.Or(jsonText(inner["text"]), jsonText(inner["message"]))
 			f.detail = jsonText(inner["detail"])
-		} else if s := jsonText(v); identifierRE().MatchString(s) {
+		} else if s := jsonText(v); identifierRE.get().MatchString(s) {
 			f.code = s
 		} else {
 			errText = s
@@ -176,7 +176,7 @@ func fieldsFromObject(raw map[string]json.RawMessage) errorFields {
 
 // identifierRE matches a machine identifier ("INVALID_CLIENT", "invalid_request"),
 // as opposed to a sentence ("Invalid token.").
-var identifierRE = lazyRegexp(`^[A-Za-z][A-Za-z0-9_.:-]*$`)
+var identifierRE = &lazyRegexp{expr: `^[A-Za-z][A-Za-z0-9_.:-]*$`}
 
 // jsonText returns a JSON string's value, a number's or bool's literal, or an object
 // or array as compact JSON; null and absent values give "". Flattened and capped.
@@ -197,43 +197,43 @@ func jsonText(v json.RawMessage) string {
 }
 
 var (
-	htmlTitleRE = lazyRegexp(`(?is)<title[^>]*>(.*?)</title>`)
-	htmlH1RE    = lazyRegexp(`(?is)<h1[^>]*>(.*?)</h1>`)
-	htmlTagRE   = lazyRegexp(`(?s)<[^>]*>`)
+	htmlTitleRE = &lazyRegexp{expr: `(?is)<title[^>]*>(.*?)</title>`}
+	htmlH1RE    = &lazyRegexp{expr: `(?is)<h1[^>]*>(.*?)</h1>`}
+	htmlTagRE   = &lazyRegexp{expr: `(?s)<[^>]*>`}
 )
 
 // htmlTitle extracts a readable message from an HTML error page: its <title>, else
 // its first <h1>, else its text.
 func htmlTitle(b []byte) string {
-	for _, re := range []*regexp.Regexp{htmlTitleRE(), htmlH1RE()} {
+	for _, re := range []*regexp.Regexp{htmlTitleRE.get(), htmlH1RE.get()} {
 		if m := re.FindSubmatch(b); m != nil {
-			if s := oneLine(html.UnescapeString(string(htmlTagRE().ReplaceAll(m[1], nil))), maxFieldRunes); s != "" {
+			if s := oneLine(html.UnescapeString(string(htmlTagRE.get().ReplaceAll(m[1], nil))), maxFieldRunes); s != "" {
 				return s
 			}
 		}
 	}
-	return oneLine(html.UnescapeString(string(htmlTagRE().ReplaceAll(b, []byte(" ")))), maxFieldRunes)
+	return oneLine(html.UnescapeString(string(htmlTagRE.get().ReplaceAll(b, []byte(" ")))), maxFieldRunes)
 }
 
 var (
 	// tokenExpiredRE: the texts that say a bearer token expired ("Token Expired",
 	// "Authorization Token has either expired or is not a valid Connect
 	// Authorization Token", TOKEN_EXPIRED).
-	tokenExpiredRE = lazyRegexp(`(?i)token[ _-]?(has[ _-]?|is[ _-]?)?expired|expired[ _-]?token|authorization token has either expired|not a valid connect authorization token`)
+	tokenExpiredRE = &lazyRegexp{expr: `(?i)token[ _-]?(has[ _-]?|is[ _-]?)?expired|expired[ _-]?token|authorization token has either expired|not a valid connect authorization token`}
 	// tokenExpiredFieldRE: a field (code, message or detail, or the reason phrase)
 	// that begins by saying the token expired ("Token Expired", "Token Expired: …",
 	// TOKEN_EXPIRED). A 403 is renewed and replayed only on this: a 403 is also how
 	// the Sweden services refuse a company, and a replay there could bill twice, so a
 	// mention further on ("Access forbidden: expired token cannot access company")
 	// is not enough.
-	tokenExpiredFieldRE = lazyRegexp(`(?i)^[\s\pP]*(((the|your)\s+)?((bearer|access|auth(orization)?)[\s_-]+)?token[\s_-]*((has|is)[\s_-]*)?(been[\s_-]*)?expired|expired[\s_-]*token|authorization token has either expired)([\s\pP]|$)`)
+	tokenExpiredFieldRE = &lazyRegexp{expr: `(?i)^[\s\pP]*(((the|your)\s+)?((bearer|access|auth(orization)?)[\s_-]+)?token[\s_-]*((has|is)[\s_-]*)?(been[\s_-]*)?expired|expired[\s_-]*token|authorization token has either expired)([\s\pP]|$)`}
 	// tokenInvalidRE: the texts that say a bearer token is invalid, which Connect
 	// services send for an expired token ("Invalid token.", INVALID_TOKEN,
 	// RFC 6750 invalid_token).
-	tokenInvalidRE = lazyRegexp(`(?i)invalid[ _-]?token`)
+	tokenInvalidRE = &lazyRegexp{expr: `(?i)invalid[ _-]?token`}
 	// outOfCreditsRE: a body saying the account ran out of credits, which is not a
 	// rate limit. Word boundaries keep "Creditsafe" and "credit check" out.
-	outOfCreditsRE = lazyRegexp(`(?i)\b(out of|no|insufficient|not enough|zero)\s+(\w+\s+)?credits?\b`)
+	outOfCreditsRE = &lazyRegexp{expr: `(?i)\b(out of|no|insufficient|not enough|zero)\s+(\w+\s+)?credits?\b`}
 )
 
 // classify picks the sentinel for a decoded error. The status decides, and the body
@@ -242,7 +242,7 @@ var (
 func classify(ep endpoint, status int, f errorFields, wwwAuth string) error {
 	code := strings.ToUpper(f.code)
 	text := f.code + " " + f.message + " " + f.detail
-	credits := status == http.StatusPaymentRequired || outOfCreditsRE().MatchString(text)
+	credits := status == http.StatusPaymentRequired || outOfCreditsRE.get().MatchString(text)
 	serverCode := code == "API_EXCEPTION" || code == "INTERNAL_ERROR"
 	if ep == authenticateEndpoint {
 		switch {
@@ -265,14 +265,14 @@ func classify(ep endpoint, status int, f errorFields, wwwAuth string) error {
 	case status == http.StatusBadRequest:
 		return ErrBadRequest
 	case status == http.StatusUnauthorized:
-		if tokenExpiredRE().MatchString(text) || tokenInvalidRE().MatchString(text) ||
+		if tokenExpiredRE.get().MatchString(text) || tokenInvalidRE.get().MatchString(text) ||
 			strings.Contains(strings.ToLower(wwwAuth), `error="invalid_token"`) {
 			return ErrTokenExpired
 		}
 		return ErrUnauthorized
 	case status == http.StatusForbidden:
 		for _, field := range []string{f.code, f.message, f.detail, f.reason} {
-			if tokenExpiredFieldRE().MatchString(field) {
+			if tokenExpiredFieldRE.get().MatchString(field) {
 				return ErrTokenExpired
 			}
 		}
@@ -290,7 +290,15 @@ func classify(ep endpoint, status int, f errorFields, wwwAuth string) error {
 }
 
 // lazyRegexp compiles expr on first use: these expressions serve error paths only,
-// so a program that never sees an error does not pay for them at start.
-func lazyRegexp(expr string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+// so a program that never sees an error does not pay for them at start. A
+// lazyRegexp literal is static data: no allocation or code at package init.
+type lazyRegexp struct {
+	expr string
+	once sync.Once
+	re   *regexp.Regexp
+}
+
+func (l *lazyRegexp) get() *regexp.Regexp {
+	l.once.Do(func() { l.re = regexp.MustCompile(l.expr) })
+	return l.re
 }
