@@ -1,12 +1,10 @@
 package csconnect
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/csconnect/csconnect/internal/storekit"
@@ -139,7 +137,8 @@ func (s GuardState) Merge(o GuardState) GuardState {
 
 // unite returns the events of a and b that keep says to keep, sorted by time, the
 // latest n; byPair keeps one event per pair (the latest), else one per pair, time
-// and recorder.
+// and recorder. It walks back from the latest and stops at n, so its cost is the
+// sort's: a and b may come from a document of any size (UnmarshalJSON).
 func unite(a, b []pairEvent, byPair bool, keep func(pairEvent) bool, n int) []pairEvent {
 	if len(a)+len(b) == 0 {
 		return nil
@@ -152,29 +151,23 @@ func unite(a, b []pairEvent, byPair bool, keep func(pairEvent) bool, n int) []pa
 			}
 		}
 	}
-	slices.SortFunc(all, func(x, y pairEvent) int {
-		return cmp.Or(x.At.Compare(y.At), strings.Compare(x.Pair, y.Pair), strings.Compare(x.By, y.By))
-	})
-	out := all[:0]
-	for i, e := range all {
-		dup := false
-		for _, f := range all[i+1:] {
-			if f.Pair == e.Pair && (byPair || f.At.Equal(e.At) && f.By == e.By) {
-				dup = true
-				break
-			}
+	slices.SortFunc(all, compareEvents)
+	var out []pairEvent
+	for i := len(all) - 1; i >= 0 && len(out) < n; i-- {
+		e := all[i]
+		var dup bool
+		if byPair { // a later event of the pair was kept: every later one was walked
+			dup = slices.ContainsFunc(out, func(f pairEvent) bool { return f.Pair == e.Pair })
+		} else if i+1 < len(all) { // equal events are next to each other in this order
+			f := all[i+1]
+			dup = f.Pair == e.Pair && f.At.Equal(e.At) && f.By == e.By
 		}
 		if !dup {
 			out = append(out, e)
 		}
 	}
-	if len(out) > n {
-		out = out[len(out)-n:]
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return slices.Clip(out)
+	slices.Reverse(out)
+	return out
 }
 
 // Until returns when nothing in s is in force any more: the end of the lockout, of
