@@ -11,9 +11,12 @@ import (
 )
 
 // Store shares token and guard state between token caches, typically the processes of
-// a fleet that use one Creditsafe account. Keys are credential fingerprints (a keyed
-// hash of the username); a Store never sees the password. The default is process
-// memory; pkg/redisstore shares it through Redis.
+// a fleet that use one Creditsafe account (AuthConfig.Store). Keys are credential
+// fingerprints (Fingerprint: the guard's of the username, the token's of the
+// username and password); a Store never sees the password. Without one an
+// Authenticator keeps its guard in its own memory and its Cache shares nothing;
+// NewMemoryStore shares state within a process, pkg/redisstore and pkg/filestore
+// between processes.
 //
 // Implementations must be safe for concurrent use and should honour ctx. A Store that
 // fails (returns an error) never stops the caller: caches and guards fall back to
@@ -106,10 +109,10 @@ type pairEvent struct {
 // Merge returns s updated with what another process recorded in o, by rules that
 // never lose a record: the later reset wins; the later lockout wins (an earlier one
 // saved later does not shorten it); rejected pairs are united (the most recent
-// 8 kept); successes are united (the latest per pair); sends are
-// united (those of the last 2 minutes before the latest and after their
-// pair's last success, at most 5 per pair for 8 pairs). What a reset cleared stays cleared. It is
-// the one merge rule for every Store, commutative and idempotent.
+// 8 kept); successes are united (the latest per pair); sends are united (those of
+// the last 2 minutes before the latest and after their pair's last success, the
+// latest 40 of all pairs: 5 for each of 8). What a reset cleared stays cleared. It
+// is the one merge rule for every Store, commutative and idempotent.
 func (s GuardState) Merge(o GuardState) GuardState {
 	out := GuardState{ResetAt: later(s.ResetAt, o.ResetAt)}
 	out.lockedUntil, out.lockedAt = s.lockedUntil, s.lockedAt
