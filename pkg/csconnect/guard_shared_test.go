@@ -295,14 +295,14 @@ func TestGuardStateJSON(t *testing.T) {
 // TestGuardStateHugeDocument: a Store may hand UnmarshalJSON a document of any size (a
 // planted record, a Store without a size cap). It keeps Merge's bounds, and the work
 // is that of reading the document, not its square: Merge's union once compared every
-// event with every later one, so 50,000 events took seconds of CPU on every guard
+// event with every later one, so 40,000 events took seconds of CPU on every guard
 // call, each one abandoned at the call timeout but still running.
 func TestGuardStateHugeDocument(t *testing.T) {
 	t.Parallel()
 	base := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	var b strings.Builder
 	b.WriteString(`{"rejected":[`)
-	const n = 50_000
+	const n = 20_000
 	for i := range n {
 		fmt.Fprintf(&b, `{"pair":"r%d","at":%q},`, i, base.Add(time.Duration(i)*time.Microsecond).Format(time.RFC3339Nano))
 	}
