@@ -113,6 +113,13 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	req.Body, req.GetBody = nil, nil
 	req.Header.Set("Accept", "application/json")
 	g := newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger)
+	if shared != nil && (g.key == "" || g.pair == "") {
+		// Every account's token and guard record would share one key, and a Cache over
+		// another account's Authenticator would adopt this one's token.
+		cfg.Logger.Warn("csconnect: AuthConfig.Store gives an empty fingerprint; it is not used (an empty key would mix accounts)")
+		shared, cfg.Store = nil, NewMemoryStore()
+		g = newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger)
+	}
 	g.own = shared == nil
 	return &Authenticator{
 		username: cfg.Username,

@@ -44,7 +44,8 @@ type Store interface {
 	MergeGuard(ctx context.Context, key string, s GuardState) (GuardState, error)
 	// Fingerprint returns a keyed hash of parts (a username, or a username and
 	// password), stable for every process that shares this store and useless to anyone
-	// without the store's secret. Keys and the Pair of guard records are fingerprints.
+	// without the store's secret. Keys and the Pair of guard records are fingerprints;
+	// an Authenticator given a Store whose fingerprints are empty does not use it.
 	Fingerprint(parts ...string) string
 }
 
