@@ -65,8 +65,8 @@ type entry struct {
 // default). It fetches nothing until the first Token call. Over an *Authenticator
 // (or a type that embeds one) it logs to its AuthConfig.Logger, reports to its Hooks
 // and, when AuthConfig.Store is set, shares tokens through that Store under a
-// fingerprint of the username and password (so a process without the password never
-// gets the token); over another source it keeps the token in memory only and logs
+// fingerprint of the username and password (so a Cache given another password, a
+// typo or an old one, never adopts the token); over another source it keeps the token in memory only and logs
 // and reports nothing. A nil src is refused: every Token call
 // of that Cache, as of the zero Cache, returns an error wrapping ErrInvalidUse (its
 // other methods work).
