@@ -113,6 +113,13 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	req.Body, req.GetBody = nil, nil
 	req.Header.Set("Accept", "application/json")
 	g := newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger)
+	if shared != nil && (g.key == "" || g.pair == "") {
+		// Every account's token and guard record would share one key, and a Cache over
+		// another account's Authenticator would adopt this one's token.
+		cfg.Logger.Warn("csconnect: AuthConfig.Store gives an empty fingerprint; it is not used (an empty key would mix accounts)")
+		shared, cfg.Store = nil, NewMemoryStore()
+		g = newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger)
+	}
 	g.own = shared == nil
 	return &Authenticator{
 		username: cfg.Username,
@@ -172,9 +179,26 @@ func (a *Authenticator) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a
 // Authenticator built (when AuthConfig.HTTPClient was nil; a client given there is
 // the caller's to close). Closing a Cache over it calls it.
 func (a *Authenticator) closeIdleConnections() {
-	if a.ownHTTP && a.http != nil { // the transport was built here
+	if a != nil && a.ownHTTP && a.http != nil { // the transport was built here
 		a.http.CloseIdleConnections()
 	}
+}
+
+// cacheSource is a token source that a Cache over it takes its Store, key, logger
+// and hooks from, and whose idle connections its Close closes: an *Authenticator, or
+// a type that embeds one (so a wrapper does not silently lose them).
+type cacheSource interface {
+	cacheConfig() (store Store, key string, logger *slog.Logger, hooks *Hooks)
+	closeIdleConnections()
+}
+
+// cacheConfig returns what a Cache over a takes from it: AuthConfig.Store as given
+// (nil: none), the key the token is shared under, AuthConfig.Logger and Hooks.
+func (a *Authenticator) cacheConfig() (store Store, key string, logger *slog.Logger, hooks *Hooks) {
+	if a == nil {
+		return nil, "", nil, nil
+	}
+	return a.shared, a.tokenKey, a.log, a.hooks
 }
 
 // GuardStatus reports what the lockout guard holds now (this process's view: what

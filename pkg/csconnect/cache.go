@@ -62,16 +62,17 @@ type entry struct {
 }
 
 // NewCache returns a Cache over src configured by opts (the zero value gives every
-// default). It fetches nothing until the first Token call. Over an *Authenticator it
-// logs to its AuthConfig.Logger, reports to its Hooks and, when AuthConfig.Store is
-// set, shares tokens through that Store under a fingerprint of the username and
-// password (so a process without the password never gets the token); over another
-// source it keeps the token in memory only. A nil src is refused: every Token call
+// default). It fetches nothing until the first Token call. Over an *Authenticator
+// (or a type that embeds one) it logs to its AuthConfig.Logger, reports to its Hooks
+// and, when AuthConfig.Store is set, shares tokens through that Store under a
+// fingerprint of the username and password (so a Cache given another password, a
+// typo or an old one, never adopts the token); over another source it keeps the token in memory only and logs
+// and reports nothing. A nil src is refused: every Token call
 // of that Cache, as of the zero Cache, returns an error wrapping ErrInvalidUse (its
 // other methods work).
 func NewCache(src TokenSource, opts CacheOptions) *Cache {
-	if a, ok := src.(*Authenticator); ok && a != nil {
-		opts.store, opts.storeKey, opts.logger, opts.hooks = a.shared, a.tokenKey, a.log, a.hooks
+	if a, ok := src.(cacheSource); ok {
+		opts.store, opts.storeKey, opts.logger, opts.hooks = a.cacheConfig()
 	}
 	c := &Cache{src: src, opts: opts.withDefaults(), now: time.Now, rand: rand.Int64N}
 	if c.opts.store != nil {
@@ -303,9 +304,9 @@ func (c *Cache) counts() cacheStats { return c.stats.snapshot() }
 // cancellation (an Authenticator does, after at most its Store's call timeout to share
 // what it learned) and at most that timeout more to release the refresh lease. Later
 // calls that need a fetch get an error matching ErrInvalidUse; a still-valid token is still served.
-// Over an *Authenticator it also closes the idle connections of the transport that
-// Authenticator built (not of an AuthConfig.HTTPClient, the caller's). Close is
-// idempotent and always returns nil.
+// Over an *Authenticator (or a type that embeds one) it also closes the idle
+// connections of the transport that Authenticator built (not of an
+// AuthConfig.HTTPClient, the caller's). Close is idempotent and always returns nil.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	c.closed = true
@@ -314,7 +315,7 @@ func (c *Cache) Close() error {
 		c.closeFn()
 	}
 	c.wg.Wait()
-	if a, ok := c.src.(*Authenticator); ok && a != nil {
+	if a, ok := c.src.(cacheSource); ok {
 		a.closeIdleConnections()
 	}
 	return nil

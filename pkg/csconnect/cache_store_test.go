@@ -287,3 +287,46 @@ func TestCacheOverAuthenticatorSharesByPair(t *testing.T) {
 		t.Errorf("without a Store: %v, requests = %d; want a request of its own (2)", err, count(testPassword))
 	}
 }
+
+// blankFingerprints is a Store whose Fingerprint is empty whatever it is given (a
+// stub, a bug): every account's token key would be the same.
+type blankFingerprints struct{ Store }
+
+func (blankFingerprints) Fingerprint(...string) string { return "" }
+
+// TestCacheStoreBlankKeyUnused: a Store whose Fingerprint returns "" would keep every
+// account's token (and guard record) under one key, so a Cache over another
+// account's Authenticator adopted it. NewAuthenticator does not use such a Store and
+// says so, as NewCache did for a CacheOptions.Store without StoreKey before the key
+// was derived.
+func TestCacheStoreBlankKeyUnused(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		now := time.Now()
+		tok := signedJWT(t, jwt.MapClaims{"sub": body["username"], "iat": now.Unix(), "exp": now.Add(hour).Unix()})
+		reply(http.StatusOK, `{"token":"`+tok+`"}`, "Content-Type: application/json")(w, r)
+	})
+	store := blankFingerprints{newMemoryStore()}
+	logger, logs := newTestLogger()
+	tokenOf := func(user string) *Token {
+		a, err := NewAuthenticator(AuthConfig{BaseURL: srv.URL + "/v1", Username: user, Password: testPassword, Store: store, Logger: logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := NewCache(a, CacheOptions{})
+		t.Cleanup(func() { _ = c.Close() })
+		tok, err := c.Token(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	if a, b := tokenOf("accountA"), tokenOf("accountB"); a.Value == b.Value {
+		t.Error("accountB's cache got accountA's token through a Store with blank fingerprints")
+	}
+	if countLines(logs, "empty fingerprint") != 2 {
+		t.Errorf("log = %s; want one warning per Authenticator about the empty fingerprint", logs)
+	}
+}

@@ -30,8 +30,11 @@ type memLease struct {
 	expires time.Time
 }
 
-// NewMemoryStore returns an empty in-process Store, the default: state shared by the
-// caches and guards of one process, fingerprinted with a random secret.
+// NewMemoryStore returns an empty in-process Store, fingerprinting with a random
+// secret: state shared by the Authenticators (and their caches) of one process that
+// are given it as AuthConfig.Store. Without a Store each Authenticator keeps its
+// guard to itself, so two of them with the same credentials may each send a
+// password the other saw rejected.
 func NewMemoryStore() Store { return newMemoryStore() }
 
 func newMemoryStore() *memoryStore {

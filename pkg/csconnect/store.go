@@ -1,21 +1,22 @@
 package csconnect
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/csconnect/csconnect/internal/storekit"
 )
 
 // Store shares token and guard state between token caches, typically the processes of
-// a fleet that use one Creditsafe account. Keys are credential fingerprints (a keyed
-// hash of the username); a Store never sees the password. The default is process
-// memory; pkg/redisstore shares it through Redis.
+// a fleet that use one Creditsafe account (AuthConfig.Store). Keys are credential
+// fingerprints (Fingerprint: the guard's of the username, the token's of the
+// username and password); a Store never sees the password. Without one an
+// Authenticator keeps its guard in its own memory and its Cache shares nothing;
+// NewMemoryStore shares state within a process, pkg/redisstore and pkg/filestore
+// between processes.
 //
 // Implementations must be safe for concurrent use and should honour ctx. A Store that
 // fails (returns an error) never stops the caller: caches and guards fall back to
@@ -43,7 +44,8 @@ type Store interface {
 	MergeGuard(ctx context.Context, key string, s GuardState) (GuardState, error)
 	// Fingerprint returns a keyed hash of parts (a username, or a username and
 	// password), stable for every process that shares this store and useless to anyone
-	// without the store's secret. Keys and the Pair of guard records are fingerprints.
+	// without the store's secret. Keys and the Pair of guard records are fingerprints;
+	// an Authenticator given a Store whose fingerprints are empty does not use it.
 	Fingerprint(parts ...string) string
 }
 
@@ -108,10 +110,10 @@ type pairEvent struct {
 // Merge returns s updated with what another process recorded in o, by rules that
 // never lose a record: the later reset wins; the later lockout wins (an earlier one
 // saved later does not shorten it); rejected pairs are united (the most recent
-// 8 kept); successes are united (the latest per pair); sends are
-// united (those of the last 2 minutes before the latest and after their
-// pair's last success, at most 5 per pair for 8 pairs). What a reset cleared stays cleared. It is
-// the one merge rule for every Store, commutative and idempotent.
+// 8 kept); successes are united (the latest per pair); sends are united (those of
+// the last 2 minutes before the latest and after their pair's last success, the
+// latest 40 of all pairs: 5 for each of 8). What a reset cleared stays cleared. It
+// is the one merge rule for every Store, commutative and idempotent.
 func (s GuardState) Merge(o GuardState) GuardState {
 	out := GuardState{ResetAt: later(s.ResetAt, o.ResetAt)}
 	out.lockedUntil, out.lockedAt = s.lockedUntil, s.lockedAt
@@ -139,7 +141,8 @@ func (s GuardState) Merge(o GuardState) GuardState {
 
 // unite returns the events of a and b that keep says to keep, sorted by time, the
 // latest n; byPair keeps one event per pair (the latest), else one per pair, time
-// and recorder.
+// and recorder. It walks back from the latest and stops at n, so its cost is the
+// sort's: a and b may come from a document of any size (UnmarshalJSON).
 func unite(a, b []pairEvent, byPair bool, keep func(pairEvent) bool, n int) []pairEvent {
 	if len(a)+len(b) == 0 {
 		return nil
@@ -152,29 +155,23 @@ func unite(a, b []pairEvent, byPair bool, keep func(pairEvent) bool, n int) []pa
 			}
 		}
 	}
-	slices.SortFunc(all, func(x, y pairEvent) int {
-		return cmp.Or(x.At.Compare(y.At), strings.Compare(x.Pair, y.Pair), strings.Compare(x.By, y.By))
-	})
-	out := all[:0]
-	for i, e := range all {
-		dup := false
-		for _, f := range all[i+1:] {
-			if f.Pair == e.Pair && (byPair || f.At.Equal(e.At) && f.By == e.By) {
-				dup = true
-				break
-			}
+	slices.SortFunc(all, compareEvents)
+	var out []pairEvent
+	for i := len(all) - 1; i >= 0 && len(out) < n; i-- {
+		e := all[i]
+		var dup bool
+		if byPair { // a later event of the pair was kept: every later one was walked
+			dup = slices.ContainsFunc(out, func(f pairEvent) bool { return f.Pair == e.Pair })
+		} else if i+1 < len(all) { // equal events are next to each other in this order
+			f := all[i+1]
+			dup = f.Pair == e.Pair && f.At.Equal(e.At) && f.By == e.By
 		}
 		if !dup {
 			out = append(out, e)
 		}
 	}
-	if len(out) > n {
-		out = out[len(out)-n:]
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return slices.Clip(out)
+	slices.Reverse(out)
+	return out
 }
 
 // Until returns when nothing in s is in force any more: the end of the lockout, of

@@ -27,6 +27,12 @@ type invalidator interface {
 // It retries 429, 5xx and connection failures of idempotent requests as Retry says,
 // and an interim (1xx) answer is ErrContract. README "When a request is replayed" has the details.
 //
+// It logs (a Debug line per renewal-and-replay and per retry, a Warn line when a
+// service refuses even a freshly renewed token; never the token) and reports to Hooks
+// through its Source: when Source is a *Cache over an *Authenticator (or a type that
+// embeds such a Cache), to that Authenticator's AuthConfig.Logger and Hooks; over any
+// other Source, to nothing.
+//
 // It sets no timeout: bound requests with a context deadline or Base's timeouts.
 // Use it by pointer; do not change its fields once in use. The zero Transport's
 // RoundTrip returns an error wrapping ErrInvalidUse.
