@@ -214,9 +214,18 @@ func (s GuardState) MarshalJSON() ([]byte, error) {
 		ResetAt: s.ResetAt, Sent: s.sent, Succeeded: s.succeeded})
 }
 
+// maxGuardDoc bounds a guard document UnmarshalJSON reads. At Merge's bounds (8
+// rejected pairs, 40 sends, 8 successes) a document is under 10 KiB; a larger one was
+// not written by MarshalJSON, and reading it would cost every guard call.
+const maxGuardDoc = 64 << 10
+
 // UnmarshalJSON decodes what MarshalJSON encoded (and the earlier redisstore format),
-// within the bounds Merge keeps. Anything but a JSON object or null is an error.
+// within the bounds Merge keeps. Anything but a JSON object or null, or a document
+// larger than 64 KiB, is an error.
 func (s *GuardState) UnmarshalJSON(b []byte) error {
+	if len(b) > maxGuardDoc {
+		return errors.New("csconnect: guard state document larger than 64 KiB")
+	}
 	var d guardDoc
 	if err := json.Unmarshal(b, &d); err != nil {
 		return errors.New("csconnect: not a guard state document")
