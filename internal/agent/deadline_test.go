@@ -3,7 +3,9 @@ package agent
 import (
 	"errors"
 	"net"
+	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -137,4 +139,37 @@ func TestKeptDeadlinesFireOnTime(t *testing.T) {
 			t.Errorf("read returned after %v; want 1m0s, when the byte came", got)
 		}
 	})
+}
+
+// TestSilentUpstreamTimedOut: a service that never sends its answer headers is
+// cut at RequestTimeout by the header watch, with 504 timeout, and its request
+// canceled; the service transport arms no ResponseHeaderTimeout timer per request.
+func TestSilentUpstreamTimedOut(t *testing.T) {
+	canceled := make(chan struct{}, 1)
+	e := newEnv(t, envOptions{
+		cfg: func(c *Config) { c.RequestTimeout = 300 * time.Millisecond; c.headerTick = testDeadlineTick },
+		upstream: func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done() // never answers
+			select {
+			case canceled <- struct{}{}:
+			default:
+			}
+		},
+	})
+	start := time.Now()
+	st, _, body := e.get(t, "/up/silent")
+	if st != http.StatusGatewayTimeout || !strings.Contains(body, `"code":"timeout"`) {
+		t.Errorf("silent upstream: %d %s; want 504 with code timeout", st, body)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("answered after %v; want no sooner than RequestTimeout (300ms)", d)
+	}
+	select {
+	case <-canceled:
+	case <-time.After(10 * time.Second):
+		t.Error("the upstream request was not canceled")
+	}
+	if d := e.agent.lib.Load().base.ResponseHeaderTimeout; d != 0 {
+		t.Errorf("service transport ResponseHeaderTimeout = %v; want 0 (a timer per request)", d)
+	}
 }
