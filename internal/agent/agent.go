@@ -32,8 +32,8 @@ const (
 	// DefaultMaxResponseBody caps a response body passed back: the largest documented
 	// reports are well under a megabyte.
 	DefaultMaxResponseBody = 64 << 20
-	// DefaultRequestTimeout bounds the wait for Creditsafe's answer headers to one
-	// attempt of a proxied request.
+	// DefaultRequestTimeout bounds the wait for Creditsafe's answer headers to a
+	// proxied request (its token, attempts and retries included).
 	DefaultRequestTimeout = 60 * time.Second
 	// DefaultRefreshEvery is how often an idle agent asks its cache for the token, so
 	// the cache renews it in the background and --token-file and readyz stay fresh.
@@ -132,8 +132,10 @@ type Config struct {
 	// MaxResponseBody caps response bodies (the response is cut beyond); default
 	// DefaultMaxResponseBody.
 	MaxResponseBody int64
-	// RequestTimeout bounds the wait for Creditsafe's answer headers (the service
-	// transport's ResponseHeaderTimeout); default DefaultRequestTimeout.
+	// RequestTimeout bounds the wait for Creditsafe's answer headers to a proxied
+	// request, from the agent's forwarding (its token, attempts and retries
+	// included); past it the agent answers 504 timeout, at most a second late
+	// (headerwatch.go). Default DefaultRequestTimeout.
 	RequestTimeout time.Duration
 	// RefreshEvery is how often Run asks for the token; default DefaultRefreshEvery.
 	RefreshEvery time.Duration
@@ -145,8 +147,9 @@ type Config struct {
 	// file; never the token or the password. Default: discard.
 	Logger *slog.Logger
 
-	lib     libOptions    // for tests: cache windows, retries
-	written chan<- *Token // for tests: each token written to TokenFile
+	lib        libOptions    // for tests: cache windows, retries
+	written    chan<- *Token // for tests: each token written to TokenFile
+	headerTick time.Duration // for tests: the header watch's tick; default 1 s
 }
 
 // Agent is the proxy: an http.Handler. Build it with New, serve it with Serve (or
@@ -156,6 +159,7 @@ type Agent struct {
 	routes  []route // longest prefix first
 	clients []byte  // SHA-256 of ClientToken, or nil
 	metrics *metrics
+	headers *headerWatch // RequestTimeout
 
 	mu  sync.Mutex // serialises Reload
 	lib atomic.Pointer[library]
@@ -205,7 +209,10 @@ func New(cfg Config) (*Agent, error) {
 			return nil, fmt.Errorf("agent: token file %w", err)
 		}
 	}
-	a := &Agent{cfg: cfg, changed: make(chan struct{}, 1)}
+	if cfg.headerTick <= 0 {
+		cfg.headerTick = time.Second
+	}
+	a := &Agent{cfg: cfg, changed: make(chan struct{}, 1), headers: newHeaderWatch(cfg.RequestTimeout, cfg.headerTick)}
 	if len(cfg.ClientToken) > 0 {
 		sum := sha256.Sum256(cfg.ClientToken)
 		a.clients = sum[:]
@@ -233,7 +240,6 @@ func New(cfg Config) (*Agent, error) {
 	cfg.lib.Store = cfg.Store
 	cfg.lib.Logger = cfg.Logger
 	cfg.lib.MaxResponseBody = cfg.MaxResponseBody
-	cfg.lib.ServiceTimeout = cfg.RequestTimeout
 	cfg.lib.OnToken = a.noteToken
 	cfg.lib.Cache = cfg.Cache
 	names := make([]string, len(a.routes))
@@ -286,6 +292,7 @@ func (a *Agent) Close() error {
 	if a.closed.Swap(true) {
 		return nil
 	}
+	a.headers.close()
 	a.lib.Load().close()
 	return a.metrics.close()
 }
@@ -395,8 +402,8 @@ func (a *Agent) forward(w http.ResponseWriter, r *http.Request, rt *route) {
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
 	}
 	// The request's context ends when the client goes away or the server shuts
-	// down; Creditsafe's answer headers are bounded by the service transport's
-	// ResponseHeaderTimeout (RequestTimeout) and the whole exchange by the server's
+	// down; Creditsafe's answer headers are bounded by the header watch
+	// (RequestTimeout, agentTransport) and the whole exchange by the server's
 	// WriteTimeout. No per-request timer on the hot path.
 	ctx := r.Context()
 	sw := &statusWriter{ResponseWriter: w}
@@ -446,11 +453,19 @@ func (a *Agent) newProxy(rt *route) *httputil.ReverseProxy {
 	}
 }
 
-// agentTransport sends each request through the current library stack's Transport.
+// agentTransport sends each request through the current library stack's
+// Transport, its wait for the answer headers bounded by the header watch.
 type agentTransport struct{ a *Agent }
 
 func (t agentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	return t.a.lib.Load().transport.RoundTrip(r)
+	ctx, cancel := context.WithCancelCause(r.Context()) // ends with r's, or by the watch
+	w := t.a.headers.start(cancel)
+	resp, err := t.a.lib.Load().transport.RoundTrip(r.WithContext(ctx))
+	t.a.headers.done(w)
+	if err != nil && context.Cause(ctx) == errNoAnswer {
+		return nil, errNoAnswer // not the context.Canceled a retry's wait may return
+	}
+	return resp, err
 }
 
 // proxyError answers a request the proxy could not complete.

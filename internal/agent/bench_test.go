@@ -78,7 +78,7 @@ func BenchmarkForwardOverTCP(b *testing.B) {
 			srv := httptest.NewUnstartedServer(e.agent)
 			srv.Config = NewServer(e.agent, ServerLimits{})
 			if framed {
-				srv.Listener = framedListener{srv.Listener}
+				srv.Listener = newFramedListener(srv.Listener, deadlineTick)
 			}
 			srv.Start()
 			defer srv.Close()

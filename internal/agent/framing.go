@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // net/http parses a request head with both Content-Length and Transfer-Encoding as
@@ -56,17 +57,38 @@ type framedConn struct {
 	clValue int64 // the first Content-Length value, -1 when not a number
 	http10  bool
 	queue   []headRecord
+
+	// The connection's deadlines (deadline.go); without a sweeper they go
+	// straight to the socket.
+	sweep *deadlineSweeper
+	dmu   sync.Mutex
+	due   [2]time.Time // a far deadline the socket does not have yet, by kind
+	armed [2]bool      // the socket has a deadline, by kind
 }
 
-// framedListener wraps ln's connections in framedConn.
-type framedListener struct{ net.Listener }
+// framedListener wraps ln's connections in framedConn, their far deadlines kept
+// off the socket until near when sweep is set.
+type framedListener struct {
+	net.Listener
+	sweep *deadlineSweeper
+}
+
+// newFramedListener returns ln with the framing check and a deadline sweeper that
+// looks every tick.
+func newFramedListener(ln net.Listener, tick time.Duration) framedListener {
+	return framedListener{Listener: ln, sweep: newDeadlineSweeper(tick)}
+}
 
 func (l framedListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &framedConn{Conn: c}, nil
+	fc := &framedConn{Conn: c, sweep: l.sweep}
+	if l.sweep != nil {
+		l.sweep.add(fc)
+	}
+	return fc, nil
 }
 
 // CloseWrite keeps net/http's half-close of TCP connections.

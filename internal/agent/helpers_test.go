@@ -20,6 +20,11 @@ const (
 	testUser     = "agent-user"
 	testPassword = "agent-pass-1"
 	company      = "5565144408"
+	// testDeadlineTick is the deadline sweeper's tick in the test servers: short,
+	// so that the tests' slow-client timeouts (100 ms and more, over twice the
+	// tick) are kept off the socket and armed by the sweeper, as the agent's
+	// defaults are.
+	testDeadlineTick = 10 * time.Millisecond
 )
 
 // env is one agent in front of one simulator, with a counting upstream for the
@@ -97,7 +102,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	t.Cleanup(func() { _ = a.Close() })
 	srv := httptest.NewUnstartedServer(a)
 	srv.Config = NewServer(a, o.limits)
-	srv.Listener = framedListener{srv.Listener}
+	srv.Listener = newFramedListener(srv.Listener, testDeadlineTick)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &env{sim: sim, simURL: simSrv.URL, agent: a, srv: srv, upstream: up}

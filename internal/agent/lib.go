@@ -55,7 +55,6 @@ type libOptions struct {
 	Store           Store
 	Logger          *slog.Logger
 	MaxResponseBody int64
-	ServiceTimeout  time.Duration
 	Cache           CacheOptions          // windows and backoffs
 	Retry           csconnect.RetryPolicy // for tests: short backoffs
 	Base            *http.Transport       // nil: a clone of http.DefaultTransport
@@ -100,7 +99,8 @@ func newLibrary(creds Credentials, o libOptions) (*library, error) {
 		base.Proxy = nil // the agent is the proxy; an environment proxy would see the token
 		base.MaxIdleConnsPerHost = 256
 		base.MaxResponseHeaderBytes = 64 << 10
-		base.ResponseHeaderTimeout = o.ServiceTimeout
+		// No ResponseHeaderTimeout: its timer per request is what the agent's
+		// headerWatch avoids (headerwatch.go); Config.RequestTimeout is enforced there.
 		base.DisableCompression = true // pass the client's Accept-Encoding and the body through as they are
 	}
 	cache := csconnect.NewCache(auth, o.Cache) // shares through store, reports to Hooks

@@ -266,11 +266,12 @@ func Listen(addr string, allowRemote bool) (net.Listener, error) {
 }
 
 // Serve serves srv on ln (its connections' framing tracked, so that a request
-// with both Content-Length and Transfer-Encoding is refused) until ctx ends, then stops accepting, waits up to
-// drain for the requests in flight, and returns. It returns nil after a clean stop.
+// with both Content-Length and Transfer-Encoding is refused, and their far
+// deadlines put on the socket only when near: deadline.go) until ctx ends, then
+// stops accepting, waits up to drain for the requests in flight, and returns. It returns nil after a clean stop.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Duration) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(framedListener{ln}) }()
+	go func() { errc <- srv.Serve(newFramedListener(ln, deadlineTick)) }()
 	select {
 	case err := <-errc:
 		return err

@@ -1,0 +1,156 @@
+package agent
+
+import (
+	"sync"
+	"time"
+)
+
+// net/http moves a connection's read and write deadlines several times per request
+// when ReadTimeout, WriteTimeout and IdleTimeout are set: the header deadline, the
+// whole-request deadline, the write deadline after the head and its clearing after
+// the answer, the idle deadline, the header deadline again. On the socket each far
+// deadline is a runtime timer armed, moved or stopped, and arming one that is the
+// earliest of its P wakes a thread to watch it (wakeNetPoller: a netpoll break or
+// a spinning M). At one connection that was the agent's gap to a bare
+// ReverseProxy, which sets only ReadHeaderTimeout (README "From any language").
+//
+// framedConn therefore keeps a far deadline to itself and a sweeper arms it on the
+// socket only when it comes within deadlineLead: every deadlineTick it looks at
+// each connection, so a deadline is on the socket at least one tick before it
+// falls due and fires on time, exactly as if set directly (late only if the
+// sweeper itself is held up past the deadline). A deadline set near or in the past
+// (net/http's "abort this read now", a test's short timeout) goes to the socket at
+// once, and so does clearing one that is there. The protections are unchanged;
+// per request, while timeouts are minutes away, the socket sees only what a
+// server without them would.
+
+const (
+	// deadlineTick is how often the sweeper looks at the connections of a
+	// listener that has any.
+	deadlineTick = time.Second
+)
+
+// deadline kinds, indexes of framedConn.due and framedConn.armed.
+const (
+	readDeadline = iota
+	writeDeadline
+)
+
+// deadlineSweeper arms the far deadlines of its connections when they come near.
+// Its goroutine runs while it has connections.
+type deadlineSweeper struct {
+	tick time.Duration // a deadline less than 2 ticks away goes to the socket
+
+	mu    sync.Mutex
+	conns map[*framedConn]struct{}
+	stop  chan struct{} // closed when the last connection goes; nil: no goroutine
+}
+
+func newDeadlineSweeper(tick time.Duration) *deadlineSweeper {
+	return &deadlineSweeper{tick: tick, conns: map[*framedConn]struct{}{}}
+}
+
+// lead is how far ahead a deadline goes to the socket.
+func (s *deadlineSweeper) lead() time.Duration { return 2 * s.tick }
+
+func (s *deadlineSweeper) add(c *framedConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.conns[c] = struct{}{}
+	if s.stop == nil {
+		s.stop = make(chan struct{})
+		go s.run(s.stop)
+	}
+}
+
+func (s *deadlineSweeper) remove(c *framedConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if len(s.conns) == 0 && s.stop != nil {
+		close(s.stop)
+		s.stop = nil
+	}
+}
+
+// run arms, every tick, the deadlines that came within lead, until stop closes.
+func (s *deadlineSweeper) run(stop <-chan struct{}) {
+	t := time.NewTicker(s.tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		horizon := time.Now().Add(s.lead())
+		for c := range s.conns {
+			c.armBefore(horizon)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// SetDeadline sets both deadlines (net.Conn).
+func (c *framedConn) SetDeadline(t time.Time) error {
+	if err := c.setDeadline(readDeadline, t); err != nil {
+		return err
+	}
+	return c.setDeadline(writeDeadline, t)
+}
+
+// SetReadDeadline sets the read deadline (net.Conn).
+func (c *framedConn) SetReadDeadline(t time.Time) error { return c.setDeadline(readDeadline, t) }
+
+// SetWriteDeadline sets the write deadline (net.Conn).
+func (c *framedConn) SetWriteDeadline(t time.Time) error { return c.setDeadline(writeDeadline, t) }
+
+// setDeadline records t, a deadline of kind k: one at least the sweeper's lead
+// away is kept for the sweeper (and one the socket has is cleared, so that it
+// cannot fire first); a nearer one goes to the socket now.
+func (c *framedConn) setDeadline(k int, t time.Time) error {
+	if c.sweep == nil {
+		return c.socketDeadline(k, t)
+	}
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.due[k] = time.Time{}
+	if !t.IsZero() && time.Until(t) >= c.sweep.lead() {
+		c.due[k] = t
+		t = time.Time{}
+	}
+	if t.IsZero() && !c.armed[k] {
+		return nil // nothing on the socket to clear
+	}
+	c.armed[k] = !t.IsZero()
+	return c.socketDeadline(k, t)
+}
+
+// armBefore puts on the socket the kept deadlines before horizon.
+func (c *framedConn) armBefore(horizon time.Time) {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	for k := range c.due {
+		if d := c.due[k]; !d.IsZero() && d.Before(horizon) {
+			c.due[k] = time.Time{}
+			c.armed[k] = true
+			_ = c.socketDeadline(k, d) // a closed connection: nothing left to bound
+		}
+	}
+}
+
+func (c *framedConn) socketDeadline(k int, t time.Time) error {
+	if k == readDeadline {
+		return c.Conn.SetReadDeadline(t)
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// Close closes the connection and takes it off the sweeper.
+func (c *framedConn) Close() error {
+	if c.sweep != nil {
+		c.sweep.remove(c)
+	}
+	return c.Conn.Close()
+}
