@@ -17,10 +17,11 @@ import (
 	"time"
 
 	"github.com/csconnect/csconnect/internal/agent"
+	"github.com/csconnect/csconnect/internal/cmdmain"
 )
 
 func init() {
-	commands["agent"] = command{summary: "forward requests to Creditsafe with the token attached (a local proxy for any language)", run: runAgent}
+	commands["agent"] = command{Summary: "forward requests to Creditsafe with the token attached (a local proxy for any language)", Run: runAgent}
 }
 
 const agentUsage = `usage: csconnect agent [--listen 127.0.0.1:8787 | --listen unix:PATH] [--route PREFIX=URL]...
@@ -65,7 +66,7 @@ func (r *routeFlags) Set(s string) error {
 // runAgent is `csconnect agent`.
 func runAgent(ctx context.Context, args []string, env environ) int {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs.SetOutput(env.Stderr)
 	listen := fs.String("listen", agent.DefaultListen, "address to listen on: host:port (port 0 picks one) or unix:PATH")
 	var routes routeFlags
 	fs.Var(&routes, "route", "PREFIX=URL to forward (repeatable; replaces the defaults); https, or http to loopback")
@@ -81,18 +82,11 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 	maxBody := fs.Int64("max-body", agent.DefaultMaxRequestBody, "largest request body in bytes")
 	timeout := fs.Duration("timeout", agent.DefaultRequestTimeout, "bound of one forwarded request")
 	verbose := fs.Bool("v", false, "log at debug level on stderr")
-	fs.Usage = func() {
-		fmt.Fprint(env.stderr, agentUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return exitUsage
+	if code, ok := cmdmain.ParseFlags(fs, args, agentUsage, env.Stderr); !ok {
+		return code
 	}
 	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(env.stderr, "csconnect agent: "+format+"\n", a...)
+		fmt.Fprintf(env.Stderr, "csconnect agent: "+format+"\n", a...)
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
@@ -102,14 +96,14 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
-	username := env.getenv("CREDITSAFE_USERNAME")
-	if username == "" || (*passwordFile == "" && env.getenv("CREDITSAFE_PASSWORD") == "") {
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	username := env.Getenv("CREDITSAFE_USERNAME")
+	if username == "" || (*passwordFile == "" && env.Getenv("CREDITSAFE_PASSWORD") == "") {
 		return usageErr("set CREDITSAFE_USERNAME, and CREDITSAFE_PASSWORD or --password-file")
 	}
 	creds := func() (agent.Credentials, error) {
 		if *passwordFile == "" {
-			return agent.Credentials{Username: username, Password: env.getenv("CREDITSAFE_PASSWORD")}, nil
+			return agent.Credentials{Username: username, Password: env.Getenv("CREDITSAFE_PASSWORD")}, nil
 		}
 		pw, err := readSecretFile(*passwordFile, "--password-file", logger)
 		if err != nil {
@@ -153,7 +147,7 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 	a, err := agent.New(agent.Config{
 		Routes:         routes,
 		Credentials:    creds,
-		AuthURL:        cmp.Or(*authURL, env.getenv("CREDITSAFE_BASE_URL")),
+		AuthURL:        cmp.Or(*authURL, env.Getenv("CREDITSAFE_BASE_URL")),
 		Store:          store,
 		ExposeToken:    *exposeToken,
 		ClientToken:    clientToken,
@@ -169,13 +163,13 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 	defer func() { _ = a.Close() }()
 	ln, err := agent.Listen(*listen, *allowRemote)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "csconnect agent: %v\n", err)
+		fmt.Fprintf(env.Stderr, "csconnect agent: %v\n", err)
 		return 1
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP) // before the address is printed: a SIGHUP after it is handled
 	defer signal.Stop(hup)
-	fmt.Fprintln(env.stdout, ln.Addr().String())
+	fmt.Fprintln(env.Stdout, ln.Addr().String())
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -197,7 +191,7 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 	srv := agent.NewServer(a, agent.ServerLimits{})
 	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelDebug)
 	if err := agent.Serve(ctx, srv, ln, agentDrain); err != nil {
-		fmt.Fprintf(env.stderr, "csconnect agent: %v\n", err)
+		fmt.Fprintf(env.Stderr, "csconnect agent: %v\n", err)
 		return 1
 	}
 	return 0

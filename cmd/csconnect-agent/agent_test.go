@@ -25,7 +25,7 @@ func startAgentCmd(t *testing.T, simBase string, vars map[string]string, flags .
 		"--base-url", simBase + "/v1", "--route", "/se/=" + simBase + "/"}, flags...)
 	stderr := &lockedWriter{w: &bytes.Buffer{}}
 	go func() {
-		done <- run(ctx, args, environ{stdout: pw, stderr: stderr, getenv: func(k string) string { return vars[k] }})
+		done <- run(ctx, args, environ{Stdout: pw, Stderr: stderr, Getenv: func(k string) string { return vars[k] }})
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -116,7 +116,7 @@ func startAgentCmdLogs(t *testing.T, simBase string, vars map[string]string, log
 	args := append([]string{"agent", "--listen", "127.0.0.1:0", "--cache-dir", filepath.Join(t.TempDir(), "cache"),
 		"--base-url", simBase + "/v1", "--route", "/se/=" + simBase + "/"}, flags...)
 	go func() {
-		done <- run(ctx, args, environ{stdout: pw, stderr: ew, getenv: func(k string) string { return vars[k] }})
+		done <- run(ctx, args, environ{Stdout: pw, Stderr: ew, Getenv: func(k string) string { return vars[k] }})
 		pw.Close()
 		ew.Close()
 	}()
@@ -163,7 +163,7 @@ func TestAgentCommandUsageErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var stderr bytes.Buffer
 			code := run(t.Context(), append([]string{"agent", "--cache-dir", filepath.Join(t.TempDir(), "cache")}, c.args...),
-				environ{stdout: io.Discard, stderr: &stderr, getenv: func(k string) string { return c.vars[k] }})
+				environ{Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return c.vars[k] }})
 			if code != exitUsage || !strings.Contains(stderr.String(), c.want) {
 				t.Errorf("exit %d, stderr %q; want %d mentioning %q", code, stderr.String(), exitUsage, c.want)
 			}

@@ -18,8 +18,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -28,21 +26,16 @@ import (
 	"github.com/csconnect/csconnect/internal/cmdmain"
 )
 
-// command and environ are cmd/csconnect's: agent.go runs unchanged in either binary.
-type command struct {
-	summary string
-	run     func(ctx context.Context, args []string, env environ) int
-}
-
-type environ struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	getenv         func(string) string
-}
+// command and environ are cmd/csconnect's (internal/cmdmain): agent.go runs
+// unchanged in either binary.
+type (
+	command = cmdmain.Command
+	environ = cmdmain.Environ
+)
 
 var commands = map[string]command{}
 
-const exitUsage = 2
+const exitUsage = cmdmain.ExitUsage
 
 // shutdownGrace is cmd/csconnect's: how long the agent may drain after the first
 // SIGINT or SIGTERM before the process exits regardless.
@@ -51,21 +44,12 @@ const shutdownGrace = 2 * time.Second
 func main() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	env := environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
-	os.Exit(cmdmain.RunUntilSignal("csconnect", env.stderr, sigs, shutdownGrace, func(ctx context.Context) int {
+	env := cmdmain.OSEnviron()
+	os.Exit(cmdmain.RunUntilSignal("csconnect", env.Stderr, sigs, shutdownGrace, func(ctx context.Context) int {
 		return run(ctx, os.Args[1:], env)
 	}))
 }
 
 func run(ctx context.Context, args []string, env environ) int {
-	if len(args) == 0 {
-		fmt.Fprintln(env.stderr, "usage: csconnect-agent agent|fleet [flags] (see csconnect agent -h, csconnect fleet -h)")
-		return exitUsage
-	}
-	cmd, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(env.stderr, "csconnect-agent: unknown command %q\n", args[0])
-		return exitUsage
-	}
-	return cmd.run(ctx, args[1:], env)
+	return cmdmain.Dispatch(ctx, "csconnect-agent", "usage: csconnect-agent agent|fleet [flags] (see csconnect agent -h, csconnect fleet -h)", commands, args, env)
 }

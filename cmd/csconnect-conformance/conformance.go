@@ -17,12 +17,13 @@ import (
 	"time"
 
 	"github.com/csconnect/csconnect/conformance/suite"
+	"github.com/csconnect/csconnect/internal/cmdmain"
 )
 
 func init() {
 	commands["conformance"] = command{
-		summary: "run the conformance suite (embedded simulator by default; --live for the real service); diff OLD NEW compares fixtures",
-		run:     runConformance,
+		Summary: "run the conformance suite (embedded simulator by default; --live for the real service); diff OLD NEW compares fixtures",
+		Run:     runConformance,
 	}
 }
 
@@ -36,7 +37,7 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 		return runConformanceDiff(args[1:], env)
 	}
 	fs := flag.NewFlagSet("csconnect conformance", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs.SetOutput(env.Stderr)
 	asJSON := fs.Bool("json", false, "print the report as one JSON document instead of lines")
 	junit := fs.String("junit", "", "also write the report as JUnit XML to this file (a testcase per scenario)")
 	run := fs.String("run", "", "run only scenarios whose name matches this regular expression")
@@ -49,21 +50,15 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 	spec := fs.String("spec", "openapi.yaml", "with --prism, the document Prism validates the authenticate exchanges against")
 	serviceSpec := fs.String("service-spec", "datecheck.yaml", "with --prism, the document a second Prism validates the protected service's exchanges against")
 	timeout := fs.Duration("timeout", suite.DefaultTimeout, "timeout of each request")
-	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: csconnect conformance [--json] [--junit FILE] [--run REGEXP] [--live [--allow-invalid] [--service-url URL]] [--fixtures DIR] [--prism PATH [--spec FILE] [--service-spec FILE]]")
-		fmt.Fprintln(env.stderr, "       csconnect conformance diff OLD NEW")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return exitUsage
+	const usage = "usage: csconnect conformance [--json] [--junit FILE] [--run REGEXP] [--live [--allow-invalid] [--service-url URL]] [--fixtures DIR] [--prism PATH [--spec FILE] [--service-spec FILE]]\n" +
+		"       csconnect conformance diff OLD NEW\n"
+	if code, ok := cmdmain.ParseFlags(fs, args, usage, env.Stderr); !ok {
+		return code
 	}
 	scenarios := suite.Scenarios()
 	if *list {
 		for _, s := range scenarios {
-			fmt.Fprintf(env.stdout, "%-32s %s\n", s.Name, s.Doc)
+			fmt.Fprintf(env.Stdout, "%-32s %s\n", s.Name, s.Doc)
 		}
 		return 0
 	}
@@ -71,35 +66,35 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 	if *run != "" {
 		re, err := regexp.Compile(*run)
 		if err != nil {
-			fmt.Fprintf(env.stderr, "csconnect conformance: --run: %v\n", err)
+			fmt.Fprintf(env.Stderr, "csconnect conformance: --run: %v\n", err)
 			return exitUsage
 		}
 		cfg.Match = re.MatchString
 	}
 	if *allowInvalid && !*live {
-		fmt.Fprintln(env.stderr, "csconnect conformance: --allow-invalid only applies to --live runs")
+		fmt.Fprintln(env.Stderr, "csconnect conformance: --allow-invalid only applies to --live runs")
 		return exitUsage
 	}
 
 	switch {
 	case *live:
 		if *prism != "" {
-			fmt.Fprintln(env.stderr, "csconnect conformance: --live and --prism cannot be combined")
+			fmt.Fprintln(env.Stderr, "csconnect conformance: --live and --prism cannot be combined")
 			return exitUsage
 		}
 		t, err := liveTarget(env, *serviceURL)
 		if err != nil {
-			fmt.Fprintf(env.stderr, "csconnect conformance: %v\n", err)
+			fmt.Fprintf(env.Stderr, "csconnect conformance: %v\n", err)
 			return exitUsage
 		}
 		cfg.Mode, cfg.Target = "live", t
 	default:
-		if env.getenv("CREDITSAFE_BASE_URL") != "" {
-			fmt.Fprintln(env.stderr, "csconnect conformance: CREDITSAFE_BASE_URL is set but ignored without --live; using the embedded simulator")
+		if env.Getenv("CREDITSAFE_BASE_URL") != "" {
+			fmt.Fprintln(env.Stderr, "csconnect conformance: CREDITSAFE_BASE_URL is set but ignored without --live; using the embedded simulator")
 		}
 		st, err := suite.StartSimulator("127.0.0.1:0")
 		if err != nil {
-			fmt.Fprintf(env.stderr, "csconnect conformance: %v\n", err)
+			fmt.Fprintf(env.Stderr, "csconnect conformance: %v\n", err)
 			return exitUsage
 		}
 		defer st.Close()
@@ -110,13 +105,13 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 			// second, both proxying to the simulator.
 			auth, err := suite.StartPrism(ctx, suite.PrismOptions{Bin: *prism, Spec: *spec, Upstream: "http://" + st.Addr})
 			if err != nil {
-				fmt.Fprintf(env.stderr, "csconnect conformance: %v\n", err)
+				fmt.Fprintf(env.Stderr, "csconnect conformance: %v\n", err)
 				return exitUsage
 			}
 			defer auth.Close()
 			svc, err := suite.StartPrism(ctx, suite.PrismOptions{Bin: *prism, Spec: *serviceSpec, Upstream: "http://" + st.Addr})
 			if err != nil {
-				fmt.Fprintf(env.stderr, "csconnect conformance: %v\n", err)
+				fmt.Fprintf(env.Stderr, "csconnect conformance: %v\n", err)
 				return exitUsage
 			}
 			defer svc.Close()
@@ -144,12 +139,12 @@ type output struct {
 // the run instead of taking the password or the token somewhere else.
 func liveTarget(env environ, serviceURL string) (suite.Target, error) {
 	t := suite.Target{
-		AuthURL:  strings.TrimSuffix(env.getenv("CREDITSAFE_BASE_URL"), "/"),
-		Username: env.getenv("CREDITSAFE_USERNAME"),
-		Password: env.getenv("CREDITSAFE_PASSWORD"),
+		AuthURL:  strings.TrimSuffix(env.Getenv("CREDITSAFE_BASE_URL"), "/"),
+		Username: env.Getenv("CREDITSAFE_USERNAME"),
+		Password: env.Getenv("CREDITSAFE_PASSWORD"),
 	}
 	if serviceURL == "" {
-		serviceURL = env.getenv("CREDITSAFE_SERVICE_URL")
+		serviceURL = env.Getenv("CREDITSAFE_SERVICE_URL")
 	}
 	t.ServiceURL = strings.TrimSuffix(serviceURL, "/")
 	if t.AuthURL == "" || t.Username == "" || t.Password == "" {
@@ -204,7 +199,7 @@ func runAndReport(ctx context.Context, cfg suite.Config, scenarios []suite.Scena
 		// anything is sent.
 		f, err := os.CreateTemp(filepath.Dir(out.junit), "."+filepath.Base(out.junit)+".*")
 		if err != nil {
-			fmt.Fprintf(env.stderr, "csconnect conformance: --junit: %v\n", err)
+			fmt.Fprintf(env.Stderr, "csconnect conformance: --junit: %v\n", err)
 			return exitUsage
 		}
 		defer os.Remove(f.Name()) // nothing to remove once renamed
@@ -212,8 +207,8 @@ func runAndReport(ctx context.Context, cfg suite.Config, scenarios []suite.Scena
 		junitFile = f
 	}
 	if !asJSON {
-		fmt.Fprintf(env.stdout, "csconnect conformance: %s mode, %s\n", cfg.Mode, cfg.Target.AuthURL)
-		cfg.OnResult = func(r suite.Result) { printResult(env.stdout, r) }
+		fmt.Fprintf(env.Stdout, "csconnect conformance: %s mode, %s\n", cfg.Mode, cfg.Target.AuthURL)
+		cfg.OnResult = func(r suite.Result) { printResult(env.Stdout, r) }
 	}
 	rep := suite.Run(ctx, cfg, scenarios)
 	var external []string
@@ -233,7 +228,7 @@ func runAndReport(ctx context.Context, cfg suite.Config, scenarios []suite.Scena
 			err = os.Rename(junitFile.Name(), out.junit)
 		}
 		if err != nil {
-			fmt.Fprintf(env.stderr, "csconnect conformance: --junit: %v\n", err)
+			fmt.Fprintf(env.Stderr, "csconnect conformance: --junit: %v\n", err)
 			return exitUsage
 		}
 	}
@@ -243,7 +238,7 @@ func runAndReport(ctx context.Context, cfg suite.Config, scenarios []suite.Scena
 				rep.Results[i].Detail = nil // keep the document small: detail only where it helps
 			}
 		}
-		enc := json.NewEncoder(env.stdout)
+		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(struct {
 			*suite.Report
@@ -252,13 +247,13 @@ func runAndReport(ctx context.Context, cfg suite.Config, scenarios []suite.Scena
 		}{rep, external, ok})
 	} else {
 		for _, v := range external {
-			fmt.Fprintf(env.stdout, "  prism: %s\n", v)
+			fmt.Fprintf(env.Stdout, "  prism: %s\n", v)
 		}
 		verdict := "ok"
 		if !ok {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(env.stdout, "%s: %d scenarios: %d passed, %d failed, %d skipped; %d exchanges, %d non-conforming; %s\n",
+		fmt.Fprintf(env.Stdout, "%s: %d scenarios: %d passed, %d failed, %d skipped; %d exchanges, %d non-conforming; %s\n",
 			verdict, rep.Scenarios, rep.Passed, rep.Failed, rep.Skipped, rep.Exchanges, nonConforming(rep)+len(external), rep.Duration.Round(time.Millisecond))
 	}
 	if !ok {

@@ -2,11 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 
 	"github.com/csconnect/csconnect/conformance/suite"
+	"github.com/csconnect/csconnect/internal/cmdmain"
 )
 
 // Exit codes of `csconnect conformance diff`: 0 when the two fixture directories
@@ -19,19 +19,13 @@ const exitDrift = 1
 // after each live run against the fixtures of the one before.
 func runConformanceDiff(args []string, env environ) int {
 	fs := flag.NewFlagSet("csconnect conformance diff", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs.SetOutput(env.Stderr)
 	asJSON := fs.Bool("json", false, "print the changes as one JSON array instead of lines")
-	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: csconnect conformance diff [--json] OLD NEW")
-		fmt.Fprintln(env.stderr, "Compares the .snap fixtures of two --fixtures directories: status, content type, header names, body shape.")
-		fmt.Fprintln(env.stderr, "Exit 0: no drift; 1: drift; 2: usage error or unreadable directory.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return exitUsage
+	const usage = "usage: csconnect conformance diff [--json] OLD NEW\n" +
+		"Compares the .snap fixtures of two --fixtures directories: status, content type, header names, body shape.\n" +
+		"Exit 0: no drift; 1: drift; 2: usage error or unreadable directory.\n"
+	if code, ok := cmdmain.ParseFlags(fs, args, usage, env.Stderr); !ok {
+		return code
 	}
 	if fs.NArg() != 2 {
 		fs.Usage()
@@ -40,26 +34,26 @@ func runConformanceDiff(args []string, env environ) int {
 	oldDir, newDir := fs.Arg(0), fs.Arg(1)
 	changes, err := suite.DiffFixtures(oldDir, newDir)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "csconnect conformance diff: %v\n", err)
+		fmt.Fprintf(env.Stderr, "csconnect conformance diff: %v\n", err)
 		return exitUsage
 	}
 	if *asJSON {
 		if changes == nil {
 			changes = []suite.FixtureChange{}
 		}
-		enc := json.NewEncoder(env.stdout)
+		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(changes)
 	} else {
 		counts := map[string]int{}
 		for _, c := range changes {
-			fmt.Fprintln(env.stdout, c)
+			fmt.Fprintln(env.Stdout, c)
 			counts[c.Kind]++
 		}
 		if len(changes) == 0 {
-			fmt.Fprintf(env.stdout, "no drift between %s and %s\n", oldDir, newDir)
+			fmt.Fprintf(env.Stdout, "no drift between %s and %s\n", oldDir, newDir)
 		} else {
-			fmt.Fprintf(env.stdout, "drift: %d changed, %d added, %d removed\n", counts["changed"], counts["added"], counts["removed"])
+			fmt.Fprintf(env.Stdout, "drift: %d changed, %d added, %d removed\n", counts["changed"], counts["added"], counts["removed"])
 		}
 	}
 	if len(changes) > 0 {

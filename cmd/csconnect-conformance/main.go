@@ -17,37 +17,32 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/csconnect/csconnect/internal/cmdmain"
 )
 
-// command and environ are cmd/csconnect's: the conformance files run unchanged in
-// either binary.
-type command struct {
-	summary string
-	run     func(ctx context.Context, args []string, env environ) int
-}
-
-type environ struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	getenv         func(string) string
-}
+// command and environ are cmd/csconnect's (internal/cmdmain): the conformance files
+// run unchanged in either binary.
+type (
+	command = cmdmain.Command
+	environ = cmdmain.Environ
+)
 
 var commands = map[string]command{}
 
 const (
-	exitUsage       = 2
-	exitInterrupted = 130 // SIGINT: 128 + 2
-	exitTerminated  = 143 // SIGTERM: 128 + 15
+	exitUsage       = cmdmain.ExitUsage
+	exitInterrupted = cmdmain.ExitInterrupted
+	exitTerminated  = cmdmain.ExitTerminated
 )
 
 func main() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	env := environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	env := cmdmain.OSEnviron()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, os.Args[1:], env) }()
@@ -69,14 +64,5 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, env environ) int {
-	if len(args) == 0 {
-		fmt.Fprintln(env.stderr, "usage: csconnect-conformance conformance [flags] (see csconnect conformance -h)")
-		return exitUsage
-	}
-	cmd, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(env.stderr, "csconnect-conformance: unknown command %q\n", args[0])
-		return exitUsage
-	}
-	return cmd.run(ctx, args[1:], env)
+	return cmdmain.Dispatch(ctx, "csconnect-conformance", "usage: csconnect-conformance conformance [flags] (see csconnect conformance -h)", commands, args, env)
 }

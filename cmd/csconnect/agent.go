@@ -2,12 +2,12 @@ package main
 
 func init() {
 	commands["agent"] = command{
-		summary: "forward requests to Creditsafe with the token attached (a local proxy for any language)",
-		run:     agentHelper.run,
+		Summary: "forward requests to Creditsafe with the token attached (a local proxy for any language)",
+		Run:     agentHelper.run,
 	}
 	commands["fleet"] = command{
-		summary: "run N processes sharing one token through Redis against the simulator (make fleet)",
-		run:     fleetHelper.run,
+		Summary: "run N processes sharing one token through Redis against the simulator (make fleet)",
+		Run:     fleetHelper.run,
 	}
 }
 

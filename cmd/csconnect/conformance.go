@@ -2,8 +2,8 @@ package main
 
 func init() {
 	commands["conformance"] = command{
-		summary: "run the conformance suite (embedded simulator by default; --live for the real service); diff OLD NEW compares fixtures",
-		run:     conformanceHelper.run,
+		Summary: "run the conformance suite (embedded simulator by default; --live for the real service); diff OLD NEW compares fixtures",
+		Run:     conformanceHelper.run,
 	}
 }
 

@@ -47,14 +47,14 @@ var errNoExec = errors.New("exec is not available on this system")
 func (h helper) run(ctx context.Context, args []string, env environ) int {
 	bin, err := h.find(env)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "csconnect %s: %v; install it with `go install github.com/csconnect/csconnect/cmd/...` (or set %s to its path)\n", h.sub, err, h.envVar)
+		fmt.Fprintf(env.Stderr, "csconnect %s: %v; install it with `go install github.com/csconnect/csconnect/cmd/...` (or set %s to its path)\n", h.sub, err, h.envVar)
 		return exitUsage
 	}
 	argv := append([]string{h.bin, h.sub}, args...)
-	if env.isProcess() {
+	if isProcess(env) {
 		err := execHelper(bin, argv)
 		if !errors.Is(err, errNoExec) {
-			fmt.Fprintf(env.stderr, "csconnect %s: %v\n", h.sub, err)
+			fmt.Fprintf(env.Stderr, "csconnect %s: %v\n", h.sub, err)
 			return 1
 		}
 	}
@@ -64,7 +64,7 @@ func (h helper) run(ctx context.Context, args []string, env environ) int {
 // find returns the helper's path: $envVar when set, else the one beside this
 // executable, else the one on $PATH.
 func (h helper) find(env environ) (string, error) {
-	if p := env.getenv(h.envVar); p != "" {
+	if p := env.Getenv(h.envVar); p != "" {
 		if _, err := os.Stat(p); err != nil {
 			return "", fmt.Errorf("%s: %w", h.envVar, err)
 		}
@@ -90,15 +90,15 @@ func (h helper) find(env environ) (string, error) {
 // the child SIGTERM; it is killed if it has not exited shutdownGrace later.
 func runChild(ctx context.Context, bin string, args []string, env environ) int {
 	cmd := exec.Command(bin, args...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = env.stdin, env.stdout, env.stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = env.Stdin, env.Stdout, env.Stderr
 	var sigs chan os.Signal
-	if env.isProcess() {
+	if isProcess(env) {
 		sigs = make(chan os.Signal, 4)
 		signal.Notify(sigs, forwardedSignals...)
 		defer signal.Stop(sigs)
 	}
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(env.stderr, "csconnect: %v\n", err)
+		fmt.Fprintf(env.Stderr, "csconnect: %v\n", err)
 		return exitUsage
 	}
 	waited := make(chan error, 1)
@@ -117,7 +117,7 @@ func runChild(ctx context.Context, bin string, args []string, env environ) int {
 			case ctx.Err() != nil:
 				return exitInterrupted
 			default:
-				fmt.Fprintf(env.stderr, "csconnect: %v\n", err)
+				fmt.Fprintf(env.Stderr, "csconnect: %v\n", err)
 				return 1
 			}
 		case s := <-sigs:
@@ -138,6 +138,6 @@ func runChild(ctx context.Context, bin string, args []string, env environ) int {
 }
 
 // isProcess reports whether env is the process's own stdio, as main passes it.
-func (env environ) isProcess() bool {
-	return env.stdin == os.Stdin && env.stdout == os.Stdout && env.stderr == os.Stderr
+func isProcess(env environ) bool {
+	return env.Stdin == os.Stdin && env.Stdout == os.Stdout && env.Stderr == os.Stderr
 }

@@ -80,7 +80,7 @@ func TestHelperChildStoppedByCancel(t *testing.T) {
 	done := make(chan int, 1)
 	var errOut strings.Builder
 	go func() {
-		done <- runChild(ctx, helper, []string{"agent"}, environ{stdin: strings.NewReader(""), stdout: pw, stderr: &errOut})
+		done <- runChild(ctx, helper, []string{"agent"}, environ{Stdin: strings.NewReader(""), Stdout: pw, Stderr: &errOut})
 		pw.Close()
 	}()
 	buf := make([]byte, 3)

@@ -26,25 +26,18 @@ import (
 	"github.com/csconnect/csconnect/internal/cmdmain"
 )
 
-// command is one subcommand: run gets the arguments after its name and returns the
-// process exit code.
-type command struct {
-	summary string
-	run     func(ctx context.Context, args []string, env environ) int
-}
-
-// environ is the process environment a subcommand may use, injectable for tests.
-type environ struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	getenv         func(string) string
-}
+// command is one subcommand and environ the process environment it may use
+// (internal/cmdmain, shared with the helper binaries).
+type (
+	command = cmdmain.Command
+	environ = cmdmain.Environ
+)
 
 // commands is filled by the init functions of the files named after each subcommand.
 var commands = map[string]command{}
 
 const (
-	exitUsage       = 2
+	exitUsage       = cmdmain.ExitUsage
 	exitInterrupted = cmdmain.ExitInterrupted
 	exitTerminated  = cmdmain.ExitTerminated
 )
@@ -57,19 +50,19 @@ const shutdownGrace = 2 * time.Second
 func main() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	env := environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	env := cmdmain.OSEnviron()
 	os.Exit(runUntilSignal(os.Args[1:], env, sigs, shutdownGrace, run))
 }
 
 // runUntilSignal is cmdmain.RunUntilSignal for a subcommand: see there.
 func runUntilSignal(args []string, env environ, sigs <-chan os.Signal, grace time.Duration,
 	work func(context.Context, []string, environ) int) int {
-	return cmdmain.RunUntilSignal("csconnect", env.stderr, sigs, grace, func(ctx context.Context) int { return work(ctx, args, env) })
+	return cmdmain.RunUntilSignal("csconnect", env.Stderr, sigs, grace, func(ctx context.Context) int { return work(ctx, args, env) })
 }
 
 func run(ctx context.Context, args []string, env environ) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(env.stderr)
+		usage(env.Stderr)
 		if len(args) == 0 {
 			return exitUsage
 		}
@@ -77,17 +70,17 @@ func run(ctx context.Context, args []string, env environ) int {
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(env.stderr, "csconnect: unknown command %q\n", args[0])
-		usage(env.stderr)
+		fmt.Fprintf(env.Stderr, "csconnect: unknown command %q\n", args[0])
+		usage(env.Stderr)
 		return exitUsage
 	}
-	return cmd.run(ctx, args[1:], env)
+	return cmd.Run(ctx, args[1:], env)
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: csconnect <command> [flags]\n\ncommands:")
 	for _, name := range slices.Sorted(maps.Keys(commands)) {
-		fmt.Fprintf(w, "  %-12s %s\n", name, commands[name].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", name, commands[name].Summary)
 	}
 	fmt.Fprintln(w, "\nRun 'csconnect <command> -h' for a command's flags.")
 }

@@ -55,7 +55,7 @@ func TestRunUntilSignal(t *testing.T) {
 					sigs <- s
 				}
 				start := time.Now()
-				got := runUntilSignal(nil, environ{stderr: io.Discard}, sigs, grace, work)
+				got := runUntilSignal(nil, environ{Stderr: io.Discard}, sigs, grace, work)
 				if took := time.Since(start); got != tt.want || took != tt.wantTook {
 					t.Errorf("runUntilSignal(%v) = %d after %v; want %d after %v", tt.sigs, got, took, tt.want, tt.wantTook)
 				}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -11,12 +10,13 @@ import (
 	"time"
 
 	"github.com/csconnect/csconnect/conformance/simulator"
+	"github.com/csconnect/csconnect/internal/cmdmain"
 )
 
 func init() {
 	commands["sim"] = command{
-		summary: "run the Creditsafe CONNECT simulator (POST /v1/authenticate, GET /datecheck/company)",
-		run:     runSim,
+		Summary: "run the Creditsafe CONNECT simulator (POST /v1/authenticate, GET /datecheck/company)",
+		Run:     runSim,
 	}
 }
 
@@ -27,7 +27,7 @@ func init() {
 // 2 on a usage error.
 func runSim(ctx context.Context, args []string, env environ) int {
 	fs := flag.NewFlagSet("csconnect sim", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs.SetOutput(env.Stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; port 0 picks a free one (stdout's first line says which)")
 	username := fs.String("username", "", "the accepted username (default $CREDITSAFE_USERNAME)")
 	password := fs.String("password", "", "the accepted password (default $CREDITSAFE_PASSWORD; prefer the variable: flags show in process lists)")
@@ -35,36 +35,30 @@ func runSim(ctx context.Context, args []string, env environ) int {
 	total := fs.Int("total-limit", simulator.DefaultTotalLimit, "authenticate requests allowed per 5 minutes before the endpoint locks")
 	unauth := fs.String("unauthorized", "text", "shape of 401 from authenticate: text, json or alternate")
 	expired := fs.String("token-expired", "text", "shape of 403 Token Expired: text, envelope, error or alternate")
-	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: csconnect sim [--addr 127.0.0.1:8080] [--username U] [--password P] [--token-ttl 1h] [--unauthorized text] [--token-expired text]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return exitUsage
+	const usage = "usage: csconnect sim [--addr 127.0.0.1:8080] [--username U] [--password P] [--token-ttl 1h] [--unauthorized text] [--token-expired text]\n"
+	if code, ok := cmdmain.ParseFlags(fs, args, usage, env.Stderr); !ok {
+		return code
 	}
 	if *username == "" {
-		*username = env.getenv("CREDITSAFE_USERNAME")
+		*username = env.Getenv("CREDITSAFE_USERNAME")
 	}
 	if *password == "" {
-		*password = env.getenv("CREDITSAFE_PASSWORD")
+		*password = env.Getenv("CREDITSAFE_PASSWORD")
 	}
 	unauthFmt, unauthErr := simulator.ParseUnauthorizedFormat(*unauth)
 	expiredFmt, expiredErr := simulator.ParseTokenExpiredFormat(*expired)
 	switch {
 	case *username == "" || *password == "":
-		fmt.Fprintln(env.stderr, "csconnect sim: a username and password are required (--username/--password or CREDITSAFE_USERNAME/CREDITSAFE_PASSWORD)")
+		fmt.Fprintln(env.Stderr, "csconnect sim: a username and password are required (--username/--password or CREDITSAFE_USERNAME/CREDITSAFE_PASSWORD)")
 		return exitUsage
 	case unauthErr != nil:
-		fmt.Fprintf(env.stderr, "csconnect sim: --unauthorized: %v\n", unauthErr)
+		fmt.Fprintf(env.Stderr, "csconnect sim: --unauthorized: %v\n", unauthErr)
 		return exitUsage
 	case expiredErr != nil:
-		fmt.Fprintf(env.stderr, "csconnect sim: --token-expired: %v\n", expiredErr)
+		fmt.Fprintf(env.Stderr, "csconnect sim: --token-expired: %v\n", expiredErr)
 		return exitUsage
 	case *ttl <= 0 || *total <= 0:
-		fmt.Fprintln(env.stderr, "csconnect sim: --token-ttl and --total-limit must be positive")
+		fmt.Fprintln(env.Stderr, "csconnect sim: --token-ttl and --total-limit must be positive")
 		return exitUsage
 	}
 	sim, err := simulator.New(simulator.Options{
@@ -72,29 +66,29 @@ func runSim(ctx context.Context, args []string, env environ) int {
 		Unauthorized: unauthFmt, TokenExpired: expiredFmt,
 	})
 	if err != nil {
-		fmt.Fprintf(env.stderr, "csconnect sim: %v\n", err)
+		fmt.Fprintf(env.Stderr, "csconnect sim: %v\n", err)
 		return 1
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "csconnect sim: %v\n", err)
+		fmt.Fprintf(env.Stderr, "csconnect sim: %v\n", err)
 		return 1
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	bound := ln.Addr().String()
-	fmt.Fprintln(env.stdout, bound)
+	fmt.Fprintln(env.Stdout, bound)
 	base := "http://" + bound
-	fmt.Fprintf(env.stderr, "csconnect sim: listening on %s\n", base)
+	fmt.Fprintf(env.Stderr, "csconnect sim: listening on %s\n", base)
 	for _, p := range []string{"POST /v1/authenticate", "GET  /datecheck/company", "GET  /_sim/stats", "POST /_sim/faults", "POST /_sim/clock", "POST /_sim/reset", "GET  /_sim/openapi.yaml (this control API's OpenAPI document)"} {
 		method, path, _ := strings.Cut(p, " /")
-		fmt.Fprintf(env.stderr, "  %s %s/%s\n", method, base, path)
+		fmt.Fprintf(env.Stderr, "  %s %s/%s\n", method, base, path)
 	}
 
 	select {
 	case err := <-done:
-		fmt.Fprintf(env.stderr, "csconnect sim: %v\n", err)
+		fmt.Fprintf(env.Stderr, "csconnect sim: %v\n", err)
 		return 1
 	case <-ctx.Done():
 	}
@@ -103,6 +97,6 @@ func runSim(ctx context.Context, args []string, env environ) int {
 	if err := srv.Shutdown(shutdown); err != nil {
 		srv.Close()
 	}
-	fmt.Fprintln(env.stderr, "csconnect sim: stopped")
+	fmt.Fprintln(env.Stderr, "csconnect sim: stopped")
 	return 0
 }

@@ -27,7 +27,7 @@ func startSimCmd(t *testing.T, flags ...string) (base string, stats func() simul
 	done := make(chan int, 1)
 	vars := map[string]string{"CREDITSAFE_USERNAME": "liveUser", "CREDITSAFE_PASSWORD": "livePassword1"}
 	go func() {
-		done <- run(ctx, append([]string{"sim", "--addr", "127.0.0.1:0"}, flags...), environ{stdout: pw, stderr: io.Discard, getenv: func(k string) string { return vars[k] }})
+		done <- run(ctx, append([]string{"sim", "--addr", "127.0.0.1:0"}, flags...), environ{Stdout: pw, Stderr: io.Discard, Getenv: func(k string) string { return vars[k] }})
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/csconnect/csconnect/internal/cmdmain"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 	"github.com/csconnect/csconnect/pkg/filestore"
 )
@@ -28,7 +29,7 @@ const (
 const maxPasswordLine = 1 << 10
 
 func init() {
-	commands["token"] = command{summary: "authenticate and print a token on stdout", run: runToken}
+	commands["token"] = command{Summary: "authenticate and print a token on stdout", Run: runToken}
 }
 
 const tokenUsage = `usage: csconnect token [--base-url URL] [--timeout DURATION] [--username USER --password-stdin]
@@ -68,7 +69,7 @@ flags:
 // runToken is `csconnect token`.
 func runToken(ctx context.Context, args []string, env environ) int {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs.SetOutput(env.Stderr)
 	baseURL := fs.String("base-url", "", "server base URL (default $CREDITSAFE_BASE_URL, else "+csconnect.DefaultBaseURL+")")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long the whole command may take, retries included")
 	username := fs.String("username", "", "the User Key (default $CREDITSAFE_USERNAME)")
@@ -76,18 +77,11 @@ func runToken(ctx context.Context, args []string, env environ) int {
 	cacheDir := fs.String("cache-dir", "", "the cache directory (default $"+cacheDirEnv+", else the user cache directory's csconnect)")
 	noCache := fs.Bool("no-cache", false, "use no cache directory: authenticate every time, remember nothing")
 	resetGuardFlag := fs.Bool("reset-guard", false, "forget a rejected password or a lockout for the User Key, print nothing, send nothing")
-	fs.Usage = func() {
-		fmt.Fprint(env.stderr, tokenUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return exitUsage
+	if code, ok := cmdmain.ParseFlags(fs, args, tokenUsage, env.Stderr); !ok {
+		return code
 	}
 	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(env.stderr, "csconnect token: "+format+"\n", a...)
+		fmt.Fprintf(env.Stderr, "csconnect token: "+format+"\n", a...)
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
@@ -100,13 +94,13 @@ func runToken(ctx context.Context, args []string, env environ) int {
 		return usageErr("--no-cache uses no cache directory: it goes with neither --cache-dir nor --reset-guard")
 	}
 	cfg := csconnect.AuthConfig{
-		BaseURL:  cmp.Or(*baseURL, env.getenv("CREDITSAFE_BASE_URL")),
-		Username: cmp.Or(*username, env.getenv("CREDITSAFE_USERNAME")),
-		Password: env.getenv("CREDITSAFE_PASSWORD"),
+		BaseURL:  cmp.Or(*baseURL, env.Getenv("CREDITSAFE_BASE_URL")),
+		Username: cmp.Or(*username, env.Getenv("CREDITSAFE_USERNAME")),
+		Password: env.Getenv("CREDITSAFE_PASSWORD"),
 		Timeout:  *timeout,
 	}
 	if *passwordStdin {
-		pw, err := readPasswordLine(env.stdin)
+		pw, err := readPasswordLine(env.Stdin)
 		if err != nil {
 			return usageErr("reading the password from standard input: %v", err)
 		}
@@ -124,25 +118,25 @@ func runToken(ctx context.Context, args []string, env environ) int {
 	var store *filestore.Store
 	if !*noCache {
 		var err error
-		if store, err = openTokenStore(cmp.Or(*cacheDir, env.getenv(cacheDirEnv))); err != nil {
-			fmt.Fprintf(env.stderr, "csconnect token: cache directory: %s\n", strings.TrimPrefix(err.Error(), "filestore: "))
-			fmt.Fprintf(env.stderr, "csconnect token: %s\n", storeOpenHint(err))
+		if store, err = openTokenStore(cmp.Or(*cacheDir, env.Getenv(cacheDirEnv))); err != nil {
+			fmt.Fprintf(env.Stderr, "csconnect token: cache directory: %s\n", strings.TrimPrefix(err.Error(), "filestore: "))
+			fmt.Fprintf(env.Stderr, "csconnect token: %s\n", storeOpenHint(err))
 			return exitUsage
 		}
 	}
 	if *resetGuardFlag {
 		if err := resetGuard(ctx, store, cfg.Username); err != nil {
-			fmt.Fprintf(env.stderr, "csconnect token: resetting the guard in %s: %v\n", store.Dir(), err)
+			fmt.Fprintf(env.Stderr, "csconnect token: resetting the guard in %s: %v\n", store.Dir(), err)
 			return exitTokenFailed
 		}
-		fmt.Fprintf(env.stderr, "csconnect token: guard reset in %s: the next run sends a request\n", store.Dir())
+		fmt.Fprintf(env.Stderr, "csconnect token: guard reset in %s: the next run sends a request\n", store.Dir())
 		return 0
 	}
 
 	var tok *csconnect.Token
 	var err error
 	if store != nil {
-		tok, err = cachedToken(ctx, cfg, store, *timeout, storeWarnings(env.stderr))
+		tok, err = cachedToken(ctx, cfg, store, *timeout, storeWarnings(env.Stderr))
 	} else {
 		var auth *csconnect.Authenticator
 		if auth, err = csconnect.NewAuthenticator(cfg); err == nil {
@@ -150,13 +144,13 @@ func runToken(ctx context.Context, args []string, env environ) int {
 		}
 	}
 	if err == nil {
-		if _, err := fmt.Fprintln(env.stdout, tok.Value); err != nil {
-			fmt.Fprintf(env.stderr, "csconnect token: writing the token: %v\n", err)
+		if _, err := fmt.Fprintln(env.Stdout, tok.Value); err != nil {
+			fmt.Fprintf(env.Stderr, "csconnect token: writing the token: %v\n", err)
 			return exitTokenFailed
 		}
 		return 0
 	}
-	fmt.Fprintf(env.stderr, "csconnect token: %s\n", strings.TrimPrefix(err.Error(), "csconnect: "))
+	fmt.Fprintf(env.Stderr, "csconnect token: %s\n", strings.TrimPrefix(err.Error(), "csconnect: "))
 	code := tokenExitCode(err)
 	hint := tokenHints[code]
 	switch {
@@ -167,7 +161,7 @@ func runToken(ctx context.Context, args []string, env environ) int {
 		hint = rejectedCachedHint
 	}
 	if hint != "" {
-		fmt.Fprintf(env.stderr, "csconnect token: %s\n", hint)
+		fmt.Fprintf(env.Stderr, "csconnect token: %s\n", hint)
 	}
 	return code
 }

@@ -78,10 +78,10 @@ func runTokenCmd(t *testing.T, vars map[string]string, stdin string, args ...str
 	}
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), append([]string{"token"}, args...), environ{
-		stdin:  strings.NewReader(stdin),
-		stdout: &stdout,
-		stderr: &stderr,
-		getenv: func(k string) string { return vars[k] },
+		Stdin:  strings.NewReader(stdin),
+		Stdout: &stdout,
+		Stderr: &stderr,
+		Getenv: func(k string) string { return vars[k] },
 	})
 	if strings.Contains(stdout.String()+stderr.String(), testPassword) {
 		t.Errorf("output contains the password:\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())

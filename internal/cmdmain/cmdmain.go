@@ -1,6 +1,7 @@
 // Package cmdmain is the process-level behaviour shared by the csconnect binaries
-// (cmd/csconnect and the helpers it runs, cmd/csconnect-agent): how the first and
-// second SIGINT or SIGTERM end a command.
+// (cmd/csconnect and the helpers it runs, csconnect-agent and
+// csconnect-conformance): the command table and its environment, flag parsing with
+// usage, and how the first and second SIGINT or SIGTERM end a command.
 package cmdmain
 
 import (
