@@ -404,7 +404,8 @@ func (a *Agent) forward(w http.ResponseWriter, r *http.Request, rt *route) {
 	// The request's context ends when the client goes away or the server shuts
 	// down; Creditsafe's answer headers are bounded by the header watch
 	// (RequestTimeout, agentTransport) and the whole exchange by the server's
-	// WriteTimeout. No per-request timer on the hot path.
+	// WriteTimeout (the deadline sweeper ends it once past: deadline.go). No
+	// per-request timer on the hot path.
 	ctx := r.Context()
 	sw := &statusWriter{ResponseWriter: w}
 	a.metrics.begin(ctx)

@@ -1,0 +1,112 @@
+package agent
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStalledUpstreamBodyEndedAtWriteTimeout: a service that sends its headers and
+// part of its body, then stalls, held the agent's handler, the client's connection
+// and the service's for as long as it wished: WriteTimeout fails only writes, and
+// the handler waits on the service, not on a write. Now the exchange ends once the
+// write deadline has passed: the service's request is canceled and the client's
+// connection closed.
+func TestStalledUpstreamBodyEndedAtWriteTimeout(t *testing.T) {
+	released := make(chan struct{})
+	e := newEnv(t, envOptions{
+		limits: ServerLimits{WriteTimeout: 300 * time.Millisecond},
+		upstream: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "100")
+			_, _ = io.WriteString(w, "part")
+			_ = http.NewResponseController(w).Flush()
+			<-r.Context().Done() // and never the other 96 bytes
+			close(released)
+		},
+	})
+	c, err := net.Dial("tcp", hostOf(e.srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = io.WriteString(c, "GET /up/stall HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	select {
+	case <-released:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the service's request is still open 10 s after a 300 ms WriteTimeout")
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(c); err != nil {
+		t.Fatalf("the client's connection is still open after the exchange ended: %v", err)
+	}
+}
+
+// TestEndlessInterimAnswersTimedOut: a service that answers 103 Early Hints forever
+// and never its final headers gets 504 timeout at RequestTimeout from the header
+// watch, and its connection is let go.
+func TestEndlessInterimAnswersTimedOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	gone := make(chan struct{})
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer close(gone)
+		defer c.Close()
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		for {
+			if _, err := io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n"); err != nil {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	e := newEnv(t, envOptions{
+		cfg: func(c *Config) {
+			c.RequestTimeout = 300 * time.Millisecond
+			c.headerTick = testDeadlineTick
+			c.Routes = append(c.Routes, mustRoute(t, "/raw/=http://"+ln.Addr().String()+"/"))
+		},
+	})
+	st, _, body := e.get(t, "/raw/x")
+	if st != http.StatusGatewayTimeout || !strings.Contains(body, `"code":"timeout"`) {
+		t.Errorf("endless 103s: %d %s; want 504 with code timeout", st, body)
+	}
+	select {
+	case <-gone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the service's connection is still open 10 s after the 504")
+	}
+}
+
+// TestLongStreamedAnswerNotCutByRequestTimeout: RequestTimeout bounds the wait for
+// the answer headers only; a body streamed for five times as long arrives whole.
+func TestLongStreamedAnswerNotCutByRequestTimeout(t *testing.T) {
+	e := newEnv(t, envOptions{
+		cfg: func(c *Config) { c.RequestTimeout = 100 * time.Millisecond; c.headerTick = testDeadlineTick },
+		upstream: func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(200)
+			for range 20 {
+				_, _ = io.WriteString(w, "chunk\n")
+				_ = http.NewResponseController(w).Flush()
+				time.Sleep(25 * time.Millisecond) // the service's pace, not a wait for an event
+			}
+		},
+	})
+	st, _, body := e.get(t, "/up/long")
+	if st != 200 || strings.Count(body, "chunk") != 20 {
+		t.Fatalf("streamed answer: %d %q; want 200 and 20 chunks", st, body)
+	}
+}
