@@ -462,9 +462,16 @@ func (t agentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(r.Context()) // ends with r's, or by the watch
 	w := t.a.headers.start(cancel)
 	resp, err := t.a.lib.Load().transport.RoundTrip(r.WithContext(ctx))
-	t.a.headers.done(w)
-	if err != nil && context.Cause(ctx) == errNoAnswer {
-		return nil, errNoAnswer // not the context.Canceled a retry's wait may return
+	t.a.headers.done(w) // after it the watch cannot end ctx: its cause is final
+	if context.Cause(ctx) == errNoAnswer {
+		// Not the context.Canceled a retry's wait may return; and not an answer
+		// whose headers came as the watch fired (http.Transport may return either
+		// when both are ready): its body, tied to ctx, could not be read, and the
+		// client would get its headers and a cut body.
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return nil, errNoAnswer
 	}
 	return resp, err
 }

@@ -2,11 +2,14 @@ package agent
 
 import (
 	"bufio"
+	"context"
+	"github.com/csconnect/csconnect/pkg/csconnect"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -109,4 +112,52 @@ func TestLongStreamedAnswerNotCutByRequestTimeout(t *testing.T) {
 	if st != 200 || strings.Count(body, "chunk") != 20 {
 		t.Fatalf("streamed answer: %d %q; want 200 and 20 chunks", st, body)
 	}
+}
+
+// fixedSource hands out one token.
+type fixedSource struct{}
+
+func (fixedSource) Token(context.Context) (*Token, error) {
+	return &Token{Value: "fixed", Fetched: time.Now(), Expiry: time.Now().Add(time.Hour)}, nil
+}
+
+// headersAtTheBound is a service transport whose answer headers come as the header
+// watch ends the request: it returns the answer although the request's context is
+// canceled by then, as http.Transport may when the headers and the cancellation
+// are both ready (its select picks either).
+type headersAtTheBound struct{ wait time.Duration }
+
+func (h headersAtTheBound) RoundTrip(r *http.Request) (*http.Response, error) {
+	time.Sleep(h.wait) // fake time: the watch passes by meanwhile
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, ContentLength: -1,
+		Body: io.NopCloser(strings.NewReader("the whole answer")), Request: r}, nil
+}
+
+// TestAnswerCanceledByTheWatchIsA504NotACutBody: when the header watch ends a
+// request whose answer headers came at that instant, the agent answered with
+// those headers and a body that could not be read (the context was canceled):
+// the client saw a 200 cut off after its headers. The answer is now 504 timeout
+// (errNoAnswer), as for headers that came a moment later.
+func TestAnswerCanceledByTheWatchIsA504NotACutBody(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const timeout, tick = 10 * time.Second, time.Second
+		a := &Agent{headers: newHeaderWatch(timeout, tick)}
+		defer a.headers.close()
+		a.lib.Store(&library{transport: &csconnect.Transport{Source: fixedSource{}, Base: headersAtTheBound{wait: timeout + tick}}})
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://127.0.0.1/x", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := agentTransport{a}.RoundTrip(req)
+		if err != nil {
+			if err != errNoAnswer {
+				t.Fatalf("RoundTrip: %v; want errNoAnswer", err)
+			}
+			return
+		}
+		defer resp.Body.Close()
+		if b, err := io.ReadAll(resp.Body); err != nil {
+			t.Errorf("RoundTrip returned a %d whose body fails after %q: %v; want errNoAnswer (504) or the whole body", resp.StatusCode, b, err)
+		}
+	})
 }
