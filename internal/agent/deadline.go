@@ -96,8 +96,7 @@ func (s *deadlineSweeper) run(stop <-chan struct{}) {
 		now := time.Now()
 		horizon := now.Add(s.lead())
 		for c := range s.conns {
-			c.armBefore(horizon)
-			c.expireAt(now)
+			c.sweepAt(now, horizon)
 		}
 		s.mu.Unlock()
 	}
@@ -141,8 +140,14 @@ func (c *framedConn) setDeadline(k int, t time.Time) error {
 	return c.socketDeadline(k, t)
 }
 
-// armBefore puts on the socket the kept deadlines before horizon.
-func (c *framedConn) armBefore(horizon time.Time) {
+// pastDeadline is a read deadline that fails reads at once (net/http's aLongTimeAgo).
+var pastDeadline = time.Unix(1, 0)
+
+// sweepAt puts on the socket the kept deadlines before horizon, and fails the
+// connection's reads when its write deadline is not after now: the answer was not
+// written in time and no longer can be, and net/http's background read, failing,
+// ends the request's context (see the top of this file).
+func (c *framedConn) sweepAt(now, horizon time.Time) {
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
 	for k := range c.due {
@@ -152,24 +157,12 @@ func (c *framedConn) armBefore(horizon time.Time) {
 			_ = c.socketDeadline(k, d) // a closed connection: nothing left to bound
 		}
 	}
-}
-
-// pastDeadline is a read deadline that fails reads at once (net/http's aLongTimeAgo).
-var pastDeadline = time.Unix(1, 0)
-
-// expireAt fails the connection's reads when its write deadline is not after now:
-// the answer was not written in time and no longer can be, and net/http's
-// background read, failing, ends the request's context (see the top of this file).
-func (c *framedConn) expireAt(now time.Time) {
-	c.dmu.Lock()
-	defer c.dmu.Unlock()
-	if c.writeBy.IsZero() || now.Before(c.writeBy) {
-		return
+	if !c.writeBy.IsZero() && !now.Before(c.writeBy) {
+		c.writeBy = time.Time{}
+		c.due[readDeadline] = time.Time{}
+		c.armed[readDeadline] = true
+		_ = c.Conn.SetReadDeadline(pastDeadline)
 	}
-	c.writeBy = time.Time{}
-	c.due[readDeadline] = time.Time{}
-	c.armed[readDeadline] = true
-	_ = c.Conn.SetReadDeadline(pastDeadline) // a closed connection: nothing left to end
 }
 
 func (c *framedConn) socketDeadline(k int, t time.Time) error {

@@ -65,7 +65,7 @@ type framedConn struct {
 	due   [2]time.Time // a far deadline the socket does not have yet, by kind
 	armed [2]bool      // the socket has a deadline, by kind
 	// writeBy is the write deadline in force (kept or on the socket), zero when
-	// none: once past, the sweeper ends the exchange (expireAt).
+	// none: once past, the sweeper ends the exchange (sweepAt).
 	writeBy time.Time
 }
 
