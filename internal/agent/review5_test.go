@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -160,4 +161,37 @@ func TestAnswerCanceledByTheWatchIsA504NotACutBody(t *testing.T) {
 			t.Errorf("RoundTrip returned a %d whose body fails after %q: %v; want errNoAnswer (504) or the whole body", resp.StatusCode, b, err)
 		}
 	})
+}
+
+// TestWatchCanceledRequestNotRetried: a GET (which the library retries after a
+// connection failure or a 5xx) ended by the header watch is answered 504 and not
+// sent again, whether the watch ends it waiting for headers or waiting to retry
+// after a 503.
+func TestWatchCanceledRequestNotRetried(t *testing.T) {
+	var mode atomic.Value
+	e := newEnv(t, envOptions{
+		cfg: func(c *Config) {
+			c.RequestTimeout = 300 * time.Millisecond
+			c.headerTick = testDeadlineTick
+			c.lib.Retry = csconnect.RetryPolicy{MaxAttempts: 5, BaseDelay: time.Hour, MaxDelay: time.Hour}
+		},
+		upstream: func(w http.ResponseWriter, r *http.Request) {
+			if mode.Load() == "503" {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			<-r.Context().Done()
+		},
+	})
+	for _, m := range []string{"silent", "503"} {
+		mode.Store(m)
+		before := e.upstream.hits.Load()
+		st, _, body := e.get(t, "/up/x")
+		if st != http.StatusGatewayTimeout || !strings.Contains(body, `"code":"timeout"`) {
+			t.Errorf("%s: %d %s; want 504 with code timeout", m, st, body)
+		}
+		if n := e.upstream.hits.Load() - before; n != 1 {
+			t.Errorf("%s: upstream reached %d times; want 1 (no retry after the watch)", m, n)
+		}
+	}
 }
