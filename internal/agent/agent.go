@@ -404,7 +404,8 @@ func (a *Agent) forward(w http.ResponseWriter, r *http.Request, rt *route) {
 	// The request's context ends when the client goes away or the server shuts
 	// down; Creditsafe's answer headers are bounded by the header watch
 	// (RequestTimeout, agentTransport) and the whole exchange by the server's
-	// WriteTimeout. No per-request timer on the hot path.
+	// WriteTimeout (the deadline sweeper ends it once past: deadline.go). No
+	// per-request timer on the hot path.
 	ctx := r.Context()
 	sw := &statusWriter{ResponseWriter: w}
 	a.metrics.begin(ctx)
@@ -461,9 +462,16 @@ func (t agentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(r.Context()) // ends with r's, or by the watch
 	w := t.a.headers.start(cancel)
 	resp, err := t.a.lib.Load().transport.RoundTrip(r.WithContext(ctx))
-	t.a.headers.done(w)
-	if err != nil && context.Cause(ctx) == errNoAnswer {
-		return nil, errNoAnswer // not the context.Canceled a retry's wait may return
+	t.a.headers.done(w) // after it the watch cannot end ctx: its cause is final
+	if context.Cause(ctx) == errNoAnswer {
+		// Not the context.Canceled a retry's wait may return; and not an answer
+		// whose headers came as the watch fired (http.Transport may return either
+		// when both are ready): its body, tied to ctx, could not be read, and the
+		// client would get its headers and a cut body.
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return nil, errNoAnswer
 	}
 	return resp, err
 }

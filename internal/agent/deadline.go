@@ -23,6 +23,15 @@ import (
 // once, and so does clearing one that is there. The protections are unchanged;
 // per request, while timeouts are minutes away, the socket sees only what a
 // server without them would.
+//
+// The sweeper also makes WriteTimeout bound the whole exchange, as ServerLimits
+// says. net/http's write deadline fails only a write: a handler blocked elsewhere
+// (the proxy waiting on a service that sent its headers and then stalls its body)
+// was held, with the client's connection and the service's, for as long as the
+// service wished. Once a connection's write deadline has passed (it is cleared when
+// an answer is complete, so it passes only on an answer not written in time),
+// the sweeper fails its reads too: net/http's background read of the connection
+// then ends the request's context, which ends the proxied request.
 
 const (
 	// deadlineTick is how often the sweeper looks at the connections of a
@@ -84,9 +93,10 @@ func (s *deadlineSweeper) run(stop <-chan struct{}) {
 		case <-t.C:
 		}
 		s.mu.Lock()
-		horizon := time.Now().Add(s.lead())
+		now := time.Now()
+		horizon := now.Add(s.lead())
 		for c := range s.conns {
-			c.armBefore(horizon)
+			c.sweepAt(now, horizon)
 		}
 		s.mu.Unlock()
 	}
@@ -115,6 +125,9 @@ func (c *framedConn) setDeadline(k int, t time.Time) error {
 	}
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
+	if k == writeDeadline {
+		c.writeBy = t
+	}
 	c.due[k] = time.Time{}
 	if !t.IsZero() && time.Until(t) >= c.sweep.lead() {
 		c.due[k] = t
@@ -127,8 +140,14 @@ func (c *framedConn) setDeadline(k int, t time.Time) error {
 	return c.socketDeadline(k, t)
 }
 
-// armBefore puts on the socket the kept deadlines before horizon.
-func (c *framedConn) armBefore(horizon time.Time) {
+// pastDeadline is a read deadline that fails reads at once (net/http's aLongTimeAgo).
+var pastDeadline = time.Unix(1, 0)
+
+// sweepAt puts on the socket the kept deadlines before horizon, and fails the
+// connection's reads when its write deadline is not after now: the answer was not
+// written in time and no longer can be, and net/http's background read, failing,
+// ends the request's context (see the top of this file).
+func (c *framedConn) sweepAt(now, horizon time.Time) {
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
 	for k := range c.due {
@@ -137,6 +156,12 @@ func (c *framedConn) armBefore(horizon time.Time) {
 			c.armed[k] = true
 			_ = c.socketDeadline(k, d) // a closed connection: nothing left to bound
 		}
+	}
+	if !c.writeBy.IsZero() && !now.Before(c.writeBy) {
+		c.writeBy = time.Time{}
+		c.due[readDeadline] = time.Time{}
+		c.armed[readDeadline] = true
+		_ = c.Conn.SetReadDeadline(pastDeadline)
 	}
 }
 

@@ -64,6 +64,9 @@ type framedConn struct {
 	dmu   sync.Mutex
 	due   [2]time.Time // a far deadline the socket does not have yet, by kind
 	armed [2]bool      // the socket has a deadline, by kind
+	// writeBy is the write deadline in force (kept or on the socket), zero when
+	// none: once past, the sweeper ends the exchange (sweepAt).
+	writeBy time.Time
 }
 
 // framedListener wraps ln's connections in framedConn, their far deadlines kept

@@ -62,6 +62,7 @@ func (h *headerWatch) start(cancel context.CancelCauseFunc) *headerWait {
 	return w
 }
 
+// The watch ends the request only before done returns.
 func (h *headerWatch) done(w *headerWait) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
