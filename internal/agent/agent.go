@@ -172,6 +172,7 @@ type Agent struct {
 type route struct {
 	Route
 	name  string // the prefix without slashes, for metrics
+	index int    // in Agent.routes, for metrics
 	proxy *httputil.ReverseProxy
 }
 
@@ -234,6 +235,7 @@ func New(cfg Config) (*Agent, error) {
 		}
 	}
 	for i := range a.routes {
+		a.routes[i].index = i
 		a.routes[i].proxy = a.newProxy(&a.routes[i])
 	}
 	cfg.lib.AuthURL = cfg.AuthURL
@@ -364,7 +366,7 @@ func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers an agent-made 4xx before anything is forwarded.
 func (a *Agent) refuse(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
-	a.metrics.refused(r.Context(), status)
+	a.metrics.answer(-1, status)
 	writeProblem(w, status, code, detail, 0)
 }
 
@@ -405,12 +407,11 @@ func (a *Agent) forward(w http.ResponseWriter, r *http.Request, rt *route) {
 	// down; Creditsafe's answer headers are bounded by the header watch
 	// (RequestTimeout, agentTransport) and the whole exchange by the server's
 	// WriteTimeout (the deadline sweeper ends it once past: deadline.go). No
-	// per-request timer on the hot path.
-	ctx := r.Context()
-	sw := &statusWriter{ResponseWriter: w}
-	a.metrics.begin(ctx)
-	defer func() { a.metrics.end(ctx, rt.name, sw.status) }() // also when the proxy aborts a response mid-body
-	rt.proxy.ServeHTTP(sw, r)
+	// per-request timer on the hot path. The answer's status is counted by the
+	// proxy's ModifyResponse or ErrorHandler (newProxy).
+	a.metrics.begin()
+	defer a.metrics.end() // also when the proxy aborts a response mid-body
+	rt.proxy.ServeHTTP(w, r)
 }
 
 // bodyError answers a request whose body could not be read.
@@ -447,10 +448,16 @@ func (a *Agent) newProxy(rt *route) *httputil.ReverseProxy {
 			h.Del(ClientTokenHeader)
 			pr.Out.Trailer = nil // trailers would carry headers past checkRequest
 		},
-		Transport:    agentTransport{a},
-		BufferPool:   bufferPool{},
-		ErrorLog:     slog.NewLogLogger(a.cfg.Logger.Handler(), slog.LevelDebug),
-		ErrorHandler: a.proxyError,
+		Transport:  agentTransport{a},
+		BufferPool: bufferPool{},
+		ErrorLog:   slog.NewLogLogger(a.cfg.Logger.Handler(), slog.LevelDebug),
+		ModifyResponse: func(resp *http.Response) error {
+			a.metrics.answer(rt.index, resp.StatusCode)
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			a.metrics.answer(rt.index, a.proxyError(w, r, err))
+		},
 	}
 }
 
@@ -476,12 +483,13 @@ func (t agentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// proxyError answers a request the proxy could not complete.
-func (a *Agent) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+// proxyError answers a request the proxy could not complete and returns the
+// answer's status.
+func (a *Agent) proxyError(w http.ResponseWriter, r *http.Request, err error) int {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		writeProblem(w, http.StatusRequestEntityTooLarge, codeRequestTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit), 0)
-		return
+		return http.StatusRequestEntityTooLarge
 	}
 	status, code, wait := classify(err)
 	if r.Context().Err() != nil && code == codeTimeout && errors.Is(context.Cause(r.Context()), context.DeadlineExceeded) {
@@ -489,30 +497,8 @@ func (a *Agent) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	a.cfg.Logger.Warn("csconnect agent: request not completed", "method", r.Method, "path", r.URL.Path, "code", code, "error", errorDetail(err))
 	writeProblem(w, status, code, errorDetail(err), wait)
+	return status
 }
-
-// statusWriter records the status for metrics; Unwrap keeps http.ResponseController
-// (the proxy's flushes) working.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 && code >= 200 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // bufferPool recycles the proxy's 32 KiB copy buffers.
 type bufferPool struct{}
