@@ -135,7 +135,7 @@ type Config struct {
 	// RequestTimeout bounds the wait for Creditsafe's answer headers to a proxied
 	// request, from the agent's forwarding (its token, attempts and retries
 	// included); past it the agent answers 504 timeout, at most a second late
-	// (headerwatch.go). Default DefaultRequestTimeout.
+	// (deadline.go). Default DefaultRequestTimeout.
 	RequestTimeout time.Duration
 	// RefreshEvery is how often Run asks for the token; default DefaultRefreshEvery.
 	RefreshEvery time.Duration
@@ -147,9 +147,8 @@ type Config struct {
 	// file; never the token or the password. Default: discard.
 	Logger *slog.Logger
 
-	lib        libOptions    // for tests: cache windows, retries
-	written    chan<- *Token // for tests: each token written to TokenFile
-	headerTick time.Duration // for tests: the header watch's tick; default 1 s
+	lib     libOptions    // for tests: cache windows, retries
+	written chan<- *Token // for tests: each token written to TokenFile
 }
 
 // Agent is the proxy: an http.Handler. Build it with New, serve it with Serve (or
@@ -159,7 +158,6 @@ type Agent struct {
 	routes  []route // longest prefix first
 	clients []byte  // SHA-256 of ClientToken, or nil
 	metrics *metrics
-	headers *headerWatch // RequestTimeout
 
 	mu  sync.Mutex // serialises Reload
 	lib atomic.Pointer[library]
@@ -210,10 +208,7 @@ func New(cfg Config) (*Agent, error) {
 			return nil, fmt.Errorf("agent: token file %w", err)
 		}
 	}
-	if cfg.headerTick <= 0 {
-		cfg.headerTick = time.Second
-	}
-	a := &Agent{cfg: cfg, changed: make(chan struct{}, 1), headers: newHeaderWatch(cfg.RequestTimeout, cfg.headerTick)}
+	a := &Agent{cfg: cfg, changed: make(chan struct{}, 1)}
 	if len(cfg.ClientToken) > 0 {
 		sum := sha256.Sum256(cfg.ClientToken)
 		a.clients = sum[:]
@@ -294,7 +289,6 @@ func (a *Agent) Close() error {
 	if a.closed.Swap(true) {
 		return nil
 	}
-	a.headers.close()
 	a.lib.Load().close()
 	return a.metrics.close()
 }
@@ -404,8 +398,8 @@ func (a *Agent) forward(w http.ResponseWriter, r *http.Request, rt *route) {
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
 	}
 	// The request's context ends when the client goes away or the server shuts
-	// down; Creditsafe's answer headers are bounded by the header watch
-	// (RequestTimeout, agentTransport) and the whole exchange by the server's
+	// down; Creditsafe's answer headers are bounded by RequestTimeout
+	// (agentTransport) and the whole exchange by the server's
 	// WriteTimeout (the deadline sweeper ends it once past: deadline.go). No
 	// per-request timer on the hot path. The answer's status is counted by the
 	// proxy's ModifyResponse or ErrorHandler (newProxy).
@@ -462,25 +456,47 @@ func (a *Agent) newProxy(rt *route) *httputil.ReverseProxy {
 }
 
 // agentTransport sends each request through the current library stack's
-// Transport, its wait for the answer headers bounded by the header watch.
+// Transport, its wait for the answer headers (retries included) bounded by
+// RequestTimeout: by its connection's sweeper when Serve serves it, with nothing
+// armed per request (deadline.go); else by a timer.
 type agentTransport struct{ a *Agent }
 
 func (t agentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithCancelCause(r.Context()) // ends with r's, or by the watch
-	w := t.a.headers.start(cancel)
-	resp, err := t.a.lib.Load().transport.RoundTrip(r.WithContext(ctx))
-	t.a.headers.done(w) // after it the watch cannot end ctx: its cause is final
-	if context.Cause(ctx) == errNoAnswer {
-		// Not the context.Canceled a retry's wait may return; and not an answer
-		// whose headers came as the watch fired (http.Transport may return either
-		// when both are ready): its body, tied to ctx, could not be read, and the
-		// client would get its headers and a cut body.
-		if err == nil {
-			_ = resp.Body.Close()
-		}
-		return nil, errNoAnswer
+	tr := t.a.lib.Load().transport
+	c, _ := r.Context().Value(framedConnKey{}).(*framedConn)
+	if c == nil || c.sweep == nil {
+		return roundTripWithin(tr, r, t.a.cfg.RequestTimeout)
+	}
+	c.awaitAnswer(time.Now().Add(t.a.cfg.RequestTimeout))
+	resp, err := tr.RoundTrip(r)
+	if !c.answered() {
+		return noAnswer(resp, err)
 	}
 	return resp, err
+}
+
+// roundTripWithin is agentTransport's bound without a sweeper: a timer that ends
+// r's context with errNoAnswer unless the answer headers come first.
+func roundTripWithin(tr http.RoundTripper, r *http.Request, d time.Duration) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(r.Context())
+	timer := time.AfterFunc(d, func() { cancel(errNoAnswer) })
+	resp, err := tr.RoundTrip(r.WithContext(ctx))
+	if !timer.Stop() {
+		return noAnswer(resp, err)
+	}
+	return resp, err
+}
+
+// noAnswer is the outcome of a request whose wait for answer headers was ended:
+// errNoAnswer, not the context.Canceled a retry's wait may return; and not an
+// answer whose headers came as the bound fell (http.Transport may return either
+// when both are ready): its body, tied to the ended context, could not be read,
+// and the client would get its headers and a cut body.
+func noAnswer(resp *http.Response, err error) (*http.Response, error) {
+	if err == nil {
+		_ = resp.Body.Close()
+	}
+	return nil, errNoAnswer
 }
 
 // proxyError answers a request the proxy could not complete and returns the
@@ -490,6 +506,11 @@ func (a *Agent) proxyError(w http.ResponseWriter, r *http.Request, err error) in
 	if errors.As(err, &mbe) {
 		writeProblem(w, http.StatusRequestEntityTooLarge, codeRequestTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit), 0)
 		return http.StatusRequestEntityTooLarge
+	}
+	if err == errNoAnswer {
+		// The sweeper ended the connection's context (deadline.go): the requests
+		// that would follow on it could not be forwarded.
+		w.Header().Set("Connection", "close")
 	}
 	status, code, wait := classify(err)
 	if r.Context().Err() != nil && code == codeTimeout && errors.Is(context.Cause(r.Context()), context.DeadlineExceeded) {

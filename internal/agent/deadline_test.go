@@ -147,7 +147,7 @@ func TestKeptDeadlinesFireOnTime(t *testing.T) {
 func TestSilentUpstreamTimedOut(t *testing.T) {
 	canceled := make(chan struct{}, 1)
 	e := newEnv(t, envOptions{
-		cfg: func(c *Config) { c.RequestTimeout = 300 * time.Millisecond; c.headerTick = testDeadlineTick },
+		cfg: func(c *Config) { c.RequestTimeout = 300 * time.Millisecond },
 		upstream: func(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done() // never answers
 			select {
