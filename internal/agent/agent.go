@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -337,7 +338,8 @@ func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, http.StatusUnauthorized, codeClientToken, "send the agent's client token in "+ClientTokenHeader)
 		return
 	}
-	if code, detail := checkRequest(r); code != "" {
+	escaped := r.URL.EscapedPath()
+	if code, detail := checkRequest(r, escaped); code != "" {
 		a.refuse(w, r, http.StatusBadRequest, code, detail)
 		return
 	}
@@ -345,12 +347,12 @@ func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.serveOwn(w, r)
 		return
 	}
-	rt := a.match(r.URL.EscapedPath())
+	rt := a.match(escaped)
 	if rt == nil {
 		a.refuse(w, r, http.StatusNotFound, codeNotFound, "no configured prefix matches this path")
 		return
 	}
-	if strings.HasSuffix(strings.ToLower(strings.TrimSuffix(r.URL.Path, "/")), "/authenticate") {
+	if lastSegmentIs(r.URL.Path, "authenticate") {
 		// Credentials sent through the agent would pass by its lockout guard.
 		a.refuse(w, r, http.StatusBadRequest, codeClientAuth, "do not call authenticate through the agent: it authenticates every request itself")
 		return
@@ -575,11 +577,20 @@ func crossSite(r *http.Request) bool {
 	return false
 }
 
-// isLoopbackHost reports whether h is "localhost" or a loopback IP address.
+// isLoopbackHost reports whether h is "localhost" or a loopback IP address
+// (without a zone).
 func isLoopbackHost(h string) bool {
 	if strings.EqualFold(h, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.Zone() == "" && ip.IsLoopback()
+}
+
+// lastSegmentIs reports whether path's last segment, a trailing slash aside, is
+// name in any case.
+func lastSegmentIs(path, name string) bool {
+	path = strings.TrimSuffix(path, "/")
+	i := strings.LastIndexByte(path, '/')
+	return i >= 0 && strings.EqualFold(path[i+1:], name)
 }
