@@ -19,6 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Defaults of Config. Each says why it has its value.
@@ -588,9 +590,52 @@ func isLoopbackHost(h string) bool {
 }
 
 // lastSegmentIs reports whether path's last segment, a trailing slash aside, is
-// name in any case.
+// name (lower-case ASCII) in any case: by simple folding (strings.EqualFold), or
+// letter by letter by the lower or upper case a server may compare paths with
+// (İ, U+0130, lowers to i; ı, U+0131, uppers to I; Java's equalsIgnoreCase
+// accepts both).
 func lastSegmentIs(path, name string) bool {
 	path = strings.TrimSuffix(path, "/")
 	i := strings.LastIndexByte(path, '/')
-	return i >= 0 && strings.EqualFold(path[i+1:], name)
+	if i < 0 {
+		return false
+	}
+	seg := path[i+1:]
+	if strings.EqualFold(seg, name) {
+		return true
+	}
+	for j := 0; j < len(seg); j++ {
+		if seg[j] >= utf8.RuneSelf {
+			return casesTo(seg, name)
+		}
+	}
+	return false // ASCII: EqualFold said it all
+}
+
+// casesTo reports whether s matches name (lower-case ASCII) letter by letter,
+// a letter matching when it is the same, lowers to it, uppers to its upper case
+// or folds to it.
+func casesTo(s, name string) bool {
+	j := 0
+	for _, r := range s {
+		if j == len(name) {
+			return false
+		}
+		c := rune(name[j])
+		j++
+		if r == c || unicode.ToLower(r) == c || unicode.ToUpper(r) == unicode.ToUpper(c) {
+			continue
+		}
+		same := false
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f == c {
+				same = true
+				break
+			}
+		}
+		if !same {
+			return false
+		}
+	}
+	return j == len(name)
 }
