@@ -461,14 +461,16 @@ func (a *Agent) newProxy(rt *route) *httputil.ReverseProxy {
 
 // agentTransport sends each request through the current library stack's
 // Transport, its wait for the answer headers (retries included) bounded by
-// RequestTimeout: by its connection's sweeper when Serve serves it, with nothing
-// armed per request (deadline.go); else by a timer.
+// RequestTimeout: by its connection's sweeper when Serve serves it over HTTP/1,
+// with nothing armed per request (deadline.go); else by a timer. The sweeper's
+// bound is one per connection, for the one request an HTTP/1 connection serves
+// at a time; an HTTP/2 connection (srv.Protocols) serves many at once.
 type agentTransport struct{ a *Agent }
 
 func (t agentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	tr := t.a.lib.Load().transport
 	c, _ := r.Context().Value(framedConnKey{}).(*framedConn)
-	if c == nil || c.sweep == nil {
+	if c == nil || c.sweep == nil || r.ProtoMajor != 1 {
 		return roundTripWithin(tr, r, t.a.cfg.RequestTimeout)
 	}
 	c.awaitAnswer(time.Now().Add(t.a.cfg.RequestTimeout))
@@ -511,9 +513,11 @@ func (a *Agent) proxyError(w http.ResponseWriter, r *http.Request, err error) in
 		writeProblem(w, http.StatusRequestEntityTooLarge, codeRequestTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit), 0)
 		return http.StatusRequestEntityTooLarge
 	}
-	if err == errNoAnswer {
+	if err == errNoAnswer && r.ProtoMajor == 1 {
 		// The sweeper ended the connection's context (deadline.go): the requests
-		// that would follow on it could not be forwarded.
+		// that would follow on it could not be forwarded. (Over HTTP/2 a timer
+		// ended the request's alone, and Connection: close would make net/http
+		// shut the connection down.)
 		w.Header().Set("Connection", "close")
 	}
 	status, code, wait := classify(err)

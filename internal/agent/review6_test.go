@@ -1,9 +1,15 @@
 package agent
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/csconnect/csconnect/conformance/simulator"
 )
 
 // TestAuthenticateCaseAliasesRefused: the agent refuses a call of authenticate
@@ -33,5 +39,80 @@ func TestAuthenticateCaseAliasesRefused(t *testing.T) {
 	}
 	if n := e.upstream.hits.Load(); n != 0 {
 		t.Errorf("upstream reached %d times; want 0", n)
+	}
+}
+
+// TestHTTP2StreamsKeepTheirOwnAnswerBound: a server that Serve runs with
+// unencrypted HTTP/2 enabled (srv.Protocols) serves many requests at once on one
+// connection, but the answer bound was kept once per connection (awaitAnswer,
+// answered): a second request answered in time cleared the first one's bound, and
+// the first waited on a silent service with no end. Each request now keeps its own
+// bound unless its connection serves one request at a time (HTTP/1).
+func TestHTTP2StreamsKeepTheirOwnAnswerBound(t *testing.T) {
+	slowIn := make(chan struct{}, 1)
+	up := newCounting(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/slow") {
+			slowIn <- struct{}{}
+			<-r.Context().Done() // never answers
+			return
+		}
+		_, _ = io.WriteString(w, "fast")
+	})
+	sim, err := simulator.New(simulator.Options{Username: testUser, Password: testPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simSrv := httptest.NewServer(sim)
+	defer simSrv.Close()
+	a, err := New(Config{
+		Routes:         []Route{mustRoute(t, "/up/="+up.URL+"/")},
+		Credentials:    func() (Credentials, error) { return Credentials{Username: testUser, Password: testPassword}, nil },
+		AuthURL:        simSrv.URL + "/v1",
+		RequestTimeout: 300 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv := httptest.NewUnstartedServer(a)
+	srv.Config = NewServer(a, ServerLimits{})
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Listener = newFramedListener(srv.Listener, testDeadlineTick)
+	srv.Start()
+	defer srv.Close()
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+
+	type result struct {
+		status int
+		proto  string
+		err    error
+	}
+	slow := make(chan result, 1)
+	go func() {
+		resp, err := client.Get(srv.URL + "/up/slow")
+		if err != nil {
+			slow <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		slow <- result{status: resp.StatusCode, proto: resp.Proto}
+	}()
+	<-slowIn
+	resp, err := client.Get(srv.URL + "/up/fast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
+		t.Fatalf("fast request: %d %s; want 200 over HTTP/2", resp.StatusCode, resp.Proto)
+	}
+	r := <-slow
+	if r.err != nil || r.status != http.StatusGatewayTimeout {
+		t.Fatalf("slow request after a fast one on the same HTTP/2 connection: %d %s %v; want 504 at the 300 ms RequestTimeout", r.status, r.proto, r.err)
 	}
 }
