@@ -133,7 +133,13 @@ const (
 
 // awaitAnswer notes that the request being forwarded on c needs its answer
 // headers by due.
-func (c *framedConn) awaitAnswer(due time.Time) { c.answerBy.Store(due.UnixNano()) }
+func (c *framedConn) awaitAnswer(due time.Time) { c.answerBy.Store(c.sinceAccept(due)) }
+
+// sinceAccept is t in answerBy's unit: nanoseconds since the connection was
+// accepted on the monotonic clock, as time.Time compares (a step of the wall
+// clock moves neither a due time nor now), plus one so that it is above
+// noAnswerAwaited.
+func (c *framedConn) sinceAccept(t time.Time) int64 { return int64(t.Sub(c.accepted)) + 1 }
 
 // answered ends the wait awaitAnswer began. It reports false when the sweeper
 // ended it first: the connection's context is ended (or about to be) with
@@ -199,7 +205,7 @@ var pastDeadline = time.Unix(1, 0)
 func (c *framedConn) sweepAt(now, horizon time.Time) {
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
-	if due := c.answerBy.Load(); due > noAnswerAwaited && now.UnixNano() >= due && c.cancel != nil &&
+	if due := c.answerBy.Load(); due > noAnswerAwaited && c.sinceAccept(now) >= due && c.cancel != nil &&
 		c.answerBy.CompareAndSwap(due, answerOverdue) {
 		c.cancel(errNoAnswer)
 	}

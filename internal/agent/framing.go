@@ -69,9 +69,11 @@ type framedConn struct {
 	// none: once past, the sweeper ends the exchange (sweepAt).
 	writeBy time.Time
 	// cancel ends the connection's context (withCancel), for the sweeper when
-	// answerBy (Unix nanoseconds, or noAnswerAwaited, or answerOverdue) is past.
+	// answerBy (sinceAccept nanoseconds, or noAnswerAwaited, or answerOverdue)
+	// is past.
 	cancel   context.CancelCauseFunc
 	answerBy atomic.Int64
+	accepted time.Time // with its monotonic reading: answerBy's origin
 }
 
 // framedListener wraps ln's connections in framedConn, their far deadlines kept
@@ -94,6 +96,7 @@ func (l framedListener) Accept() (net.Conn, error) {
 	}
 	fc := &framedConn{Conn: c, sweep: l.sweep}
 	if l.sweep != nil {
+		fc.accepted = time.Now()
 		l.sweep.add(fc)
 	}
 	return fc, nil

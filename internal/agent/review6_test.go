@@ -1,13 +1,16 @@
 package agent
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/csconnect/csconnect/conformance/simulator"
 )
@@ -114,5 +117,63 @@ func TestHTTP2StreamsKeepTheirOwnAnswerBound(t *testing.T) {
 	r := <-slow
 	if r.err != nil || r.status != http.StatusGatewayTimeout {
 		t.Fatalf("slow request after a fast one on the same HTTP/2 connection: %d %s %v; want 504 at the 300 ms RequestTimeout", r.status, r.proto, r.err)
+	}
+}
+
+// wallStepped returns now (which must carry a monotonic reading) as time.Now
+// returns it once the system's wall clock was stepped by d (whole seconds): its
+// wall clock moved, its monotonic reading kept. It relies on time.Time's layout
+// and skips the test when that changed.
+func wallStepped(t *testing.T, now time.Time, d time.Duration) time.Time {
+	t.Helper()
+	type repr struct {
+		wall uint64
+		ext  int64
+		loc  *time.Location
+	}
+	const hasMonotonic, nsecMask = 1 << 63, 1<<30 - 1
+	r := *(*repr)(unsafe.Pointer(&now))
+	if r.wall&hasMonotonic == 0 {
+		t.Skip("time.Now carries no monotonic reading")
+	}
+	sec := int64(r.wall<<1>>31) + int64(d/time.Second)
+	r.wall = hasMonotonic | uint64(sec)<<30 | r.wall&nsecMask
+	stepped := *(*time.Time)(unsafe.Pointer(&r))
+	if !stepped.Round(0).Equal(now.Round(0).Add(d)) || stepped.Sub(now) != 0 {
+		t.Skip("time.Time's layout is not the one wallStepped knows")
+	}
+	return stepped
+}
+
+// TestAnswerBoundIgnoresWallClockSteps: the answer bound kept in the connection
+// was a wall-clock Unix time, compared with the wall clock at each sweep, where
+// the header watch before it and every deadline compare on the monotonic clock. A
+// step of the system clock (NTP, a VM resumed, an operator) of an hour forward
+// ended every request waiting for its answer headers at the next sweep, and one
+// back left them unbounded for an hour. The bound is now kept on the monotonic
+// clock.
+func TestAnswerBoundIgnoresWallClockSteps(t *testing.T) {
+	const timeout = 10 * time.Second
+	client, server := net.Pipe()
+	defer client.Close()
+	c, err := newFramedListener(oneConnListener{server}, time.Hour).Accept() // no sweep of its own meanwhile
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fc := c.(*framedConn)
+	ctx := connContext(t.Context(), c)
+	now := time.Now()
+	fc.awaitAnswer(now.Add(timeout))
+
+	at := wallStepped(t, now, time.Hour) // the clock stepped an hour forward, no time passed
+	fc.sweepAt(at, at.Add(fc.sweep.lead()))
+	if ctx.Err() != nil {
+		t.Fatalf("the wall clock stepped forward ended the wait at once: %v", context.Cause(ctx))
+	}
+	at = wallStepped(t, now.Add(timeout+time.Second), -time.Hour) // 11 s passed, the clock stepped an hour back
+	fc.sweepAt(at, at.Add(fc.sweep.lead()))
+	if context.Cause(ctx) != errNoAnswer {
+		t.Fatalf("11 s into a 10 s bound, the wall clock stepped back: the connection's context ended with %v; want errNoAnswer", context.Cause(ctx))
 	}
 }
