@@ -70,4 +70,3 @@ func floor(args []string) int {
 	}
 	return 0
 }
-
