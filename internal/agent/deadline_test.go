@@ -142,7 +142,7 @@ func TestKeptDeadlinesFireOnTime(t *testing.T) {
 }
 
 // TestSilentUpstreamTimedOut: a service that never sends its answer headers is
-// cut at RequestTimeout by the header watch, with 504 timeout, and its request
+// cut at RequestTimeout by the answer bound (the connection sweeper), with 504 timeout, and its request
 // canceled; the service transport arms no ResponseHeaderTimeout timer per request.
 func TestSilentUpstreamTimedOut(t *testing.T) {
 	canceled := make(chan struct{}, 1)

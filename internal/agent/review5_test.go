@@ -214,7 +214,7 @@ func (l oneConnListener) Close() error              { return nil }
 func (l oneConnListener) Addr() net.Addr            { return l.c.LocalAddr() }
 
 // TestWatchCanceledRequestNotRetried: a GET (which the library retries after a
-// connection failure or a 5xx) ended by the header watch is answered 504 and not
+// connection failure or a 5xx) ended by the answer bound is answered 504 and not
 // sent again, whether the watch ends it waiting for headers or waiting to retry
 // after a 503.
 func TestWatchCanceledRequestNotRetried(t *testing.T) {
