@@ -56,4 +56,5 @@ BENCH_AGENT_DURATION ?= 1s
 bench-agent: deps ## Requests/s and p50/p99 through csconnect agent vs the Go floor and nginx at 1/16/64 connections (paired medians and IQR), and heap per request in flight at 1,000.
 	$(GO) build -o bin/ ./cmd/csconnect ./cmd/csconnect-agent
 	$(GO) build -o bin/benchagent ./tools/benchagent
-	bin/benchagent -csconnect bin/csconnect -rounds $(BENCH_AGENT_ROUNDS) -duration $(BENCH_AGENT_DURATION)
+	$(GO) build -o bin/benchfloor ./tools/benchfloor
+	bin/benchagent -csconnect bin/csconnect -floor bin/benchfloor -rounds $(BENCH_AGENT_ROUNDS) -duration $(BENCH_AGENT_DURATION)

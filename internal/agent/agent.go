@@ -13,11 +13,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Defaults of Config. Each says why it has its value.
@@ -135,7 +138,7 @@ type Config struct {
 	// RequestTimeout bounds the wait for Creditsafe's answer headers to a proxied
 	// request, from the agent's forwarding (its token, attempts and retries
 	// included); past it the agent answers 504 timeout, at most a second late
-	// (headerwatch.go). Default DefaultRequestTimeout.
+	// (deadline.go). Default DefaultRequestTimeout.
 	RequestTimeout time.Duration
 	// RefreshEvery is how often Run asks for the token; default DefaultRefreshEvery.
 	RefreshEvery time.Duration
@@ -147,9 +150,8 @@ type Config struct {
 	// file; never the token or the password. Default: discard.
 	Logger *slog.Logger
 
-	lib        libOptions    // for tests: cache windows, retries
-	written    chan<- *Token // for tests: each token written to TokenFile
-	headerTick time.Duration // for tests: the header watch's tick; default 1 s
+	lib     libOptions    // for tests: cache windows, retries
+	written chan<- *Token // for tests: each token written to TokenFile
 }
 
 // Agent is the proxy: an http.Handler. Build it with New, serve it with Serve (or
@@ -159,7 +161,6 @@ type Agent struct {
 	routes  []route // longest prefix first
 	clients []byte  // SHA-256 of ClientToken, or nil
 	metrics *metrics
-	headers *headerWatch // RequestTimeout
 
 	mu  sync.Mutex // serialises Reload
 	lib atomic.Pointer[library]
@@ -172,6 +173,7 @@ type Agent struct {
 type route struct {
 	Route
 	name  string // the prefix without slashes, for metrics
+	index int    // in Agent.routes, for metrics
 	proxy *httputil.ReverseProxy
 }
 
@@ -209,10 +211,7 @@ func New(cfg Config) (*Agent, error) {
 			return nil, fmt.Errorf("agent: token file %w", err)
 		}
 	}
-	if cfg.headerTick <= 0 {
-		cfg.headerTick = time.Second
-	}
-	a := &Agent{cfg: cfg, changed: make(chan struct{}, 1), headers: newHeaderWatch(cfg.RequestTimeout, cfg.headerTick)}
+	a := &Agent{cfg: cfg, changed: make(chan struct{}, 1)}
 	if len(cfg.ClientToken) > 0 {
 		sum := sha256.Sum256(cfg.ClientToken)
 		a.clients = sum[:]
@@ -234,6 +233,7 @@ func New(cfg Config) (*Agent, error) {
 		}
 	}
 	for i := range a.routes {
+		a.routes[i].index = i
 		a.routes[i].proxy = a.newProxy(&a.routes[i])
 	}
 	cfg.lib.AuthURL = cfg.AuthURL
@@ -292,7 +292,6 @@ func (a *Agent) Close() error {
 	if a.closed.Swap(true) {
 		return nil
 	}
-	a.headers.close()
 	a.lib.Load().close()
 	return a.metrics.close()
 }
@@ -341,7 +340,8 @@ func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, http.StatusUnauthorized, codeClientToken, "send the agent's client token in "+ClientTokenHeader)
 		return
 	}
-	if code, detail := checkRequest(r); code != "" {
+	escaped := r.URL.EscapedPath()
+	if code, detail := checkRequest(r, escaped); code != "" {
 		a.refuse(w, r, http.StatusBadRequest, code, detail)
 		return
 	}
@@ -349,12 +349,12 @@ func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.serveOwn(w, r)
 		return
 	}
-	rt := a.match(r.URL.EscapedPath())
+	rt := a.match(escaped)
 	if rt == nil {
 		a.refuse(w, r, http.StatusNotFound, codeNotFound, "no configured prefix matches this path")
 		return
 	}
-	if strings.HasSuffix(strings.ToLower(strings.TrimSuffix(r.URL.Path, "/")), "/authenticate") {
+	if lastSegmentIs(r.URL.Path, "authenticate") {
 		// Credentials sent through the agent would pass by its lockout guard.
 		a.refuse(w, r, http.StatusBadRequest, codeClientAuth, "do not call authenticate through the agent: it authenticates every request itself")
 		return
@@ -364,7 +364,7 @@ func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers an agent-made 4xx before anything is forwarded.
 func (a *Agent) refuse(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
-	a.metrics.refused(r.Context(), status)
+	a.metrics.answer(-1, status)
 	writeProblem(w, status, code, detail, 0)
 }
 
@@ -402,15 +402,14 @@ func (a *Agent) forward(w http.ResponseWriter, r *http.Request, rt *route) {
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
 	}
 	// The request's context ends when the client goes away or the server shuts
-	// down; Creditsafe's answer headers are bounded by the header watch
-	// (RequestTimeout, agentTransport) and the whole exchange by the server's
+	// down; Creditsafe's answer headers are bounded by RequestTimeout
+	// (agentTransport) and the whole exchange by the server's
 	// WriteTimeout (the deadline sweeper ends it once past: deadline.go). No
-	// per-request timer on the hot path.
-	ctx := r.Context()
-	sw := &statusWriter{ResponseWriter: w}
-	a.metrics.begin(ctx)
-	defer func() { a.metrics.end(ctx, rt.name, sw.status) }() // also when the proxy aborts a response mid-body
-	rt.proxy.ServeHTTP(sw, r)
+	// per-request timer on the hot path. The answer's status is counted by the
+	// proxy's ModifyResponse or ErrorHandler (newProxy).
+	a.metrics.begin()
+	defer a.metrics.end() // also when the proxy aborts a response mid-body
+	rt.proxy.ServeHTTP(w, r)
 }
 
 // bodyError answers a request whose body could not be read.
@@ -447,41 +446,79 @@ func (a *Agent) newProxy(rt *route) *httputil.ReverseProxy {
 			h.Del(ClientTokenHeader)
 			pr.Out.Trailer = nil // trailers would carry headers past checkRequest
 		},
-		Transport:    agentTransport{a},
-		BufferPool:   bufferPool{},
-		ErrorLog:     slog.NewLogLogger(a.cfg.Logger.Handler(), slog.LevelDebug),
-		ErrorHandler: a.proxyError,
+		Transport:  agentTransport{a},
+		BufferPool: bufferPool{},
+		ErrorLog:   slog.NewLogLogger(a.cfg.Logger.Handler(), slog.LevelDebug),
+		ModifyResponse: func(resp *http.Response) error {
+			a.metrics.answer(rt.index, resp.StatusCode)
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			a.metrics.answer(rt.index, a.proxyError(w, r, err))
+		},
 	}
 }
 
 // agentTransport sends each request through the current library stack's
-// Transport, its wait for the answer headers bounded by the header watch.
+// Transport, its wait for the answer headers (retries included) bounded by
+// RequestTimeout: by its connection's sweeper when Serve serves it over HTTP/1,
+// with nothing armed per request (deadline.go); else by a timer. The sweeper's
+// bound is one per connection, for the one request an HTTP/1 connection serves
+// at a time; an HTTP/2 connection (srv.Protocols) serves many at once.
 type agentTransport struct{ a *Agent }
 
 func (t agentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithCancelCause(r.Context()) // ends with r's, or by the watch
-	w := t.a.headers.start(cancel)
-	resp, err := t.a.lib.Load().transport.RoundTrip(r.WithContext(ctx))
-	t.a.headers.done(w) // after it the watch cannot end ctx: its cause is final
-	if context.Cause(ctx) == errNoAnswer {
-		// Not the context.Canceled a retry's wait may return; and not an answer
-		// whose headers came as the watch fired (http.Transport may return either
-		// when both are ready): its body, tied to ctx, could not be read, and the
-		// client would get its headers and a cut body.
-		if err == nil {
-			_ = resp.Body.Close()
-		}
-		return nil, errNoAnswer
+	tr := t.a.lib.Load().transport
+	c, _ := r.Context().Value(framedConnKey{}).(*framedConn)
+	if c == nil || c.sweep == nil || r.ProtoMajor != 1 {
+		return roundTripWithin(tr, r, t.a.cfg.RequestTimeout)
+	}
+	c.awaitAnswer(time.Now().Add(t.a.cfg.RequestTimeout))
+	resp, err := tr.RoundTrip(r)
+	if !c.answered() {
+		return noAnswer(resp, err)
 	}
 	return resp, err
 }
 
-// proxyError answers a request the proxy could not complete.
-func (a *Agent) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+// roundTripWithin is agentTransport's bound without a sweeper: a timer that ends
+// r's context with errNoAnswer unless the answer headers come first.
+func roundTripWithin(tr http.RoundTripper, r *http.Request, d time.Duration) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(r.Context())
+	timer := time.AfterFunc(d, func() { cancel(errNoAnswer) })
+	resp, err := tr.RoundTrip(r.WithContext(ctx))
+	if !timer.Stop() {
+		return noAnswer(resp, err)
+	}
+	return resp, err
+}
+
+// noAnswer is the outcome of a request whose wait for answer headers was ended:
+// errNoAnswer, not the context.Canceled a retry's wait may return; and not an
+// answer whose headers came as the bound fell (http.Transport may return either
+// when both are ready): its body, tied to the ended context, could not be read,
+// and the client would get its headers and a cut body.
+func noAnswer(resp *http.Response, err error) (*http.Response, error) {
+	if err == nil {
+		_ = resp.Body.Close()
+	}
+	return nil, errNoAnswer
+}
+
+// proxyError answers a request the proxy could not complete and returns the
+// answer's status.
+func (a *Agent) proxyError(w http.ResponseWriter, r *http.Request, err error) int {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		writeProblem(w, http.StatusRequestEntityTooLarge, codeRequestTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit), 0)
-		return
+		return http.StatusRequestEntityTooLarge
+	}
+	if err == errNoAnswer && r.ProtoMajor == 1 {
+		// The sweeper ended the connection's context (deadline.go): the requests
+		// that would follow on it could not be forwarded. (Over HTTP/2 a timer
+		// ended the request's alone, and Connection: close would make net/http
+		// shut the connection down.)
+		w.Header().Set("Connection", "close")
 	}
 	status, code, wait := classify(err)
 	if r.Context().Err() != nil && code == codeTimeout && errors.Is(context.Cause(r.Context()), context.DeadlineExceeded) {
@@ -489,30 +526,8 @@ func (a *Agent) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	a.cfg.Logger.Warn("csconnect agent: request not completed", "method", r.Method, "path", r.URL.Path, "code", code, "error", errorDetail(err))
 	writeProblem(w, status, code, errorDetail(err), wait)
+	return status
 }
-
-// statusWriter records the status for metrics; Unwrap keeps http.ResponseController
-// (the proxy's flushes) working.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 && code >= 200 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // bufferPool recycles the proxy's 32 KiB copy buffers.
 type bufferPool struct{}
@@ -568,11 +583,63 @@ func crossSite(r *http.Request) bool {
 	return false
 }
 
-// isLoopbackHost reports whether h is "localhost" or a loopback IP address.
+// isLoopbackHost reports whether h is "localhost" or a loopback IP address
+// (without a zone).
 func isLoopbackHost(h string) bool {
 	if strings.EqualFold(h, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.Zone() == "" && ip.IsLoopback()
+}
+
+// lastSegmentIs reports whether path's last segment, a trailing slash aside, is
+// name (lower-case ASCII) in any case: by simple folding (strings.EqualFold), or
+// letter by letter by the lower or upper case a server may compare paths with
+// (İ, U+0130, lowers to i; ı, U+0131, uppers to I; Java's equalsIgnoreCase
+// accepts both).
+func lastSegmentIs(path, name string) bool {
+	path = strings.TrimSuffix(path, "/")
+	i := strings.LastIndexByte(path, '/')
+	if i < 0 {
+		return false
+	}
+	seg := path[i+1:]
+	if strings.EqualFold(seg, name) {
+		return true
+	}
+	for j := 0; j < len(seg); j++ {
+		if seg[j] >= utf8.RuneSelf {
+			return casesTo(seg, name)
+		}
+	}
+	return false // ASCII: EqualFold said it all
+}
+
+// casesTo reports whether s matches name (lower-case ASCII) letter by letter,
+// a letter matching when it is the same, lowers to it, uppers to its upper case
+// or folds to it.
+func casesTo(s, name string) bool {
+	j := 0
+	for _, r := range s {
+		if j == len(name) {
+			return false
+		}
+		c := rune(name[j])
+		j++
+		if r == c || unicode.ToLower(r) == c || unicode.ToUpper(r) == unicode.ToUpper(c) {
+			continue
+		}
+		same := false
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f == c {
+				same = true
+				break
+			}
+		}
+		if !same {
+			return false
+		}
+	}
+	return j == len(name)
 }

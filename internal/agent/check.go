@@ -10,7 +10,7 @@ import (
 // problem code and detail, or "" when r may go on. net/http has already refused
 // malformed framing (two different Content-Lengths, an unknown Transfer-Encoding)
 // and oversized headers (431) before the handler runs.
-func checkRequest(r *http.Request) (code, detail string) {
+func checkRequest(r *http.Request, escapedPath string) (code, detail string) {
 	h := r.Header
 	if _, ok := h["Authorization"]; ok {
 		return codeClientAuth, "do not send Authorization: the agent authenticates every request itself"
@@ -47,32 +47,62 @@ func checkRequest(r *http.Request) (code, detail string) {
 			return codeFraming, "Content-Length and Transfer-Encoding together are refused"
 		}
 	}
-	if code, detail := checkPath(r.URL.EscapedPath(), r.URL.Path); code != "" {
-		return code, detail
-	}
-	return "", ""
+	return checkPath(escapedPath)
 }
 
-// checkPath refuses paths that could escape their prefix after decoding: dot
-// segments (plain or percent-encoded), encoded slashes and backslashes, NUL,
-// path parameters (;), empty segments.
-func checkPath(escaped, decoded string) (code, detail string) {
+// Problems of checkPath.
+const (
+	detailPathStart    = "the path must start with /"
+	detailPathEncoded  = "encoded slashes, dots, backslashes and NUL are refused in paths"
+	detailPathParams   = "path parameters (;) are refused in paths"
+	detailPathSegments = "dot segments and empty segments are refused in paths"
+)
+
+// checkPath refuses an escaped path (url.URL.EscapedPath) that could escape its
+// prefix once decoded: dot segments, empty segments, encoded slashes, dots and
+// backslashes, backslashes, NUL, and path parameters (";": servlet containers drop
+// a segment's parameters before resolving dot segments, so /connect/..;/x reaches
+// /x there; Creditsafe's paths have none). With %2e and %2f refused, the decoded
+// path has a dot segment only where the escaped one does. One pass, no allocation:
+// it runs on every request.
+func checkPath(escaped string) (code, detail string) {
 	if !strings.HasPrefix(escaped, "/") {
-		return codeBadPath, "the path must start with /"
+		return codeBadPath, detailPathStart
 	}
-	lower := strings.ToLower(escaped)
-	for _, bad := range []string{"%2f", "%5c", "%2e", "%00", "\\"} {
-		if strings.Contains(lower, bad) {
-			return codeBadPath, "encoded slashes, dots, backslashes and NUL are refused in paths"
+	seg := 1 // where the current segment starts
+	for i := 1; i <= len(escaped); i++ {
+		if i < len(escaped) {
+			switch escaped[i] {
+			case '%':
+				if i+2 >= len(escaped) {
+					return codeBadPath, detailPathEncoded // not a valid escape: EscapedPath makes none
+				}
+				switch [2]byte{escaped[i+1], escaped[i+2] | 0x20} {
+				case [2]byte{'2', 'f'}, [2]byte{'5', 'c'}, [2]byte{'2', 'e'}, [2]byte{'0', '0'}:
+					return codeBadPath, detailPathEncoded
+				case [2]byte{'3', 'b'}:
+					return codeBadPath, detailPathParams
+				}
+				continue
+			case '\\':
+				return codeBadPath, detailPathEncoded
+			case ';':
+				return codeBadPath, detailPathParams
+			case '/':
+			default:
+				continue
+			}
 		}
-	}
-	// Servlet containers drop a segment's ";parameters" before resolving dot
-	// segments, so /connect/..;/x reaches /x there; Creditsafe's paths have none.
-	if strings.Contains(lower, ";") || strings.Contains(lower, "%3b") {
-		return codeBadPath, "path parameters (;) are refused in paths"
-	}
-	if hasDotSegment(escaped) || hasDotSegment(decoded) || strings.Contains(escaped, "//") {
-		return codeBadPath, "dot segments and empty segments are refused in paths"
+		// escaped[seg:i] is a whole segment; an empty one is fine only last ("/x/").
+		switch escaped[seg:i] {
+		case ".", "..":
+			return codeBadPath, detailPathSegments
+		case "":
+			if i < len(escaped) {
+				return codeBadPath, detailPathSegments
+			}
+		}
+		seg = i + 1
 	}
 	return "", ""
 }

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -32,6 +33,16 @@ import (
 // an answer is complete, so it passes only on an answer not written in time),
 // the sweeper fails its reads too: net/http's background read of the connection
 // then ends the request's context, which ends the proxied request.
+//
+// And the sweeper bounds the wait for Creditsafe's answer headers
+// (Config.RequestTimeout) with nothing armed per request either, where
+// http.Transport's ResponseHeaderTimeout starts a timer per request. Each
+// connection's context is its own (connContext) and can be ended; the agent
+// writes on the connection when the answer is due (awaitAnswer) and clears it
+// when the headers came (answered). A sweep that finds it past due ends the
+// connection's context with errNoAnswer, which ends the request, and the agent
+// answers 504 timeout and closes the connection. A request is ended at most one
+// tick late (1 s on a 60 s bound).
 
 const (
 	// deadlineTick is how often the sweeper looks at the connections of a
@@ -102,6 +113,49 @@ func (s *deadlineSweeper) run(stop <-chan struct{}) {
 	}
 }
 
+// errNoAnswer is the cause of a request whose answer headers did not come within
+// the request timeout: a net.Error whose Timeout is true, as ResponseHeaderTimeout's.
+var errNoAnswer error = noAnswerError{}
+
+type noAnswerError struct{}
+
+func (noAnswerError) Error() string {
+	return "no answer headers from the service within the request timeout"
+}
+func (noAnswerError) Timeout() bool   { return true }
+func (noAnswerError) Temporary() bool { return true }
+
+// Values of framedConn.answerBy besides a due time.
+const (
+	noAnswerAwaited = 0
+	answerOverdue   = -1 // the sweeper ended the wait
+)
+
+// awaitAnswer notes that the request being forwarded on c needs its answer
+// headers by due.
+func (c *framedConn) awaitAnswer(due time.Time) { c.answerBy.Store(c.sinceAccept(due)) }
+
+// sinceAccept is t in answerBy's unit: nanoseconds since the connection was
+// accepted on the monotonic clock, as time.Time compares (a step of the wall
+// clock moves neither a due time nor now), plus one so that it is above
+// noAnswerAwaited.
+func (c *framedConn) sinceAccept(t time.Time) int64 { return int64(t.Sub(c.accepted)) + 1 }
+
+// answered ends the wait awaitAnswer began. It reports false when the sweeper
+// ended it first: the connection's context is ended (or about to be) with
+// errNoAnswer. After it returns the sweeper no longer ends the context.
+func (c *framedConn) answered() bool { return c.answerBy.Swap(noAnswerAwaited) != answerOverdue }
+
+// withCancel gives c a context of its own that the sweeper can end, derived
+// from ctx (http.Server.ConnContext).
+func (c *framedConn) withCancel(ctx context.Context) context.Context {
+	ctx, cancel := context.WithCancelCause(ctx)
+	c.dmu.Lock()
+	c.cancel = cancel
+	c.dmu.Unlock()
+	return ctx
+}
+
 // SetDeadline sets both deadlines (net.Conn).
 func (c *framedConn) SetDeadline(t time.Time) error {
 	if err := c.setDeadline(readDeadline, t); err != nil {
@@ -143,13 +197,18 @@ func (c *framedConn) setDeadline(k int, t time.Time) error {
 // pastDeadline is a read deadline that fails reads at once (net/http's aLongTimeAgo).
 var pastDeadline = time.Unix(1, 0)
 
-// sweepAt puts on the socket the kept deadlines before horizon, and fails the
+// sweepAt puts on the socket the kept deadlines before horizon, ends the
+// connection's context when the answer headers it awaits are overdue, and fails the
 // connection's reads when its write deadline is not after now: the answer was not
 // written in time and no longer can be, and net/http's background read, failing,
 // ends the request's context (see the top of this file).
 func (c *framedConn) sweepAt(now, horizon time.Time) {
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
+	if due := c.answerBy.Load(); due > noAnswerAwaited && c.sinceAccept(now) >= due && c.cancel != nil &&
+		c.answerBy.CompareAndSwap(due, answerOverdue) {
+		c.cancel(errNoAnswer)
+	}
 	for k := range c.due {
 		if d := c.due[k]; !d.IsZero() && d.Before(horizon) {
 			c.due[k] = time.Time{}
@@ -172,10 +231,15 @@ func (c *framedConn) socketDeadline(k int, t time.Time) error {
 	return c.Conn.SetWriteDeadline(t)
 }
 
-// Close closes the connection and takes it off the sweeper.
+// Close closes the connection, takes it off the sweeper and ends its context.
 func (c *framedConn) Close() error {
 	if c.sweep != nil {
 		c.sweep.remove(c)
 	}
+	c.dmu.Lock()
+	if c.cancel != nil {
+		c.cancel(nil)
+	}
+	c.dmu.Unlock()
 	return c.Conn.Close()
 }

@@ -142,12 +142,12 @@ func TestKeptDeadlinesFireOnTime(t *testing.T) {
 }
 
 // TestSilentUpstreamTimedOut: a service that never sends its answer headers is
-// cut at RequestTimeout by the header watch, with 504 timeout, and its request
+// cut at RequestTimeout by the answer bound (the connection sweeper), with 504 timeout, and its request
 // canceled; the service transport arms no ResponseHeaderTimeout timer per request.
 func TestSilentUpstreamTimedOut(t *testing.T) {
 	canceled := make(chan struct{}, 1)
 	e := newEnv(t, envOptions{
-		cfg: func(c *Config) { c.RequestTimeout = 300 * time.Millisecond; c.headerTick = testDeadlineTick },
+		cfg: func(c *Config) { c.RequestTimeout = 300 * time.Millisecond },
 		upstream: func(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done() // never answers
 			select {

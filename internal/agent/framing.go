@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -67,6 +68,12 @@ type framedConn struct {
 	// writeBy is the write deadline in force (kept or on the socket), zero when
 	// none: once past, the sweeper ends the exchange (sweepAt).
 	writeBy time.Time
+	// cancel ends the connection's context (withCancel), for the sweeper when
+	// answerBy (sinceAccept nanoseconds, or noAnswerAwaited, or answerOverdue)
+	// is past.
+	cancel   context.CancelCauseFunc
+	answerBy atomic.Int64
+	accepted time.Time // with its monotonic reading: answerBy's origin
 }
 
 // framedListener wraps ln's connections in framedConn, their far deadlines kept
@@ -89,6 +96,7 @@ func (l framedListener) Accept() (net.Conn, error) {
 	}
 	fc := &framedConn{Conn: c, sweep: l.sweep}
 	if l.sweep != nil {
+		fc.accepted = time.Now()
 		l.sweep.add(fc)
 	}
 	return fc, nil
@@ -301,9 +309,13 @@ const (
 
 type framedConnKey struct{}
 
-// connContext puts a framedConn in the context of its requests (http.Server.ConnContext).
+// connContext puts a framedConn in the context of its requests, and gives the
+// connection a context the sweeper can end (http.Server.ConnContext).
 func connContext(ctx context.Context, c net.Conn) context.Context {
 	if fc, ok := c.(*framedConn); ok {
+		if fc.sweep != nil {
+			ctx = fc.withCancel(ctx)
+		}
 		return context.WithValue(ctx, framedConnKey{}, fc)
 	}
 	return ctx

@@ -100,7 +100,7 @@ func newLibrary(creds Credentials, o libOptions) (*library, error) {
 		base.MaxIdleConnsPerHost = 256
 		base.MaxResponseHeaderBytes = 64 << 10
 		// No ResponseHeaderTimeout: its timer per request is what the agent's
-		// headerWatch avoids (headerwatch.go); Config.RequestTimeout is enforced there.
+		// connection sweeper avoids (deadline.go); Config.RequestTimeout is enforced there.
 		base.DisableCompression = true // pass the client's Accept-Encoding and the body through as they are
 	}
 	cache := csconnect.NewCache(auth, o.Cache) // shares through store, reports to Hooks

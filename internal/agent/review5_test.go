@@ -80,7 +80,6 @@ func TestEndlessInterimAnswersTimedOut(t *testing.T) {
 	e := newEnv(t, envOptions{
 		cfg: func(c *Config) {
 			c.RequestTimeout = 300 * time.Millisecond
-			c.headerTick = testDeadlineTick
 			c.Routes = append(c.Routes, mustRoute(t, "/raw/=http://"+ln.Addr().String()+"/"))
 		},
 	})
@@ -99,7 +98,7 @@ func TestEndlessInterimAnswersTimedOut(t *testing.T) {
 // the answer headers only; a body streamed for five times as long arrives whole.
 func TestLongStreamedAnswerNotCutByRequestTimeout(t *testing.T) {
 	e := newEnv(t, envOptions{
-		cfg: func(c *Config) { c.RequestTimeout = 100 * time.Millisecond; c.headerTick = testDeadlineTick },
+		cfg: func(c *Config) { c.RequestTimeout = 100 * time.Millisecond },
 		upstream: func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(200)
 			for range 20 {
@@ -134,37 +133,88 @@ func (h headersAtTheBound) RoundTrip(r *http.Request) (*http.Response, error) {
 		Body: io.NopCloser(strings.NewReader("the whole answer")), Request: r}, nil
 }
 
-// TestAnswerCanceledByTheWatchIsA504NotACutBody: when the header watch ends a
+// TestAnswerCanceledByTheWatchIsA504NotACutBody: when the header bound ends a
 // request whose answer headers came at that instant, the agent answered with
 // those headers and a body that could not be read (the context was canceled):
 // the client saw a 200 cut off after its headers. The answer is now 504 timeout
-// (errNoAnswer), as for headers that came a moment later.
+// (errNoAnswer), as for headers that came a moment later: with the connection's
+// sweeper (Serve) and with the timer of a server without one.
 func TestAnswerCanceledByTheWatchIsA504NotACutBody(t *testing.T) {
+	for _, swept := range []bool{true, false} {
+		synctest.Test(t, func(t *testing.T) {
+			const timeout, tick = 10 * time.Second, time.Second
+			a := &Agent{cfg: Config{RequestTimeout: timeout}}
+			a.lib.Store(&library{transport: &csconnect.Transport{Source: fixedSource{}, Base: headersAtTheBound{wait: timeout + 2*tick}}})
+			ctx := t.Context()
+			if swept {
+				client, server := net.Pipe()
+				defer client.Close()
+				ln := newFramedListener(oneConnListener{server}, tick)
+				c, err := ln.Accept()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				ctx = connContext(ctx, c)
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1/x", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := agentTransport{a}.RoundTrip(req)
+			if err == nil {
+				b, rerr := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				t.Fatalf("swept=%v: RoundTrip returned a %d (body %q, %v) after the bound; want errNoAnswer (504)", swept, resp.StatusCode, b, rerr)
+			}
+			if err != errNoAnswer {
+				t.Fatalf("swept=%v: RoundTrip: %v; want errNoAnswer", swept, err)
+			}
+			if swept && context.Cause(ctx) != errNoAnswer {
+				t.Errorf("the connection's context ended with %v; want errNoAnswer", context.Cause(ctx))
+			}
+		})
+	}
+}
+
+// TestAnswerInTimeKeepsTheConnection: an answer whose headers come before the
+// bound leaves the connection's context alive, and a later sweep past the old due
+// time does not end it.
+func TestAnswerInTimeKeepsTheConnection(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const timeout, tick = 10 * time.Second, time.Second
-		a := &Agent{headers: newHeaderWatch(timeout, tick)}
-		defer a.headers.close()
-		a.lib.Store(&library{transport: &csconnect.Transport{Source: fixedSource{}, Base: headersAtTheBound{wait: timeout + tick}}})
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://127.0.0.1/x", nil)
+		a := &Agent{cfg: Config{RequestTimeout: timeout}}
+		a.lib.Store(&library{transport: &csconnect.Transport{Source: fixedSource{}, Base: headersAtTheBound{wait: tick}}})
+		client, server := net.Pipe()
+		defer client.Close()
+		c, err := newFramedListener(oneConnListener{server}, tick).Accept()
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer c.Close()
+		ctx := connContext(t.Context(), c)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1/x", nil)
 		resp, err := agentTransport{a}.RoundTrip(req)
 		if err != nil {
-			if err != errNoAnswer {
-				t.Fatalf("RoundTrip: %v; want errNoAnswer", err)
-			}
-			return
+			t.Fatalf("RoundTrip: %v", err)
 		}
-		defer resp.Body.Close()
-		if b, err := io.ReadAll(resp.Body); err != nil {
-			t.Errorf("RoundTrip returned a %d whose body fails after %q: %v; want errNoAnswer (504) or the whole body", resp.StatusCode, b, err)
+		resp.Body.Close()
+		time.Sleep(2 * timeout) // fake time: many sweeps pass
+		if err := ctx.Err(); err != nil {
+			t.Errorf("the connection's context ended (%v) after an answer in time", context.Cause(ctx))
 		}
 	})
 }
 
+// oneConnListener accepts c once.
+type oneConnListener struct{ c net.Conn }
+
+func (l oneConnListener) Accept() (net.Conn, error) { return l.c, nil }
+func (l oneConnListener) Close() error              { return nil }
+func (l oneConnListener) Addr() net.Addr            { return l.c.LocalAddr() }
+
 // TestWatchCanceledRequestNotRetried: a GET (which the library retries after a
-// connection failure or a 5xx) ended by the header watch is answered 504 and not
+// connection failure or a 5xx) ended by the answer bound is answered 504 and not
 // sent again, whether the watch ends it waiting for headers or waiting to retry
 // after a 503.
 func TestWatchCanceledRequestNotRetried(t *testing.T) {
@@ -172,7 +222,6 @@ func TestWatchCanceledRequestNotRetried(t *testing.T) {
 	e := newEnv(t, envOptions{
 		cfg: func(c *Config) {
 			c.RequestTimeout = 300 * time.Millisecond
-			c.headerTick = testDeadlineTick
 			c.lib.Retry = csconnect.RetryPolicy{MaxAttempts: 5, BaseDelay: time.Hour, MaxDelay: time.Hour}
 		},
 		upstream: func(w http.ResponseWriter, r *http.Request) {

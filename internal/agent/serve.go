@@ -296,6 +296,5 @@ func localPeer(remoteAddr string) bool {
 	if err != nil {
 		return true // a Unix socket's peer ("@" or ""); TCP peers always have a port
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return host != "localhost" && isLoopbackHost(host)
 }

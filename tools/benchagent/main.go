@@ -8,21 +8,18 @@
 // the median and interquartile range of each ratio over the rounds. It ends with
 // the agent's heap per request in flight at 1,000 concurrent requests.
 //
-// usage: benchagent -csconnect bin/csconnect [-rounds 7] [-duration 1s]
+// usage: benchagent -csconnect bin/csconnect -floor bin/benchfloor [-rounds 7] [-duration 1s]
 package main
 
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,16 +41,14 @@ const (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "floor" {
-		os.Exit(floor(os.Args[2:]))
-	}
 	bin := flag.String("csconnect", "bin/csconnect", "the csconnect binary (its agent, csconnect-agent, beside it)")
+	floorBin := flag.String("floor", "bin/benchfloor", "the Go floor's binary (tools/benchfloor)")
 	rounds := flag.Int("rounds", 7, "rounds per concurrency")
 	duration := flag.Duration("duration", time.Second, "measurement per proxy per round")
 	nginxBin := flag.String("nginx", "/usr/sbin/nginx", "nginx binary (skipped when absent)")
 	inflight := flag.Int("inflight", 1000, "concurrent requests for the heap measurement")
 	flag.Parse()
-	if err := run(*bin, *nginxBin, *rounds, *duration, *inflight); err != nil {
+	if err := run(*bin, *floorBin, *nginxBin, *rounds, *duration, *inflight); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-agent:", err)
 		os.Exit(1)
 	}
@@ -98,7 +93,7 @@ func (p *proc) stop() {
 	}
 }
 
-func run(bin, nginxBin string, rounds int, d time.Duration, inflight int) error {
+func run(bin, floorBin, nginxBin string, rounds int, d time.Duration, inflight int) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	tmp, err := os.MkdirTemp("", "bench-agent-")
@@ -130,11 +125,12 @@ func run(bin, nginxBin string, rounds int, d time.Duration, inflight int) error 
 	if err := os.WriteFile(tokFile, []byte(token), 0o600); err != nil {
 		return err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	fl, err := start(ctx, nil, self, "floor", simURL, tokFile)
+	// The floor is a program of its own: run from this program's executable it
+	// shared its code pages, net/http's client among them, with the load
+	// generator, whose calls kept them in the caches for it, and it measured 2-3%
+	// faster than the same floor run from a copy of the file (README "From any
+	// language").
+	fl, err := start(ctx, nil, floorBin, simURL, tokFile)
 	if err != nil {
 		return err
 	}
@@ -339,54 +335,6 @@ func report(c int, targets []target, res map[string][]sample) {
 		m, i = ratio("agent", "nginx", rps)
 		fmt.Printf("c=%-3d paired agent/nginx rps ratio median=%.3f iqr=%.3f (goal ≥ 0.80)\n", c, m, i)
 	}
-}
-
-// floor is the Go floor: a bare ReverseProxy that sets a static Authorization.
-// args: SIM_URL TOKEN_FILE.
-func floor(args []string) int {
-	if len(args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchagent floor SIM_URL TOKEN_FILE")
-		return 2
-	}
-	target, err := url.Parse(args[0])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	tok, err := os.ReadFile(args[1])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	bearer := "Bearer " + strings.TrimSpace(string(tok))
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 256
-	tr.DisableCompression = true
-	tr.Proxy = nil
-	proxy := &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(target)
-			pr.Out.URL.Path = strings.TrimPrefix(pr.Out.URL.Path, "/se")
-			pr.Out.URL.RawPath = ""
-			pr.Out.Header.Set("Authorization", bearer)
-		},
-		Transport: tr,
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	fmt.Println(ln.Addr().String())
-	srv := &http.Server{Handler: proxy, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
 }
 
 // startNginx runs nginx in the foreground with a generated configuration.
