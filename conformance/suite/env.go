@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -59,26 +58,13 @@ type Env struct {
 	problems []string
 	skip     string
 	closers  []func()
-	secrets  []string // every password and bearer token the scenario's requests carried
-}
-
-// learn adds secrets to what the scenario's report must never hold.
-func (e *Env) learn(secrets ...string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, s := range secrets {
-		if s != "" && !slices.Contains(e.secrets, s) {
-			e.secrets = append(e.secrets, s)
-		}
-	}
+	secrets  learnt // every password and bearer token the scenario's requests carried
 }
 
 // redactor finds, in any escaping, the target's password, every secret the
 // scenario's requests carried, and anything shaped like a JWT.
 func (e *Env) redactor() *secret.Redactor {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return secret.New(secret.VendorText, append([]string{e.target.Password}, e.secrets...)...).WithShapes(jwtPattern)
+	return secret.New(secret.VendorText, e.secrets.with(e.target.Password)...).WithShapes(jwtPattern)
 }
 
 // learnSecrets is the RoundTripper under the validating transport that learns the

@@ -32,9 +32,7 @@ type FixtureWriter struct {
 	Base    http.RoundTripper // nil means http.DefaultTransport
 	Secrets []string          // more values never to write (the password is found in the request)
 	n       atomic.Int64
-
-	mu   sync.Mutex
-	seen []string // secrets learnt from earlier exchanges (tokens, passwords)
+	seen    learnt // secrets learnt from earlier exchanges (tokens, passwords)
 }
 
 // maxFixtureBody caps how much of a body is saved; cappedTail is what is dropped from
@@ -68,7 +66,7 @@ func (f *FixtureWriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	f.learn(requestSecrets(req)...)
+	f.seen.add(requestSecrets(req)...)
 	resp, err := base.RoundTrip(req)
 	if err != nil {
 		return resp, err
@@ -97,10 +95,8 @@ func (f *FixtureWriter) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		body = append(cut, "…"...)
 	}
-	f.learn(tokenOf(body))
-	f.mu.Lock()
-	secrets := append(append([]string(nil), f.Secrets...), f.seen...)
-	f.mu.Unlock()
+	f.seen.add(tokenOf(body))
+	secrets := f.seen.with(f.Secrets...)
 	n := f.n.Add(1)
 	// The name keeps letters, digits, '.' and '_' of the path, and '-' for anything
 	// else: a decoded path may hold a newline or a control character.
@@ -142,14 +138,29 @@ func writeFixture(dir, name string, data []byte) error {
 	return os.Rename(tmp.Name(), filepath.Join(dir, name))
 }
 
-func (f *FixtureWriter) learn(secrets ...string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// learnt is a set of secrets seen so far, safe for concurrent use: what a run's
+// reports or a fixture writer's files must never hold.
+type learnt struct {
+	mu   sync.Mutex
+	list []string
+}
+
+// add adds the non-empty secrets not yet in l.
+func (l *learnt) add(secrets ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for _, s := range secrets {
-		if s != "" && !slices.Contains(f.seen, s) {
-			f.seen = append(f.seen, s)
+		if s != "" && !slices.Contains(l.list, s) {
+			l.list = append(l.list, s)
 		}
 	}
+}
+
+// with returns first followed by the secrets in l, in a new slice.
+func (l *learnt) with(first ...string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append(slices.Clone(first), l.list...)
 }
 
 // requestSecrets returns the bearer token and the password a request carries.

@@ -85,15 +85,11 @@ func TestFixtureWriterRedactsEchoes(t *testing.T) {
 			t.Cleanup(srv.Close)
 			dir := t.TempDir()
 			c := &http.Client{Transport: &suite.FixtureWriter{Dir: dir}}
-			body, _ := json.Marshal(map[string]string{"username": "u", "password": pw})
-			resp, err := c.Post(srv.URL+"/v1/authenticate", "application/json", bytes.NewReader(body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+			postAuthenticate(t, c, srv.URL, pw)
 			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/datecheck/company", nil)
 			req.Header.Set("Authorization", "Bearer "+tok)
-			if resp, err = c.Do(req); err != nil {
+			resp, err := c.Do(req)
+			if err != nil {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
@@ -175,19 +171,8 @@ func TestSanitizeEncodedBody(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
-	c := &http.Client{Transport: &suite.FixtureWriter{Dir: dir}}
-	body, _ := json.Marshal(map[string]string{"username": "u", "password": pw})
-	resp, err := c.Post(srv.URL+"/v1/authenticate", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	files, _ := filepath.Glob(filepath.Join(dir, "*.snap"))
-	if len(files) != 1 {
-		t.Fatalf("fixtures = %v; want 1", files)
-	}
-	raw, _ := os.ReadFile(files[0])
-	_, snapBody, _ := bytes.Cut(raw, []byte("\n\n"))
+	postAuthenticate(t, &http.Client{Transport: &suite.FixtureWriter{Dir: dir}}, srv.URL, pw)
+	snapBody := fixtureBody(t, dir)
 	if plain, err := io.ReadAll(flate.NewReader(bytes.NewReader(snapBody))); err == nil && bytes.Contains(plain, []byte(pw)) {
 		t.Errorf("fixture body inflates to %q: the password is in the fixture", plain)
 	}
@@ -219,13 +204,31 @@ func TestFixtureWriterCutsBetweenCharacters(t *testing.T) {
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
+	body := fixtureBody(t, dir)
+	if !utf8.Valid(body) || !strings.HasPrefix(string(body), "aéé") || !strings.HasSuffix(string(body), "é…") {
+		t.Errorf("fixture of a cut body = %d bytes, valid UTF-8 %t, starts %q; want the text cut between characters and ending in …", len(body), utf8.Valid(body), body[:min(len(body), 8)])
+	}
+}
+
+// postAuthenticate posts an authenticate request with password pw to base through c.
+func postAuthenticate(t *testing.T, c *http.Client, base, pw string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"username": "u", "password": pw})
+	resp, err := c.Post(base+"/v1/authenticate", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+// fixtureBody returns the body of the one fixture in dir.
+func fixtureBody(t *testing.T, dir string) []byte {
+	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "*.snap"))
 	if len(files) != 1 {
 		t.Fatalf("fixtures = %v; want 1", files)
 	}
 	raw, _ := os.ReadFile(files[0])
 	_, body, _ := bytes.Cut(raw, []byte("\n\n"))
-	if !utf8.Valid(body) || !strings.HasPrefix(string(body), "aéé") || !strings.HasSuffix(string(body), "é…") {
-		t.Errorf("fixture of a cut body = %d bytes, valid UTF-8 %t, starts %q; want the text cut between characters and ending in …", len(body), utf8.Valid(body), body[:min(len(body), 8)])
-	}
+	return body
 }

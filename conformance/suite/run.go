@@ -121,7 +121,7 @@ func runOne(ctx context.Context, cfg Config, sc Scenario, shared *runState) (res
 	if cfg.Live {
 		e.shared = shared
 	}
-	e.transport = &conformance.Transport{Base: learnSecrets{base: cfg.Target.Base, learn: e.learn}, OnExchange: e.rec.Record}
+	e.transport = &conformance.Transport{Base: learnSecrets{base: cfg.Target.Base, learn: e.secrets.add}, OnExchange: e.rec.Record}
 	start := time.Now()
 	func() {
 		defer func() {
