@@ -57,8 +57,6 @@ type Authenticator struct {
 	now      func() time.Time
 	sem      chan struct{} // one authenticate in flight
 	hooks    *Hooks
-	shared   Store  // AuthConfig.Store as given (nil: none), for a Cache over this
-	tokenKey string // where a Cache keeps the token in shared: the pair's fingerprint
 }
 
 // NewAuthenticator checks cfg and returns an Authenticator. It sends nothing: a
@@ -138,8 +136,6 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		now:      cfg.now,
 		sem:      make(chan struct{}, 1),
 		hooks:    cfg.Hooks,
-		shared:   shared,
-		tokenKey: g.pair,
 	}, nil
 }
 
@@ -193,12 +189,17 @@ type cacheSource interface {
 }
 
 // cacheConfig returns what a Cache over a takes from it: AuthConfig.Store as given
-// (nil: none), the key the token is shared under, AuthConfig.Logger and Hooks.
+// (nil: none, or one NewAuthenticator did not use), the key the token is shared
+// under there (the pair's fingerprint, so that a Cache given another password never
+// adopts the token), AuthConfig.Logger and Hooks.
 func (a *Authenticator) cacheConfig() (store Store, key string, logger *slog.Logger, hooks *Hooks) {
-	if a == nil {
+	switch {
+	case a == nil:
 		return nil, "", nil, nil
+	case a.guard == nil || a.guard.own: // the zero Authenticator, or no shared Store
+		return nil, "", a.log, a.hooks
 	}
-	return a.shared, a.tokenKey, a.log, a.hooks
+	return a.guard.store.Store, a.guard.pair, a.log, a.hooks
 }
 
 // GuardStatus reports what the lockout guard holds now (this process's view: what
