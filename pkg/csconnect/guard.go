@@ -174,7 +174,7 @@ func (g *guard) check(ctx context.Context, now time.Time, last error) error {
 	var refusal error
 	var heal pairEvent // the rejection to share again, if its Pair is set
 	decided := false
-	_ = g.load(ctx, func(shared GuardState) {
+	g.load(ctx, func(shared GuardState) {
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		g.learn(shared, now)
@@ -432,26 +432,25 @@ func (g *guard) reset(ctx context.Context, now time.Time) error {
 }
 
 // load calls f with the Store's record, bounded by the store timeout. A failure is
-// logged and returned, and f is not called. A memoryStore is read under its lock,
-// without a copy: f must not keep the record. A guard whose Store is
-// its own (own) reads nothing and does not call f: the local copy decides alone.
-func (g *guard) load(ctx context.Context, f func(GuardState)) error {
+// logged, and f is not called. A memoryStore is read under its lock, without a
+// copy: f must not keep the record. A guard whose Store is its own (own) reads
+// nothing and does not call f: the local copy decides alone.
+func (g *guard) load(ctx context.Context, f func(GuardState)) {
 	if g.own {
-		return nil
+		return
 	}
 	if g.mem != nil {
 		g.mem.loadGuardFunc(g.key, f)
-		return nil
+		return
 	}
 	shared, err := storeCall(ctx, g.store, func(ctx context.Context) (GuardState, error) {
 		return g.store.LoadGuard(ctx, g.key)
 	})
 	if err != nil {
 		g.log.WarnContext(ctx, "csconnect: guard store unavailable, using local state", "op", "LoadGuard", "err", err)
-		return err
+		return
 	}
 	f(shared)
-	return nil
 }
 
 // share merges st into the Store's record (the one way guard state is written),
