@@ -1,14 +1,12 @@
 package csconnect
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -275,9 +273,7 @@ func (g *guard) noteSent(e pairEvent, now time.Time) {
 	if now.Sub(e.At) >= identicalWindow {
 		return
 	}
-	i, found := slices.BinarySearchFunc(g.sent, e, func(x, y pairEvent) int {
-		return cmp.Or(x.At.Compare(y.At), strings.Compare(x.By, y.By))
-	})
+	i, found := slices.BinarySearchFunc(g.sent, e, compareEvents) // every event is pair's
 	if !found {
 		g.sent = slices.Insert(g.sent, i, e)
 	}
