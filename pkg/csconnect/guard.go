@@ -390,15 +390,6 @@ func (g *guard) status(now time.Time) GuardStatus {
 	return s
 }
 
-// budgetLeft returns how many authenticate requests the budget allows at now; -1
-// when there is no budget.
-func (g *guard) budgetLeft(now time.Time) int {
-	if g.limiter == nil {
-		return -1
-	}
-	return int(g.limiter.TokensAt(now))
-}
-
 // rejectPair records a 401 (or other invalid-credentials answer) for the pair.
 func (g *guard) rejectPair(ctx context.Context, now time.Time, cause error) {
 	g.mu.Lock()
