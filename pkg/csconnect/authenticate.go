@@ -79,10 +79,6 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	positiveOr(&cfg.Timeout, defaultTimeout)
 	cfg.Retry = cfg.Retry.withDefaults(defaultAuthRetry)
 	setDefault(&cfg.Budget, defaultBudget)
-	shared := cfg.Store // nil: the guard's store is its own (see guard.own)
-	if shared == nil {
-		cfg.Store = NewMemoryStore()
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = discardLogger
 	}
@@ -111,14 +107,12 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	req.Body, req.GetBody = nil, nil
 	req.Header.Set("Accept", "application/json")
 	g := newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger)
-	if shared != nil && (g.key == "" || g.pair == "") {
+	if cfg.Store != nil && (g.key == "" || g.pair == "") {
 		// Every account's token and guard record would share one key, and a Cache over
 		// another account's Authenticator would adopt this one's token.
 		cfg.Logger.Warn("csconnect: AuthConfig.Store gives an empty fingerprint; it is not used (an empty key would mix accounts)")
-		shared, cfg.Store = nil, NewMemoryStore()
-		g = newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger)
+		g = newGuard(nil, cfg.Username, cfg.Password, cfg.Budget, 0, cfg.Logger)
 	}
-	g.own = shared == nil
 	return &Authenticator{
 		username: cfg.Username,
 		timeout:  cfg.Timeout,
@@ -196,7 +190,7 @@ func (a *Authenticator) cacheConfig() (store Store, key string, logger *slog.Log
 	switch {
 	case a == nil:
 		return nil, "", nil, nil
-	case a.guard == nil || a.guard.own: // the zero Authenticator, or no shared Store
+	case a.guard == nil || a.guard.store == nil: // the zero Authenticator, or no Store
 		return nil, "", a.log, a.hooks
 	}
 	return a.guard.store.Store, a.guard.pair, a.log, a.hooks
