@@ -345,7 +345,8 @@ func (r *Redactor) Header(h http.Header) http.Header {
 	if h == nil || r.Empty() {
 		return h
 	}
-	names := &Redactor{secrets: r.secrets, fixed: HeaderNames, shapes: r.shapes}
+	names := *r // r with the header names as its fixed texts
+	names.fixed = HeaderNames
 	out := make(http.Header, len(h))
 	for k, vs := range h {
 		if names.Reveals(k) {

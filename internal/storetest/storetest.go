@@ -83,13 +83,16 @@ func testLease(t *testing.T, s csconnect.Store, reopen func(*testing.T, csconnec
 }
 
 // The guard states below are built from their JSON document (GuardState is opaque to
-// a Store); expectations come from GuardState.Merge and are compared as JSON.
-func lockedUntil(until time.Time) csconnect.GuardState {
+// a Store); expectations come from GuardState.Merge and are compared as JSON (Same).
+
+// LockedUntil is the state of a 5-minute lockout until until.
+func LockedUntil(until time.Time) csconnect.GuardState {
 	return GS{LockedUntil: until.UTC().Round(0), LockedAt: until.Add(-5 * time.Minute).UTC().Round(0)}.State()
 }
 
-func rejected(pair string, until time.Time) csconnect.GuardState {
-	return GS{Rejected: []Ev{{Pair: pair, At: until.UTC().Round(0)}}}.State()
+// Rejected is the state of a rejected pair, recorded at at.
+func Rejected(pair string, at time.Time) csconnect.GuardState {
+	return GS{Rejected: []Ev{{Pair: pair, At: at.UTC().Round(0)}}}.State()
 }
 
 // GS is a csconnect.GuardState's JSON document (GuardState.MarshalJSON), for tests
@@ -149,7 +152,8 @@ func Equal(a, b csconnect.GuardState) bool {
 		ga.LockedUntil.Equal(gb.LockedUntil) && ga.LockedAt.Equal(gb.LockedAt) && ga.ResetAt.Equal(gb.ResetAt)
 }
 
-func same(a, b csconnect.GuardState) bool {
+// Same reports whether a and b encode alike (as a Store keeps them).
+func Same(a, b csconnect.GuardState) bool {
 	ja, errA := json.Marshal(a)
 	jb, errB := json.Marshal(b)
 	return errA == nil && errB == nil && bytes.Equal(ja, jb)
@@ -158,23 +162,23 @@ func same(a, b csconnect.GuardState) bool {
 func testGuard(t *testing.T, s csconnect.Store, reopen func(*testing.T, csconnect.Store) csconnect.Store) {
 	ctx := t.Context()
 	zero := csconnect.GuardState{}
-	if got, err := s.LoadGuard(ctx, "fp"); err != nil || !same(got, zero) {
+	if got, err := s.LoadGuard(ctx, "fp"); err != nil || !Same(got, zero) {
 		t.Fatalf("LoadGuard of nothing = %+v, %v; want the zero state", got, err)
 	}
 	now := time.Now()
-	first := lockedUntil(now.Add(time.Hour))
-	if got, err := s.MergeGuard(ctx, "fp", first); err != nil || !same(got, zero.Merge(first)) {
+	first := LockedUntil(now.Add(time.Hour))
+	if got, err := s.MergeGuard(ctx, "fp", first); err != nil || !Same(got, zero.Merge(first)) {
 		t.Fatalf("MergeGuard into nothing = %+v, %v; want %+v", got, err, zero.Merge(first))
 	}
-	if got, err := reopen(t, s).LoadGuard(ctx, "fp"); err != nil || !same(got, zero.Merge(first)) {
+	if got, err := reopen(t, s).LoadGuard(ctx, "fp"); err != nil || !Same(got, zero.Merge(first)) {
 		t.Errorf("LoadGuard after MergeGuard = %+v, %v; want %+v", got, err, first)
 	}
-	second := lockedUntil(now.Add(time.Minute)).Merge(rejected("pair", now))
+	second := LockedUntil(now.Add(time.Minute)).Merge(Rejected("pair", now))
 	want := zero.Merge(first).Merge(second)
-	if got, err := s.MergeGuard(ctx, "fp", second); err != nil || !same(got, want) {
+	if got, err := s.MergeGuard(ctx, "fp", second); err != nil || !Same(got, want) {
 		t.Fatalf("MergeGuard = %+v, %v; want stored.Merge(new) = %+v", got, err, want)
 	}
-	if got := mustGuard(t, reopen(t, s), "fp"); !same(got, want) {
+	if got := mustGuard(t, reopen(t, s), "fp"); !Same(got, want) {
 		t.Errorf("LoadGuard after MergeGuard = %+v; want stored.Merge(new) = %+v", got, want)
 	}
 	// A reset is recorded by a merge too, and what it cleared stays cleared.
@@ -182,7 +186,7 @@ func testGuard(t *testing.T, s csconnect.Store, reopen func(*testing.T, csconnec
 	if _, err := s.MergeGuard(ctx, "fp", reset); err != nil {
 		t.Fatalf("MergeGuard(reset) = %v", err)
 	}
-	if got, want := mustGuard(t, reopen(t, s), "fp"), want.Merge(reset); !same(got, want) {
+	if got, want := mustGuard(t, reopen(t, s), "fp"), want.Merge(reset); !Same(got, want) {
 		t.Errorf("LoadGuard after a reset = %+v; want %+v", got, want)
 	}
 }

@@ -57,8 +57,6 @@ type Authenticator struct {
 	now      func() time.Time
 	sem      chan struct{} // one authenticate in flight
 	hooks    *Hooks
-	shared   Store  // AuthConfig.Store as given (nil: none), for a Cache over this
-	tokenKey string // where a Cache keeps the token in shared: the pair's fingerprint
 }
 
 // NewAuthenticator checks cfg and returns an Authenticator. It sends nothing: a
@@ -81,10 +79,6 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	positiveOr(&cfg.Timeout, defaultTimeout)
 	cfg.Retry = cfg.Retry.withDefaults(defaultAuthRetry)
 	setDefault(&cfg.Budget, defaultBudget)
-	shared := cfg.Store // nil: the guard's store is its own (see guard.own)
-	if shared == nil {
-		cfg.Store = NewMemoryStore()
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = discardLogger
 	}
@@ -113,14 +107,12 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 	req.Body, req.GetBody = nil, nil
 	req.Header.Set("Accept", "application/json")
 	g := newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger)
-	if shared != nil && (g.key == "" || g.pair == "") {
+	if cfg.Store != nil && (g.key == "" || g.pair == "") {
 		// Every account's token and guard record would share one key, and a Cache over
 		// another account's Authenticator would adopt this one's token.
 		cfg.Logger.Warn("csconnect: AuthConfig.Store gives an empty fingerprint; it is not used (an empty key would mix accounts)")
-		shared, cfg.Store = nil, NewMemoryStore()
-		g = newGuard(cfg.Store, cfg.Username, cfg.Password, cfg.Budget, callTimeout(cfg.Store), cfg.Logger)
+		g = newGuard(nil, cfg.Username, cfg.Password, cfg.Budget, 0, cfg.Logger)
 	}
-	g.own = shared == nil
 	return &Authenticator{
 		username: cfg.Username,
 		timeout:  cfg.Timeout,
@@ -138,8 +130,6 @@ func NewAuthenticator(cfg AuthConfig) (*Authenticator, error) {
 		now:      cfg.now,
 		sem:      make(chan struct{}, 1),
 		hooks:    cfg.Hooks,
-		shared:   shared,
-		tokenKey: g.pair,
 	}, nil
 }
 
@@ -193,12 +183,17 @@ type cacheSource interface {
 }
 
 // cacheConfig returns what a Cache over a takes from it: AuthConfig.Store as given
-// (nil: none), the key the token is shared under, AuthConfig.Logger and Hooks.
+// (nil: none, or one NewAuthenticator did not use), the key the token is shared
+// under there (the pair's fingerprint, so that a Cache given another password never
+// adopts the token), AuthConfig.Logger and Hooks.
 func (a *Authenticator) cacheConfig() (store Store, key string, logger *slog.Logger, hooks *Hooks) {
-	if a == nil {
+	switch {
+	case a == nil:
 		return nil, "", nil, nil
+	case a.guard == nil || a.guard.store == nil: // the zero Authenticator, or no Store
+		return nil, "", a.log, a.hooks
 	}
-	return a.shared, a.tokenKey, a.log, a.hooks
+	return a.guard.store.Store, a.guard.pair, a.log, a.hooks
 }
 
 // GuardStatus reports what the lockout guard holds now (this process's view: what

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +18,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
+
+	"github.com/csconnect/csconnect/internal/benchpair"
 )
 
 // benchToken is a realistic bearer token: the vendor's RS256 JWTs are about 900 bytes.
@@ -188,14 +189,14 @@ func runPairedBlocks(b *testing.B, name string, ours, floor TokenSource, paralle
 			}
 			ratios, oursNs, floorNs = append(ratios, d[0]/d[1]), append(oursNs, d[0]/calls), append(floorNs, d[1]/calls)
 		}
-		reportPaired(b, ratios, oursNs, floorNs)
+		benchpair.Report(b, ratios, oursNs, floorNs)
 	})
 }
 
 // BenchmarkTransport sends the same authenticated GET to the same loopback server
 // through our stack (csconnect) and through a plain client whose caller sets the same
 // header (static-header, the floor); roundtripper-only measures our layer alone over
-// an in-memory transport. paired times the two sides call by call (see runPaired).
+// an in-memory transport. paired times the two sides call by call (see internal/benchpair).
 // Target: csconnect ≥ 0.95× the static-header throughput, judged on paired.
 func BenchmarkTransport(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -258,7 +259,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // BenchmarkAuthenticate sends one authenticate call to the same loopback server
 // through our stack (csconnect: preflighted Authenticator, guard, decoding, expiry
 // from the JWT) and as a bare net/http + encoding/json POST (nethttp-floor); paired
-// times the two call by call (see runPaired). Target: csconnect ≤ 1.05× the floor,
+// times the two call by call (see internal/benchpair). Target: csconnect ≤ 1.05× the floor,
 // judged on paired.
 func BenchmarkAuthenticate(b *testing.B) {
 	now := time.Now()
@@ -321,7 +322,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 // or the floor first when CSCONNECT_BENCH_FLOOR_FIRST is set: `make bench` alternates
 // it by round, so that neither side always has the first slot. These give each
 // side's ns/op and allocs; the ratio comes from the paired sub-benchmark that
-// follows them (runPaired).
+// follows them (benchpair.Run).
 func runPair(b *testing.B, ourName string, ours func(*testing.B), floorName string, floor func(*testing.B)) {
 	sides := []struct {
 		name string
@@ -338,65 +339,5 @@ func runPair(b *testing.B, ourName string, ours func(*testing.B), floorName stri
 			}
 		})
 	}
-	runPaired(b, ours, floor)
-}
-
-// runPaired is the sub-benchmark "paired": each iteration times one call of ours and
-// one of the floor back to back, in alternating order (ours then floor, floor then
-// ours, ...), and keeps the ratio ours/floor of that pair. A burst of load on the
-// shared machine lasts far longer than one ~50 µs pair, so it slows both calls of a
-// pair alike and cancels out of the ratio; pairing whole rounds instead (the
-// medians of two sub-benchmarks) left the ratio swinging ±5–8% between runs.
-//
-// It reports the median and the interquartile range of the per-pair ratios as
-// ratio-median, ratio-p25 and ratio-p75 (a ratio of times: below 1 means ours is
-// faster), and each side's median call time as ours-ns and floor-ns. ns/op is the
-// time of one pair. The clock reads (~25 ns each, on both sides) are negligible
-// against a loopback call.
-func runPaired(b *testing.B, ours, floor func(*testing.B)) {
-	b.Run("paired", func(b *testing.B) {
-		var ratios, oursNs, floorNs []float64
-		timed := func(op func(*testing.B)) float64 {
-			start := time.Now()
-			op(b)
-			return float64(time.Since(start))
-		}
-		for i := 0; b.Loop(); i++ {
-			var o, f float64
-			if i%2 == 0 {
-				o = timed(ours)
-				f = timed(floor)
-			} else {
-				f = timed(floor)
-				o = timed(ours)
-			}
-			ratios, oursNs, floorNs = append(ratios, o/f), append(oursNs, o), append(floorNs, f)
-		}
-		reportPaired(b, ratios, oursNs, floorNs)
-	})
-}
-
-// reportPaired reports the median and quartiles of the per-pair ratios and each
-// side's median time.
-func reportPaired(b *testing.B, ratios, oursNs, floorNs []float64) {
-	b.ReportMetric(percentile(ratios, 0.50), "ratio-median")
-	b.ReportMetric(percentile(ratios, 0.25), "ratio-p25")
-	b.ReportMetric(percentile(ratios, 0.75), "ratio-p75")
-	b.ReportMetric(percentile(oursNs, 0.50), "ours-ns")
-	b.ReportMetric(percentile(floorNs, 0.50), "floor-ns")
-}
-
-// percentile returns the p-th quantile of xs (0 ≤ p ≤ 1), interpolating linearly
-// between the closest ranks; it sorts xs.
-func percentile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	slices.Sort(xs)
-	r := p * float64(len(xs)-1)
-	i := int(r)
-	if i+1 >= len(xs) {
-		return xs[i]
-	}
-	return xs[i] + (r-float64(i))*(xs[i+1]-xs[i])
+	benchpair.Run(b, "paired", ours, floor, 1)
 }

@@ -3,10 +3,12 @@ package csconnect_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
@@ -32,11 +34,18 @@ func (c counting) Token(ctx context.Context) (*csconnect.Token, error) {
 func TestCacheOverEmbeddedAuthenticator(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"token":"`+exampleJWT+`"}`)
 	}))
+	connClosed := make(chan struct{}, 8)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			connClosed <- struct{}{}
+		}
+	}
+	srv.Start()
 	defer srv.Close()
 	store := csconnect.NewMemoryStore()
 	var fetches atomic.Int32
@@ -63,5 +72,16 @@ func TestCacheOverEmbeddedAuthenticator(t *testing.T) {
 	}
 	if fetches.Load() != 2 {
 		t.Errorf("FetchStart called %d times; want 2 (each cache's fetch, reported to AuthConfig.Hooks)", fetches.Load())
+	}
+	select {
+	case <-connClosed:
+		t.Fatal("the authenticate connection closed before Close")
+	default:
+	}
+	_ = first.Close() // the cache that authenticated: its Authenticator's connection is idle
+	select {
+	case <-connClosed:
+	case <-time.After(10 * time.Second): // a failure guard, not a wait for an event
+		t.Error("Cache.Close over a wrapped Authenticator left its idle connection open")
 	}
 }

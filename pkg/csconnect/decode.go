@@ -61,21 +61,20 @@ func decodeError(ep endpoint, status int, reason string, h http.Header, body []b
 	f := parseErrorBody(h.Get("Content-Type"), body)
 	f.reason = reason
 	e := &APIError{
-		StatusCode:      status,
-		Code:            f.code,
-		Message:         f.message,
-		Detail:          f.detail,
-		Hint:            f.hint,
-		RequestID:       f.requestID,
-		wwwAuthenticate: h.Get("WWW-Authenticate"),
-		Body:            bytes.Clone(body),
-		Header:          h.Clone(),
+		StatusCode: status,
+		Code:       f.code,
+		Message:    f.message,
+		Detail:     f.detail,
+		Hint:       f.hint,
+		RequestID:  f.requestID,
+		Body:       bytes.Clone(body),
+		Header:     h.Clone(),
 	}
 	if e.RequestID == "" {
 		e.RequestID = requestIDFromHeader(h)
 	}
 	e.RetryAfter, _ = parseRetryAfter(h.Get("Retry-After"), now)
-	e.kind = classify(ep, status, f, e.wwwAuthenticate)
+	e.kind = classify(ep, status, f, h.Get("WWW-Authenticate"))
 	return e
 }
 

@@ -124,7 +124,7 @@ func TestDecodeErrorFixtures(t *testing.T) {
 			}
 			check("Message", e.Message, w.message)
 			check("Detail", e.Detail, w.detail)
-			check("wwwAuthenticate", e.wwwAuthenticate, w.wwwAuth)
+			check("Header WWW-Authenticate", e.Header.Get("WWW-Authenticate"), w.wwwAuth)
 			if e.Hint != w.hint {
 				t.Errorf("Hint = %q; want %q", e.Hint, w.hint)
 			}

@@ -66,8 +66,7 @@ type APIError struct {
 	Body       []byte        // a capped copy of the raw body
 	Header     http.Header   // response headers (never request headers)
 
-	kind            error  // the sentinel this error is classified as
-	wwwAuthenticate string // the WWW-Authenticate header (also in Header), for redaction tests
+	kind error // the sentinel this error is classified as
 }
 
 // Is reports whether target is the sentinel this error is classified as. An

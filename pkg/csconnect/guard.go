@@ -1,14 +1,12 @@
 package csconnect
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -123,18 +121,18 @@ func (e *GuardError) Is(target error) bool {
 // (shared with other processes) and in a local copy, so a failing or slow Store never
 // stops it from working, and a Store that loses its record resets nothing: only a
 // reset recorded in the Store (GuardState.ResetAt) or this process's ResetGuard
-// clears a rejection. Safe for concurrent use.
+// clears a rejection. Without a Store the local copy is the whole state. Safe for
+// concurrent use.
 type guard struct {
-	store *boundedStore
-	mem   *memoryStore // store, when it is a memoryStore (NewMemoryStore): read and merged in place, see load and share
-	// own: store is the Authenticator's own memoryStore (AuthConfig.Store was nil),
-	// which nothing else can reach. It would only ever hold what the local copy
-	// holds, so load and share leave it alone: reading and merging it cost ~3% of a
-	// loopback authenticate call (BenchmarkAuthenticate) and changed nothing.
-	own     bool
-	key     string // store.Fingerprint(username)
-	pair    string // store.Fingerprint(username, password)
-	id      string // random: tells this guard's sends from another's at the same instant
+	// store is AuthConfig.Store, each call bounded; nil without one (a Store of the
+	// guard's own would only ever hold what the local copy holds: reading and
+	// merging one cost ~3% of a loopback authenticate call, BenchmarkAuthenticate,
+	// and changed nothing).
+	store   *boundedStore
+	mem     *memoryStore // store, when it is a memoryStore (NewMemoryStore): read and merged in place, see load and share
+	key     string       // store.Fingerprint(username); empty without a store
+	pair    string       // store.Fingerprint(username, password); empty without a store
+	id      string       // random: tells this guard's sends from another's at the same instant
 	log     *slog.Logger
 	limiter *rate.Limiter // nil: no budget
 
@@ -148,15 +146,14 @@ type guard struct {
 	sent        []pairEvent // sends of pair in the last identicalWindow, ascending
 }
 
+// newGuard returns the guard of username and password over store (nil: none),
+// each Store call bounded by storeTimeout.
 func newGuard(store Store, username, password string, budget int, storeTimeout time.Duration, log *slog.Logger) *guard {
-	mem, _ := store.(*memoryStore)
-	g := &guard{
-		store: newBoundedStore(store, storeTimeout),
-		mem:   mem,
-		key:   store.Fingerprint(username),
-		pair:  store.Fingerprint(username, password),
-		id:    rand.Text(),
-		log:   log,
+	g := &guard{id: rand.Text(), log: log}
+	if store != nil {
+		g.store = newBoundedStore(store, storeTimeout)
+		g.mem, _ = store.(*memoryStore)
+		g.key, g.pair = store.Fingerprint(username), store.Fingerprint(username, password)
 	}
 	if budget > 0 {
 		// x/time/rate: a bucket of budget requests refilled over budgetWindow. Worst case
@@ -174,7 +171,7 @@ func (g *guard) check(ctx context.Context, now time.Time, last error) error {
 	var refusal error
 	var heal pairEvent // the rejection to share again, if its Pair is set
 	decided := false
-	_ = g.load(ctx, func(shared GuardState) {
+	g.load(ctx, func(shared GuardState) {
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		g.learn(shared, now)
@@ -183,7 +180,7 @@ func (g *guard) check(ctx context.Context, now time.Time, last error) error {
 		}
 		refusal, decided = g.refusal(now, last), true
 	})
-	if !decided { // the Store failed, or the guard keeps to its local copy (own): that decides alone
+	if !decided { // the Store failed, or there is none: the local copy decides alone
 		g.mu.Lock()
 		refusal = g.refusal(now, last)
 		g.mu.Unlock()
@@ -275,9 +272,7 @@ func (g *guard) noteSent(e pairEvent, now time.Time) {
 	if now.Sub(e.At) >= identicalWindow {
 		return
 	}
-	i, found := slices.BinarySearchFunc(g.sent, e, func(x, y pairEvent) int {
-		return cmp.Or(x.At.Compare(y.At), strings.Compare(x.By, y.By))
-	})
+	i, found := slices.BinarySearchFunc(g.sent, e, compareEvents) // every event is pair's
 	if !found {
 		g.sent = slices.Insert(g.sent, i, e)
 	}
@@ -347,7 +342,7 @@ func (g *guard) recordSend(ctx context.Context, now time.Time, last error) error
 		g.learn(merged, now) // another process may have recorded something meanwhile
 		refusal, decided = g.afterSend(now, last), true
 	})
-	if !decided { // the Store failed, or the guard keeps to its local copy (own): that decides alone
+	if !decided { // the Store failed, or there is none: the local copy decides alone
 		g.mu.Lock()
 		refusal = g.afterSend(now, last)
 		g.mu.Unlock()
@@ -394,15 +389,6 @@ func (g *guard) status(now time.Time) GuardStatus {
 	return s
 }
 
-// budgetLeft returns how many authenticate requests the budget allows at now; -1
-// when there is no budget.
-func (g *guard) budgetLeft(now time.Time) int {
-	if g.limiter == nil {
-		return -1
-	}
-	return int(g.limiter.TokensAt(now))
-}
-
 // rejectPair records a 401 (or other invalid-credentials answer) for the pair.
 func (g *guard) rejectPair(ctx context.Context, now time.Time, cause error) {
 	g.mu.Lock()
@@ -432,26 +418,25 @@ func (g *guard) reset(ctx context.Context, now time.Time) error {
 }
 
 // load calls f with the Store's record, bounded by the store timeout. A failure is
-// logged and returned, and f is not called. A memoryStore is read under its lock,
-// without a copy: f must not keep the record. A guard whose Store is
-// its own (own) reads nothing and does not call f: the local copy decides alone.
-func (g *guard) load(ctx context.Context, f func(GuardState)) error {
-	if g.own {
-		return nil
+// logged, and f is not called. A memoryStore is read under its lock, without a
+// copy: f must not keep the record. Without a Store it reads nothing and does not
+// call f: the local copy decides alone.
+func (g *guard) load(ctx context.Context, f func(GuardState)) {
+	if g.store == nil {
+		return
 	}
 	if g.mem != nil {
 		g.mem.loadGuardFunc(g.key, f)
-		return nil
+		return
 	}
 	shared, err := storeCall(ctx, g.store, func(ctx context.Context) (GuardState, error) {
 		return g.store.LoadGuard(ctx, g.key)
 	})
 	if err != nil {
 		g.log.WarnContext(ctx, "csconnect: guard store unavailable, using local state", "op", "LoadGuard", "err", err)
-		return err
+		return
 	}
 	f(shared)
-	return nil
 }
 
 // share merges st into the Store's record (the one way guard state is written),
@@ -459,10 +444,10 @@ func (g *guard) load(ctx context.Context, f func(GuardState)) error {
 // caller gave up) but bounded by the store timeout, and calls f, unless nil, with
 // the merged record. A failure is logged and returned, and f is not called; the
 // local copy holds regardless. A memoryStore merges in place, under its lock, and
-// calls f there: f must not keep the record. A guard whose Store is its
-// own (own) writes nothing and does not call f.
+// calls f there: f must not keep the record. Without a Store it writes nothing and
+// does not call f.
 func (g *guard) share(ctx context.Context, st GuardState, f func(GuardState)) error {
-	if g.own {
+	if g.store == nil {
 		return nil
 	}
 	if g.mem != nil {

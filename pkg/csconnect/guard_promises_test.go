@@ -377,3 +377,12 @@ func TestBudgetSpentOnlyBySentRequests(t *testing.T) {
 		t.Errorf("budget after 40 calls refused at connection = %d of %d; want %d", got, defaultBudget, defaultBudget)
 	}
 }
+
+// budgetLeft returns how many authenticate requests the budget allows at now; -1
+// when there is no budget. (GuardStatus no longer reports it; the tests do.)
+func (g *guard) budgetLeft(now time.Time) int {
+	if g.limiter == nil {
+		return -1
+	}
+	return int(g.limiter.TokensAt(now))
+}

@@ -226,13 +226,8 @@ func mergeOneInPlace(st *GuardState, s GuardState) bool {
 	if len(s.sent) == 1 {
 		last = later(last, e.At)
 	}
-	keep := func(x pairEvent) bool {
-		return last.Sub(x.At) < identicalWindow && !slices.ContainsFunc(st.succeeded, func(ok pairEvent) bool {
-			return ok.Pair == x.Pair && !x.At.After(ok.At)
-		})
-	}
-	st.sent = slices.DeleteFunc(st.sent, func(x pairEvent) bool { return !keep(x) })
-	if len(s.sent) == 1 && e.Pair != "" && keep(e) {
+	st.sent = slices.DeleteFunc(st.sent, func(x pairEvent) bool { return !keepSend(x, last, st.succeeded) })
+	if len(s.sent) == 1 && e.Pair != "" && keepSend(e, last, st.succeeded) {
 		// One per pair, time and recorder: an equal one is replaced (Merge keeps the
 		// later of equals, the merged-in one).
 		i, found := slices.BinarySearchFunc(st.sent, e, compareEvents)

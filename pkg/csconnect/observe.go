@@ -228,15 +228,9 @@ func (c *Cache) observeFetch(ctx context.Context, seen *entry) context.Context {
 		if now := c.now(); now.Before(seen.mandatoryAt) && !seen.tok.Expired(now) {
 			reason = renewalAdvisory
 		}
-		c.renewal(ctx, h, reason)
+		h.renewal(ctx, c.opts.logger, reason)
 	}
 	return ctx
-}
-
-// renewal calls h.Renewal, recovering its panic.
-func (c *Cache) renewal(ctx context.Context, h *Hooks, reason string) {
-	defer hookRecovered(ctx, c.opts.logger, "Renewal")
-	h.Renewal(ctx, reason)
 }
 
 // fetchStart calls h.FetchStart and returns the fetch's context: ctx itself when
@@ -269,15 +263,20 @@ func (h *Hooks) replayed(ctx context.Context, log *slog.Logger, status int) {
 		return
 	}
 	if h.Renewal != nil {
-		func() {
-			defer hookRecovered(ctx, log, "Renewal")
-			h.Renewal(ctx, renewalExpiredAnswer)
-		}()
+		h.renewal(ctx, log, renewalExpiredAnswer)
 	}
 	if h.Replay != nil {
 		defer hookRecovered(ctx, log, "Replay")
 		h.Replay(ctx, status)
 	}
+}
+
+// renewal calls h.Renewal, which must be set, with reason; a hook's panic is logged
+// to log (see hookRecovered). A Cache's renewals and a Transport's are reported
+// through it.
+func (h *Hooks) renewal(ctx context.Context, log *slog.Logger, reason string) {
+	defer hookRecovered(ctx, log, "Renewal")
+	h.Renewal(ctx, reason)
 }
 
 // retried reports a Transport's retry; a hook's panic is logged to log (see

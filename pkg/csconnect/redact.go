@@ -61,7 +61,7 @@ func (r redactor) apiError(e *APIError) {
 	for k, vs := range e.Header {
 		sourceReveals = sourceReveals || r.r.Reveals(k) || slices.ContainsFunc(vs, r.r.Reveals)
 	}
-	for _, f := range []*string{&e.Code, &e.Message, &e.Detail, &e.Hint, &e.RequestID, &e.wwwAuthenticate} {
+	for _, f := range []*string{&e.Code, &e.Message, &e.Detail, &e.Hint, &e.RequestID} {
 		if *f = r.r.Value(*f); sourceReveals && strings.HasSuffix(*f, "…") {
 			*f = redacted
 		}

@@ -76,7 +76,7 @@ func assertAPIErrorClean(t *testing.T, e *APIError, secrets ...string) {
 		"Error()": e.Error(), "%+v": fmt.Sprintf("%+v", e), "%#v": fmt.Sprintf("%#v", *e), "Body": string(e.Body),
 		"Header": fmt.Sprint(e.Header), "%x": fmt.Sprintf("%x", e),
 	}
-	for _, f := range []string{e.Code, e.Message, e.Detail, e.Hint, e.RequestID, e.wwwAuthenticate} {
+	for _, f := range []string{e.Code, e.Message, e.Detail, e.Hint, e.RequestID, e.Header.Get("WWW-Authenticate")} {
 		outs["field "+f] = f
 	}
 	for what, out := range outs {
@@ -149,7 +149,7 @@ func TestRedactionKeepsFixedText(t *testing.T) {
 					continue
 				}
 				for _, f := range [][2]string{{got.Code, want.Code}, {got.Message, want.Message}, {got.Detail, want.Detail},
-					{got.Hint, want.Hint}, {got.RequestID, want.RequestID}, {got.wwwAuthenticate, want.wwwAuthenticate}} {
+					{got.Hint, want.Hint}, {got.RequestID, want.RequestID}, {got.Header.Get("WWW-Authenticate"), want.Header.Get("WWW-Authenticate")}} {
 					if f[0] != f[1] && f[0] != redacted {
 						t.Errorf("password %q, %s: field %q became %q; want it kept or replaced whole", pw, name, f[1], f[0])
 					}

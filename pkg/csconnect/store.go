@@ -131,12 +131,16 @@ func (s GuardState) Merge(o GuardState) GuardState {
 			last = later(last, e.At)
 		}
 	}
-	out.sent = unite(s.sent, o.sent, false, func(e pairEvent) bool {
-		return last.Sub(e.At) < identicalWindow && !slices.ContainsFunc(out.succeeded, func(ok pairEvent) bool {
-			return ok.Pair == e.Pair && !e.At.After(ok.At)
-		})
-	}, maxSent)
+	out.sent = unite(s.sent, o.sent, false, func(e pairEvent) bool { return keepSend(e, last, out.succeeded) }, maxSent)
 	return out
+}
+
+// keepSend is Merge's rule for a send e: kept when within identicalWindow of last,
+// the latest send of both states, and after its pair's last success.
+func keepSend(e pairEvent, last time.Time, succeeded []pairEvent) bool {
+	return last.Sub(e.At) < identicalWindow && !slices.ContainsFunc(succeeded, func(ok pairEvent) bool {
+		return ok.Pair == e.Pair && !e.At.After(ok.At)
+	})
 }
 
 // unite returns the events of a and b that keep says to keep, sorted by time, the

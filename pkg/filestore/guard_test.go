@@ -5,19 +5,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/csconnect/csconnect/internal/storetest"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
 func TestGuardRoundTrip(t *testing.T) {
 	s := newTestStore(t, Options{})
-	if got, err := s.LoadGuard(t.Context(), "fp"); !sameGuard(got, csconnect.GuardState{}) || err != nil {
+	if got, err := s.LoadGuard(t.Context(), "fp"); !storetest.Same(got, csconnect.GuardState{}) || err != nil {
 		t.Fatalf("LoadGuard of nothing = %+v, %v; want zero, nil", got, err)
 	}
-	want := sampleGuard().Merge(lockedUntil(time.Now().Add(time.Minute)))
+	want := sampleGuard().Merge(storetest.LockedUntil(time.Now().Add(time.Minute)))
 	if _, err := s.MergeGuard(t.Context(), "fp", want); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := newStoreOn(t, s.Dir()).LoadGuard(t.Context(), "fp"); err != nil || !sameGuard(got, want) {
+	if got, err := newStoreOn(t, s.Dir()).LoadGuard(t.Context(), "fp"); err != nil || !storetest.Same(got, want) {
 		t.Errorf("LoadGuard = %+v, %v; want %+v", got, err, want)
 	}
 	// A reset is a merge too: what it cleared stays cleared.
@@ -25,7 +26,7 @@ func TestGuardRoundTrip(t *testing.T) {
 	if _, err := s.MergeGuard(t.Context(), "fp", reset); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.LoadGuard(t.Context(), "fp"); !sameGuard(got, want.Merge(reset)) || err != nil {
+	if got, err := s.LoadGuard(t.Context(), "fp"); !storetest.Same(got, want.Merge(reset)) || err != nil {
 		t.Errorf("LoadGuard after a reset = %+v, %v; want %+v", got, err, want.Merge(reset))
 	}
 }
@@ -35,18 +36,18 @@ func TestGuardRoundTrip(t *testing.T) {
 func TestMergeGuard(t *testing.T) {
 	s := newTestStore(t, Options{})
 	now := time.Now()
-	first := lockedUntil(now.Add(time.Hour))
-	second := lockedUntil(now.Add(time.Minute)).Merge(rejected("pair", now.Add(time.Hour)))
+	first := storetest.LockedUntil(now.Add(time.Hour))
+	second := storetest.LockedUntil(now.Add(time.Minute)).Merge(storetest.Rejected("pair", now.Add(time.Hour)))
 	for _, st := range []csconnect.GuardState{first, second} {
 		if _, err := s.MergeGuard(t.Context(), "fp", st); err != nil {
 			t.Fatal(err)
 		}
 	}
 	want := first.Merge(second)
-	if sameGuard(want, second) || sameGuard(want, first) {
+	if storetest.Same(want, second) || storetest.Same(want, first) {
 		t.Fatalf("test states do not exercise the merge: %+v", want)
 	}
-	if got, err := s.LoadGuard(t.Context(), "fp"); err != nil || !sameGuard(got, want) {
+	if got, err := s.LoadGuard(t.Context(), "fp"); err != nil || !storetest.Same(got, want) {
 		t.Errorf("LoadGuard after two merges = %+v, %v; want %+v", got, err, want)
 	}
 }
@@ -69,9 +70,9 @@ func TestMergeGuardConcurrent(t *testing.T) {
 	states := make([]csconnect.GuardState, writers)
 	want := csconnect.GuardState{}
 	for i := range states {
-		states[i] = lockedUntil(base.Add(time.Duration(i) * time.Second))
+		states[i] = storetest.LockedUntil(base.Add(time.Duration(i) * time.Second))
 		if i == 0 {
-			states[i] = rejected("pair", base)
+			states[i] = storetest.Rejected("pair", base)
 		}
 		want = want.Merge(states[i])
 	}
@@ -86,7 +87,7 @@ func TestMergeGuardConcurrent(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if got, err := stores[0].LoadGuard(t.Context(), key); err != nil || !sameGuard(got, want) {
+		if got, err := stores[0].LoadGuard(t.Context(), key); err != nil || !storetest.Same(got, want) {
 			t.Fatalf("round %d: LoadGuard = %+v, %v; want %+v", round, got, err, want)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,9 +14,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/csconnect/csconnect/internal/storetest"
-	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
 var (
@@ -272,27 +268,6 @@ func childCache(ctx context.Context, s *Store, in *bufio.Scanner) error {
 	}
 	fmt.Println("ok")
 	return nil
-}
-
-// The guard helpers below are the only place these tests name GuardState's fields:
-// expectations are computed with GuardState.Merge and compared by JSON encoding, so
-// the tests follow GuardState whatever fields it grows.
-
-// lockedUntil is the state of a lockout until until.
-func lockedUntil(until time.Time) csconnect.GuardState {
-	return storetest.GS{LockedUntil: until.UTC().Round(0), LockedAt: until.Add(-5 * time.Minute).UTC().Round(0)}.State()
-}
-
-// rejected is the state of a rejected pair, remembered until until.
-func rejected(pair string, until time.Time) csconnect.GuardState {
-	return storetest.GS{Rejected: []storetest.Ev{{Pair: pair, At: until.UTC().Round(0)}}}.State()
-}
-
-// sameGuard reports whether a and b encode alike (as the store keeps them).
-func sameGuard(a, b csconnect.GuardState) bool {
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
-	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
 // osFileMode is the permission bits of path.

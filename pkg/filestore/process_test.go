@@ -14,6 +14,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/csconnect/csconnect/internal/storetest"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -81,7 +82,7 @@ func crashToken() *csconnect.Token {
 }
 
 func crashGuard() csconnect.GuardState {
-	return lockedUntil(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+	return storetest.LockedUntil(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 // A process killed in the middle of writing a file (half of it written to the
@@ -107,7 +108,7 @@ func TestKilledMidWriteKeepsPreviousValue(t *testing.T) {
 			if got, err := s.LoadToken(t.Context(), "fp"); err != nil || got.Value != old.Value {
 				t.Errorf("LoadToken after the crash = %v, %v; want the previous token", got, err)
 			}
-			if got, err := s.LoadGuard(t.Context(), "fp"); err != nil || !sameGuard(got, oldGuard) {
+			if got, err := s.LoadGuard(t.Context(), "fp"); err != nil || !storetest.Same(got, oldGuard) {
 				t.Errorf("LoadGuard after the crash = %+v, %v; want the previous state %+v", got, err, oldGuard)
 			}
 			if fi, err := os.Stat(filepath.Join(s.Dir(), kind+".fp.tmp")); err != nil || fi.Size() == 0 {
@@ -121,7 +122,7 @@ func TestKilledMidWriteKeepsPreviousValue(t *testing.T) {
 			if _, err := s.MergeGuard(t.Context(), "fp", crashGuard()); err != nil {
 				t.Errorf("MergeGuard after the crash = %v", err)
 			}
-			if got, want := must(s.LoadGuard(t.Context(), "fp")), oldGuard.Merge(crashGuard()); !sameGuard(got, want) {
+			if got, want := must(s.LoadGuard(t.Context(), "fp")), oldGuard.Merge(crashGuard()); !storetest.Same(got, want) {
 				t.Errorf("LoadGuard after a new merge = %+v; want %+v", got, want)
 			}
 		})

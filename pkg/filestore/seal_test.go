@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/csconnect/csconnect/internal/storetest"
 )
 
 // With a key the files are ciphertext, and every mismatch (tampering, a file moved to
@@ -96,7 +98,7 @@ func TestMergeGuardKeepsUnreadableFile(t *testing.T) {
 	if err := os.WriteFile(path, planted, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.MergeGuard(t.Context(), "fp", lockedUntil(time.Now().Add(time.Hour))); !errors.Is(err, ErrCorrupt) {
+	if _, err := s.MergeGuard(t.Context(), "fp", storetest.LockedUntil(time.Now().Add(time.Hour))); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("MergeGuard over an unreadable file = %v; want ErrCorrupt", err)
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, planted) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/csconnect/csconnect/internal/storetest"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -18,7 +19,7 @@ func sampleTok() *csconnect.Token {
 }
 
 func sampleGuard() csconnect.GuardState {
-	return rejected("pairfp", time.Now().Add(time.Hour))
+	return storetest.Rejected("pairfp", time.Now().Add(time.Hour))
 }
 
 func TestTokenRoundTrip(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/csconnect/csconnect/internal/benchpair"
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
@@ -23,10 +23,10 @@ import (
 // without hooks (the floor) and with otelcsconnect's hooks over the global
 // providers, no-op while no SDK is installed (paired-noop), or over
 // the SDK (paired-sdk: every span sampled, batched to an exporter that drops them;
-// metrics aggregated by a reader). As in pkg/csconnect's bench_test.go, each
-// iteration times both sides back to back in alternating order and keeps their
-// ratio; ratio-median, ratio-p25 and ratio-p75 are the median and quartiles of the
-// ratios (hooks/none), ours-ns and floor-ns each side's median.
+// metrics aggregated by a reader). As in pkg/csconnect's bench_test.go,
+// internal/benchpair times both sides back to back in alternating order and keeps
+// their ratio; ratio-median, ratio-p25 and ratio-p75 are the median and quartiles
+// of the ratios (hooks/none), ours-ns and floor-ns each side's median.
 //
 //	go test -run '^$' -bench . -benchtime 2s ./pkg/otelcsconnect
 
@@ -84,7 +84,7 @@ func BenchmarkToken(b *testing.B) {
 				}
 			}
 		}
-		runPaired(b, "paired-"+p.name, block(ours), block(floor), tokenBlock)
+		benchpair.Run(b, "paired-"+p.name, block(ours), block(floor), tokenBlock)
 	}
 }
 
@@ -125,7 +125,7 @@ func BenchmarkTransport(b *testing.B) {
 			ours(b)
 			floor(b)
 		}
-		runPaired(b, "paired-"+p.name, ours, floor, 1)
+		benchpair.Run(b, "paired-"+p.name, ours, floor, 1)
 	}
 }
 
@@ -160,7 +160,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 				ours(b)
 			}
 		})
-		runPaired(b, "paired-"+p.name, ours, floor, 1)
+		benchpair.Run(b, "paired-"+p.name, ours, floor, 1)
 	}
 	b.Run("none", func(b *testing.B) {
 		b.ReportAllocs()
@@ -168,48 +168,6 @@ func BenchmarkAuthenticate(b *testing.B) {
 			floor(b)
 		}
 	})
-}
-
-// runPaired is the sub-benchmark name: each iteration times ours and floor back to
-// back, in alternating order, each doing calls calls, and keeps the ratio.
-func runPaired(b *testing.B, name string, ours, floor func(*testing.B), calls int) {
-	b.Run(name, func(b *testing.B) {
-		var ratios, oursNs, floorNs []float64
-		timed := func(op func(*testing.B)) float64 {
-			start := time.Now()
-			op(b)
-			return float64(time.Since(start)) / float64(calls)
-		}
-		for i := 0; b.Loop(); i++ {
-			var o, f float64
-			if i%2 == 0 {
-				o, f = timed(ours), timed(floor)
-			} else {
-				f, o = timed(floor), timed(ours)
-			}
-			ratios, oursNs, floorNs = append(ratios, o/f), append(oursNs, o), append(floorNs, f)
-		}
-		b.ReportMetric(percentile(ratios, 0.50), "ratio-median")
-		b.ReportMetric(percentile(ratios, 0.25), "ratio-p25")
-		b.ReportMetric(percentile(ratios, 0.75), "ratio-p75")
-		b.ReportMetric(percentile(oursNs, 0.50), "ours-ns")
-		b.ReportMetric(percentile(floorNs, 0.50), "floor-ns")
-	})
-}
-
-// percentile returns the p-th quantile of xs, interpolating between ranks; it
-// sorts xs.
-func percentile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	slices.Sort(xs)
-	r := p * float64(len(xs)-1)
-	i := int(r)
-	if i+1 >= len(xs) {
-		return xs[i]
-	}
-	return xs[i] + (r-float64(i))*(xs[i+1]-xs[i])
 }
 
 // tokenServer is a loopback authenticate endpoint that answers every request with

@@ -40,11 +40,7 @@ func TestOtelhttpUnderTransport(t *testing.T) {
 		w := newWorld(t, Config{})
 		w.svc = []answer{tokenExpired}
 		c := w.client(otelhttp.NewTransport(w, otelhttp.WithTracerProvider(w.tp)))
-		ctx, parent := w.caller(t.Context())
-		if got := get(ctx, t, c); got != 200 {
-			t.Fatalf("GET = %d; want 200", got)
-		}
-		parent.End()
+		parent := w.getAsCaller(t, c)
 		spans := w.clientSpans()
 		if len(spans) != 2 {
 			t.Fatalf("%d client spans; want 2 (the request and its replay)", len(spans))
@@ -72,11 +68,7 @@ func TestOtelhttpOverTransport(t *testing.T) {
 		w.svc = []answer{tokenExpired}
 		c := w.client(nil)
 		c.HTTPClient = &http.Client{Transport: otelhttp.NewTransport(c.HTTPClient.Transport, otelhttp.WithTracerProvider(w.tp))}
-		ctx, parent := w.caller(t.Context())
-		if got := get(ctx, t, c); got != 200 {
-			t.Fatalf("GET = %d; want 200", got)
-		}
-		parent.End()
+		parent := w.getAsCaller(t, c)
 		spans := w.clientSpans()
 		if len(spans) != 1 {
 			t.Fatalf("%d client spans; want 1", len(spans))

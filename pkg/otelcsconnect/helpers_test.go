@@ -176,6 +176,18 @@ func (w *world) caller(ctx context.Context) (context.Context, trace.Span) {
 	return w.tp.Tracer("caller").Start(ctx, "caller")
 }
 
+// getAsCaller sends GET through c under a span of the caller's own (caller), fails
+// t unless the answer is 200, and returns that span, ended.
+func (w *world) getAsCaller(t *testing.T, c *csconnect.Client) trace.Span {
+	t.Helper()
+	ctx, parent := w.caller(t.Context())
+	if got := get(ctx, t, c); got != 200 {
+		t.Fatalf("GET = %d; want 200", got)
+	}
+	parent.End()
+	return parent
+}
+
 // named returns the ended spans called name, in order of ending.
 func (w *world) named(name string) []tracetest.SpanStub {
 	var out []tracetest.SpanStub

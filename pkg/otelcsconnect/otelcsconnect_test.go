@@ -199,11 +199,7 @@ func TestRenewalOnTokenExpired(t *testing.T) {
 		w := newWorld(t, Config{})
 		w.svc = []answer{tokenExpired}
 		c := w.client(nil)
-		ctx, parent := w.caller(t.Context())
-		if got := get(ctx, t, c); got != 200 {
-			t.Fatalf("GET = %d; want 200 after the replay", got)
-		}
-		parent.End()
+		parent := w.getAsCaller(t, c)
 		rm := w.metrics()
 		equalCounts(t, MetricTransportReplays, counts(t, rm, MetricTransportReplays, ""), map[string]int64{"": 1})
 		equalCounts(t, MetricTokenRenewals, counts(t, rm, MetricTokenRenewals, "reason"), map[string]int64{"expired_answer": 1})
@@ -233,11 +229,7 @@ func TestRetryOn500(t *testing.T) {
 		w.auth = []answer{serverError}
 		w.svc = []answer{serverError}
 		c := w.client(nil)
-		ctx, parent := w.caller(t.Context())
-		if got := get(ctx, t, c); got != 200 {
-			t.Fatalf("GET = %d; want 200 after the retry", got)
-		}
-		parent.End()
+		w.getAsCaller(t, c)
 		att := w.named("csconnect.authenticate")
 		if len(att) != 2 {
 			t.Fatalf("%d authenticate spans; want 2", len(att))

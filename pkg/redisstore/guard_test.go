@@ -78,7 +78,7 @@ func TestGuardRoundTripAndTTL(t *testing.T) {
 				if tc.wantTTL == 0 {
 					want = csconnect.GuardState{}
 				}
-				if err != nil || !guardEqual(got, want) {
+				if err != nil || !storetest.Equal(got, want) {
 					t.Fatalf("LoadGuard after MergeGuard(%+v) = %+v, %v; want %+v", tc.state, got, err, want)
 				}
 				name := DefaultPrefix + "guard:fp"
@@ -93,9 +93,6 @@ func TestGuardRoundTripAndTTL(t *testing.T) {
 		}
 	}
 }
-
-// guardEqual compares guard states by their times' instants.
-func guardEqual(a, b csconnect.GuardState) bool { return storetest.Equal(a, b) }
 
 // TestMergeGuard: MergeGuard applies csconnect.GuardState.Merge to what is stored, in
 // clear and encrypted; a reset is a record that clears what came before it.
@@ -125,11 +122,11 @@ func TestMergeGuard(t *testing.T) {
 			}
 			for i, st := range steps {
 				merged, err := s.MergeGuard(ctxT(t), "fp", st.in)
-				if err != nil || !guardEqual(merged, st.want) {
+				if err != nil || !storetest.Equal(merged, st.want) {
 					t.Fatalf("step %d: MergeGuard(%+v) = %+v, %v; want %+v", i, st.in, merged, err, st.want)
 				}
 				got, err := s.LoadGuard(ctxT(t), "fp")
-				if err != nil || !guardEqual(got, st.want) {
+				if err != nil || !storetest.Equal(got, st.want) {
 					t.Fatalf("step %d: LoadGuard = %+v, %v; want %+v", i, got, err, st.want)
 				}
 			}
@@ -150,7 +147,7 @@ func TestGuardLegacyRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := s.LoadGuard(ctxT(t), "fp")
-	if want := []storetest.Ev{{Pair: "old", At: until.Add(-storekit.RejectedMemory)}}; err != nil || !guardEqual(got, storetest.GS{Rejected: want}.State()) {
+	if want := []storetest.Ev{{Pair: "old", At: until.Add(-storekit.RejectedMemory)}}; err != nil || !storetest.Equal(got, storetest.GS{Rejected: want}.State()) {
 		t.Errorf("LoadGuard(legacy record) = %+v, %v; want Rejected %+v", got, err, want)
 	}
 }
