@@ -280,11 +280,11 @@ func (a *Authenticator) Token(ctx context.Context) (*Token, error) {
 			tok, err = a.attempt(actx, n)
 		}
 		if err == nil {
-			a.guard.succeeded(ctx, admitted)
+			a.guard.succeeded(actx, admitted)
 			a.observeAttempt(actx, n, admitted, nil, -1)
 			return tok, nil
 		}
-		retryAfter, hasRetryAfter, transient := a.judge(ctx, err)
+		retryAfter, hasRetryAfter, transient := a.judge(actx, err)
 		if !transient {
 			a.observeAttempt(actx, n, admitted, err, -1)
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -191,5 +192,57 @@ func testAuthenticateStartContextKeepsCancellation(t *testing.T) {
 	}
 	if !sawValue.Load() {
 		t.Error("the request did not carry AuthenticateStart's context (its values)")
+	}
+}
+
+// attemptStore is a Store that records, for each MergeGuard, whether it ran under
+// the attempt's context (the value AuthenticateStart put in it).
+type attemptStore struct {
+	Store
+	key    any
+	mu     sync.Mutex
+	merges []bool
+}
+
+func (s *attemptStore) MergeGuard(ctx context.Context, key string, g GuardState) (GuardState, error) {
+	s.mu.Lock()
+	s.merges = append(s.merges, ctx.Value(s.key) != nil)
+	s.mu.Unlock()
+	return s.Store.MergeGuard(ctx, key, g)
+}
+
+// TestGuardWritesRunUnderTheAttempt: Hooks says the guard's Store calls run under
+// the context AuthenticateStart returns (say, with the attempt's span). The
+// admission did, but the writes after the answer (a success clearing the count, a
+// 401 rejecting the pair, a 429 locking out) ran under the caller's context.
+func TestGuardWritesRunUnderTheAttempt(t *testing.T) {
+	t.Parallel()
+	type key struct{}
+	for name, h := range map[string]http.HandlerFunc{
+		"200": tokenReply(),
+		"401": reply(401, "Access denied"),
+		"429": reply(429, "Too many requests", "Retry-After: 300"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := &attemptStore{Store: NewMemoryStore(), key: key{}}
+			srv := newTestServer(t, h)
+			a := newTestAuth(t, srv.URL, func(c *AuthConfig) {
+				c.Store = store
+				c.Hooks = &Hooks{AuthenticateStart: func(ctx context.Context, _ int) context.Context {
+					return context.WithValue(ctx, key{}, 1)
+				}}
+			})
+			_, _ = a.Token(t.Context())
+			store.mu.Lock()
+			defer store.mu.Unlock()
+			if len(store.merges) == 0 {
+				t.Fatal("no guard write")
+			}
+			for i, under := range store.merges {
+				if !under {
+					t.Errorf("guard write %d of %d ran under the caller's context, not the attempt's", i+1, len(store.merges))
+				}
+			}
+		})
 	}
 }
