@@ -42,10 +42,8 @@ type Token = csconnect.Token
 // library is one Authenticator → Cache → Transport stack for one set of
 // credentials. The agent swaps in a new one when the password file is re-read.
 type library struct {
-	auth      *csconnect.Authenticator
 	cache     *csconnect.Cache
-	src       tracked
-	transport *csconnect.Transport
+	transport *csconnect.Transport // its Source is the cache, tracked
 	base      *http.Transport
 }
 
@@ -81,12 +79,11 @@ func (t tracked) Token(ctx context.Context) (*Token, error) {
 // newLibrary builds the stack for creds. It sends nothing: a bad credential's form or
 // an insecure URL is refused here (errors.Is ErrInvalidInput).
 func newLibrary(creds Credentials, o libOptions) (*library, error) {
-	store := o.Store
 	auth, err := csconnect.NewAuthenticator(csconnect.AuthConfig{
 		BaseURL:  o.AuthURL,
 		Username: creds.Username,
 		Password: creds.Password,
-		Store:    store,
+		Store:    o.Store,
 		Logger:   o.Logger,
 		Hooks:    o.Hooks,
 	})
@@ -104,13 +101,13 @@ func newLibrary(creds Credentials, o libOptions) (*library, error) {
 		base.DisableCompression = true // pass the client's Accept-Encoding and the body through as they are
 	}
 	cache := csconnect.NewCache(auth, o.Cache) // shares through store, reports to Hooks
-	src := tracked{Cache: cache, onToken: o.OnToken}
-	tr := &csconnect.Transport{Source: src, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody}
-	return &library{auth: auth, cache: cache, src: src, transport: tr, base: base}, nil
+	tr := &csconnect.Transport{Source: tracked{Cache: cache, onToken: o.OnToken}, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody}
+	return &library{cache: cache, transport: tr, base: base}, nil
 }
 
-// token returns a valid token, fetching one if needed.
-func (l *library) token(ctx context.Context) (*Token, error) { return l.src.Token(ctx) }
+// token returns a valid token, fetching one if needed, through the Transport's
+// Source, so that it is noted as every request's is.
+func (l *library) token(ctx context.Context) (*Token, error) { return l.transport.Source.Token(ctx) }
 
 // close stops background refreshes and idle connections.
 func (l *library) close() {
