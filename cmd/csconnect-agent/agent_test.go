@@ -9,9 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/csconnect/csconnect/internal/testlog"
 )
 
 // startAgentCmd runs `csconnect agent` in front of a `csconnect sim` and returns
@@ -23,7 +24,7 @@ func startAgentCmd(t *testing.T, simBase string, vars map[string]string, flags .
 	done := make(chan int, 1)
 	args := append([]string{"agent", "--listen", "127.0.0.1:0", "--cache-dir", filepath.Join(t.TempDir(), "cache"),
 		"--base-url", simBase + "/v1", "--route", "/se/=" + simBase + "/"}, flags...)
-	stderr := &lockedWriter{w: &bytes.Buffer{}}
+	stderr := &testlog.Buffer{} // the agent logs from several goroutines
 	go func() {
 		done <- run(ctx, args, environ{Stdout: pw, Stderr: stderr, Getenv: func(k string) string { return vars[k] }})
 		pw.Close()
@@ -169,24 +170,6 @@ func TestAgentCommandUsageErrors(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lockedWriter serialises writes (the agent logs from several goroutines) and reads.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.String()
 }
 
 // TestAgentCommandSecretFileModeAndUnreadableReload: a password file that group or
