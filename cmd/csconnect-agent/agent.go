@@ -66,7 +66,6 @@ func (r *routeFlags) Set(s string) error {
 // runAgent is `csconnect agent`.
 func runAgent(ctx context.Context, args []string, env environ) int {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	listen := fs.String("listen", agent.DefaultListen, "address to listen on: host:port (port 0 picks one) or unix:PATH")
 	var routes routeFlags
 	fs.Var(&routes, "route", "PREFIX=URL to forward (repeatable; replaces the defaults); https, or http to loopback")

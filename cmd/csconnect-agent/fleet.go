@@ -27,7 +27,6 @@ func runFleet(ctx context.Context, args []string, env environ) int {
 		return fleet.WorkerMain(ctx, args[1:], env.Getenv, env.Stdin, env.Stdout, env.Stderr)
 	}
 	fs := flag.NewFlagSet("fleet", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	n := fs.Int("n", envInt(env, "FLEET_N", 20), "number of worker processes (env FLEET_N)")
 	lifetimes := fs.Int("lifetimes", envInt(env, "FLEET_LIFETIMES", 5), "token lifetimes measured (env FLEET_LIFETIMES)")
 	ttl := fs.Duration("token-ttl", 15*time.Second, "the simulator's token lifetime")

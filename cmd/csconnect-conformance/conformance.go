@@ -37,7 +37,6 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 		return runConformanceDiff(args[1:], env)
 	}
 	fs := flag.NewFlagSet("csconnect conformance", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	asJSON := fs.Bool("json", false, "print the report as one JSON document instead of lines")
 	junit := fs.String("junit", "", "also write the report as JUnit XML to this file (a testcase per scenario)")
 	run := fs.String("run", "", "run only scenarios whose name matches this regular expression")

@@ -69,7 +69,6 @@ flags:
 // runToken is `csconnect token`.
 func runToken(ctx context.Context, args []string, env environ) int {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	baseURL := fs.String("base-url", "", "server base URL (default $CREDITSAFE_BASE_URL, else "+csconnect.DefaultBaseURL+")")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long the whole command may take, retries included")
 	username := fs.String("username", "", "the User Key (default $CREDITSAFE_USERNAME)")
