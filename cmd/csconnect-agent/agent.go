@@ -110,7 +110,7 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 		}
 		return agent.Credentials{Username: username, Password: pw}, nil
 	}
-	remote := !strings.HasPrefix(*listen, "unix:") && !loopbackAddr(*listen)
+	remote := !strings.HasPrefix(*listen, "unix:") && !agent.IsLoopbackAddr(*listen)
 	if remote && !*allowRemote {
 		return usageErr("--listen %s is not loopback: add --allow-remote and --client-token-file", *listen)
 	}
@@ -194,19 +194,6 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 		return 1
 	}
 	return 0
-}
-
-// loopbackAddr reports whether host:port names a loopback host.
-func loopbackAddr(addr string) bool {
-	h, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // readSecretFile is readFirstLine for a file holding a secret: a file that group or

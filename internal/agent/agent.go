@@ -583,6 +583,13 @@ func crossSite(r *http.Request) bool {
 	return false
 }
 
+// IsLoopbackAddr reports whether addr, host:port, names a loopback host: the
+// addresses Listen accepts without allowRemote.
+func IsLoopbackAddr(addr string) bool {
+	h, _, err := net.SplitHostPort(addr)
+	return err == nil && isLoopbackHost(h)
+}
+
 // isLoopbackHost reports whether h is "localhost" or a loopback IP address
 // (without a zone).
 func isLoopbackHost(h string) bool {
