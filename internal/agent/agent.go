@@ -521,9 +521,6 @@ func (a *Agent) proxyError(w http.ResponseWriter, r *http.Request, err error) in
 		w.Header().Set("Connection", "close")
 	}
 	status, code, wait := classify(err)
-	if r.Context().Err() != nil && code == codeTimeout && errors.Is(context.Cause(r.Context()), context.DeadlineExceeded) {
-		status = http.StatusGatewayTimeout
-	}
 	a.cfg.Logger.Warn("csconnect agent: request not completed", "method", r.Method, "path", r.URL.Path, "code", code, "error", errorDetail(err))
 	writeProblem(w, status, code, errorDetail(err), wait)
 	return status
