@@ -21,7 +21,7 @@ import (
 )
 
 func init() {
-	commands["agent"] = command{Summary: "forward requests to Creditsafe with the token attached (a local proxy for any language)", Run: runAgent}
+	commands["agent"] = command{Run: runAgent} // its summary is cmd/csconnect's, which lists it
 }
 
 const agentUsage = `usage: csconnect agent [--listen 127.0.0.1:8787 | --listen unix:PATH] [--route PREFIX=URL]...

@@ -16,10 +16,7 @@ import (
 // Exit codes of `csconnect fleet`: 0 the targets were met, 1 a target was missed or
 // the run failed, 2 usage.
 func init() {
-	commands["fleet"] = command{
-		Summary: "run N processes sharing one token through Redis against the simulator (make fleet)",
-		Run:     runFleet,
-	}
+	commands["fleet"] = command{Run: runFleet} // its summary is cmd/csconnect's, which lists it
 }
 
 func runFleet(ctx context.Context, args []string, env environ) int {
