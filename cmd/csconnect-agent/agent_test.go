@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/csconnect/csconnect/internal/simtest"
 	"github.com/csconnect/csconnect/internal/testlog"
 )
 
@@ -46,7 +47,7 @@ func startAgentCmd(t *testing.T, simBase string, vars map[string]string, flags .
 }
 
 func TestAgentCommandForwardsWithPasswordFile(t *testing.T) {
-	simBase, stats := startSimCmd(t)
+	simBase, stats := simtest.Start(t)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte("livePassword1\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -70,7 +71,7 @@ func TestAgentCommandForwardsWithPasswordFile(t *testing.T) {
 // TestAgentCommandSIGHUPRereadsPasswordFile: a wrong password in the file gives
 // problem answers; the file fixed and SIGHUP sent, the next call goes through.
 func TestAgentCommandSIGHUPRereadsPasswordFile(t *testing.T) {
-	simBase, stats := startSimCmd(t)
+	simBase, stats := simtest.Start(t)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte("wrongPassword1\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -177,7 +178,7 @@ func TestAgentCommandUsageErrors(t *testing.T) {
 // when the file cannot be read keeps the credentials in use, says so, and the
 // agent keeps answering.
 func TestAgentCommandSecretFileModeAndUnreadableReload(t *testing.T) {
-	simBase, stats := startSimCmd(t)
+	simBase, stats := simtest.Start(t)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte("livePassword1\n"), 0o644); err != nil {
 		t.Fatal(err)
