@@ -46,6 +46,18 @@ func startAgentCmd(t *testing.T, simBase string, vars map[string]string, flags .
 	return "http://" + strings.TrimSpace(line)
 }
 
+// datecheck calls the simulator's service through the agent at base and returns
+// the answer's status.
+func datecheck(t *testing.T, base string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/se/datecheck/company?searchnumber=5565144408")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func TestAgentCommandForwardsWithPasswordFile(t *testing.T) {
 	simBase, stats := simtest.Start(t)
 	pwFile := filepath.Join(t.TempDir(), "pw")
@@ -54,13 +66,8 @@ func TestAgentCommandForwardsWithPasswordFile(t *testing.T) {
 	}
 	base := startAgentCmd(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, "--password-file", pwFile)
 	for range 3 {
-		resp, err := http.Get(base + "/se/datecheck/company?searchnumber=5565144408")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("through the agent: %d", resp.StatusCode)
+		if st := datecheck(t, base); st != http.StatusOK {
+			t.Fatalf("through the agent: %d", st)
 		}
 	}
 	if s := stats(); s.Authenticate != 1 || s.DateCheckOK != 3 {
@@ -78,15 +85,7 @@ func TestAgentCommandSIGHUPRereadsPasswordFile(t *testing.T) {
 	}
 	logs := make(chan string, 1024)
 	base := startAgentCmdLogs(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
-	call := func() int {
-		resp, err := http.Get(base + "/se/datecheck/company?searchnumber=5565144408")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if st := call(); st != http.StatusBadGateway {
+	if st := datecheck(t, base); st != http.StatusBadGateway {
 		t.Fatalf("wrong password: %d; want 502", st)
 	}
 	if err := os.WriteFile(pwFile, []byte("livePassword1\n"), 0o600); err != nil {
@@ -100,7 +99,7 @@ func TestAgentCommandSIGHUPRereadsPasswordFile(t *testing.T) {
 			break
 		}
 	}
-	if st := call(); st != http.StatusOK {
+	if st := datecheck(t, base); st != http.StatusOK {
 		t.Fatalf("after SIGHUP: %d; want 200", st)
 	}
 	if s := stats(); s.Authenticate != 2 || s.Unauthorized != 1 {
@@ -188,15 +187,7 @@ func TestAgentCommandSecretFileModeAndUnreadableReload(t *testing.T) {
 	}
 	logs := make(chan string, 1024)
 	base := startAgentCmdLogs(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
-	call := func() int {
-		resp, err := http.Get(base + "/se/datecheck/company?searchnumber=5565144408")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if st := call(); st != http.StatusOK {
+	if st := datecheck(t, base); st != http.StatusOK {
 		t.Fatalf("first call: %d", st)
 	}
 	if err := os.Remove(pwFile); err != nil {
@@ -222,7 +213,7 @@ func TestAgentCommandSecretFileModeAndUnreadableReload(t *testing.T) {
 	if !warned {
 		t.Errorf("no warning about the password file's mode 0644 in %q", seen)
 	}
-	if st := call(); st != http.StatusOK {
+	if st := datecheck(t, base); st != http.StatusOK {
 		t.Fatalf("after a SIGHUP with no file: %d; want 200 on the old credentials", st)
 	}
 	if s := stats(); s.Authenticate != 1 {
