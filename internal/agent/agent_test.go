@@ -524,6 +524,8 @@ func TestParseRoute(t *testing.T) {
 	}
 }
 
+// TestProblemsNeverHoldSecrets: with a password the service rejects, no answer of
+// the agent (the rejected request's problem among them) holds it.
 func TestProblemsNeverHoldSecrets(t *testing.T) {
 	secret := make([]byte, 12)
 	_, _ = rand.Read(secret)
@@ -531,7 +533,13 @@ func TestProblemsNeverHoldSecrets(t *testing.T) {
 	e := newEnv(t, envOptions{password: pw})
 	var all bytes.Buffer
 	for _, p := range []string{datecheckPath, "/_agent/readyz", "/_agent/token", "/_agent/metrics"} {
-		_, _, body := e.get(t, p)
+		_, hdr, body := e.get(t, p)
+		if p == datecheckPath {
+			// The answer checked is the rejection's problem, not an empty body.
+			if pr := problem(t, hdr, body); pr.Code != codeInvalidCredentials {
+				t.Fatalf("GET %s with a wrong password: code %q; want %q", p, pr.Code, codeInvalidCredentials)
+			}
+		}
 		all.WriteString(body)
 	}
 	if strings.Contains(all.String(), pw) {
