@@ -15,6 +15,7 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -224,14 +225,9 @@ func New(cfg Config) (*Agent, error) {
 		seen[r.Prefix] = true
 		a.routes = append(a.routes, route{Route: r, name: strings.Trim(r.Prefix, "/")})
 	}
-	// Longest prefix first, so /se/v2/ wins over /se/.
-	for i := range a.routes {
-		for j := i + 1; j < len(a.routes); j++ {
-			if len(a.routes[j].Prefix) > len(a.routes[i].Prefix) {
-				a.routes[i], a.routes[j] = a.routes[j], a.routes[i]
-			}
-		}
-	}
+	// Longest prefix first, so /se/v2/ wins over /se/. (Two prefixes of one length
+	// never match one path, being different: their order does not matter.)
+	slices.SortStableFunc(a.routes, func(x, y route) int { return len(y.Prefix) - len(x.Prefix) })
 	for i := range a.routes {
 		a.routes[i].index = i
 		a.routes[i].proxy = a.newProxy(&a.routes[i])

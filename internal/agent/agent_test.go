@@ -546,3 +546,21 @@ func TestProblemsNeverHoldSecrets(t *testing.T) {
 		t.Error("an answer holds the password")
 	}
 }
+
+// TestLongestPrefixWins: of two routes whose prefixes both match, the longer one
+// forwards the request, whatever the order they were given in.
+func TestLongestPrefixWins(t *testing.T) {
+	e := newEnv(t, envOptions{
+		upstream: func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.URL.Path) },
+		cfg: func(c *Config) {
+			v2 := *c.Routes[1].Target // /up/'s upstream, another base path
+			v2.Path = "/v2base/"
+			c.Routes = append(c.Routes, Route{Prefix: "/up/v2/", Target: &v2})
+		},
+	})
+	for path, want := range map[string]string{"/up/v2/x": "/v2base/x", "/up/x": "/base/x"} {
+		if status, _, body := e.get(t, path); status != http.StatusOK || body != want {
+			t.Errorf("GET %s = %d %q; want 200 %q", path, status, body, want)
+		}
+	}
+}
