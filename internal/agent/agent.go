@@ -540,7 +540,7 @@ func (a *Agent) hostAllowed(host string) bool {
 		h = hh
 	}
 	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
-	if strings.EqualFold(h, "localhost") || isLoopbackHost(h) {
+	if isLoopbackHost(h) { // localhost included
 		return true
 	}
 	for _, ok := range a.cfg.Hosts {
