@@ -163,8 +163,7 @@ type Agent struct {
 	clients []byte  // SHA-256 of ClientToken, or nil
 	metrics *metrics
 
-	mu  sync.Mutex // serialises Reload
-	lib atomic.Pointer[library]
+	lib atomic.Pointer[library] // swapped by Reload
 
 	last    atomic.Pointer[Token] // the newest token handed to a request
 	changed chan struct{}         // a new token was seen (capacity 1)
@@ -274,9 +273,7 @@ func (a *Agent) Reload() error {
 	if err != nil {
 		return err
 	}
-	a.mu.Lock()
-	old := a.lib.Swap(lib)
-	a.mu.Unlock()
+	old := a.lib.Swap(lib) // concurrent Reloads each close the one they replaced
 	a.last.Store(nil)
 	old.close()
 	return nil
