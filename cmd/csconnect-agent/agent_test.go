@@ -18,23 +18,43 @@ import (
 
 // startAgentCmd runs `csconnect agent` in front of a `csconnect sim` and returns
 // the agent's base URL; it is stopped (like SIGTERM) at cleanup and must exit 0.
-func startAgentCmd(t *testing.T, simBase string, vars map[string]string, flags ...string) string {
+// With logs not nil, the agent's stderr lines are sent there (those nobody waits
+// for dropped) and logs is closed when the agent has exited.
+func startAgentCmd(t *testing.T, simBase string, vars map[string]string, logs chan<- string, flags ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	args := append([]string{"agent", "--listen", "127.0.0.1:0", "--cache-dir", filepath.Join(t.TempDir(), "cache"),
 		"--base-url", simBase + "/v1", "--route", "/se/=" + simBase + "/"}, flags...)
-	stderr := &testlog.Buffer{} // the agent logs from several goroutines
+	buf := &testlog.Buffer{} // the agent logs from several goroutines
+	var stderr io.Writer = buf
+	if logs != nil {
+		er, ew := io.Pipe()
+		stderr = ew
+		go func() {
+			defer close(logs)
+			sc := bufio.NewScanner(er)
+			for sc.Scan() {
+				select {
+				case logs <- sc.Text():
+				default: // nobody is waiting for this line
+				}
+			}
+		}()
+	}
 	go func() {
 		done <- run(ctx, args, environ{Stdout: pw, Stderr: stderr, Getenv: func(k string) string { return vars[k] }})
 		pw.Close()
+		if c, ok := stderr.(io.Closer); ok {
+			c.Close()
+		}
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		cancel()
 		<-done
-		t.Fatalf("agent printed nothing: %v; stderr %s", err, stderr.String())
+		t.Fatalf("agent printed nothing: %v; stderr %s", err, buf.String())
 	}
 	go io.Copy(io.Discard, pr)
 	t.Cleanup(func() {
@@ -64,7 +84,7 @@ func TestAgentCommandForwardsWithPasswordFile(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte("livePassword1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base := startAgentCmd(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, "--password-file", pwFile)
+	base := startAgentCmd(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, nil, "--password-file", pwFile)
 	for range 3 {
 		if st := datecheck(t, base); st != http.StatusOK {
 			t.Fatalf("through the agent: %d", st)
@@ -84,7 +104,7 @@ func TestAgentCommandSIGHUPRereadsPasswordFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := make(chan string, 1024)
-	base := startAgentCmdLogs(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
+	base := startAgentCmd(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
 	if st := datecheck(t, base); st != http.StatusBadGateway {
 		t.Fatalf("wrong password: %d; want 502", st)
 	}
@@ -105,46 +125,6 @@ func TestAgentCommandSIGHUPRereadsPasswordFile(t *testing.T) {
 	if s := stats(); s.Authenticate != 2 || s.Unauthorized != 1 {
 		t.Errorf("simulator: authenticate=%d unauthorized=%d; want 2 and 1", s.Authenticate, s.Unauthorized)
 	}
-}
-
-// startAgentCmdLogs is startAgentCmd with the agent's stderr lines sent to logs.
-func startAgentCmdLogs(t *testing.T, simBase string, vars map[string]string, logs chan<- string, flags ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	er, ew := io.Pipe()
-	done := make(chan int, 1)
-	args := append([]string{"agent", "--listen", "127.0.0.1:0", "--cache-dir", filepath.Join(t.TempDir(), "cache"),
-		"--base-url", simBase + "/v1", "--route", "/se/=" + simBase + "/"}, flags...)
-	go func() {
-		done <- run(ctx, args, environ{Stdout: pw, Stderr: ew, Getenv: func(k string) string { return vars[k] }})
-		pw.Close()
-		ew.Close()
-	}()
-	go func() {
-		defer close(logs)
-		sc := bufio.NewScanner(er)
-		for sc.Scan() {
-			select {
-			case logs <- sc.Text():
-			default: // nobody is waiting for this line
-			}
-		}
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		cancel()
-		<-done
-		t.Fatalf("agent printed nothing: %v", err)
-	}
-	go io.Copy(io.Discard, pr)
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("agent exit after cancel = %d; want 0", code)
-		}
-	})
-	return "http://" + strings.TrimSpace(line)
 }
 
 func TestAgentCommandUsageErrors(t *testing.T) {
@@ -186,7 +166,7 @@ func TestAgentCommandSecretFileModeAndUnreadableReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := make(chan string, 1024)
-	base := startAgentCmdLogs(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
+	base := startAgentCmd(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
 	if st := datecheck(t, base); st != http.StatusOK {
 		t.Fatalf("first call: %d", st)
 	}
