@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/csconnect/csconnect/conformance/simulator"
+	"github.com/csconnect/csconnect/internal/secret/secrettest"
 )
 
 func TestForwardsWithOneAuthenticateForAllClients(t *testing.T) {
@@ -562,5 +565,27 @@ func TestLongestPrefixWins(t *testing.T) {
 		if status, _, body := e.get(t, path); status != http.StatusOK || body != want {
 			t.Errorf("GET %s = %d %q; want 200 %q", path, status, body, want)
 		}
+	}
+}
+
+// TestCredentialsNeverPrintPassword: whatever the fmt verb, JSON or slog's JSON
+// handler, Credentials show the User Key and never the password.
+func TestCredentialsNeverPrintPassword(t *testing.T) {
+	const pw = "Secret-Pass-42"
+	c := Credentials{Username: testUser, Password: pw}
+	var out strings.Builder
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%o", "%b", "%e", "%U", "%c", "%10.3v"} {
+		fmt.Fprintf(&out, verb+"\n", c)
+		fmt.Fprintf(&out, verb+"\n", &c)
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatalf("json.Marshal(Credentials) = %v", err)
+	}
+	out.Write(b)
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("creds", "c", c)
+	secrettest.AssertNone(t, "Credentials formatted", out.String(), pw)
+	if !strings.Contains(out.String(), testUser) {
+		t.Errorf("Credentials formatted without the User Key: %s", out.String())
 	}
 }

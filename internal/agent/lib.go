@@ -5,7 +5,10 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,8 +17,8 @@ import (
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
-// Credentials are the account the agent authenticates as. String never prints the
-// password.
+// Credentials are the account the agent authenticates as. No fmt verb, JSON or
+// slog handler prints the password (as csconnect.AuthConfig).
 type Credentials struct {
 	Username, Password string
 }
@@ -25,8 +28,18 @@ func (c Credentials) String() string {
 	return "agent.Credentials{Username: " + c.Username + ", Password: [redacted]}"
 }
 
-// GoString is String.
-func (c Credentials) GoString() string { return c.String() }
+// Format makes every verb print String: without it, verbs that a Stringer does
+// not serve (%d, %t, %o…) print the fields, the password among them.
+func (c Credentials) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// MarshalJSON encodes the User Key and whether a password is set, never the
+// password (slog's JSON handler logs this).
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Username    string `json:"username"`
+		PasswordSet bool   `json:"password_set"`
+	}{c.Username, c.Password != ""})
+}
 
 // Store is the library's shared token and guard store (filestore, redisstore or the
 // in-memory default).
