@@ -155,6 +155,13 @@ type Config struct {
 	written chan<- *Token // for tests: each token written to TokenFile
 }
 
+// Format makes every verb print the configuration without the client token (the
+// credentials are a function, the Store formats itself).
+func (c Config) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "agent.Config{Routes: %d, AuthURL: %q, ExposeToken: %t, ClientToken: %s, Hosts: %q, TokenFile: %q}",
+		len(c.Routes), redactURL(c.AuthURL), c.ExposeToken, setOrNot(c.ClientToken), c.Hosts, c.TokenFile)
+}
+
 // Agent is the proxy: an http.Handler. Build it with New, serve it with Serve (or
 // any http.Server), run its token keeper with Run, and Close it.
 type Agent struct {

@@ -569,23 +569,38 @@ func TestLongestPrefixWins(t *testing.T) {
 }
 
 // TestCredentialsNeverPrintPassword: whatever the fmt verb, JSON or slog's JSON
-// handler, Credentials show the User Key and never the password.
+// handler, Credentials show the User Key and never the password; StoreOptions
+// and Config never show the Redis password, the Redis secret or the client token.
 func TestCredentialsNeverPrintPassword(t *testing.T) {
-	const pw = "Secret-Pass-42"
-	c := Credentials{Username: testUser, Password: pw}
-	var out strings.Builder
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%o", "%b", "%e", "%U", "%c", "%10.3v"} {
-		fmt.Fprintf(&out, verb+"\n", c)
-		fmt.Fprintf(&out, verb+"\n", &c)
-	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		t.Fatalf("json.Marshal(Credentials) = %v", err)
-	}
-	out.Write(b)
-	slog.New(slog.NewJSONHandler(&out, nil)).Info("creds", "c", c)
-	secrettest.AssertNone(t, "Credentials formatted", out.String(), pw)
-	if !strings.Contains(out.String(), testUser) {
-		t.Errorf("Credentials formatted without the User Key: %s", out.String())
+	const pw, redisPW, redisSecret, clientToken = "Secret-Pass-42", "Redis-Pass-42", "Redis-Secret-0123456789abcdef0123", "Client-Token-42"
+	for name, c := range map[string]struct {
+		v       any
+		secrets []string
+		shown   string
+	}{
+		"Credentials":  {Credentials{Username: testUser, Password: pw}, []string{pw}, testUser},
+		"*Credentials": {&Credentials{Username: testUser, Password: pw}, []string{pw}, testUser},
+		"StoreOptions": {StoreOptions{RedisURL: "redis://user:" + redisPW + "@127.0.0.1:6379/0", RedisSecret: []byte(redisSecret)},
+			[]string{redisPW, redisSecret}, "127.0.0.1:6379"},
+		"Config": {Config{AuthURL: "https://example.com/v1", ClientToken: []byte(clientToken)}, []string{clientToken}, "example.com"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out strings.Builder
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%o", "%b", "%e", "%U", "%c", "%10.3v"} {
+				fmt.Fprintf(&out, verb+"\n", c.v)
+			}
+			if name != "Config" { // json.Marshal refuses Config (its Credentials func)
+				b, err := json.Marshal(c.v)
+				if err != nil {
+					t.Fatalf("json.Marshal(%s) = %v", name, err)
+				}
+				out.Write(b)
+				slog.New(slog.NewJSONHandler(&out, nil)).Info("creds", "c", c.v)
+			}
+			secrettest.AssertNone(t, name+" formatted", out.String(), c.secrets...)
+			if !strings.Contains(out.String(), c.shown) {
+				t.Errorf("%s formatted without %s: %s", name, c.shown, out.String())
+			}
+		})
 	}
 }
