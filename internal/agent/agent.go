@@ -73,8 +73,9 @@ type Route struct {
 func ParseRoute(s string) (Route, error) {
 	prefix, raw, ok := strings.Cut(s, "=")
 	if !ok {
-		return Route{}, fmt.Errorf("route %q: want PREFIX=URL", s)
+		return Route{}, fmt.Errorf("route %q: want PREFIX=URL", redactURL(s))
 	}
+	s = prefix + "=" + redactURL(raw) // for errors: a URL's password is not repeated
 	if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") || len(prefix) < 2 {
 		return Route{}, fmt.Errorf("route %q: the prefix must start and end with /", s)
 	}
@@ -83,6 +84,10 @@ func ParseRoute(s string) (Route, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL
+		}
 		return Route{}, fmt.Errorf("route %q: %w", s, err)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Host == "" || u.Opaque != "" {

@@ -604,3 +604,22 @@ func TestCredentialsNeverPrintPassword(t *testing.T) {
 		})
 	}
 }
+
+// TestParseRouteErrorsHoldNoPassword: a route URL with user information is
+// refused, and the error does not repeat its password (nor does a URL that does
+// not parse).
+func TestParseRouteErrorsHoldNoPassword(t *testing.T) {
+	const pw = "Route-Pass-42"
+	for _, s := range []string{
+		"/x/=https://user:" + pw + "@example.com/",
+		"/x/=https://user:" + pw + "@example.com/%zz",
+		"/x/=http://user:" + pw + "@example.com/",
+		"x=https://user:" + pw + "@example.com/",
+	} {
+		_, err := ParseRoute(s)
+		if err == nil {
+			t.Fatalf("ParseRoute(%q) = nil error; want refused", strings.ReplaceAll(s, pw, "PW"))
+		}
+		secrettest.AssertNone(t, "ParseRoute error", err.Error(), pw)
+	}
+}
