@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/csconnect/csconnect/internal/secret/secrettest"
 	"github.com/csconnect/csconnect/internal/simtest"
 	"github.com/csconnect/csconnect/internal/testlog"
 )
@@ -199,4 +200,18 @@ func TestAgentCommandSecretFileModeAndUnreadableReload(t *testing.T) {
 	if s := stats(); s.Authenticate != 1 {
 		t.Errorf("simulator: authenticate=%d; want 1", s.Authenticate)
 	}
+}
+
+// TestAgentCommandRouteErrorHoldsNoPassword: a --route whose URL carries a
+// password is a usage error that does not print the password.
+func TestAgentCommandRouteErrorHoldsNoPassword(t *testing.T) {
+	const pw = "Route-Pass-42"
+	var stderr bytes.Buffer
+	vars := map[string]string{"CREDITSAFE_USERNAME": "u", "CREDITSAFE_PASSWORD": "p"}
+	code := run(context.Background(), []string{"agent", "--route", "/x/=https://user:" + pw + "@example.com/"},
+		environ{Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return vars[k] }})
+	if code != exitUsage {
+		t.Errorf("exit %d; want %d", code, exitUsage)
+	}
+	secrettest.AssertNone(t, "stderr", stderr.String(), pw)
 }
