@@ -275,7 +275,8 @@ func New(cfg Config) (*Agent, error) {
 
 // Reload reads the credentials again and, when they read, puts a new
 // Authenticator → Cache → Transport in place for the requests that follow (those in
-// flight finish on the old one). A Store keeps the token across the swap.
+// flight finish on the old one). A Store keeps the token across the swap. After
+// Close it fails and changes nothing.
 func (a *Agent) Reload() error {
 	creds, err := a.cfg.Credentials()
 	if err != nil {
@@ -288,6 +289,12 @@ func (a *Agent) Reload() error {
 	old := a.lib.Swap(lib) // concurrent Reloads each close the one they replaced
 	a.last.Store(nil)
 	old.close()
+	if a.closed.Load() {
+		// Close came first, or runs now and may have closed old rather than lib:
+		// lib is closed here (a second close is harmless), so nothing outlives Close.
+		lib.close()
+		return errors.New("agent: closed")
+	}
 	return nil
 }
 

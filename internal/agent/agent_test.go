@@ -623,3 +623,20 @@ func TestParseRouteErrorsHoldNoPassword(t *testing.T) {
 		secrettest.AssertNone(t, "ParseRoute error", err.Error(), pw)
 	}
 }
+
+// TestReloadAfterCloseRefused: a Reload that comes after Close (a SIGHUP as the
+// agent stops) puts no new library in place, which nothing would close: it fails,
+// and requests that need a token still get 503.
+func TestReloadAfterCloseRefused(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	if err := e.agent.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.agent.Reload(); err == nil {
+		t.Error("Reload after Close = nil error; want refused")
+	}
+	status, hdr, body := e.get(t, datecheckPath)
+	if p := problem(t, hdr, body); status != http.StatusServiceUnavailable || p.Code != codeUnavailable {
+		t.Errorf("GET after Close and Reload = %d %q; want 503 %q", status, p.Code, codeUnavailable)
+	}
+}
