@@ -21,7 +21,7 @@ import (
 )
 
 func init() {
-	commands["agent"] = command{Summary: "forward requests to Creditsafe with the token attached (a local proxy for any language)", Run: runAgent}
+	commands["agent"] = command{Run: runAgent} // its summary is cmd/csconnect's, which lists it
 }
 
 const agentUsage = `usage: csconnect agent [--listen 127.0.0.1:8787 | --listen unix:PATH] [--route PREFIX=URL]...
@@ -51,25 +51,20 @@ const agentDrain = shutdownGrace - 200*time.Millisecond
 // maxSecretFile bounds what a password, secret or client-token file may hold.
 const maxSecretFile = 4 << 10
 
-type routeFlags []agent.Route
+// routeFlags collects the --route values, parsed after the flags: an error from
+// Set would make the flag package print the value, and a route URL may carry a
+// password (which agent.ParseRoute refuses without repeating).
+type routeFlags []string
 
-func (r *routeFlags) String() string { return fmt.Sprint(len(*r), " routes") }
-func (r *routeFlags) Set(s string) error {
-	rt, err := agent.ParseRoute(s)
-	if err != nil {
-		return err
-	}
-	*r = append(*r, rt)
-	return nil
-}
+func (r *routeFlags) String() string     { return fmt.Sprint(len(*r), " routes") }
+func (r *routeFlags) Set(s string) error { *r = append(*r, s); return nil }
 
 // runAgent is `csconnect agent`.
 func runAgent(ctx context.Context, args []string, env environ) int {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	listen := fs.String("listen", agent.DefaultListen, "address to listen on: host:port (port 0 picks one) or unix:PATH")
-	var routes routeFlags
-	fs.Var(&routes, "route", "PREFIX=URL to forward (repeatable; replaces the defaults); https, or http to loopback")
+	var routeArgs routeFlags
+	fs.Var(&routeArgs, "route", "PREFIX=URL to forward (repeatable; replaces the defaults); https, or http to loopback")
 	authURL := fs.String("base-url", "", "authenticate base URL (default $CREDITSAFE_BASE_URL, else live)")
 	passwordFile := fs.String("password-file", "", "read the password from this file's first line (re-read on SIGHUP)")
 	tokenFile := fs.String("token-file", "", "write the token here (atomically, 0600) at every renewal")
@@ -92,6 +87,14 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q (see csconnect agent -h)", fs.Arg(0))
 	}
+	var routes []agent.Route
+	for _, a := range routeArgs {
+		r, err := agent.ParseRoute(a)
+		if err != nil {
+			return usageErr("--route: %v", err)
+		}
+		routes = append(routes, r)
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
@@ -111,7 +114,7 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 		}
 		return agent.Credentials{Username: username, Password: pw}, nil
 	}
-	remote := !strings.HasPrefix(*listen, "unix:") && !loopbackAddr(*listen)
+	remote := !strings.HasPrefix(*listen, "unix:") && !agent.IsLoopbackAddr(*listen)
 	if remote && !*allowRemote {
 		return usageErr("--listen %s is not loopback: add --allow-remote and --client-token-file", *listen)
 	}
@@ -195,19 +198,6 @@ func runAgent(ctx context.Context, args []string, env environ) int {
 		return 1
 	}
 	return 0
-}
-
-// loopbackAddr reports whether host:port names a loopback host.
-func loopbackAddr(addr string) bool {
-	h, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // readSecretFile is readFirstLine for a file holding a secret: a file that group or

@@ -9,30 +9,53 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/csconnect/csconnect/internal/secret/secrettest"
+	"github.com/csconnect/csconnect/internal/simtest"
+	"github.com/csconnect/csconnect/internal/testlog"
 )
 
 // startAgentCmd runs `csconnect agent` in front of a `csconnect sim` and returns
 // the agent's base URL; it is stopped (like SIGTERM) at cleanup and must exit 0.
-func startAgentCmd(t *testing.T, simBase string, vars map[string]string, flags ...string) string {
+// With logs not nil, the agent's stderr lines are sent there (those nobody waits
+// for dropped) and logs is closed when the agent has exited.
+func startAgentCmd(t *testing.T, simBase string, vars map[string]string, logs chan<- string, flags ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	args := append([]string{"agent", "--listen", "127.0.0.1:0", "--cache-dir", filepath.Join(t.TempDir(), "cache"),
 		"--base-url", simBase + "/v1", "--route", "/se/=" + simBase + "/"}, flags...)
-	stderr := &lockedWriter{w: &bytes.Buffer{}}
+	buf := &testlog.Buffer{} // the agent logs from several goroutines
+	var stderr io.Writer = buf
+	if logs != nil {
+		er, ew := io.Pipe()
+		stderr = ew
+		go func() {
+			defer close(logs)
+			sc := bufio.NewScanner(er)
+			for sc.Scan() {
+				select {
+				case logs <- sc.Text():
+				default: // nobody is waiting for this line
+				}
+			}
+		}()
+	}
 	go func() {
 		done <- run(ctx, args, environ{Stdout: pw, Stderr: stderr, Getenv: func(k string) string { return vars[k] }})
 		pw.Close()
+		if c, ok := stderr.(io.Closer); ok {
+			c.Close()
+		}
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		cancel()
 		<-done
-		t.Fatalf("agent printed nothing: %v; stderr %s", err, stderr.String())
+		t.Fatalf("agent printed nothing: %v; stderr %s", err, buf.String())
 	}
 	go io.Copy(io.Discard, pr)
 	t.Cleanup(func() {
@@ -44,21 +67,28 @@ func startAgentCmd(t *testing.T, simBase string, vars map[string]string, flags .
 	return "http://" + strings.TrimSpace(line)
 }
 
+// datecheck calls the simulator's service through the agent at base and returns
+// the answer's status.
+func datecheck(t *testing.T, base string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/se/datecheck/company?searchnumber=5565144408")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func TestAgentCommandForwardsWithPasswordFile(t *testing.T) {
-	simBase, stats := startSimCmd(t)
+	simBase, stats := simtest.Start(t)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte("livePassword1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base := startAgentCmd(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, "--password-file", pwFile)
+	base := startAgentCmd(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, nil, "--password-file", pwFile)
 	for range 3 {
-		resp, err := http.Get(base + "/se/datecheck/company?searchnumber=5565144408")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("through the agent: %d", resp.StatusCode)
+		if st := datecheck(t, base); st != http.StatusOK {
+			t.Fatalf("through the agent: %d", st)
 		}
 	}
 	if s := stats(); s.Authenticate != 1 || s.DateCheckOK != 3 {
@@ -69,22 +99,14 @@ func TestAgentCommandForwardsWithPasswordFile(t *testing.T) {
 // TestAgentCommandSIGHUPRereadsPasswordFile: a wrong password in the file gives
 // problem answers; the file fixed and SIGHUP sent, the next call goes through.
 func TestAgentCommandSIGHUPRereadsPasswordFile(t *testing.T) {
-	simBase, stats := startSimCmd(t)
+	simBase, stats := simtest.Start(t)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte("wrongPassword1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	logs := make(chan string, 1024)
-	base := startAgentCmdLogs(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
-	call := func() int {
-		resp, err := http.Get(base + "/se/datecheck/company?searchnumber=5565144408")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if st := call(); st != http.StatusBadGateway {
+	base := startAgentCmd(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
+	if st := datecheck(t, base); st != http.StatusBadGateway {
 		t.Fatalf("wrong password: %d; want 502", st)
 	}
 	if err := os.WriteFile(pwFile, []byte("livePassword1\n"), 0o600); err != nil {
@@ -98,52 +120,12 @@ func TestAgentCommandSIGHUPRereadsPasswordFile(t *testing.T) {
 			break
 		}
 	}
-	if st := call(); st != http.StatusOK {
+	if st := datecheck(t, base); st != http.StatusOK {
 		t.Fatalf("after SIGHUP: %d; want 200", st)
 	}
 	if s := stats(); s.Authenticate != 2 || s.Unauthorized != 1 {
 		t.Errorf("simulator: authenticate=%d unauthorized=%d; want 2 and 1", s.Authenticate, s.Unauthorized)
 	}
-}
-
-// startAgentCmdLogs is startAgentCmd with the agent's stderr lines sent to logs.
-func startAgentCmdLogs(t *testing.T, simBase string, vars map[string]string, logs chan<- string, flags ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	er, ew := io.Pipe()
-	done := make(chan int, 1)
-	args := append([]string{"agent", "--listen", "127.0.0.1:0", "--cache-dir", filepath.Join(t.TempDir(), "cache"),
-		"--base-url", simBase + "/v1", "--route", "/se/=" + simBase + "/"}, flags...)
-	go func() {
-		done <- run(ctx, args, environ{Stdout: pw, Stderr: ew, Getenv: func(k string) string { return vars[k] }})
-		pw.Close()
-		ew.Close()
-	}()
-	go func() {
-		defer close(logs)
-		sc := bufio.NewScanner(er)
-		for sc.Scan() {
-			select {
-			case logs <- sc.Text():
-			default: // nobody is waiting for this line
-			}
-		}
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		cancel()
-		<-done
-		t.Fatalf("agent printed nothing: %v", err)
-	}
-	go io.Copy(io.Discard, pr)
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("agent exit after cancel = %d; want 0", code)
-		}
-	})
-	return "http://" + strings.TrimSpace(line)
 }
 
 func TestAgentCommandUsageErrors(t *testing.T) {
@@ -171,30 +153,12 @@ func TestAgentCommandUsageErrors(t *testing.T) {
 	}
 }
 
-// lockedWriter serialises writes (the agent logs from several goroutines) and reads.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.String()
-}
-
 // TestAgentCommandSecretFileModeAndUnreadableReload: a password file that group or
 // others can read is warned about (its path and mode, never its content); a SIGHUP
 // when the file cannot be read keeps the credentials in use, says so, and the
 // agent keeps answering.
 func TestAgentCommandSecretFileModeAndUnreadableReload(t *testing.T) {
-	simBase, stats := startSimCmd(t)
+	simBase, stats := simtest.Start(t)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte("livePassword1\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -203,16 +167,8 @@ func TestAgentCommandSecretFileModeAndUnreadableReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := make(chan string, 1024)
-	base := startAgentCmdLogs(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
-	call := func() int {
-		resp, err := http.Get(base + "/se/datecheck/company?searchnumber=5565144408")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if st := call(); st != http.StatusOK {
+	base := startAgentCmd(t, simBase, map[string]string{"CREDITSAFE_USERNAME": "liveUser"}, logs, "--password-file", pwFile)
+	if st := datecheck(t, base); st != http.StatusOK {
 		t.Fatalf("first call: %d", st)
 	}
 	if err := os.Remove(pwFile); err != nil {
@@ -238,10 +194,24 @@ func TestAgentCommandSecretFileModeAndUnreadableReload(t *testing.T) {
 	if !warned {
 		t.Errorf("no warning about the password file's mode 0644 in %q", seen)
 	}
-	if st := call(); st != http.StatusOK {
+	if st := datecheck(t, base); st != http.StatusOK {
 		t.Fatalf("after a SIGHUP with no file: %d; want 200 on the old credentials", st)
 	}
 	if s := stats(); s.Authenticate != 1 {
 		t.Errorf("simulator: authenticate=%d; want 1", s.Authenticate)
 	}
+}
+
+// TestAgentCommandRouteErrorHoldsNoPassword: a --route whose URL carries a
+// password is a usage error that does not print the password.
+func TestAgentCommandRouteErrorHoldsNoPassword(t *testing.T) {
+	const pw = "Route-Pass-42"
+	var stderr bytes.Buffer
+	vars := map[string]string{"CREDITSAFE_USERNAME": "u", "CREDITSAFE_PASSWORD": "p"}
+	code := run(context.Background(), []string{"agent", "--route", "/x/=https://user:" + pw + "@example.com/"},
+		environ{Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return vars[k] }})
+	if code != exitUsage {
+		t.Errorf("exit %d; want %d", code, exitUsage)
+	}
+	secrettest.AssertNone(t, "stderr", stderr.String(), pw)
 }

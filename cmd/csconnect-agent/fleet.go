@@ -16,10 +16,7 @@ import (
 // Exit codes of `csconnect fleet`: 0 the targets were met, 1 a target was missed or
 // the run failed, 2 usage.
 func init() {
-	commands["fleet"] = command{
-		Summary: "run N processes sharing one token through Redis against the simulator (make fleet)",
-		Run:     runFleet,
-	}
+	commands["fleet"] = command{Run: runFleet} // its summary is cmd/csconnect's, which lists it
 }
 
 func runFleet(ctx context.Context, args []string, env environ) int {
@@ -27,7 +24,6 @@ func runFleet(ctx context.Context, args []string, env environ) int {
 		return fleet.WorkerMain(ctx, args[1:], env.Getenv, env.Stdin, env.Stdout, env.Stderr)
 	}
 	fs := flag.NewFlagSet("fleet", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	n := fs.Int("n", envInt(env, "FLEET_N", 20), "number of worker processes (env FLEET_N)")
 	lifetimes := fs.Int("lifetimes", envInt(env, "FLEET_LIFETIMES", 5), "token lifetimes measured (env FLEET_LIFETIMES)")
 	ttl := fs.Duration("token-ttl", 15*time.Second, "the simulator's token lifetime")

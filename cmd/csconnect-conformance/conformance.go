@@ -21,10 +21,7 @@ import (
 )
 
 func init() {
-	commands["conformance"] = command{
-		Summary: "run the conformance suite (embedded simulator by default; --live for the real service); diff OLD NEW compares fixtures",
-		Run:     runConformance,
-	}
+	commands["conformance"] = command{Run: runConformance} // its summary is cmd/csconnect's, which lists it
 }
 
 // Exit codes of `csconnect conformance`: 0 when every scenario that ran passed and
@@ -37,7 +34,6 @@ func runConformance(ctx context.Context, args []string, env environ) int {
 		return runConformanceDiff(args[1:], env)
 	}
 	fs := flag.NewFlagSet("csconnect conformance", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	asJSON := fs.Bool("json", false, "print the report as one JSON document instead of lines")
 	junit := fs.String("junit", "", "also write the report as JUnit XML to this file (a testcase per scenario)")
 	run := fs.String("run", "", "run only scenarios whose name matches this regular expression")

@@ -19,7 +19,6 @@ const exitDrift = 1
 // after each live run against the fixtures of the one before.
 func runConformanceDiff(args []string, env environ) int {
 	fs := flag.NewFlagSet("csconnect conformance diff", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	asJSON := fs.Bool("json", false, "print the changes as one JSON array instead of lines")
 	const usage = "usage: csconnect conformance diff [--json] OLD NEW\n" +
 		"Compares the .snap fixtures of two --fixtures directories: status, content type, header names, body shape.\n" +

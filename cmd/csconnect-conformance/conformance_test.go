@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/csconnect/csconnect/conformance/suite"
+	"github.com/csconnect/csconnect/internal/simtest"
 )
 
 // runCmd runs the dispatcher with args and the given environment variables.
@@ -120,7 +121,7 @@ func TestConformanceUsage(t *testing.T) {
 // for the sandbox: only the safe scenarios run, and the one invalid login only with
 // --allow-invalid.
 func TestConformanceLiveAgainstLoopback(t *testing.T) {
-	base, stats := startSimCmd(t)
+	base, stats := simtest.Start(t)
 	vars := map[string]string{"CREDITSAFE_BASE_URL": base + "/v1", "CREDITSAFE_USERNAME": "liveUser", "CREDITSAFE_PASSWORD": "livePassword1"}
 	dir := t.TempDir()
 	code, out, errOut := runCmd(t, context.Background(), vars, "conformance", "--live", "--service-url", base, "--fixtures", dir)

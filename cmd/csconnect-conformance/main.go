@@ -16,7 +16,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -50,7 +49,7 @@ func main() {
 	case code := <-done:
 		os.Exit(code)
 	case sig := <-sigs:
-		cancel(fmt.Errorf("stopped by %v", sig))
+		cancel(cmdmain.StoppedBy{Signal: sig})
 		code := exitInterrupted
 		if sig == syscall.SIGTERM {
 			code = exitTerminated

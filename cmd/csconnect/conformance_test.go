@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,25 +33,5 @@ func TestConformanceWithoutHelper(t *testing.T) {
 	code, _, errOut := runCmd(t, context.Background(), vars, "conformance", "--list")
 	if code != exitUsage || !strings.Contains(errOut, "go install") {
 		t.Errorf("csconnect conformance without the helper = %d, stderr %q; want %d and how to install it", code, errOut, exitUsage)
-	}
-}
-
-// TestCLILinksNoSpecParser: the csconnect binary links no kin-openapi and no JSON
-// Schema compiler, whose package init would cost every `csconnect token` milliseconds
-// at start (issue 11); the conformance suite, which needs them, is the helper's.
-func TestCLILinksNoSpecParser(t *testing.T) {
-	t.Parallel()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	out, err := exec.Command(gobin, "list", "-deps", ".").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	for _, heavy := range []string{"github.com/getkin/kin-openapi", "github.com/santhosh-tekuri/jsonschema", "gopkg.in/yaml", "github.com/oasdiff/yaml"} {
-		if strings.Contains(string(out), heavy) {
-			t.Errorf("cmd/csconnect links %s", heavy)
-		}
 	}
 }

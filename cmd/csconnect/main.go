@@ -51,13 +51,9 @@ func main() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	env := cmdmain.OSEnviron()
-	os.Exit(runUntilSignal(os.Args[1:], env, sigs, shutdownGrace, run))
-}
-
-// runUntilSignal is cmdmain.RunUntilSignal for a subcommand: see there.
-func runUntilSignal(args []string, env environ, sigs <-chan os.Signal, grace time.Duration,
-	work func(context.Context, []string, environ) int) int {
-	return cmdmain.RunUntilSignal("csconnect", env.Stderr, sigs, grace, func(ctx context.Context) int { return work(ctx, args, env) })
+	os.Exit(cmdmain.RunUntilSignal("csconnect", env.Stderr, sigs, shutdownGrace, func(ctx context.Context) int {
+		return run(ctx, os.Args[1:], env)
+	}))
 }
 
 func run(ctx context.Context, args []string, env environ) int {

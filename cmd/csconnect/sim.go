@@ -27,7 +27,6 @@ func init() {
 // 2 on a usage error.
 func runSim(ctx context.Context, args []string, env environ) int {
 	fs := flag.NewFlagSet("csconnect sim", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; port 0 picks a free one (stdout's first line says which)")
 	username := fs.String("username", "", "the accepted username (default $CREDITSAFE_USERNAME)")
 	password := fs.String("password", "", "the accepted password (default $CREDITSAFE_PASSWORD; prefer the variable: flags show in process lists)")

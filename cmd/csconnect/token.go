@@ -69,7 +69,6 @@ flags:
 // runToken is `csconnect token`.
 func runToken(ctx context.Context, args []string, env environ) int {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	baseURL := fs.String("base-url", "", "server base URL (default $CREDITSAFE_BASE_URL, else "+csconnect.DefaultBaseURL+")")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long the whole command may take, retries included")
 	username := fs.String("username", "", "the User Key (default $CREDITSAFE_USERNAME)")
@@ -169,13 +168,16 @@ func runToken(ctx context.Context, args []string, env environ) int {
 // The exit-3 hints when the guard is kept in the cache directory: after the 401, and
 // when a later run refuses to send the rejected password again.
 const (
-	rejectedCachedHint = "do not retry: repeated invalid requests lock the account; check the User Key and password (case-sensitive) or ask Creditsafe integration support; later runs with this password are refused without sending until you run csconnect token --reset-guard"
+	rejectedCachedHint = rejectedHint + "; later runs with this password are refused without sending until you run csconnect token --reset-guard"
 	refusedCachedHint  = "nothing sent: an earlier run's request with this password was rejected; fix the credentials, or if they are right after all (the account was fixed), run csconnect token --reset-guard and try again"
 )
 
+// rejectedHint is exit 3's hint, which rejectedCachedHint extends.
+const rejectedHint = "do not retry: repeated invalid requests lock the account; check the User Key and password (case-sensitive) or ask Creditsafe integration support"
+
 // tokenHints tell a shell user what to do for each failing exit code.
 var tokenHints = map[int]string{
-	exitTokenRejected: "do not retry: repeated invalid requests lock the account; check the User Key and password (case-sensitive) or ask Creditsafe integration support",
+	exitTokenRejected: rejectedHint,
 	exitTokenLimited:  "wait for the lockout to end before authenticating again",
 	exitTokenInvalid:  "do not retry: the same request gets the same answer; check the base URL and the credentials' form, or report the answer",
 }

@@ -15,6 +15,7 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,8 +73,9 @@ type Route struct {
 func ParseRoute(s string) (Route, error) {
 	prefix, raw, ok := strings.Cut(s, "=")
 	if !ok {
-		return Route{}, fmt.Errorf("route %q: want PREFIX=URL", s)
+		return Route{}, fmt.Errorf("route %q: want PREFIX=URL", redactURL(s))
 	}
+	s = prefix + "=" + redactURL(raw) // for errors: a URL's password is not repeated
 	if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") || len(prefix) < 2 {
 		return Route{}, fmt.Errorf("route %q: the prefix must start and end with /", s)
 	}
@@ -82,6 +84,10 @@ func ParseRoute(s string) (Route, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL
+		}
 		return Route{}, fmt.Errorf("route %q: %w", s, err)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Host == "" || u.Opaque != "" {
@@ -154,6 +160,13 @@ type Config struct {
 	written chan<- *Token // for tests: each token written to TokenFile
 }
 
+// Format makes every verb print the configuration without the client token (the
+// credentials are a function, the Store formats itself).
+func (c Config) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "agent.Config{Routes: %d, AuthURL: %q, ExposeToken: %t, ClientToken: %s, Hosts: %q, TokenFile: %q}",
+		len(c.Routes), redactURL(c.AuthURL), c.ExposeToken, setOrNot(c.ClientToken), c.Hosts, c.TokenFile)
+}
+
 // Agent is the proxy: an http.Handler. Build it with New, serve it with Serve (or
 // any http.Server), run its token keeper with Run, and Close it.
 type Agent struct {
@@ -162,8 +175,7 @@ type Agent struct {
 	clients []byte  // SHA-256 of ClientToken, or nil
 	metrics *metrics
 
-	mu  sync.Mutex // serialises Reload
-	lib atomic.Pointer[library]
+	lib atomic.Pointer[library] // swapped by Reload
 
 	last    atomic.Pointer[Token] // the newest token handed to a request
 	changed chan struct{}         // a new token was seen (capacity 1)
@@ -224,14 +236,9 @@ func New(cfg Config) (*Agent, error) {
 		seen[r.Prefix] = true
 		a.routes = append(a.routes, route{Route: r, name: strings.Trim(r.Prefix, "/")})
 	}
-	// Longest prefix first, so /se/v2/ wins over /se/.
-	for i := range a.routes {
-		for j := i + 1; j < len(a.routes); j++ {
-			if len(a.routes[j].Prefix) > len(a.routes[i].Prefix) {
-				a.routes[i], a.routes[j] = a.routes[j], a.routes[i]
-			}
-		}
-	}
+	// Longest prefix first, so /se/v2/ wins over /se/. (Two prefixes of one length
+	// never match one path, being different: their order does not matter.)
+	slices.SortStableFunc(a.routes, func(x, y route) int { return len(y.Prefix) - len(x.Prefix) })
 	for i := range a.routes {
 		a.routes[i].index = i
 		a.routes[i].proxy = a.newProxy(&a.routes[i])
@@ -268,7 +275,8 @@ func New(cfg Config) (*Agent, error) {
 
 // Reload reads the credentials again and, when they read, puts a new
 // Authenticator → Cache → Transport in place for the requests that follow (those in
-// flight finish on the old one). A Store keeps the token across the swap.
+// flight finish on the old one). A Store keeps the token across the swap. After
+// Close it fails and changes nothing.
 func (a *Agent) Reload() error {
 	creds, err := a.cfg.Credentials()
 	if err != nil {
@@ -278,11 +286,15 @@ func (a *Agent) Reload() error {
 	if err != nil {
 		return err
 	}
-	a.mu.Lock()
-	old := a.lib.Swap(lib)
-	a.mu.Unlock()
+	old := a.lib.Swap(lib) // concurrent Reloads each close the one they replaced
 	a.last.Store(nil)
 	old.close()
+	if a.closed.Load() {
+		// Close came first, or runs now and may have closed old rather than lib:
+		// lib is closed here (a second close is harmless), so nothing outlives Close.
+		lib.close()
+		return errors.New("agent: closed")
+	}
 	return nil
 }
 
@@ -521,9 +533,6 @@ func (a *Agent) proxyError(w http.ResponseWriter, r *http.Request, err error) in
 		w.Header().Set("Connection", "close")
 	}
 	status, code, wait := classify(err)
-	if r.Context().Err() != nil && code == codeTimeout && errors.Is(context.Cause(r.Context()), context.DeadlineExceeded) {
-		status = http.StatusGatewayTimeout
-	}
 	a.cfg.Logger.Warn("csconnect agent: request not completed", "method", r.Method, "path", r.URL.Path, "code", code, "error", errorDetail(err))
 	writeProblem(w, status, code, errorDetail(err), wait)
 	return status
@@ -547,7 +556,7 @@ func (a *Agent) hostAllowed(host string) bool {
 		h = hh
 	}
 	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
-	if strings.EqualFold(h, "localhost") || isLoopbackHost(h) {
+	if isLoopbackHost(h) { // localhost included
 		return true
 	}
 	for _, ok := range a.cfg.Hosts {
@@ -581,6 +590,13 @@ func crossSite(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// IsLoopbackAddr reports whether addr, host:port, names a loopback host: the
+// addresses Listen accepts without allowRemote.
+func IsLoopbackAddr(addr string) bool {
+	h, _, err := net.SplitHostPort(addr)
+	return err == nil && isLoopbackHost(h)
 }
 
 // isLoopbackHost reports whether h is "localhost" or a loopback IP address

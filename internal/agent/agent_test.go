@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/csconnect/csconnect/conformance/simulator"
+	"github.com/csconnect/csconnect/internal/secret/secrettest"
 )
 
 func TestForwardsWithOneAuthenticateForAllClients(t *testing.T) {
@@ -524,6 +527,8 @@ func TestParseRoute(t *testing.T) {
 	}
 }
 
+// TestProblemsNeverHoldSecrets: with a password the service rejects, no answer of
+// the agent (the rejected request's problem among them) holds it.
 func TestProblemsNeverHoldSecrets(t *testing.T) {
 	secret := make([]byte, 12)
 	_, _ = rand.Read(secret)
@@ -531,10 +536,107 @@ func TestProblemsNeverHoldSecrets(t *testing.T) {
 	e := newEnv(t, envOptions{password: pw})
 	var all bytes.Buffer
 	for _, p := range []string{datecheckPath, "/_agent/readyz", "/_agent/token", "/_agent/metrics"} {
-		_, _, body := e.get(t, p)
+		_, hdr, body := e.get(t, p)
+		if p == datecheckPath {
+			// The answer checked is the rejection's problem, not an empty body.
+			if pr := problem(t, hdr, body); pr.Code != codeInvalidCredentials {
+				t.Fatalf("GET %s with a wrong password: code %q; want %q", p, pr.Code, codeInvalidCredentials)
+			}
+		}
 		all.WriteString(body)
 	}
 	if strings.Contains(all.String(), pw) {
 		t.Error("an answer holds the password")
+	}
+}
+
+// TestLongestPrefixWins: of two routes whose prefixes both match, the longer one
+// forwards the request, whatever the order they were given in.
+func TestLongestPrefixWins(t *testing.T) {
+	e := newEnv(t, envOptions{
+		upstream: func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.URL.Path) },
+		cfg: func(c *Config) {
+			v2 := *c.Routes[1].Target // /up/'s upstream, another base path
+			v2.Path = "/v2base/"
+			c.Routes = append(c.Routes, Route{Prefix: "/up/v2/", Target: &v2})
+		},
+	})
+	for path, want := range map[string]string{"/up/v2/x": "/v2base/x", "/up/x": "/base/x"} {
+		if status, _, body := e.get(t, path); status != http.StatusOK || body != want {
+			t.Errorf("GET %s = %d %q; want 200 %q", path, status, body, want)
+		}
+	}
+}
+
+// TestCredentialsNeverPrintPassword: whatever the fmt verb, JSON or slog's JSON
+// handler, Credentials show the User Key and never the password; StoreOptions
+// and Config never show the Redis password, the Redis secret or the client token.
+func TestCredentialsNeverPrintPassword(t *testing.T) {
+	const pw, redisPW, redisSecret, clientToken = "Secret-Pass-42", "Redis-Pass-42", "Redis-Secret-0123456789abcdef0123", "Client-Token-42"
+	for name, c := range map[string]struct {
+		v       any
+		secrets []string
+		shown   string
+	}{
+		"Credentials":  {Credentials{Username: testUser, Password: pw}, []string{pw}, testUser},
+		"*Credentials": {&Credentials{Username: testUser, Password: pw}, []string{pw}, testUser},
+		"StoreOptions": {StoreOptions{RedisURL: "redis://user:" + redisPW + "@127.0.0.1:6379/0", RedisSecret: []byte(redisSecret)},
+			[]string{redisPW, redisSecret}, "127.0.0.1:6379"},
+		"Config": {Config{AuthURL: "https://example.com/v1", ClientToken: []byte(clientToken)}, []string{clientToken}, "example.com"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out strings.Builder
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%o", "%b", "%e", "%U", "%c", "%10.3v"} {
+				fmt.Fprintf(&out, verb+"\n", c.v)
+			}
+			if name != "Config" { // json.Marshal refuses Config (its Credentials func)
+				b, err := json.Marshal(c.v)
+				if err != nil {
+					t.Fatalf("json.Marshal(%s) = %v", name, err)
+				}
+				out.Write(b)
+				slog.New(slog.NewJSONHandler(&out, nil)).Info("creds", "c", c.v)
+			}
+			secrettest.AssertNone(t, name+" formatted", out.String(), c.secrets...)
+			if !strings.Contains(out.String(), c.shown) {
+				t.Errorf("%s formatted without %s: %s", name, c.shown, out.String())
+			}
+		})
+	}
+}
+
+// TestParseRouteErrorsHoldNoPassword: a route URL with user information is
+// refused, and the error does not repeat its password (nor does a URL that does
+// not parse).
+func TestParseRouteErrorsHoldNoPassword(t *testing.T) {
+	const pw = "Route-Pass-42"
+	for _, s := range []string{
+		"/x/=https://user:" + pw + "@example.com/",
+		"/x/=https://user:" + pw + "@example.com/%zz",
+		"/x/=http://user:" + pw + "@example.com/",
+		"x=https://user:" + pw + "@example.com/",
+	} {
+		_, err := ParseRoute(s)
+		if err == nil {
+			t.Fatalf("ParseRoute(%q) = nil error; want refused", strings.ReplaceAll(s, pw, "PW"))
+		}
+		secrettest.AssertNone(t, "ParseRoute error", err.Error(), pw)
+	}
+}
+
+// TestReloadAfterCloseRefused: a Reload that comes after Close (a SIGHUP as the
+// agent stops) puts no new library in place, which nothing would close: it fails,
+// and requests that need a token still get 503.
+func TestReloadAfterCloseRefused(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	if err := e.agent.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.agent.Reload(); err == nil {
+		t.Error("Reload after Close = nil error; want refused")
+	}
+	status, hdr, body := e.get(t, datecheckPath)
+	if p := problem(t, hdr, body); status != http.StatusServiceUnavailable || p.Code != codeUnavailable {
+		t.Errorf("GET after Close and Reload = %d %q; want 503 %q", status, p.Code, codeUnavailable)
 	}
 }

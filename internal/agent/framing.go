@@ -141,7 +141,7 @@ func (c *framedConn) feed(b []byte) {
 				}
 			}
 		default:
-			i := indexLF(b)
+			i := bytes.IndexByte(b, '\n')
 			if i < 0 {
 				c.appendLine(b)
 				return
@@ -159,15 +159,6 @@ func (c *framedConn) feed(b []byte) {
 			}
 		}
 	}
-}
-
-func indexLF(b []byte) int {
-	for i, x := range b {
-		if x == '\n' {
-			return i
-		}
-	}
-	return -1
 }
 
 func (c *framedConn) appendLine(b []byte) {

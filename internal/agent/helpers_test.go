@@ -165,8 +165,7 @@ func problem(t testing.TB, hdr http.Header, body string) Problem {
 // a closed connection without an answer returns status 0.
 func (e *env) raw(t testing.TB, req string) (int, string) {
 	t.Helper()
-	u, _ := url.Parse(e.srv.URL)
-	c, err := net.Dial("tcp", u.Host)
+	c, err := net.Dial("tcp", hostOf(e.srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}

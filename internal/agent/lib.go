@@ -5,7 +5,10 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,8 +17,8 @@ import (
 	"github.com/csconnect/csconnect/pkg/csconnect"
 )
 
-// Credentials are the account the agent authenticates as. String never prints the
-// password.
+// Credentials are the account the agent authenticates as. No fmt verb, JSON or
+// slog handler prints the password (as csconnect.AuthConfig).
 type Credentials struct {
 	Username, Password string
 }
@@ -25,8 +28,18 @@ func (c Credentials) String() string {
 	return "agent.Credentials{Username: " + c.Username + ", Password: [redacted]}"
 }
 
-// GoString is String.
-func (c Credentials) GoString() string { return c.String() }
+// Format makes every verb print String: without it, verbs that a Stringer does
+// not serve (%d, %t, %o…) print the fields, the password among them.
+func (c Credentials) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// MarshalJSON encodes the User Key and whether a password is set, never the
+// password (slog's JSON handler logs this).
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Username    string `json:"username"`
+		PasswordSet bool   `json:"password_set"`
+	}{c.Username, c.Password != ""})
+}
 
 // Store is the library's shared token and guard store (filestore, redisstore or the
 // in-memory default).
@@ -42,10 +55,8 @@ type Token = csconnect.Token
 // library is one Authenticator → Cache → Transport stack for one set of
 // credentials. The agent swaps in a new one when the password file is re-read.
 type library struct {
-	auth      *csconnect.Authenticator
 	cache     *csconnect.Cache
-	src       tracked
-	transport *csconnect.Transport
+	transport *csconnect.Transport // its Source is the cache, tracked
 	base      *http.Transport
 }
 
@@ -81,12 +92,11 @@ func (t tracked) Token(ctx context.Context) (*Token, error) {
 // newLibrary builds the stack for creds. It sends nothing: a bad credential's form or
 // an insecure URL is refused here (errors.Is ErrInvalidInput).
 func newLibrary(creds Credentials, o libOptions) (*library, error) {
-	store := o.Store
 	auth, err := csconnect.NewAuthenticator(csconnect.AuthConfig{
 		BaseURL:  o.AuthURL,
 		Username: creds.Username,
 		Password: creds.Password,
-		Store:    store,
+		Store:    o.Store,
 		Logger:   o.Logger,
 		Hooks:    o.Hooks,
 	})
@@ -104,13 +114,13 @@ func newLibrary(creds Credentials, o libOptions) (*library, error) {
 		base.DisableCompression = true // pass the client's Accept-Encoding and the body through as they are
 	}
 	cache := csconnect.NewCache(auth, o.Cache) // shares through store, reports to Hooks
-	src := tracked{Cache: cache, onToken: o.OnToken}
-	tr := &csconnect.Transport{Source: src, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody}
-	return &library{auth: auth, cache: cache, src: src, transport: tr, base: base}, nil
+	tr := &csconnect.Transport{Source: tracked{Cache: cache, onToken: o.OnToken}, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody}
+	return &library{cache: cache, transport: tr, base: base}, nil
 }
 
-// token returns a valid token, fetching one if needed.
-func (l *library) token(ctx context.Context) (*Token, error) { return l.src.Token(ctx) }
+// token returns a valid token, fetching one if needed, through the Transport's
+// Source, so that it is noted as every request's is.
+func (l *library) token(ctx context.Context) (*Token, error) { return l.transport.Source.Token(ctx) }
 
 // close stops background refreshes and idle connections.
 func (l *library) close() {

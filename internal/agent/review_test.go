@@ -11,9 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/csconnect/csconnect/internal/testlog"
 )
 
 // TestTokenNotServedToRemoteClients: with --expose-token on an agent reachable
@@ -319,7 +320,7 @@ func TestUnixSocketInSharedDirectoryRefused(t *testing.T) {
 // log or in /_agent/metrics.
 func TestSecretsInNoLogOrMetric(t *testing.T) {
 	const ct = "client-token-secret-0123"
-	var logs syncBuffer
+	var logs testlog.Buffer
 	dir := t.TempDir()
 	written := make(chan *Token, 1)
 	e := newEnv(t, envOptions{cfg: func(c *Config) {
@@ -358,23 +359,6 @@ func TestSecretsInNoLogOrMetric(t *testing.T) {
 	if !strings.Contains(logs.String(), "request not completed") {
 		t.Errorf("no log line for the unreachable route; the test saw nothing: %q", logs.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestRequestTrailersNotForwarded: a chunked request's trailers are a second set

@@ -191,7 +191,6 @@ type ServerLimits struct {
 	WriteTimeout      time.Duration // from the end of the headers to the end of the answer; default 120 s
 	IdleTimeout       time.Duration // keep-alive; default 120 s
 	MaxHeaderBytes    int           // default 32 KiB (431 beyond)
-	DrainTimeout      time.Duration // how long Serve waits for requests in flight at shutdown; default 10 s
 }
 
 func (l ServerLimits) withDefaults() ServerLimits {
@@ -204,7 +203,6 @@ func (l ServerLimits) withDefaults() ServerLimits {
 	def(&l.ReadTimeout, 60*time.Second)
 	def(&l.WriteTimeout, 120*time.Second)
 	def(&l.IdleTimeout, 120*time.Second)
-	def(&l.DrainTimeout, 10*time.Second)
 	if l.MaxHeaderBytes <= 0 {
 		l.MaxHeaderBytes = 32 << 10
 	}
@@ -265,10 +263,15 @@ func Listen(addr string, allowRemote bool) (net.Listener, error) {
 	return net.Listen("tcp", addr)
 }
 
+// defaultDrain is how long Serve waits for the requests in flight at shutdown when
+// its drain is not positive.
+const defaultDrain = 10 * time.Second
+
 // Serve serves srv on ln (its connections' framing tracked, so that a request
 // with both Content-Length and Transfer-Encoding is refused, and their far
 // deadlines put on the socket only when near: deadline.go) until ctx ends, then
-// stops accepting, waits up to drain for the requests in flight, and returns. It returns nil after a clean stop.
+// stops accepting, waits up to drain (default 10 s) for the requests in flight,
+// and returns. It returns nil after a clean stop.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(newFramedListener(ln, deadlineTick)) }()
@@ -278,7 +281,7 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Du
 	case <-ctx.Done():
 	}
 	if drain <= 0 {
-		drain = ServerLimits{}.withDefaults().DrainTimeout
+		drain = defaultDrain
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()

@@ -1,8 +1,10 @@
 package agent
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/redis/go-redis/v9"
 
@@ -17,6 +19,40 @@ type StoreOptions struct {
 	RedisURL    string // redis://[user:password@]host:port/db
 	RedisSecret []byte // the fleet's fingerprint secret, at least 32 bytes; required with RedisURL
 	CacheDir    string
+}
+
+// Format makes every verb print the options without the Redis URL's password or
+// the secret.
+func (o StoreOptions) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "agent.StoreOptions{RedisURL: %q, RedisSecret: %s, CacheDir: %q}", redactURL(o.RedisURL), setOrNot(o.RedisSecret), o.CacheDir)
+}
+
+// MarshalJSON encodes the options as Format prints them (slog's JSON handler
+// logs this).
+func (o StoreOptions) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		RedisURL       string `json:"redis_url,omitempty"`
+		RedisSecretSet bool   `json:"redis_secret_set"`
+		CacheDir       string `json:"cache_dir,omitempty"`
+	}{redactURL(o.RedisURL), len(o.RedisSecret) > 0, o.CacheDir})
+}
+
+// redactURL is raw with its password replaced (url.URL.Redacted); an unparsable
+// one is not printed.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[unparsable]"
+	}
+	return u.Redacted()
+}
+
+// setOrNot says whether a secret is set, without it.
+func setOrNot(secret []byte) string {
+	if len(secret) == 0 {
+		return "unset"
+	}
+	return "[redacted]"
 }
 
 // OpenStore opens the store opts name. close releases it (the Redis connection).

@@ -27,6 +27,17 @@ const (
 	podPollInterval    = 50 * time.Millisecond
 )
 
+// podCache is the cache options of a pod, library or agent, with the given
+// advisory window (podAdvisoryWindow, or podHoldAdvisory for the -hold worker).
+func podCache(advisory time.Duration) csconnect.CacheOptions {
+	return csconnect.CacheOptions{
+		AdvisoryWindow:  advisory,
+		AdvisoryJitter:  podAdvisoryJitter,
+		MandatoryWindow: podMandatoryWindow,
+		Backoff:         csconnect.RetryPolicy{BaseDelay: 200 * time.Millisecond, MaxDelay: 2 * time.Second},
+	}
+}
+
 // leaseTTL is the lease lifetime the workers use for a token lifetime.
 func leaseTTL(time.Duration) time.Duration { return podLeaseTTL }
 
@@ -50,12 +61,7 @@ func newPod(cfg workerConfig, store csconnect.Store, ev *eventWriter, ready *ato
 	if err != nil {
 		return nil, nil, err
 	}
-	cache := csconnect.NewCache(auth, csconnect.CacheOptions{
-		AdvisoryWindow:  advisory,
-		AdvisoryJitter:  podAdvisoryJitter,
-		MandatoryWindow: podMandatoryWindow,
-		Backoff:         csconnect.RetryPolicy{BaseDelay: 200 * time.Millisecond, MaxDelay: 2 * time.Second},
-	})
+	cache := csconnect.NewCache(auth, podCache(advisory))
 	hc = &http.Client{Transport: &csconnect.Transport{Source: cache}}
 	return hc, func() { _ = cache.Close() }, nil
 }
@@ -76,12 +82,7 @@ func newAgentPod(ctx context.Context, cfg workerConfig, store csconnect.Store, l
 		AuthURL: cfg.simURL + "/v1",
 		Store:   leaseTimed{store},
 		Logger:  logger,
-		Cache: csconnect.CacheOptions{
-			AdvisoryWindow:  podAdvisoryWindow,
-			AdvisoryJitter:  podAdvisoryJitter,
-			MandatoryWindow: podMandatoryWindow,
-			Backoff:         csconnect.RetryPolicy{BaseDelay: 200 * time.Millisecond, MaxDelay: 2 * time.Second},
-		},
+		Cache:   podCache(podAdvisoryWindow),
 	})
 	if err != nil {
 		return nil, "", nil, err
