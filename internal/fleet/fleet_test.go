@@ -4,9 +4,10 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/csconnect/csconnect/internal/testlog"
 )
 
 // envTestWorker makes the test binary run as a worker: the driver's tests start real
@@ -30,10 +31,10 @@ func testConfig(t *testing.T) Config {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("no redis-server on PATH (install it with 'make deps' or 'apt-get install redis-server')")
 	}
-	log := &lockedWriter{w: &strings.Builder{}}
+	log := &testlog.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("workers' log:\n%s", log.w)
+			t.Logf("workers' log:\n%s", log)
 		}
 	})
 	return Config{

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/csconnect/csconnect/gen/client"
+	"github.com/csconnect/csconnect/internal/testlog"
 )
 
 const (
@@ -120,32 +121,14 @@ type testAuth struct {
 	*Authenticator
 	clock  *fakeClock
 	sleeps *sleeps
-	logs   *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a slog handler.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *testlog.Buffer
 }
 
 // newTestAuth returns an Authenticator for srv with a fake clock, a recording
 // sleeper, jitter fixed at one half and debug logs captured; edit adjusts the config.
 func newTestAuth(t *testing.T, baseURL string, edit ...func(*AuthConfig)) *testAuth {
 	t.Helper()
-	ta := &testAuth{clock: newFakeClock(), sleeps: &sleeps{}, logs: &syncBuffer{}}
+	ta := &testAuth{clock: newFakeClock(), sleeps: &sleeps{}, logs: &testlog.Buffer{}}
 	cfg := AuthConfig{
 		BaseURL:  baseURL + "/v1",
 		Username: testUser,

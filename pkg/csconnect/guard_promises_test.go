@@ -12,6 +12,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/csconnect/csconnect/internal/testlog"
 )
 
 // Tests of the guard's and the Cache's promises under attack: a Store that forgets,
@@ -297,7 +299,7 @@ func TestStoredStateCheckedLikeTheWire(t *testing.T) {
 				now := time.Now()
 				return &Token{Value: fakeJWT(`{"n":1}`), Fetched: now, Expiry: now.Add(time.Hour)}, nil
 			}}
-			logs := &syncBuffer{}
+			logs := &testlog.Buffer{}
 			opts := storeOpts(store)
 			opts.logger = slog.New(slog.NewTextHandler(logs, nil))
 			c := newTestCache(t, src, nil, opts)

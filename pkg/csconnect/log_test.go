@@ -5,10 +5,12 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/csconnect/csconnect/internal/testlog"
 )
 
 // countLines returns how many lines of b contain s.
-func countLines(b *syncBuffer, s string) int {
+func countLines(b *testlog.Buffer, s string) int {
 	n := 0
 	for line := range strings.Lines(b.String()) {
 		if strings.Contains(line, s) {
@@ -18,8 +20,8 @@ func countLines(b *syncBuffer, s string) int {
 	return n
 }
 
-func newTestLogger() (*slog.Logger, *syncBuffer) {
-	b := &syncBuffer{}
+func newTestLogger() (*slog.Logger, *testlog.Buffer) {
+	b := &testlog.Buffer{}
 	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
 }
 

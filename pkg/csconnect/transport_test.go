@@ -18,6 +18,8 @@ import (
 	"testing/synctest"
 	"time"
 	"unsafe"
+
+	"github.com/csconnect/csconnect/internal/testlog"
 )
 
 // seenRequest is what a test server saw of one request.
@@ -722,7 +724,7 @@ func TestTransportRefusedTokenPerHost(t *testing.T) {
 // counted and logged, without the token.
 func TestTransportStatsAndLogs(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	svc := newServiceServer(t, connectInvalid, canned{status: 503}, ok200)
 	refusing := newServiceServer(t, connectInvalid)
 	tr, _, _ := newTestTransport(t)

@@ -10,10 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/csconnect/csconnect/internal/testlog"
 )
 
 var (
@@ -63,26 +64,9 @@ type child struct {
 	cmd    *exec.Cmd
 	out    *bufio.Scanner
 	in     io.WriteCloser
-	stderr *lockedBuffer
+	stderr *testlog.Buffer
 	done   chan struct{} // closed when the process has been waited for
 	err    error         // Wait's result, once done is closed
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // startChild runs the test binary in role with env added. The child is killed (if
@@ -91,7 +75,7 @@ func startChild(t *testing.T, role string, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), childEnv+"="+role), env...)
-	c := &child{role: role, cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	c := &child{role: role, cmd: cmd, stderr: &testlog.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr = c.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
