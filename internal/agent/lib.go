@@ -6,6 +6,8 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,6 +29,10 @@ func (c Credentials) String() string {
 
 // GoString is String.
 func (c Credentials) GoString() string { return c.String() }
+
+// Format makes every fmt verb print String: without it %d, %t, %e and the other
+// verbs String and GoString do not cover print the fields, the password among them.
+func (c Credentials) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // Store is the library's shared token and guard store (filestore, redisstore or the
 // in-memory default).
