@@ -2,9 +2,12 @@ package agent
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -62,4 +65,88 @@ func TestRetryAfterBeyondTheRequestTimeoutPassedBack(t *testing.T) {
 			t.Errorf("%s: the service was asked %d times; want 1", proto, n)
 		}
 	}
+}
+
+// hijackEcho is an upstream that reads the request and answers with a head built
+// from its Authorization header by head, then closes.
+func hijackEcho(head func(auth string) string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = brw.WriteString(head(r.Header.Get("Authorization")))
+		_ = brw.Flush()
+	}
+}
+
+// TestMalformedAnswerEchoingTheTokenNotRepeated: a service (or what answers in its
+// place) answers with a malformed head that quotes the bearer token it was sent.
+// net/http's errors quote the offending line; the problem the client gets and the
+// agent's log line must not.
+func TestMalformedAnswerEchoingTheTokenNotRepeated(t *testing.T) {
+	for name, head := range map[string]func(string) string{
+		"status line": func(a string) string { return a + "\r\n\r\n" },
+		"header line": func(a string) string { return "HTTP/1.1 200 OK\r\n" + a + "\r\n\r\n" },
+		"status code": func(a string) string { return "HTTP/1.1 2x0 " + a + "\r\n\r\n" },
+		"header value": func(a string) string {
+			return "HTTP/1.1 200 OK\r\nContent-Length: " + a + "\r\n\r\n"
+		},
+		"trailer line": func(a string) string {
+			return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n" + a + "\r\n\r\n"
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var logs syncBuf
+			e := newEnv(t, envOptions{
+				upstream: hijackEcho(head),
+				cfg: func(c *Config) {
+					c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				},
+			})
+			tok, err := e.agent.token(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, hdr, body := e.getCut(t, "/up/x")
+			if st < 500 && name != "trailer line" {
+				t.Errorf("status %d; want a 5xx", st)
+			}
+			for _, s := range []string{body, fmt.Sprint(hdr), logs.String()} {
+				if strings.Contains(s, tok.Value) || strings.Contains(s, tok.Value[:40]) {
+					t.Errorf("the token is repeated: %s", s)
+				}
+			}
+		})
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// getCut is get for an answer whose body may be cut: it returns what arrived.
+func (e *env) getCut(t testing.TB, path string) (int, http.Header, string) {
+	t.Helper()
+	resp, err := e.srv.Client().Get(e.srv.URL + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
 }

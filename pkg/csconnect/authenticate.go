@@ -376,6 +376,8 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 	req.ContentLength = int64(len(body))
 	resp, err := a.http.Do(req)
 	if err != nil {
+		// A malformed answer quoting the body: the password in it.
+		err = a.redact.err(err)
 		if a.log.Enabled(ctx, slog.LevelDebug) { // spares the hot path the arguments' allocations
 			a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "err", err)
 		}
