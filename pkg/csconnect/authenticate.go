@@ -433,7 +433,8 @@ func (a *Authenticator) decodeToken(resp *http.Response, sent, fetched time.Time
 	case limited.N <= 0:
 		return nil, bad("is larger than 1 MiB")
 	case err != nil && !isJSONError(err):
-		return nil, fmt.Errorf("csconnect: %s: reading the token response: %w", a.endpoint, cmp.Or(errors.Unwrap(err), err))
+		// A malformed trailer line may quote the request body, the password in it.
+		return nil, fmt.Errorf("csconnect: %s: reading the token response: %w", a.endpoint, a.redact.err(cmp.Or(errors.Unwrap(err), err)))
 	case err != nil:
 		return nil, bad("is not a JSON object")
 	}

@@ -130,3 +130,20 @@ func TestMalformedTrailerQuotingTheTokenNotRepeated(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthenticateTrailerQuotingThePasswordNotRepeated: a 200 whose chunked body
+// ends in a trailer line quoting the request body, the password in it.
+func TestAuthenticateTrailerQuotingThePasswordNotRepeated(t *testing.T) {
+	srv := echoServer(t, func(body string) string {
+		line := strings.NewReplacer("\r", "", "\n", "").Replace(body)
+		return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n" + line + "\r\n\r\n"
+	})
+	ta := newTestAuth(t, srv.URL, func(c *AuthConfig) { c.Retry.MaxAttempts = 1 })
+	_, err := ta.Token(t.Context())
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if strings.Contains(err.Error(), testPassword) {
+		t.Errorf("the error repeats the password: %v", err)
+	}
+}
