@@ -1,6 +1,11 @@
 package main
 
 import (
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,4 +32,31 @@ func TestTokenCacheLeaseHeldByALiveProcess(t *testing.T) {
 		t.Fatalf("exit %d (stderr %s); want 0 and a token", code, errOut)
 	}
 	checkRun(t, is, "lease held", code, out, errOut, 0, is.last(t), 1)
+}
+
+// TestTokenCacheEnormousToken: the authenticate server answers with a JWT-shaped
+// token of 100 KiB (under the 1 MiB cap on the answer). It was printed and saved
+// in the cache directory, whose files are read up to 64 KiB (the Redis store's
+// values too): every later run found the file unreadable, warned, and
+// authenticated again, and every request would carry a 100 KiB header. A token no
+// Store can hold is not one Creditsafe issues (theirs are about a kilobyte): it is
+// refused as a broken answer (exit 6), and nothing is saved.
+func TestTokenCacheEnormousToken(t *testing.T) {
+	now := time.Now().Unix()
+	enc := base64.RawURLEncoding.EncodeToString
+	claims := fmt.Sprintf(`{"sub":"myUsername","iat":%d,"exp":%d,"pad":"%s"}`, now, now+3600, strings.Repeat("p", 100<<10))
+	huge := enc([]byte(`{"alg":"RS256","typ":"JWT"}`)) + "." + enc([]byte(claims)) + ".c2lnbmF0dXJl"
+	srv := newTokenServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"token":"`+huge+`"}`)
+	})
+	dir := newCacheDir(t)
+	vars := map[string]string{"CREDITSAFE_USERNAME": "myUsername", "CREDITSAFE_PASSWORD": testPassword,
+		"CREDITSAFE_BASE_URL": srv.URL + "/v1", cacheDirEnv: dir}
+	for i := range 2 {
+		code, out, errOut := runTokenCmd(t, vars, "")
+		if code != exitTokenInvalid || out != "" || strings.Contains(errOut, huge[:64]) {
+			t.Errorf("run %d: exit %d, %d bytes on stdout, stderr %.300q; want %d, nothing", i+1, code, len(out), errOut, exitTokenInvalid)
+		}
+	}
 }

@@ -25,6 +25,12 @@ import (
 // a kilobyte or two, so 1 MiB is plenty and a broken server cannot exhaust memory.
 const maxTokenBody = 1 << 20
 
+// maxTokenLen caps the token itself: Creditsafe's are about a kilobyte. A larger
+// one would ride on every request's headers (past many servers' 8 KiB limits) and
+// could not be shared: pkg/filestore and pkg/redisstore read a value up to 64 KiB,
+// so every later process would find it unreadable and authenticate again.
+const maxTokenLen = 16 << 10
+
 // Authenticator turns a username and password into a Token, or into a precise typed
 // error, without ever costing the user a lockout: it refuses bad input before sending
 // (ErrInvalidInput), refuses locally what it knows will fail (*GuardError), retries
@@ -417,7 +423,8 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 }
 
 // decodeToken reads a 200 answer (at most maxTokenBody) into a Token. A body that is
-// not JSON, lacks the token, or whose token is not JWT-shaped is an ErrContract error.
+// not JSON, lacks the token, or whose token is over maxTokenLen or not JWT-shaped is
+// an ErrContract error.
 func (a *Authenticator) decodeToken(resp *http.Response, sent, fetched time.Time) (*Token, error) {
 	// encoding/json/v2 reads the body straight from the connection four to five times
 	// faster than io.ReadAll and encoding/json (~0.7 µs vs ~4 µs for
@@ -440,6 +447,9 @@ func (a *Authenticator) decodeToken(resp *http.Response, sent, fetched time.Time
 	}
 	if body.Token == "" {
 		return nil, bad("has no token")
+	}
+	if len(body.Token) > maxTokenLen {
+		return nil, bad("has a token larger than 16 KiB")
 	}
 	if !isJWTShape(body.Token) {
 		return nil, bad("has a token that is not JWT-shaped")
