@@ -150,3 +150,30 @@ func (e *env) getCut(t testing.TB, path string) (int, http.Header, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, string(b)
 }
+
+// TestTokenExpiredOnEveryRequestNoLoop: a service that says Token Expired to every
+// token, and an authenticate server that issues a new token every time: each
+// request is replayed at most once, and the refusals do not make the agent
+// authenticate per request.
+func TestTokenExpiredOnEveryRequestNoLoop(t *testing.T) {
+	e := newEnv(t, envOptions{
+		upstream: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":"Token Expired"}`)
+		},
+	})
+	before := e.sim.Stats().Authenticate
+	const n = 20
+	for range n {
+		if st, _, _ := e.getCut(t, "/up/x"); st != http.StatusUnauthorized {
+			t.Fatalf("status %d; want the service's 401 passed back", st)
+		}
+	}
+	if hits := e.upstream.hits.Load(); hits != n+1 {
+		t.Errorf("the service was asked %d times for %d requests; want one replay in all (the first, with a renewed token)", hits, n)
+	}
+	if a := e.sim.Stats().Authenticate - before; a > 2 {
+		t.Errorf("%d authenticate calls for %d refused requests; want at most 2", a, n)
+	}
+}
