@@ -241,6 +241,7 @@ func New(cfg Config) (*Agent, error) {
 	cfg.lib.Logger = cfg.Logger
 	cfg.lib.MaxResponseBody = cfg.MaxResponseBody
 	cfg.lib.OnToken = a.noteToken
+	cfg.lib.Current = a.lib.Load
 	cfg.lib.Cache = cfg.Cache
 	names := make([]string, len(a.routes))
 	for i, r := range a.routes {

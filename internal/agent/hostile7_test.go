@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -177,3 +178,53 @@ func TestTokenExpiredOnEveryRequestNoLoop(t *testing.T) {
 		t.Errorf("%d authenticate calls for %d refused requests; want at most 2", a, n)
 	}
 }
+
+// TestReloadDuringARequestThatNeedsARenewal: SIGHUP (Reload) while a request is
+// in flight, and the service then says the token it carried expired (the
+// password was rotated, its tokens revoked). The request was on the old stack,
+// whose cache Reload closed: the renewal failed and the client got a 503,
+// where the new stack would have renewed and replayed it.
+func TestReloadDuringARequestThatNeedsARenewal(t *testing.T) {
+	arrived, reloaded := make(chan string, 1), make(chan struct{})
+	var first sync.Once
+	e := newEnv(t, envOptions{upstream: func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		held := false
+		first.Do(func() { held = true })
+		if held {
+			arrived <- auth
+			<-reloaded
+		}
+		if auth == oldAuth.Load() {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":"Token Expired"}`)
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}})
+	type result struct {
+		st   int
+		body string
+	}
+	done := make(chan result, 1)
+	go func() {
+		st, _, body := e.getCut(t, "/up/x")
+		done <- result{st, body}
+	}()
+	oldAuth.Store(<-arrived)
+	if err := e.agent.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	close(reloaded)
+	if r := <-done; r.st != http.StatusOK {
+		t.Errorf("request in flight at Reload: %d %s; want 200 (renewed on the new stack, replayed)", r.st, r.body)
+	}
+}
+
+var oldAuth atomicString
+
+type atomicString struct{ v atomic.Value }
+
+func (a *atomicString) Store(s string) { a.v.Store(s) }
+func (a *atomicString) Load() string   { s, _ := a.v.Load().(string); return s }
