@@ -147,3 +147,33 @@ func TestAuthenticateTrailerQuotingThePasswordNotRepeated(t *testing.T) {
 		t.Errorf("the error repeats the password: %v", err)
 	}
 }
+
+// TestTransportNilHeaderIsAnError: a request built by hand without a Header map
+// (http.Client fills one in; a direct RoundTrip caller may not). net/http's
+// Transport answers such a request with an error; Transport set the Authorization
+// header in the clone's nil map and panicked.
+func TestTransportNilHeaderIsAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	src := tokenSourceFunc(func(context.Context) (*Token, error) {
+		return &Token{Value: "tok-hostile7-nil-header", Expiry: time.Now().Add(time.Hour)}, nil
+	})
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = nil
+	var resp *http.Response
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("RoundTrip panicked: %v", p)
+			}
+		}()
+		resp, err = (&Transport{Source: src}).RoundTrip(req)
+	}()
+	if err != nil {
+		t.Fatalf("RoundTrip of a request without headers: %v; want it sent with the token", err)
+	}
+	resp.Body.Close()
+}

@@ -358,6 +358,9 @@ func (t *Transport) prepare(req *http.Request, tok *Token, replay bool) (*http.R
 		}
 		out.Body = body
 	}
+	if out.Header == nil { // a request built by hand: http.Client would have made one
+		out.Header = make(http.Header, 1)
+	}
 	out.Header["Authorization"] = []string{t.bearer.value(tok)}
 	return out, nil
 }
