@@ -162,7 +162,7 @@ type Agent struct {
 	clients []byte  // SHA-256 of ClientToken, or nil
 	metrics *metrics
 
-	mu  sync.Mutex // serialises Reload
+	mu  sync.Mutex // serialises Reload, and Close with it
 	lib atomic.Pointer[library]
 
 	last    atomic.Pointer[Token] // the newest token handed to a request
@@ -280,6 +280,12 @@ func (a *Agent) Reload() error {
 		return err
 	}
 	a.mu.Lock()
+	if a.closed.Load() {
+		// Closed meanwhile (a SIGHUP as the agent stops): nothing would close it.
+		a.mu.Unlock()
+		lib.close()
+		return errClosed
+	}
 	old := a.lib.Swap(lib)
 	a.mu.Unlock()
 	a.last.Store(nil)
@@ -287,13 +293,20 @@ func (a *Agent) Reload() error {
 	return nil
 }
 
+// errClosed is Reload's error after Close.
+var errClosed = errors.New("agent: closed")
+
 // Close stops the token cache's background work. Requests after Close that need a
-// new token get 503.
+// new token get 503; a Reload after it puts nothing in place.
 func (a *Agent) Close() error {
+	a.mu.Lock() // with Reload: the stack closed here is the last one swapped in
 	if a.closed.Swap(true) {
+		a.mu.Unlock()
 		return nil
 	}
-	a.lib.Load().close()
+	lib := a.lib.Load()
+	a.mu.Unlock()
+	lib.close()
 	return a.metrics.close()
 }
 

@@ -228,3 +228,22 @@ type atomicString struct{ v atomic.Value }
 
 func (a *atomicString) Store(s string) { a.v.Store(s) }
 func (a *atomicString) Load() string   { s, _ := a.v.Load().(string); return s }
+
+// TestReloadAfterCloseDoesNotRevive: Close stops the token cache and promises a
+// 503 to every later request that needs a token. A Reload after it (a SIGHUP
+// handled as the agent shuts down) put a new, live stack in place that nothing
+// would close: its cache refreshed in the background for good, and the closed
+// agent served tokens again.
+func TestReloadAfterCloseDoesNotRevive(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	if err := e.agent.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.agent.Reload(); err == nil {
+		t.Error("Reload after Close: no error")
+	}
+	st, _, body := e.get(t, "/up/x")
+	if st != http.StatusServiceUnavailable {
+		t.Errorf("after Close and Reload: %d %s; want 503 (closed)", st, body)
+	}
+}
