@@ -3,6 +3,7 @@ package csconnect
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -176,4 +177,28 @@ func TestTransportNilHeaderIsAnError(t *testing.T) {
 		t.Fatalf("RoundTrip of a request without headers: %v; want it sent with the token", err)
 	}
 	resp.Body.Close()
+}
+
+// TestReasonPhraseQuotingTheTokenNotRepeated: a service's status line whose reason
+// phrase quotes the bearer token: CheckResponse's error must not repeat it.
+func TestReasonPhraseQuotingTheTokenNotRepeated(t *testing.T) {
+	const tok = "tok-hostile7-0123456789abcdef"
+	for _, status := range []string{"401", "403", "500", "404"} {
+		srv := echoServer(t, func(a string) string {
+			return "HTTP/1.1 " + status + " " + a + "\r\nContent-Length: 0\r\n\r\n"
+		})
+		src := tokenSourceFunc(func(context.Context) (*Token, error) {
+			return &Token{Value: tok, Expiry: time.Now().Add(time.Hour)}, nil
+		})
+		tr := &Transport{Source: src, Retry: RetryPolicy{MaxAttempts: 1}}
+		resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cerr := CheckResponse(resp)
+		resp.Body.Close()
+		if cerr == nil || strings.Contains(cerr.Error(), tok) || strings.Contains(fmt.Sprintf("%+v", cerr), tok) {
+			t.Errorf("%s: CheckResponse = %v; want an error without the token", status, cerr)
+		}
+	}
 }
