@@ -60,3 +60,34 @@ func TestTokenCacheEnormousToken(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenPasswordStdinBoundedByTimeout: --password-stdin with a standard input
+// that never sends a line (a pipe its writer keeps open: a cron job's inherited
+// stdin). --timeout is "how long the whole command may take", but the read came
+// before it and waited for good.
+func TestTokenPasswordStdinBoundedByTimeout(t *testing.T) {
+	srv := newTokenServer(t, okToken)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	done := make(chan int, 1)
+	go func() {
+		var stdout, stderr strings.Builder
+		done <- run(t.Context(), []string{"token", "--username", "myUsername", "--password-stdin", "--timeout", "300ms", "--no-cache"}, environ{
+			Stdin:  pr,
+			Stdout: &stdout,
+			Stderr: &stderr,
+			Getenv: func(k string) string { return map[string]string{"CREDITSAFE_BASE_URL": srv.URL + "/v1"}[k] },
+		})
+	}()
+	select {
+	case code := <-done:
+		if code == 0 {
+			t.Errorf("exit 0 without a password")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("csconnect token --password-stdin --timeout 300ms still waits for standard input after 10 s")
+	}
+	if n := srv.hits.Load(); n != 0 {
+		t.Errorf("%d requests sent without a password", n)
+	}
+}
