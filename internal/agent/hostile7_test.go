@@ -247,3 +247,26 @@ func TestReloadAfterCloseDoesNotRevive(t *testing.T) {
 		t.Errorf("after Close and Reload: %d %s; want 503 (closed)", st, body)
 	}
 }
+
+// TestServiceClosingMidHeader: the service closes the connection in the middle of
+// its answer's head. A POST is not retried (it may have been acted on) and gets a
+// 502; a GET is retried within the policy and then gets the 502 too.
+func TestServiceClosingMidHeader(t *testing.T) {
+	e := newEnv(t, envOptions{upstream: hijackEcho(func(string) string { return "HTTP/1.1 200 OK\r\nContent-Ty" })})
+	if _, err := e.agent.token(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		method string
+		hits   int64
+	}{{http.MethodPost, 1}, {http.MethodGet, 3}} {
+		before := e.upstream.hits.Load()
+		st, hdr, body := e.do(t, tc.method, "/up/x", strings.NewReader("{}"), nil)
+		if st != http.StatusBadGateway || problem(t, hdr, body).Code != codeUnreachable {
+			t.Errorf("%s: %d %s; want 502 unreachable", tc.method, st, body)
+		}
+		if n := e.upstream.hits.Load() - before; n != tc.hits {
+			t.Errorf("%s: the service was asked %d times; want %d", tc.method, n, tc.hits)
+		}
+	}
+}
