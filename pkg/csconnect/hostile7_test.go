@@ -202,3 +202,16 @@ func TestReasonPhraseQuotingTheTokenNotRepeated(t *testing.T) {
 		}
 	}
 }
+
+// TestStoredEnormousTokenNotAdopted: a token planted in the Store gets the checks
+// of a fresh one (checkStoredToken says so), and a fresh one over maxTokenLen is a
+// broken answer: a planted 20 KiB token with good claims was adopted, to ride on
+// every request.
+func TestStoredEnormousTokenNotAdopted(t *testing.T) {
+	now := time.Now()
+	claims := fmt.Sprintf(`{"iat":%d,"exp":%d,"pad":%q}`, now.Unix(), now.Add(time.Hour).Unix(), strings.Repeat("p", 20<<10))
+	tok := &Token{Value: fakeJWT(claims), Fetched: now, Expiry: now.Add(30 * time.Minute)}
+	if err := checkStoredToken(tok, now); err == nil {
+		t.Errorf("a %d-byte stored token passes the checks of a fresh one", len(tok.Value))
+	}
+}
