@@ -215,7 +215,7 @@ func readFirstLine(path string) (string, error) {
 	if path == "" {
 		return "", errors.New("no file given")
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|secretOpenFlag, 0)
 	if err != nil {
 		return "", err
 	}

@@ -98,8 +98,15 @@ func runToken(ctx context.Context, args []string, env environ) int {
 		Password: env.Getenv("CREDITSAFE_PASSWORD"),
 		Timeout:  *timeout,
 	}
+	// --timeout bounds the whole command, the wait for standard input included.
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
 	if *passwordStdin {
-		pw, err := readPasswordLine(env.Stdin)
+		pw, err := readPasswordLine(ctx, env.Stdin)
+		if err != nil && ctx.Err() != nil {
+			fmt.Fprintf(env.Stderr, "csconnect token: no password line on standard input within --timeout %v\n", *timeout)
+			return exitTokenFailed
+		}
 		if err != nil {
 			return usageErr("reading the password from standard input: %v", err)
 		}
@@ -112,8 +119,6 @@ func runToken(ctx context.Context, args []string, env environ) int {
 		return usageErr("set CREDITSAFE_USERNAME and CREDITSAFE_PASSWORD, or use --username with --password-stdin")
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
 	var store *filestore.Store
 	if !*noCache {
 		var err error
@@ -205,12 +210,29 @@ func tokenExitCode(err error) int {
 
 // readPasswordLine reads the first line of r (at most maxPasswordLine bytes) and
 // trims its line ending ("\n" or "\r\n") and nothing else: other white space is the
-// preflight's to refuse, not ours to change silently.
-func readPasswordLine(r io.Reader) (string, error) {
+// preflight's to refuse, not ours to change silently. It returns ctx's error when ctx
+// ends first (the read is left to the process's exit: a read cannot be interrupted).
+func readPasswordLine(ctx context.Context, r io.Reader) (string, error) {
 	if r == nil {
 		return "", errors.New("no standard input")
 	}
-	line, err := bufio.NewReader(io.LimitReader(r, maxPasswordLine)).ReadString('\n')
+	type result struct {
+		line string
+		err  error
+	}
+	read := make(chan result, 1)
+	go func() {
+		line, err := bufio.NewReader(io.LimitReader(r, maxPasswordLine)).ReadString('\n')
+		read <- result{line, err}
+	}()
+	var line string
+	var err error
+	select {
+	case res := <-read:
+		line, err = res.line, res.err
+	case <-ctx.Done():
+		return "", context.Cause(ctx)
+	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}

@@ -75,7 +75,8 @@ const advisoryWindow = 5 * time.Minute
 
 // leaseFor is the store with the refresh lease held as long as one invocation may
 // run: the holder authenticates with retries within timeout, and the others wait for
-// it as long (a holder that dies frees the lease at once: its lock goes).
+// it half as long, then authenticate themselves (a holder that dies frees the lease
+// at once: its lock goes).
 type leaseFor struct {
 	*filestore.Store
 	timeout time.Duration

@@ -248,6 +248,7 @@ func New(cfg Config) (*Agent, error) {
 	cfg.lib.Logger = cfg.Logger
 	cfg.lib.MaxResponseBody = cfg.MaxResponseBody
 	cfg.lib.OnToken = a.noteToken
+	cfg.lib.Current = a.lib.Load
 	cfg.lib.Cache = cfg.Cache
 	names := make([]string, len(a.routes))
 	for i, r := range a.routes {
@@ -299,7 +300,7 @@ func (a *Agent) Reload() error {
 }
 
 // Close stops the token cache's background work. Requests after Close that need a
-// new token get 503.
+// new token get 503; a Reload after it puts nothing in place.
 func (a *Agent) Close() error {
 	if a.closed.Swap(true) {
 		return nil
@@ -481,24 +482,43 @@ type agentTransport struct{ a *Agent }
 
 func (t agentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	tr := t.a.lib.Load().transport
+	due := time.Now().Add(t.a.cfg.RequestTimeout)
 	c, _ := r.Context().Value(framedConnKey{}).(*framedConn)
 	if c == nil || c.sweep == nil || r.ProtoMajor != 1 {
-		return roundTripWithin(tr, r, t.a.cfg.RequestTimeout)
+		return roundTripWithin(tr, r, due)
 	}
-	c.awaitAnswer(time.Now().Add(t.a.cfg.RequestTimeout))
-	resp, err := tr.RoundTrip(r)
+	c.awaitAnswer(due)
+	resp, err := tr.RoundTrip(r.WithContext(answerDue{r.Context(), due}))
 	if !c.answered() {
 		return noAnswer(resp, err)
 	}
 	return resp, err
 }
 
+// answerDue is a request's context with the bound on its answer headers as its
+// Deadline, so that the library sees it: a retry whose wait (a service's
+// Retry-After) would outlast it is not made, and the answer that asked for the
+// wait is passed back, rather than slept on until the bound ends the request with
+// a 504. It arms no timer: the sweeper, or roundTripWithin's timer, ends the
+// parent context at due.
+type answerDue struct {
+	context.Context
+	due time.Time
+}
+
+func (c answerDue) Deadline() (time.Time, bool) {
+	if d, ok := c.Context.Deadline(); ok && d.Before(c.due) {
+		return d, true
+	}
+	return c.due, true
+}
+
 // roundTripWithin is agentTransport's bound without a sweeper: a timer that ends
 // r's context with errNoAnswer unless the answer headers come first.
-func roundTripWithin(tr http.RoundTripper, r *http.Request, d time.Duration) (*http.Response, error) {
+func roundTripWithin(tr http.RoundTripper, r *http.Request, due time.Time) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(r.Context())
-	timer := time.AfterFunc(d, func() { cancel(errNoAnswer) })
-	resp, err := tr.RoundTrip(r.WithContext(ctx))
+	timer := time.AfterFunc(time.Until(due), func() { cancel(errNoAnswer) })
+	resp, err := tr.RoundTrip(r.WithContext(answerDue{ctx, due}))
 	if !timer.Stop() {
 		return noAnswer(resp, err)
 	}

@@ -71,22 +71,46 @@ type libOptions struct {
 	Base            *http.Transport       // nil: a clone of http.DefaultTransport
 	OnToken         func(*Token)          // called with every token handed out
 	Hooks           *csconnect.Hooks      // the library's metrics
+	Current         func() *library       // the stack in place (Agent.lib.Load); nil or nil result: this one
 }
 
 // tracked is the Cache as the Transport sees it, telling onToken of every token
 // handed out (the replay's renewed one included). It embeds the Cache, so the
-// Transport invalidates it and reports to its logger and hooks (the Authenticator's).
+// Transport reports to its logger and hooks (the Authenticator's). Tokens come from
+// the stack in place (current): a request in flight when Reload swapped the stacks
+// and closed this one is renewed and replayed on the new one, not refused by a
+// closed cache.
 type tracked struct {
 	*csconnect.Cache
 	onToken func(*Token)
+	current func() *library
+}
+
+// cache is the Cache of the stack in place.
+func (t tracked) cache() *csconnect.Cache {
+	if t.current != nil {
+		if l := t.current(); l != nil {
+			return l.cache
+		}
+	}
+	return t.Cache
 }
 
 func (t tracked) Token(ctx context.Context) (*Token, error) {
-	tok, err := t.Cache.Token(ctx)
+	tok, err := t.cache().Token(ctx)
 	if err == nil && t.onToken != nil {
 		t.onToken(tok)
 	}
 	return tok, err
+}
+
+// Invalidate drops the rejected token from this stack's cache and from the one in
+// place, which may have adopted it through the Store.
+func (t tracked) Invalidate(rejected *Token) {
+	t.Cache.Invalidate(rejected)
+	if c := t.cache(); c != t.Cache {
+		c.Invalidate(rejected)
+	}
 }
 
 // newLibrary builds the stack for creds. It sends nothing: a bad credential's form or
@@ -114,7 +138,7 @@ func newLibrary(creds Credentials, o libOptions) (*library, error) {
 		base.DisableCompression = true // pass the client's Accept-Encoding and the body through as they are
 	}
 	cache := csconnect.NewCache(auth, o.Cache) // shares through store, reports to Hooks
-	tr := &csconnect.Transport{Source: tracked{Cache: cache, onToken: o.OnToken}, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody}
+	tr := &csconnect.Transport{Source: tracked{Cache: cache, onToken: o.OnToken, current: o.Current}, Base: base, Retry: o.Retry, MaxResponseBody: o.MaxResponseBody}
 	return &library{cache: cache, transport: tr, base: base}, nil
 }
 

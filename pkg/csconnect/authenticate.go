@@ -25,6 +25,12 @@ import (
 // a kilobyte or two, so 1 MiB is plenty and a broken server cannot exhaust memory.
 const maxTokenBody = 1 << 20
 
+// maxTokenLen caps the token itself: Creditsafe's are about a kilobyte. A larger
+// one would ride on every request's headers (past many servers' 8 KiB limits) and
+// could not be shared: pkg/filestore and pkg/redisstore read a value up to 64 KiB,
+// so every later process would find it unreadable and authenticate again.
+const maxTokenLen = 16 << 10
+
 // Authenticator turns a username and password into a Token, or into a precise typed
 // error, without ever costing the user a lockout: it refuses bad input before sending
 // (ErrInvalidInput), refuses locally what it knows will fail (*GuardError), retries
@@ -371,6 +377,8 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 	req.ContentLength = int64(len(body))
 	resp, err := a.http.Do(req)
 	if err != nil {
+		// A malformed answer quoting the body: the password in it.
+		err = a.redact.err(err)
 		if a.log.Enabled(ctx, slog.LevelDebug) { // spares the hot path the arguments' allocations
 			a.log.DebugContext(ctx, "csconnect: authenticate attempt", "attempt", n, "err", err)
 		}
@@ -410,7 +418,8 @@ func (a *Authenticator) attempt(ctx context.Context, n int) (*Token, error) {
 }
 
 // decodeToken reads a 200 answer (at most maxTokenBody) into a Token. A body that is
-// not JSON, lacks the token, or whose token is not JWT-shaped is an ErrContract error.
+// not JSON, lacks the token, or whose token is over maxTokenLen or not JWT-shaped is
+// an ErrContract error.
 func (a *Authenticator) decodeToken(resp *http.Response, sent, fetched time.Time) (*Token, error) {
 	// encoding/json/v2 reads the body straight from the connection four to five times
 	// faster than io.ReadAll and encoding/json (~0.7 µs vs ~4 µs for
@@ -426,12 +435,16 @@ func (a *Authenticator) decodeToken(resp *http.Response, sent, fetched time.Time
 	case limited.N <= 0:
 		return nil, bad("is larger than 1 MiB")
 	case err != nil && !isJSONError(err):
-		return nil, fmt.Errorf("csconnect: %s: reading the token response: %w", a.endpoint, cmp.Or(errors.Unwrap(err), err))
+		// A malformed trailer line may quote the request body, the password in it.
+		return nil, fmt.Errorf("csconnect: %s: reading the token response: %w", a.endpoint, a.redact.err(cmp.Or(errors.Unwrap(err), err)))
 	case err != nil:
 		return nil, bad("is not a JSON object")
 	}
 	if body.Token == "" {
 		return nil, bad("has no token")
+	}
+	if len(body.Token) > maxTokenLen {
+		return nil, bad("has a token larger than 16 KiB")
 	}
 	if !isJWTShape(body.Token) {
 		return nil, bad("has a token that is not JWT-shaped")

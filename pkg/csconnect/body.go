@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -114,11 +115,14 @@ func closeRequestBody(req *http.Request) {
 }
 
 // cappedBody is a response body that yields at most left more bytes and then
-// ErrResponseTooLarge if the body goes on (io.EOF if it ends exactly there).
+// ErrResponseTooLarge if the body goes on (io.EOF if it ends exactly there). A read
+// error that quotes the bearer token of sent (a malformed trailer line echoing it)
+// is replaced (scrub).
 type cappedBody struct {
 	rc   io.ReadCloser
 	left int64
-	err  error // sticky ErrResponseTooLarge
+	err  error         // sticky ErrResponseTooLarge
+	sent *http.Request // the request as sent, with its Authorization; may be nil
 }
 
 func (b *cappedBody) Read(p []byte) (int, error) {
@@ -133,14 +137,26 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 			b.err = ErrResponseTooLarge
 			return 0, b.err
 		}
-		return 0, err
+		return 0, b.scrub(err)
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]
 	}
 	n, err := b.rc.Read(p)
 	b.left -= int64(n)
-	return n, err
+	return n, b.scrub(err)
+}
+
+// scrub returns err, or an *echoError when its text quotes the token sent.
+func (b *cappedBody) scrub(err error) error {
+	if err == nil || err == io.EOF || b.sent == nil {
+		return err
+	}
+	tok, ok := strings.CutPrefix(b.sent.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return err
+	}
+	return newRedactor(strings.TrimSpace(tok)).err(err)
 }
 
 func (b *cappedBody) Close() error { return b.rc.Close() }

@@ -83,9 +83,15 @@ func (c *Cache) fromSource(ctx context.Context) (*Token, error) {
 // (returned), the lease is free again (took: the caller now holds it and must call
 // release), LeaseTTL passes, or ctx ends. Taking a lapsed lease over means a holder
 // that died delays the refresh by no more than its lease's life, and only one of
-// the waiting processes authenticates then.
+// the waiting processes authenticates then. A live holder that never delivers (hung,
+// or a hostile co-tenant of the Store) is waited for at most half of what is left
+// of ctx's deadline, so that the caller keeps the other half to fetch itself.
 func (c *Cache) awaitHolder(ctx context.Context) (t *Token, release func(), took bool) {
-	deadline := time.NewTimer(c.opts.leaseTTL)
+	wait := c.opts.leaseTTL
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(dl)/2)
+	}
+	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	tick := time.NewTicker(c.opts.pollInterval)
 	defer tick.Stop()

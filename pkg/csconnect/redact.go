@@ -1,8 +1,10 @@
 package csconnect
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -71,6 +73,34 @@ func (r redactor) apiError(e *APIError) {
 	}
 	e.Header = r.r.Header(e.Header)
 }
+
+// err returns err, or an *echoError when err's text holds a secret in any escaping.
+// net/http's errors about a malformed answer quote the offending bytes (a status
+// line, a header line, a header value), so a server that answers with what it was
+// sent (the bearer token, the authenticate body with the password) would have the
+// secret repeated in the caller's error and log lines.
+func (r redactor) err(err error) error {
+	if err == nil || !r.r.Reveals(err.Error()) {
+		return err
+	}
+	var ne net.Error
+	return &echoError{timeout: errors.As(err, &ne) && ne.Timeout()}
+}
+
+// echoError replaces an error of the layer below whose text quoted a secret the
+// request carried. It keeps whether that error was a timeout (a net.Error), not
+// its text, nor the error itself (its chain would reach the text).
+type echoError struct{ timeout bool }
+
+func (e *echoError) Error() string {
+	return "the answer could not be read, and the error describing it quoted the request's credentials: " + redacted
+}
+
+// Timeout reports whether the replaced error was a timeout (net.Error).
+func (e *echoError) Timeout() bool { return e.timeout }
+
+// Temporary is Timeout (net.Error).
+func (e *echoError) Temporary() bool { return e.timeout }
 
 // oneLine flattens s to one line of printable text (control characters and runs of
 // white space become one space, invalid UTF-8 becomes U+FFFD) and caps it at max

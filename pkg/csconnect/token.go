@@ -60,13 +60,16 @@ type tokenSourceFunc func(ctx context.Context) (*Token, error)
 func (f tokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
 
 // checkStoredToken checks a token read from a Store as a fresh one from the wire is
-// checked: JWT-shaped (so only base64url characters and dots, safe in a header),
-// with readable time claims, and expiring no later than TokenFromJWT would make it
-// for its fetch time (never after now, so at most an hour from now). A Store
-// that others can write (Redis without EncryptionKey) must not be able to plant a
-// token that breaks every call or outlives its hour. The error never contains the
-// token.
+// checked: at most maxTokenLen bytes, JWT-shaped (so only base64url characters and
+// dots, safe in a header), with readable time claims, and expiring no later than
+// TokenFromJWT would make it for its fetch time (never after now, so at most an
+// hour from now). A Store that others can write (Redis without EncryptionKey) must
+// not be able to plant a token that breaks every call or outlives its hour. The
+// error never contains the token.
 func checkStoredToken(t *Token, now time.Time) error {
+	if len(t.Value) > maxTokenLen {
+		return fmt.Errorf("%w: stored token is larger than 16 KiB", ErrContract)
+	}
 	if !isJWTShape(t.Value) {
 		return fmt.Errorf("%w: stored token is not JWT-shaped", ErrContract)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -91,9 +92,19 @@ func isIdempotent(r *http.Request) bool {
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.roundTrip(req)
 	if err == nil && t.needsCap(resp) {
-		resp.Body = &cappedBody{rc: resp.Body, left: t.MaxResponseBody}
+		resp.Body = &cappedBody{rc: resp.Body, left: t.MaxResponseBody, sent: resp.Request}
+	} else if err == nil && mayHaveTrailers(resp) {
+		resp.Body = &cappedBody{rc: resp.Body, left: math.MaxInt64, sent: resp.Request}
 	}
 	return resp, err
+}
+
+// mayHaveTrailers reports whether resp's body may end in trailers (it is chunked,
+// of no declared length), whose malformed lines net/http's read error quotes: the
+// body is then wrapped so that such an error does not repeat the token
+// (cappedBody.scrub). A body of declared length, the common case, costs nothing.
+func mayHaveTrailers(resp *http.Response) bool {
+	return resp.ContentLength < 0 && resp.Body != nil && resp.Body != http.NoBody && resp.Request != nil
 }
 
 // needsCap reports whether resp's body must be wrapped to enforce MaxResponseBody.
@@ -216,6 +227,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 		sent = true
 		resp, err := base.RoundTrip(out)
 		if err != nil {
+			err = newRedactor(tok.Value).err(err) // a malformed answer quoting the token
 			// No answer: a connection failure or timeout is retried like a 5xx, within
 			// the same bounds; not a certificate error, nor once the caller gave up.
 			if ctx.Err() != nil || !transientTransportError(err) {
@@ -345,6 +357,9 @@ func (t *Transport) prepare(req *http.Request, tok *Token, replay bool) (*http.R
 			return nil, err
 		}
 		out.Body = body
+	}
+	if out.Header == nil { // a request built by hand: http.Client would have made one
+		out.Header = make(http.Header, 1)
 	}
 	out.Header["Authorization"] = []string{t.bearer.value(tok)}
 	return out, nil
