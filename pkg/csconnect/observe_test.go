@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -114,28 +115,33 @@ func TestHooksAuthenticate(t *testing.T) {
 
 // TestHooksCacheRenewals: a cold fetch is no renewal; the advisory window and the
 // mandatory window each make one renewal of their reason, reported in the fetch.
+// FetchDone runs before the fetch's token is in place, so the test waits for the
+// background refresh to settle (synctest.Wait) before it moves the clock on: a
+// Token call in the mandatory window while the refresh was still finishing joined
+// it, made no fetch of its own, and the test waited for one forever.
 func TestHooksCacheRenewals(t *testing.T) {
-	clock := newFakeClock()
-	log := &hookLog{clock: clock, fetched: make(chan struct{}, 1)}
-	c := newTestCache(t, clockSource(clock), clock, CacheOptions{hooks: log.hooks()})
-	if _, err := c.Token(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	<-log.fetched
-	clock.advance(56 * time.Minute) // advisory point: 5 minutes before expiry
-	if _, err := c.Token(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	<-log.fetched // the background refresh
-	clock.advance(59*time.Minute + 30*time.Second)
-	if _, err := c.Token(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	<-log.fetched
-	want := "fetch; fetched ok in 1h0m0s; fetch; renewal advisory; fetched ok in 1h0m0s; fetch; renewal mandatory; fetched ok in 1h0m0s"
-	if got := log.take(); got != want {
-		t.Errorf("hooks saw\n%s\nwant\n%s", got, want)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		clock := newFakeClock()
+		log := &hookLog{clock: clock, fetched: make(chan struct{}, 1)}
+		c := newTestCache(t, clockSource(clock), clock, CacheOptions{hooks: log.hooks()})
+		fetch := func() {
+			t.Helper()
+			if _, err := c.Token(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			<-log.fetched
+			synctest.Wait()
+		}
+		fetch()
+		clock.advance(56 * time.Minute) // advisory point: 5 minutes before expiry
+		fetch()                         // the background refresh
+		clock.advance(59*time.Minute + 30*time.Second)
+		fetch()
+		want := "fetch; fetched ok in 1h0m0s; fetch; renewal advisory; fetched ok in 1h0m0s; fetch; renewal mandatory; fetched ok in 1h0m0s"
+		if got := log.take(); got != want {
+			t.Errorf("hooks saw\n%s\nwant\n%s", got, want)
+		}
+	})
 }
 
 // TestHooksTransport: a Transport reports to its Cache's hooks (set once, in
