@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/csconnect/csconnect/internal/testlog"
 )
 
 // TestCredentialsNoVerbPrintsThePassword: Credentials had String and GoString,
@@ -99,7 +101,7 @@ func TestMalformedAnswerEchoingTheTokenNotRepeated(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			var logs syncBuf
+			var logs testlog.Buffer
 			e := newEnv(t, envOptions{
 				upstream: hijackEcho(head),
 				cfg: func(c *Config) {
@@ -121,23 +123,6 @@ func TestMalformedAnswerEchoingTheTokenNotRepeated(t *testing.T) {
 			}
 		})
 	}
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // getCut is get for an answer whose body may be cut: it returns what arrived.
